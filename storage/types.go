@@ -1,0 +1,161 @@
+package storage
+
+import "time"
+
+// Source is a feed feedmill polls. Its configuration fields (URL, Title,
+// Tags, Every, Cron, Origin, Paused) are written by UpsertSource; its State
+// is written only by RecordFetch, so a fetch that finishes while a user edits
+// the source never overwrites the user's change.
+type Source struct {
+	ID     uint64        `json:"id"`
+	URL    string        `json:"url"`             // the URL fetched now (after permanent redirects)
+	Title  string        `json:"title,omitempty"` // user's override; empty = the feed's own title
+	Tags   []string      `json:"tags,omitempty"`
+	Every  time.Duration `json:"every,omitempty"` // per-source interval; 0 = the default
+	Cron   string        `json:"cron,omitempty"`  // per-source cron expression; wins over Every
+	Origin string        `json:"origin,omitempty"`
+	Paused bool          `json:"paused,omitempty"`
+	// Priority orders copies of one story across sources: lower wins.
+	// Sources from the config get their position in the file.
+	Priority int `json:"priority,omitempty"`
+
+	Added time.Time   `json:"added"`
+	State FetchState  `json:"state"`
+	Stats SourceStats `json:"stats"`
+}
+
+// Origins of a source: where it was added. The config wins over the others
+// on conflict.
+const (
+	OriginConfig = "config"
+	OriginCLI    = "cli"
+	OriginAPI    = "api"
+	OriginOPML   = "opml"
+)
+
+// DisplayTitle is the user's title, else the feed's, else the URL.
+func (s Source) DisplayTitle() string {
+	switch {
+	case s.Title != "":
+		return s.Title
+	case s.State.FeedTitle != "":
+		return s.State.FeedTitle
+	}
+	return s.URL
+}
+
+// HasTag reports whether the source carries tag t.
+func (s Source) HasTag(t string) bool {
+	for _, have := range s.Tags {
+		if have == t {
+			return true
+		}
+	}
+	return false
+}
+
+// FetchState is what the fetcher learned the last time it polled a source.
+// The fetcher computes it; storage only persists it.
+type FetchState struct {
+	// HTTP validators for the next conditional GET.
+	ETag         string `json:"etag,omitempty"`
+	LastModified string `json:"last_modified,omitempty"`
+
+	// From the feed document.
+	FeedTitle string `json:"feed_title,omitempty"`
+	SiteURL   string `json:"site_url,omitempty"`
+	Language  string `json:"language,omitempty"`
+
+	LastFetch   time.Time `json:"last_fetch,omitzero"`
+	LastSuccess time.Time `json:"last_success,omitzero"`
+	LastStatus  int       `json:"last_status,omitempty"` // HTTP status, 0 = no response
+	LastError   string    `json:"last_error,omitempty"`  // "" after a success
+	ErrorStreak int       `json:"error_streak,omitempty"`
+
+	NextDue    time.Time     `json:"next_due,omitzero"`
+	RetryUntil time.Time     `json:"retry_until,omitzero"` // a Retry-After window: never fetched before this
+	Interval   time.Duration `json:"interval,omitempty"`   // the interval that gave NextDue
+	Retired    bool          `json:"retired,omitempty"`    // 410 Gone: kept, listed, never fetched
+	// Hints the feed and the server gave for the schedule (issue 3 fills them).
+	TTL        time.Duration `json:"ttl,omitempty"`
+	SkipHours  []int         `json:"skip_hours,omitempty"`
+	SkipDays   []string      `json:"skip_days,omitempty"`
+	CacheUntil time.Time     `json:"cache_until,omitzero"`
+}
+
+// SourceStats are kept up to date by storage as items come and go.
+type SourceStats struct {
+	Items     int       `json:"items"`
+	ChangedAt time.Time `json:"changed_at,omitzero"` // last time an item was added, updated or removed
+}
+
+// Item is one entry of a source, normalized by the fetcher. Text fields are
+// valid UTF-8; Link is canonical and absolute; Published is never zero.
+type Item struct {
+	ID       uint64 `json:"id"`     // assigned by storage, stable for the item's life
+	SourceID uint64 `json:"source"` // assigned by storage from the Fetch
+	// Key is the item's identity within its source: "g:"+GUID, "l:"+link or
+	// "h:"+hash of title and content. Storage derives it (see identity.go).
+	Key string `json:"key"`
+
+	GUID       string      `json:"guid,omitempty"`
+	Link       string      `json:"link,omitempty"`
+	Title      string      `json:"title,omitempty"`   // plain text
+	Summary    string      `json:"summary,omitempty"` // HTML
+	Content    string      `json:"content,omitempty"` // HTML
+	Author     string      `json:"author,omitempty"`
+	AuthorMail string      `json:"author_email,omitempty"`
+	Categories []string    `json:"categories,omitempty"`
+	Enclosures []Enclosure `json:"enclosures,omitempty"`
+	Image      string      `json:"image,omitempty"`
+	Language   string      `json:"language,omitempty"`
+
+	Published time.Time `json:"published"`        // ordering time: the feed's date, else first seen
+	Updated   time.Time `json:"updated,omitzero"` // last change of the body under the same identity
+	FirstSeen time.Time `json:"first_seen"`       // when feedmill stored it
+	Hash      uint64    `json:"hash,omitempty"`   // of the body fields, to tell an update from a repeat
+
+	// Near-duplicate detection (issue 4): a fingerprint of the cleaned
+	// text and the story the item belongs to (the ID of the story's first
+	// item; 0 = its own story).
+	Fingerprint uint64 `json:"fp,omitempty"`
+	Story       uint64 `json:"story,omitempty"`
+}
+
+// Enclosure is a media file attached to an item.
+type Enclosure struct {
+	URL    string `json:"url"`
+	Type   string `json:"type,omitempty"`
+	Length int64  `json:"length,omitempty"`
+}
+
+// Fetch is the outcome of polling one source, written in one transaction:
+// the new fetch state, the new URL after a permanent redirect, and the items
+// the feed carried (none on a 304 or an error).
+type Fetch struct {
+	SourceID uint64
+	NewURL   string // "" = unchanged
+	State    FetchState
+	Items    []Item
+}
+
+// Ingested counts what RecordFetch did with a Fetch's items.
+type Ingested struct {
+	Added     int // new items
+	Updated   int // known identity, changed body
+	Unchanged int // known identity, same body
+	Skipped   int // older than retention, or removed by retention before
+	Removed   int // dropped by retention for this source
+}
+
+// Retention bounds what the store keeps. Zero values mean no bound.
+type Retention struct {
+	MaxAge            time.Duration
+	MaxItemsPerSource int
+}
+
+// Query selects items newest first.
+type Query struct {
+	SourceIDs []uint64  // nil = every source; empty non-nil = none
+	Since     time.Time // only items Published at or after Since; zero = no bound
+}
