@@ -75,9 +75,11 @@ func (s *Store) Items(q Query, fn func(Item) bool) error { panic("TODO") }
 // Item returns one item by ID.
 func (s *Store) Item(id uint64) (Item, error) { panic("TODO") }
 
-// Version is a number that grows whenever an item of one of the given
-// sources is added, updated or removed (nil = any source). It lives in
-// memory: readers compare it to tell whether what they rendered is stale.
+// Version is a number that grows whenever one of the given sources, or an
+// item of one of them, is added, changed or removed (nil = any source; it
+// also grows when a source is added or removed). It lives in memory and
+// starts above zero: readers compare it to tell whether what they rendered
+// from those sources is stale.
 func (s *Store) Version(sourceIDs []uint64) uint64 { panic("TODO") }
 
 // ApplyRetention removes items older than the retention's MaxAge from every
