@@ -1,0 +1,86 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/feedmill/feedmill/fetcher"
+	"github.com/feedmill/feedmill/storage"
+)
+
+// newLogger builds the one logger passed down to every room.
+func newLogger(cfg *Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// openStore opens the config's store. A store held by another process
+// gives an error wrapping storage.ErrLocked.
+func openStore(cfg *Config, log *slog.Logger) (*storage.Store, error) {
+	opts := cfg.storageOptions()
+	opts.Logger = log
+	st, err := storage.Open(cfg.DB, opts)
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", cfg.DB, err)
+	}
+	return st, nil
+}
+
+// syncSources makes the store's config sources match the config: each is
+// added or updated (the config wins over a source of the same URL added by
+// the CLI or API), and a source the config once added but no longer lists is
+// removed with its items. Sources added through the CLI, the API or OPML are
+// left alone.
+func syncSources(ctx context.Context, cfg *Config, st *storage.Store, log *slog.Logger) error {
+	want := map[string]bool{}
+	for _, src := range cfg.configSources() {
+		want[src.URL] = true
+		if _, err := st.UpsertSource(ctx, src); err != nil {
+			return fmt.Errorf("source %s: %w", src.URL, err)
+		}
+	}
+	all, err := st.Sources()
+	if err != nil {
+		return err
+	}
+	for _, src := range all {
+		if src.Origin != storage.OriginConfig || want[src.URL] {
+			continue
+		}
+		log.Info("removing source no longer in the config", "url", src.URL, "items", src.Stats.Items)
+		if err := st.RemoveSource(ctx, src.URL); err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return fmt.Errorf("remove source %s: %w", src.URL, err)
+		}
+	}
+	return nil
+}
+
+// newFetcher wires a fetcher to the store with the config's options.
+func newFetcher(cfg *Config, st *storage.Store, log *slog.Logger) *fetcher.Fetcher {
+	opts := cfg.fetcherOptions()
+	opts.Logger = log
+	return fetcher.New(st, opts)
+}
+
+// socketPath is where a running daemon listens for the CLI: beside the
+// store, mode 0600.
+func socketPath(cfg *Config) string { return cfg.DB + ".sock" }
+
+// isTerminal reports whether w is a terminal (for progress output).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}

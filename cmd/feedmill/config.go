@@ -1,0 +1,372 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/feedmill/feedmill/feedserver"
+	"github.com/feedmill/feedmill/fetcher"
+	"github.com/feedmill/feedmill/storage"
+)
+
+// Config is the config file (DESIGN.md, "Config file"). Keys may be added;
+// the ones there are a public contract and are never renamed.
+type Config struct {
+	DB         string          `yaml:"db"`
+	Listen     string          `yaml:"listen"`
+	BaseURL    string          `yaml:"base_url"`
+	AdminToken string          `yaml:"admin_token"`
+	LogFormat  string          `yaml:"log_format"` // text | json
+	LogLevel   string          `yaml:"log_level"`  // debug | info | warn | error
+	Fetch      FetchConfig     `yaml:"fetch"`
+	Retention  RetentionConfig `yaml:"retention"`
+	Sources    []SourceConfig  `yaml:"sources"`
+	Channels   []ChannelConfig `yaml:"channels"`
+
+	// File is the config file read ("" = built-in defaults); relative
+	// paths in it are relative to its folder.
+	File  string         `yaml:"-"`
+	lines map[string]int // key path -> line, for error messages
+}
+
+// FetchConfig is the `fetch:` section.
+type FetchConfig struct {
+	Every        Duration `yaml:"every"`
+	Cron         string   `yaml:"cron"`
+	MinInterval  Duration `yaml:"min_interval"`
+	MaxInterval  Duration `yaml:"max_interval"`
+	Timeout      Duration `yaml:"timeout"`
+	MaxBody      ByteSize `yaml:"max_body"`
+	Workers      int      `yaml:"workers"`
+	PerHost      int      `yaml:"per_host"`
+	UserAgent    string   `yaml:"user_agent"`
+	AllowPrivate bool     `yaml:"allow_private"`
+}
+
+// RetentionConfig is the `retention:` section.
+type RetentionConfig struct {
+	MaxAge            Duration `yaml:"max_age"`
+	MaxItemsPerSource int      `yaml:"max_items_per_source"`
+}
+
+// SourceConfig is one entry of `sources:`.
+type SourceConfig struct {
+	URL   string   `yaml:"url"`
+	Tags  []string `yaml:"tags"`
+	Title string   `yaml:"title"`
+	Every Duration `yaml:"every"`
+	Cron  string   `yaml:"cron"`
+}
+
+// ChannelConfig is one entry of `channels:`.
+type ChannelConfig struct {
+	Name        string   `yaml:"name"`
+	Title       string   `yaml:"title"`
+	Description string   `yaml:"description"`
+	Language    string   `yaml:"language"`
+	Tags        []string `yaml:"tags"`
+	Sources     []string `yaml:"sources"`
+	Include     []string `yaml:"include"`
+	Exclude     []string `yaml:"exclude"`
+	MaxAge      Duration `yaml:"max_age"`
+	Limit       int      `yaml:"limit"`
+	Duplicates  string   `yaml:"duplicates"`
+	Strip       []string `yaml:"strip"`
+}
+
+// defaultConfig is what feedmill runs with when no config file exists, and
+// what every key of a config file defaults to.
+func defaultConfig() *Config {
+	return &Config{
+		DB:        "feedmill.db",
+		Listen:    "127.0.0.1:8080",
+		LogFormat: "text",
+		LogLevel:  "info",
+		Fetch: FetchConfig{
+			Every:       Duration(30 * 60e9),
+			MinInterval: Duration(5 * 60e9),
+			MaxInterval: Duration(24 * 3600e9),
+			Timeout:     Duration(20e9),
+			MaxBody:     10 << 20,
+			Workers:     16,
+			PerHost:     2,
+		},
+		Retention: RetentionConfig{
+			MaxAge:            Duration(720 * 3600e9),
+			MaxItemsPerSource: 1000,
+		},
+		lines: map[string]int{},
+	}
+}
+
+// configPath picks the config file: -c FILE, else $FEEDMILL_CONFIG, else
+// ./feedmill.yaml when it exists, else "" (built-in defaults).
+func configPath(flagValue string) string {
+	if flagValue != "" {
+		return flagValue
+	}
+	if env := os.Getenv("FEEDMILL_CONFIG"); env != "" {
+		return env
+	}
+	if _, err := os.Stat("feedmill.yaml"); err == nil {
+		return "feedmill.yaml"
+	}
+	return ""
+}
+
+// loadConfig reads and checks the config file at path ("" = defaults).
+// Every mistake is reported with the file, key and line.
+func loadConfig(path string) (*Config, error) {
+	cfg := defaultConfig()
+	var data []byte
+	if path != "" {
+		var err error
+		if data, err = os.ReadFile(path); err != nil {
+			return nil, &configError{msg: "config: " + err.Error()}
+		}
+		cfg.File = path
+	}
+	// Values that did not decode keep their defaults, so validating what
+	// did decode reports the remaining mistakes in the same run.
+	parseErr := cfg.parse(data)
+	if tok := os.Getenv("FEEDMILL_ADMIN_TOKEN"); tok != "" && cfg.AdminToken == "" {
+		cfg.AdminToken = tok
+	}
+	cfg.resolvePaths()
+	if err := errors.Join(parseErr, cfg.validate()); err != nil {
+		return nil, prefixErrors(configName(cfg), err)
+	}
+	return cfg, nil
+}
+
+func (c *Config) parse(data []byte) error {
+	if len(data) == 0 {
+		return nil
+	}
+	var root yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&root); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil // an empty file: defaults
+		}
+		return err
+	}
+	return errors.Join(decodeYAML(&root, c, c.lines)...)
+}
+
+// prefixErrors flattens (joined) errors into one line each, prefixed with
+// the config's name.
+func prefixErrors(name string, err error) error {
+	var lines []string
+	var flatten func(error)
+	flatten = func(e error) {
+		if j, ok := e.(interface{ Unwrap() []error }); ok {
+			for _, sub := range j.Unwrap() {
+				flatten(sub)
+			}
+			return
+		}
+		lines = append(lines, name+": "+e.Error())
+	}
+	flatten(err)
+	return &configError{msg: strings.Join(lines, "\n")}
+}
+
+// configError is a mistake in the config: exit code 2.
+type configError struct{ msg string }
+
+func (e *configError) Error() string { return e.msg }
+
+func (c *Config) at(path string) string {
+	if line, ok := c.lines[path]; ok {
+		return fmt.Sprintf("%s (line %d)", path, line)
+	}
+	return path
+}
+
+// resolvePaths makes db relative to the config file's folder.
+func (c *Config) resolvePaths() {
+	if c.File != "" && c.DB != "" && !filepath.IsAbs(c.DB) {
+		c.DB = filepath.Join(filepath.Dir(c.File), c.DB)
+	}
+	if c.BaseURL == "" {
+		c.BaseURL = "http://" + c.Listen
+	}
+	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+}
+
+var channelName = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
+
+func (c *Config) validate() error {
+	var errs []error
+	bad := func(path, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", c.at(path), fmt.Sprintf(format, args...)))
+	}
+	if c.DB == "" {
+		bad("db", "must not be empty")
+	}
+	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("base_url", "want an absolute http(s) URL, got %q", c.BaseURL)
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		bad("log_format", "want text or json, got %q", c.LogFormat)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log_level", "want debug, info, warn or error, got %q", c.LogLevel)
+	}
+	f := c.Fetch
+	if f.Workers < 1 {
+		bad("fetch.workers", "must be at least 1")
+	}
+	if f.PerHost < 1 {
+		bad("fetch.per_host", "must be at least 1")
+	}
+	if f.MinInterval.D() <= 0 {
+		bad("fetch.min_interval", "must be above zero")
+	}
+	if f.MaxInterval < f.MinInterval {
+		bad("fetch.max_interval", "%s is below fetch.min_interval %s", f.MaxInterval, f.MinInterval)
+	}
+	if f.Every.D() <= 0 {
+		bad("fetch.every", "must be above zero")
+	}
+	if f.Timeout.D() <= 0 {
+		bad("fetch.timeout", "must be above zero")
+	}
+	if f.Cron != "" {
+		if err := checkCron(f.Cron); err != nil {
+			bad("fetch.cron", "%v", err)
+		}
+	}
+	if c.Retention.MaxItemsPerSource < 0 {
+		bad("retention.max_items_per_source", "must not be negative")
+	}
+
+	urls := map[string]int{}
+	for i, s := range c.Sources {
+		p := fmt.Sprintf("sources[%d]", i)
+		u, err := url.Parse(strings.TrimSpace(s.URL))
+		switch {
+		case s.URL == "":
+			bad(p, "url is missing")
+		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+			bad(p+".url", "want an absolute http(s) URL, got %q", s.URL)
+		default:
+			if j, dup := urls[s.URL]; dup {
+				bad(p+".url", "%s is already sources[%d]", s.URL, j)
+			}
+			urls[s.URL] = i
+		}
+		if s.Cron != "" {
+			if err := checkCron(s.Cron); err != nil {
+				bad(p+".cron", "%v", err)
+			}
+		}
+	}
+
+	names := map[string]int{}
+	for i, ch := range c.Channels {
+		p := fmt.Sprintf("channels[%d]", i)
+		switch {
+		case ch.Name == "":
+			bad(p, "name is missing")
+		case !channelName.MatchString(ch.Name):
+			bad(p+".name", "%q is not a URL slug (lower-case letters, digits, '.', '_', '-')", ch.Name)
+		default:
+			if j, dup := names[ch.Name]; dup {
+				bad(p+".name", "channel %q is already channels[%d]", ch.Name, j)
+			}
+			names[ch.Name] = i
+		}
+		switch ch.Duplicates {
+		case "", "collapse", "keep":
+		default:
+			bad(p+".duplicates", "want collapse or keep, got %q", ch.Duplicates)
+		}
+		if ch.Limit < 0 {
+			bad(p+".limit", "must not be negative")
+		}
+		for j, su := range ch.Sources {
+			if _, ok := urls[su]; !ok && len(c.Sources) > 0 {
+				bad(fmt.Sprintf("%s.sources[%d]", p, j), "%s is not in sources", su)
+			}
+		}
+		if len(c.Sources) > 0 && !c.selectsAny(ch) {
+			bad(p, "channel %q selects no source: no source has any of the tags %v", ch.Name, ch.Tags)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// selectsAny reports whether a channel selects at least one source of the
+// config. (Sources added at run time through the CLI or API are not known
+// here; a config that lists no sources is not checked.)
+func (c *Config) selectsAny(ch ChannelConfig) bool {
+	for _, s := range c.Sources {
+		if channelSelects(ch, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// fetcherOptions maps the fetch section onto the fetcher's options.
+func (c *Config) fetcherOptions() fetcher.Options {
+	f := c.Fetch
+	return fetcher.Options{
+		Every:        f.Every.D(),
+		MinInterval:  f.MinInterval.D(),
+		MaxInterval:  f.MaxInterval.D(),
+		Timeout:      f.Timeout.D(),
+		MaxBody:      int64(f.MaxBody),
+		Workers:      f.Workers,
+		PerHost:      f.PerHost,
+		UserAgent:    f.UserAgent,
+		AllowPrivate: f.AllowPrivate,
+	}
+}
+
+func (c *Config) storageOptions() storage.Options {
+	return storage.Options{Retention: storage.Retention{
+		MaxAge:            c.Retention.MaxAge.D(),
+		MaxItemsPerSource: c.Retention.MaxItemsPerSource,
+	}}
+}
+
+func (c *Config) feedserverOptions() feedserver.Options {
+	chans := make([]feedserver.Channel, len(c.Channels))
+	for i, ch := range c.Channels {
+		chans[i] = feedserver.Channel{
+			Name: ch.Name, Title: ch.Title, Description: ch.Description, Language: ch.Language,
+			Tags: ch.Tags, Sources: ch.Sources, Include: ch.Include, Exclude: ch.Exclude,
+			MaxAge: ch.MaxAge.D(), Limit: ch.Limit, Duplicates: ch.Duplicates, Strip: ch.Strip,
+		}
+	}
+	return feedserver.Options{BaseURL: c.BaseURL, Channels: chans, Version: version}
+}
+
+// configSources are the config's sources as the store keeps them; their
+// position in the file is their priority when one story runs in several.
+func (c *Config) configSources() []storage.Source {
+	out := make([]storage.Source, len(c.Sources))
+	for i, s := range c.Sources {
+		out[i] = storage.Source{
+			URL: strings.TrimSpace(s.URL), Title: s.Title, Tags: s.Tags,
+			Every: s.Every.D(), Cron: s.Cron, Origin: storage.OriginConfig, Priority: i + 1,
+		}
+	}
+	return out
+}

@@ -1,0 +1,283 @@
+package main
+
+// The control socket: bbolt locks the store exclusively, even for readers,
+// so while `feedmill serve` runs, the one-shot commands (fetch, backup,
+// sources) ask the daemon to do their work. The daemon listens on a unix
+// socket beside the store (feedmill.db.sock, mode 0600: only the store's
+// owner can connect, so no token is needed) and speaks JSON over HTTP.
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/feedmill/feedmill/fetcher"
+	"github.com/feedmill/feedmill/storage"
+)
+
+// fetchRequest asks for one pass (POST /v1/fetch).
+type fetchRequest struct {
+	All  bool     `json:"all"`
+	URLs []string `json:"urls,omitempty"`
+}
+
+// fetchLine is one line of the pass's NDJSON answer: a result per source as
+// it finishes, then the report (or an error).
+type fetchLine struct {
+	Result *fetcher.Result `json:"result,omitempty"`
+	Report *fetcher.Report `json:"report,omitempty"`
+	Error  string          `json:"error,omitempty"`
+}
+
+type backupRequest struct {
+	Path string `json:"path"`
+}
+
+type sourceRequest struct {
+	URL  string   `json:"url"`
+	Tags []string `json:"tags,omitempty"`
+}
+
+// controlServer serves the control socket of a running daemon.
+type controlServer struct {
+	store   *storage.Store
+	fetcher *fetcher.Fetcher
+	log     *slog.Logger
+}
+
+func (c *controlServer) handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/fetch", c.fetch)
+	mux.HandleFunc("POST /v1/backup", c.backup)
+	mux.HandleFunc("GET /v1/sources", c.listSources)
+	mux.HandleFunc("POST /v1/sources", c.addSource)
+	mux.HandleFunc("DELETE /v1/sources", c.removeSource)
+	return mux
+}
+
+// listenControl opens the daemon's socket. A socket file left by a daemon
+// that died is removed; one a live daemon answers on is an error.
+func listenControl(path string) (net.Listener, error) {
+	if conn, err := net.DialTimeout("unix", path, time.Second); err == nil {
+		conn.Close()
+		return nil, fmt.Errorf("another feedmill daemon answers on %s", path)
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("remove stale socket: %w", err)
+	}
+	old := syscall.Umask(0o177)
+	ln, err := net.Listen("unix", path)
+	syscall.Umask(old)
+	if err != nil {
+		return nil, fmt.Errorf("control socket: %w", err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("control socket: %w", err)
+	}
+	return ln, nil
+}
+
+func (c *controlServer) fetch(w http.ResponseWriter, r *http.Request) {
+	var req fetchRequest
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&req); err != nil {
+		http.Error(w, "bad request: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	enc := json.NewEncoder(w)
+	flusher, _ := w.(http.Flusher)
+	send := func(l fetchLine) {
+		_ = enc.Encode(l)
+		if flusher != nil {
+			flusher.Flush()
+		}
+	}
+	lines := make(chan fetchLine, 64)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for l := range lines {
+			send(l)
+		}
+	}()
+	rep, err := c.fetcher.Pass(r.Context(), fetcher.PassOptions{
+		All: req.All, URLs: req.URLs,
+		OnResult: func(res fetcher.Result) { lines <- fetchLine{Result: &res} },
+	})
+	if err != nil {
+		lines <- fetchLine{Error: err.Error()}
+	} else {
+		rep.Results = nil // already streamed
+		lines <- fetchLine{Report: &rep}
+	}
+	close(lines)
+	<-done
+}
+
+func (c *controlServer) backup(w http.ResponseWriter, r *http.Request) {
+	var req backupRequest
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&req); err != nil || !filepath.IsAbs(req.Path) {
+		http.Error(w, "bad request: want {\"path\": absolute path}", http.StatusBadRequest)
+		return
+	}
+	n, err := writeBackup(c.store, req.Path)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	writeJSON(w, map[string]int64{"bytes": n})
+}
+
+func (c *controlServer) listSources(w http.ResponseWriter, _ *http.Request) {
+	srcs, err := c.store.Sources()
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	writeJSON(w, srcs)
+}
+
+func (c *controlServer) addSource(w http.ResponseWriter, r *http.Request) {
+	var req sourceRequest
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&req); err != nil {
+		http.Error(w, "bad request: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	src, err := addSource(r.Context(), c.store, req.URL, req.Tags)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	c.fetcher.Reschedule()
+	writeJSON(w, src)
+}
+
+func (c *controlServer) removeSource(w http.ResponseWriter, r *http.Request) {
+	var req sourceRequest
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&req); err != nil {
+		http.Error(w, "bad request: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	if err := removeSource(r.Context(), c.store, req.URL); err != nil {
+		code := http.StatusInternalServerError
+		if errors.Is(err, storage.ErrNotFound) {
+			code = http.StatusNotFound
+		}
+		http.Error(w, err.Error(), code)
+		return
+	}
+	c.fetcher.Reschedule()
+	writeJSON(w, map[string]string{"removed": req.URL})
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// daemonClient talks to a running daemon's control socket.
+type daemonClient struct {
+	http *http.Client
+	sock string
+}
+
+// dialDaemon returns a client when a daemon answers on the store's socket,
+// else nil.
+func dialDaemon(cfg *Config) *daemonClient {
+	sock := socketPath(cfg)
+	conn, err := net.DialTimeout("unix", sock, 2*time.Second)
+	if err != nil {
+		return nil
+	}
+	conn.Close()
+	tr := &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "unix", sock)
+	}}
+	return &daemonClient{http: &http.Client{Transport: tr}, sock: sock}
+}
+
+// call sends a JSON request and returns the response (status checked).
+func (d *daemonClient) call(ctx context.Context, method, path string, body any) (*http.Response, error) {
+	var buf bytes.Buffer
+	if body != nil {
+		if err := json.NewEncoder(&buf).Encode(body); err != nil {
+			return nil, err
+		}
+	}
+	req, err := http.NewRequestWithContext(ctx, method, "http://feedmill"+path, &buf)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := d.http.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("daemon at %s: %w", d.sock, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		resp.Body.Close()
+		err := fmt.Errorf("daemon: %s", bytes.TrimSpace(msg))
+		if resp.StatusCode == http.StatusNotFound {
+			err = fmt.Errorf("%w: %w", err, storage.ErrNotFound)
+		}
+		return nil, err
+	}
+	return resp, nil
+}
+
+// callJSON sends a request and decodes the JSON answer into out.
+func (d *daemonClient) callJSON(ctx context.Context, method, path string, body, out any) error {
+	resp, err := d.call(ctx, method, path, body)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	return json.NewDecoder(resp.Body).Decode(out)
+}
+
+// pass asks the daemon for a pass, calling onResult for each source as the
+// daemon streams it.
+func (d *daemonClient) pass(ctx context.Context, req fetchRequest, onResult func(fetcher.Result)) (fetcher.Report, error) {
+	resp, err := d.call(ctx, http.MethodPost, "/v1/fetch", req)
+	if err != nil {
+		return fetcher.Report{}, err
+	}
+	defer resp.Body.Close()
+	var rep fetcher.Report
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 4<<20)
+	for sc.Scan() {
+		var l fetchLine
+		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+			return rep, fmt.Errorf("daemon answered %q: %w", sc.Text(), err)
+		}
+		switch {
+		case l.Result != nil:
+			rep.Results = append(rep.Results, *l.Result)
+			if onResult != nil {
+				onResult(*l.Result)
+			}
+		case l.Report != nil:
+			rep.Failed, rep.Duration = l.Report.Failed, l.Report.Duration
+			return rep, nil
+		case l.Error != "":
+			return rep, fmt.Errorf("daemon: %s", l.Error)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return rep, fmt.Errorf("daemon: %w", err)
+	}
+	return rep, errors.New("daemon closed the connection before the pass ended")
+}

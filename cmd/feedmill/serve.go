@@ -1,0 +1,223 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"reflect"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/feedmill/feedmill/feedserver"
+	"github.com/feedmill/feedmill/storage"
+)
+
+// retentionEvery is how often the daemon drops items past retention.max_age.
+const retentionEvery = time.Hour
+
+// cmdServe runs the daemon: the scheduler fetching each source when due,
+// the HTTP server publishing the channels, and the control socket for the
+// one-shot commands. SIGINT/SIGTERM shut it down gracefully (requests
+// drain, fetches in flight are recorded, the last transaction commits);
+// SIGHUP reloads sources and channels from the config file.
+func cmdServe(ctx context.Context, env *cmdEnv, args []string) error {
+	cfg, pos, err := env.load(args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("serve takes no arguments")
+	}
+	log := newLogger(cfg, env.stderr)
+	d, err := startDaemon(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return d.stop()
+		case <-hup:
+			d.reload(ctx, env)
+		}
+	}
+}
+
+// daemon is a running `feedmill serve`.
+type daemon struct {
+	cfg     *Config
+	log     *slog.Logger
+	store   *storage.Store
+	handler atomic.Pointer[http.Handler]
+	httpSrv *http.Server
+	ctlSrv  *http.Server
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	fetchMu sync.Mutex // guards fetcher
+	fetcher interface{ Reschedule() }
+	sock    string
+	Addr    net.Addr // where the HTTP server listens (tests use port 0)
+}
+
+// startDaemon opens the store, starts the scheduler, the HTTP server and
+// the control socket, and returns once all listen.
+func startDaemon(parent context.Context, cfg *Config, log *slog.Logger) (*daemon, error) {
+	st, err := openStore(cfg, log)
+	if err != nil {
+		if errors.Is(err, storage.ErrLocked) {
+			return nil, fmt.Errorf("%w: is another feedmill serve running on it?", err)
+		}
+		return nil, err
+	}
+	d := &daemon{cfg: cfg, log: log, store: st, sock: socketPath(cfg)}
+	ok := false
+	defer func() {
+		if !ok {
+			st.Close()
+		}
+	}()
+	if err := syncSources(parent, cfg, st, log); err != nil {
+		return nil, err
+	}
+	pub, err := newPublisher(cfg, st, log)
+	if err != nil {
+		return nil, err
+	}
+	var h http.Handler = pub.Handler()
+	d.handler.Store(&h)
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("listen %s: %w", cfg.Listen, err)
+	}
+	ctlLn, err := listenControl(d.sock)
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	d.Addr = ln.Addr()
+
+	f := newFetcher(cfg, st, log)
+	d.fetcher = f
+	ctx, cancel := context.WithCancel(context.Background())
+	d.cancel = cancel
+	d.httpSrv = &http.Server{
+		Handler:           http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*d.handler.Load()).ServeHTTP(w, r) }),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	ctl := &controlServer{store: st, fetcher: f, log: log}
+	d.ctlSrv = &http.Server{Handler: ctl.handler(), ReadHeaderTimeout: 10 * time.Second}
+
+	d.wg.Add(4)
+	go func() {
+		defer d.wg.Done()
+		if err := f.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			log.Error("scheduler stopped", "err", err)
+		}
+	}()
+	go func() {
+		defer d.wg.Done()
+		d.retentionLoop(ctx)
+	}()
+	go func() {
+		defer d.wg.Done()
+		if err := d.httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("http server stopped", "err", err)
+		}
+	}()
+	go func() {
+		defer d.wg.Done()
+		if err := d.ctlSrv.Serve(ctlLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("control socket stopped", "err", err)
+		}
+	}()
+	ok = true
+	log.Info("feedmill serving", "version", version, "listen", d.Addr.String(), "base_url", cfg.BaseURL,
+		"store", cfg.DB, "sources", len(cfg.Sources), "channels", len(cfg.Channels))
+	return d, nil
+}
+
+func newPublisher(cfg *Config, st *storage.Store, log *slog.Logger) (*feedserver.Server, error) {
+	opts := cfg.feedserverOptions()
+	opts.Logger = log
+	pub, err := feedserver.New(st, opts)
+	if err != nil {
+		return nil, &configError{msg: configName(cfg) + ": " + err.Error()}
+	}
+	return pub, nil
+}
+
+func (d *daemon) retentionLoop(ctx context.Context) {
+	t := time.NewTicker(retentionEvery)
+	defer t.Stop()
+	for {
+		if n, err := d.store.ApplyRetention(ctx); err != nil && ctx.Err() == nil {
+			d.log.Error("retention", "err", err)
+		} else if n > 0 {
+			d.log.Info("retention removed old items", "items", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// reload re-reads the config file: sources and channels take effect at
+// once; a bad config is logged and the running one kept. Settings of the
+// store, the listener and the fetch section need a restart.
+func (d *daemon) reload(ctx context.Context, env *cmdEnv) {
+	cfg, err := loadConfig(configPath(*env.configFlag))
+	if err != nil {
+		d.log.Error("reload: config rejected, keeping the running one", "err", err)
+		return
+	}
+	if cfg.DB != d.cfg.DB || cfg.Listen != d.cfg.Listen || !reflect.DeepEqual(cfg.Fetch, d.cfg.Fetch) ||
+		cfg.Retention != d.cfg.Retention {
+		d.log.Warn("reload: changes to db, listen, fetch or retention take effect after a restart")
+	}
+	if err := syncSources(ctx, cfg, d.store, d.log); err != nil {
+		d.log.Error("reload: sources", "err", err)
+		return
+	}
+	pub, err := newPublisher(cfg, d.store, d.log)
+	if err != nil {
+		d.log.Error("reload: channels rejected, keeping the running ones", "err", err)
+		return
+	}
+	var h http.Handler = pub.Handler()
+	d.handler.Store(&h)
+	d.fetcher.Reschedule()
+	d.log.Info("reloaded config", "sources", len(cfg.Sources), "channels", len(cfg.Channels))
+}
+
+// stop drains HTTP requests, stops the scheduler after the fetches in
+// flight are recorded, and closes the store (committing what is queued).
+func (d *daemon) stop() error {
+	d.log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	errHTTP := d.httpSrv.Shutdown(sctx)
+	errCtl := d.ctlSrv.Shutdown(sctx)
+	d.cancel()
+	d.wg.Wait()
+	os.Remove(d.sock)
+	errStore := d.store.Close()
+	return errors.Join(errHTTP, errCtl, errStore)
+}

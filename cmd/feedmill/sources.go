@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/feedmill/feedmill/storage"
+)
+
+// cmdSources lists, adds or removes sources in the store: through the
+// daemon when one holds it, else directly. Sources added here live beside
+// the config's; the config wins for a URL it lists.
+func cmdSources(ctx context.Context, env *cmdEnv, args []string) error {
+	var tags stringList
+	env.flags.Var(&tags, "tag", "tag for the added source (repeatable)")
+	cfg, pos, err := env.load(args)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		return usagef("want list, add URL or remove URL")
+	}
+	verb, rest := pos[0], pos[1:]
+	switch {
+	case verb == "list" && len(rest) == 0:
+	case (verb == "add" || verb == "remove") && len(rest) == 1:
+	default:
+		return usagef("want list, add URL or remove URL")
+	}
+
+	if d := dialDaemon(cfg); d != nil {
+		switch verb {
+		case "list":
+			var srcs []storage.Source
+			if err := d.callJSON(ctx, "GET", "/v1/sources", nil, &srcs); err != nil {
+				return err
+			}
+			printSources(env, srcs)
+		case "add":
+			var src storage.Source
+			if err := d.callJSON(ctx, "POST", "/v1/sources", sourceRequest{URL: rest[0], Tags: tags}, &src); err != nil {
+				return err
+			}
+			fmt.Fprintf(env.stdout, "added %s\n", src.URL)
+		case "remove":
+			var out map[string]string
+			if err := d.callJSON(ctx, "DELETE", "/v1/sources", sourceRequest{URL: rest[0]}, &out); err != nil {
+				return err
+			}
+			fmt.Fprintf(env.stdout, "removed %s\n", rest[0])
+		}
+		return nil
+	}
+
+	log := newLogger(cfg, env.stderr)
+	st, err := openStore(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := syncSources(ctx, cfg, st, log); err != nil {
+		return err
+	}
+	switch verb {
+	case "list":
+		srcs, err := st.Sources()
+		if err != nil {
+			return err
+		}
+		printSources(env, srcs)
+	case "add":
+		src, err := addSource(ctx, st, rest[0], tags)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.stdout, "added %s\n", src.URL)
+	case "remove":
+		if err := removeSource(ctx, st, rest[0]); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.stdout, "removed %s\n", rest[0])
+	}
+	return nil
+}
+
+// addSource adds a source from the CLI or control socket. A URL the config
+// already lists keeps the config's settings.
+func addSource(ctx context.Context, st *storage.Store, raw string, tags []string) (storage.Source, error) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return storage.Source{}, usagef("want an absolute http(s) URL, got %q", raw)
+	}
+	if have, err := st.SourceByURL(u.String()); err == nil {
+		if have.Origin == storage.OriginConfig {
+			return have, fmt.Errorf("%s is in the config file; change it there", have.URL)
+		}
+	} else if !errors.Is(err, storage.ErrNotFound) {
+		return storage.Source{}, err
+	}
+	return st.UpsertSource(ctx, storage.Source{URL: u.String(), Tags: tags, Origin: storage.OriginCLI})
+}
+
+// removeSource removes a source that is not the config's.
+func removeSource(ctx context.Context, st *storage.Store, raw string) error {
+	have, err := st.SourceByURL(strings.TrimSpace(raw))
+	if err != nil {
+		return fmt.Errorf("source %s: %w", raw, err)
+	}
+	if have.Origin == storage.OriginConfig {
+		return fmt.Errorf("%s is in the config file; remove it there", have.URL)
+	}
+	return st.RemoveSource(ctx, have.URL)
+}
+
+func printSources(env *cmdEnv, srcs []storage.Source) {
+	tw := tabwriter.NewWriter(env.stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "URL\tTAGS\tSTATUS\tLAST FETCH\tNEXT DUE\tERRORS\tITEMS")
+	now := time.Now()
+	for _, s := range srcs {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\n", s.URL, strings.Join(s.Tags, ","),
+			sourceStatus(s), ago(now, s.State.LastFetch), dueIn(now, s), s.State.ErrorStreak, s.Stats.Items)
+	}
+	tw.Flush()
+}
+
+func sourceStatus(s storage.Source) string {
+	st := s.State
+	switch {
+	case st.Retired:
+		return "retired (410 Gone)"
+	case s.Paused:
+		return "paused"
+	case st.LastFetch.IsZero():
+		return "new"
+	case st.LastError != "":
+		return "error: " + st.LastError
+	case st.LastStatus == 304:
+		return "ok (304)"
+	}
+	return "ok"
+}
+
+func ago(now, t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	return now.Sub(t).Round(time.Second).String() + " ago"
+}
+
+func dueIn(now time.Time, s storage.Source) string {
+	switch {
+	case s.State.Retired || s.Paused:
+		return "-"
+	case s.State.RetryUntil.After(now):
+		return "after " + s.State.RetryUntil.Sub(now).Round(time.Second).String() + " (Retry-After)"
+	case !s.State.NextDue.After(now):
+		return "now"
+	}
+	return "in " + s.State.NextDue.Sub(now).Round(time.Second).String()
+}

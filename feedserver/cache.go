@@ -1,0 +1,89 @@
+package feedserver
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// A rendition is one rendered document as served: immutable once built.
+type rendition struct {
+	body         []byte
+	gzipped      []byte
+	etag         string // strong, of body: `"hex"`
+	etagGzip     string // of the gzip encoding: `"hex-gz"`
+	lastModified time.Time
+	contentType  string
+
+	// Freshness: rebuilt when the resolution's source IDs differ, the
+	// store's version for them moved, or validUntil passed.
+	ids        []uint64
+	allSources bool
+	version    uint64
+	validUntil time.Time // zero = no expiry
+}
+
+// fresh reports whether r still shows what the store holds.
+func (r *rendition) fresh(ids []uint64, version uint64, now time.Time) bool {
+	if r.version != version || r.allSources != (ids == nil) || !slices.Equal(r.ids, ids) {
+		return false
+	}
+	return r.validUntil.IsZero() || now.Before(r.validUntil)
+}
+
+// newRendition computes the validators and the gzip encoding of body.
+func newRendition(body []byte, contentType string, lastModified time.Time) (*rendition, error) {
+	sum := sha256.Sum256(body)
+	tag := hex.EncodeToString(sum[:16])
+	var gz bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := zw.Write(body); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return &rendition{
+		body:         body,
+		gzipped:      gz.Bytes(),
+		etag:         `"` + tag + `"`,
+		etagGzip:     `"` + tag + `-gz"`,
+		lastModified: lastModified.UTC().Truncate(time.Second),
+		contentType:  contentType,
+	}, nil
+}
+
+// slot caches the rendition of one (channel, format). Readers of a fresh
+// rendition take no lock; builders serialize on mu, so concurrent requests
+// for a stale entry build once.
+type slot struct {
+	mu  sync.Mutex
+	cur atomic.Pointer[rendition]
+}
+
+type cacheKey struct{ channel, format string }
+
+// cache holds one slot per (channel, format); the set of slots is fixed
+// at New.
+type cache struct {
+	slots  map[cacheKey]*slot
+	builds atomic.Int64 // renditions built, for tests
+}
+
+func newCache(chs []*channel) *cache {
+	c := &cache{slots: map[cacheKey]*slot{}}
+	for _, ch := range chs {
+		for _, f := range append(slices.Clone(Formats), formatHTML) {
+			c.slots[cacheKey{ch.Name, f}] = &slot{}
+		}
+	}
+	return c
+}

@@ -1,0 +1,272 @@
+package feedserver
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/feedmill/feedmill/storage"
+)
+
+// Channel is a curated feed, as the config describes it.
+type Channel struct {
+	Name        string
+	Title       string
+	Description string
+	Language    string
+	Tags        []string // sources with any of these tags ...
+	Sources     []string // ... and/or these source URLs; neither = all sources
+	Include     []string // keep items matching any: word, "phrase" or /regex/
+	Exclude     []string // drop items matching any
+	MaxAge      time.Duration
+	Limit       int    // 0 = 50
+	Duplicates  string // "collapse" (default) | "keep"
+	Strip       []string
+}
+
+// DefaultLimit is the number of items a channel shows when its Limit is 0.
+const DefaultLimit = 50
+
+// Duplicates modes of a Channel.
+const (
+	DuplicatesCollapse = "collapse"
+	DuplicatesKeep     = "keep"
+)
+
+var slugRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
+
+// channel is a validated Channel with its defaults applied and its
+// matchers compiled.
+type channel struct {
+	Channel
+	limit    int
+	collapse bool
+	include  []matcher
+	exclude  []matcher
+	strip    []*regexp.Regexp
+}
+
+// compileChannel validates c. Errors name the channel and the key.
+func compileChannel(c Channel) (*channel, error) {
+	var errs []error
+	fail := func(key string, err error) {
+		errs = append(errs, fmt.Errorf("channel %q: %s: %w", c.Name, key, err))
+	}
+	if !slugRE.MatchString(c.Name) {
+		fail("name", errors.New("must be a URL slug: lower-case letters, digits, '.', '_' or '-', starting with a letter or digit"))
+	}
+	for _, f := range Formats {
+		if strings.HasSuffix(c.Name, "."+f) {
+			fail("name", fmt.Errorf("must not end in .%s (the feed paths would clash)", f))
+		}
+	}
+	ch := &channel{Channel: c, limit: c.Limit, collapse: true}
+	switch c.Duplicates {
+	case "", DuplicatesCollapse:
+	case DuplicatesKeep:
+		ch.collapse = false
+	default:
+		fail("duplicates", fmt.Errorf("%q: want %q or %q", c.Duplicates, DuplicatesCollapse, DuplicatesKeep))
+	}
+	switch {
+	case c.Limit < 0:
+		fail("limit", fmt.Errorf("%d: must not be negative", c.Limit))
+	case c.Limit == 0:
+		ch.limit = DefaultLimit
+	}
+	if c.MaxAge < 0 {
+		fail("max_age", fmt.Errorf("%s: must not be negative", c.MaxAge))
+	}
+	var mErrs []error
+	ch.include, mErrs = compileMatchers(c.Include)
+	for _, err := range mErrs {
+		errs = append(errs, fmt.Errorf("channel %q: include%w", c.Name, err))
+	}
+	ch.exclude, mErrs = compileMatchers(c.Exclude)
+	for _, err := range mErrs {
+		errs = append(errs, fmt.Errorf("channel %q: exclude%w", c.Name, err))
+	}
+	for i, e := range c.Strip {
+		re, err := compileStrip(e)
+		if err != nil {
+			fail(fmt.Sprintf("strip[%d]", i), err)
+			continue
+		}
+		ch.strip = append(ch.strip, re)
+	}
+	for i, t := range c.Tags {
+		if strings.TrimSpace(t) == "" {
+			fail(fmt.Sprintf("tags[%d]", i), errors.New("empty tag"))
+		}
+	}
+	for i, u := range c.Sources {
+		if strings.TrimSpace(u) == "" {
+			fail(fmt.Sprintf("sources[%d]", i), errors.New("empty URL"))
+		}
+	}
+	if ch.Title == "" {
+		ch.Title = c.Name
+	}
+	if ch.Description == "" {
+		ch.Description = "feedmill channel " + c.Name
+	}
+	return ch, errors.Join(errs...)
+}
+
+// selectsAll reports whether the channel takes every source.
+func (ch *channel) selectsAll() bool { return len(ch.Tags) == 0 && len(ch.Sources) == 0 }
+
+// selects reports whether the channel takes source src.
+func (ch *channel) selects(src *storage.Source) bool {
+	if ch.selectsAll() {
+		return true
+	}
+	for _, t := range ch.Tags {
+		if src.HasTag(t) {
+			return true
+		}
+	}
+	return slices.Contains(ch.Sources, src.URL)
+}
+
+// resolution is which sources each channel selects, computed from
+// store.Sources() at one store.Version(nil).
+type resolution struct {
+	version uint64
+	sources map[uint64]storage.Source
+	// ids per channel name: nil for a channel that takes every source
+	// (so the store's queries and versions cover sources added later),
+	// else the sorted IDs (empty, non-nil when none match).
+	ids map[string][]uint64
+}
+
+type resolver struct {
+	mu  sync.Mutex
+	cur *resolution
+}
+
+// resolve returns the current resolution, recomputing it when the store's
+// global version moved.
+func (s *Server) resolve() (*resolution, error) {
+	v := s.store.Version(nil)
+	s.res.mu.Lock()
+	defer s.res.mu.Unlock()
+	if s.res.cur != nil && s.res.cur.version == v {
+		return s.res.cur, nil
+	}
+	srcs, err := s.store.Sources()
+	if err != nil {
+		return nil, fmt.Errorf("list sources: %w", err)
+	}
+	r := &resolution{version: v, sources: make(map[uint64]storage.Source, len(srcs)), ids: make(map[string][]uint64, len(s.channels))}
+	for _, src := range srcs {
+		r.sources[src.ID] = src
+	}
+	for _, ch := range s.channels {
+		if ch.selectsAll() {
+			r.ids[ch.Name] = nil
+			continue
+		}
+		ids := []uint64{}
+		for i := range srcs {
+			if ch.selects(&srcs[i]) {
+				ids = append(ids, srcs[i].ID)
+			}
+		}
+		slices.Sort(ids)
+		r.ids[ch.Name] = ids
+	}
+	s.res.cur = r
+	return r, nil
+}
+
+// assembled is what a channel shows at one moment.
+type assembled struct {
+	items []storage.Item // newest first, filtered, collapsed, cut
+	// validUntil is when the oldest item shown ages past MaxAge (zero: no
+	// expiry).
+	validUntil time.Time
+}
+
+// assemble reads the channel's items from the store: within MaxAge,
+// filtered, duplicates collapsed, cut at the limit.
+func (s *Server) assemble(ch *channel, ids []uint64, now time.Time) (assembled, error) {
+	q := storage.Query{SourceIDs: ids}
+	if ch.MaxAge > 0 {
+		q.Since = now.Add(-ch.MaxAge)
+	}
+	var out assembled
+	sel := newSelector(ch)
+	err := s.store.Items(q, func(it storage.Item) bool {
+		sel.add(it)
+		return len(sel.items) < ch.limit
+	})
+	if err != nil {
+		return out, fmt.Errorf("channel %s: read items: %w", ch.Name, err)
+	}
+	out.items = sel.items
+	if ch.MaxAge > 0 && len(out.items) > 0 {
+		out.validUntil = out.items[len(out.items)-1].Published.Add(ch.MaxAge)
+	}
+	return out, nil
+}
+
+// selector applies a channel's strip, include, exclude and duplicates
+// rules to items offered newest first.
+type selector struct {
+	ch      *channel
+	items   []storage.Item
+	stories map[uint64]bool
+	links   map[string]uint64 // canonical link -> source of the copy shown
+}
+
+func newSelector(ch *channel) *selector {
+	return &selector{ch: ch, stories: map[uint64]bool{}, links: map[string]uint64{}}
+}
+
+// add offers one item and reports whether it was kept.
+func (sel *selector) add(it storage.Item) bool {
+	ch := sel.ch
+	for _, re := range ch.strip {
+		it.Summary = re.ReplaceAllString(it.Summary, "")
+		it.Content = re.ReplaceAllString(it.Content, "")
+	}
+	if len(ch.include) > 0 || len(ch.exclude) > 0 {
+		text := matchText(&it)
+		if len(ch.include) > 0 && !matchAny(ch.include, text) {
+			return false
+		}
+		if matchAny(ch.exclude, text) {
+			return false
+		}
+	}
+	if ch.collapse {
+		story := storyID(&it)
+		if sel.stories[story] {
+			return false
+		}
+		if it.Link != "" {
+			if src, seen := sel.links[it.Link]; seen && src != it.SourceID {
+				return false
+			}
+		}
+		sel.stories[story] = true
+		if _, seen := sel.links[it.Link]; !seen && it.Link != "" {
+			sel.links[it.Link] = it.SourceID
+		}
+	}
+	sel.items = append(sel.items, it)
+	return true
+}
+
+// storyID is the story an item belongs to: the ID of the story's first item.
+func storyID(it *storage.Item) uint64 {
+	if it.Story != 0 {
+		return it.Story
+	}
+	return it.ID
+}

@@ -1,0 +1,228 @@
+package feedserver
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Handler serves the public HTTP paths of DESIGN.md: the index, the
+// channel previews and feeds, /opml and /healthz. Only GET and HEAD are allowed.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/{$}", func(w http.ResponseWriter, r *http.Request) {
+		s.serveRendition(w, r, s.index)
+	})
+	mux.HandleFunc("/opml", func(w http.ResponseWriter, r *http.Request) {
+		s.serveRendition(w, r, s.opml)
+	})
+	mux.HandleFunc("/channels/{file}", s.serveChannel)
+	mux.HandleFunc("/healthz", s.serveHealth)
+	return allowGetHead(mux)
+}
+
+// allowGetHead answers 405 to every method but GET and HEAD.
+func allowGetHead(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	if s.store == nil {
+		http.Error(w, "no store", http.StatusServiceUnavailable)
+		return
+	}
+	if err := s.store.Ping(); err != nil {
+		s.log.Warn("feedserver: health check failed", "err", err)
+		http.Error(w, "store unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Content-Length", "2")
+	if r.Method != http.MethodHead {
+		w.Write([]byte("ok"))
+	}
+}
+
+// serveChannel serves /channels/{name} (the preview) and
+// /channels/{name}.{rss,atom,json}.
+func (s *Server) serveChannel(w http.ResponseWriter, r *http.Request) {
+	file := r.PathValue("file")
+	name, format := file, formatHTML
+	if _, ok := s.byName[file]; !ok {
+		i := strings.LastIndexByte(file, '.')
+		if i < 0 {
+			http.NotFound(w, r)
+			return
+		}
+		name, format = file[:i], file[i+1:]
+		if format == formatHTML {
+			// The preview is served without an extension only.
+			http.NotFound(w, r)
+			return
+		}
+	}
+	rend, err := s.get(name, format)
+	switch {
+	case errors.Is(err, ErrUnknownChannel), errors.Is(err, ErrUnknownFormat):
+		http.NotFound(w, r)
+		return
+	case err != nil:
+		s.log.Error("feedserver: serve", "path", r.URL.Path, "err", err)
+		http.Error(w, "feed unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	s.serveRendition(w, r, rend)
+}
+
+// htmlCSP forbids scripts and everything but inline and same-origin styles
+// and images.
+const htmlCSP = "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src * data:"
+
+// serveRendition writes rend with its validators, answering 304 when the
+// request's conditions allow and gzip when the client accepts it.
+func (s *Server) serveRendition(w http.ResponseWriter, r *http.Request, rend *rendition) {
+	h := w.Header()
+	gz := acceptsGzip(r.Header.Get("Accept-Encoding"))
+	etag := rend.etag
+	if gz {
+		etag = rend.etagGzip
+	}
+	h.Set("ETag", etag)
+	h.Set("Last-Modified", rend.lastModified.Format(http.TimeFormat))
+	h.Set("Cache-Control", "public, max-age=60")
+	h.Set("Vary", "Accept-Encoding")
+	if notModified(r, rend) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	h.Set("Content-Type", rend.contentType)
+	h.Set("X-Content-Type-Options", "nosniff")
+	if strings.HasPrefix(rend.contentType, "text/html") {
+		h.Set("Content-Security-Policy", htmlCSP)
+	}
+	body := rend.body
+	if gz {
+		body = rend.gzipped
+		h.Set("Content-Encoding", "gzip")
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		w.Write(body)
+	}
+}
+
+// notModified evaluates If-None-Match (weak comparison, lists and "*"), or
+// when it is absent If-Modified-Since, as RFC 9110 section 13.2.2 orders.
+func notModified(r *http.Request, rend *rendition) bool {
+	if inm := r.Header.Values("If-None-Match"); len(inm) > 0 {
+		for _, v := range inm {
+			if etagListMatches(v, rend.etag, rend.etagGzip) {
+				return true
+			}
+		}
+		return false
+	}
+	ims := r.Header.Get("If-Modified-Since")
+	if ims == "" {
+		return false
+	}
+	t, err := http.ParseTime(ims)
+	if err != nil {
+		return false
+	}
+	return !rend.lastModified.After(t.Truncate(time.Second))
+}
+
+// etagListMatches reports whether an If-None-Match field value ("*" or a
+// comma-separated list of entity tags) matches one of the tags by weak
+// comparison: W/ prefixes are ignored. Malformed entries never match.
+func etagListMatches(list string, tags ...string) bool {
+	for {
+		list = strings.TrimLeft(list, " \t,")
+		if list == "" {
+			return false
+		}
+		if list[0] == '*' {
+			return true
+		}
+		tag, rest, ok := scanETag(list)
+		if !ok {
+			return false
+		}
+		for _, t := range tags {
+			if tag == t {
+				return true
+			}
+		}
+		list = rest
+	}
+}
+
+// scanETag reads one entity tag from the start of s and returns its opaque
+// (quoted) part without any W/ prefix, and the rest of s.
+func scanETag(s string) (tag, rest string, ok bool) {
+	s = strings.TrimPrefix(s, "W/")
+	if len(s) < 2 || s[0] != '"' {
+		return "", "", false
+	}
+	for i := 1; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '"':
+			return s[:i+1], s[i+1:], true
+		case c == 0x21 || (c >= 0x23 && c <= 0x7E) || c >= 0x80:
+		default:
+			return "", "", false
+		}
+	}
+	return "", "", false
+}
+
+// acceptsGzip reports whether an Accept-Encoding value allows gzip (by
+// name or by "*", with a non-zero quality).
+func acceptsGzip(ae string) bool {
+	star, gzip := false, -1
+	for _, part := range strings.Split(ae, ",") {
+		coding, params, _ := strings.Cut(part, ";")
+		coding = strings.ToLower(strings.TrimSpace(coding))
+		ok := qualityNonZero(params)
+		switch coding {
+		case "gzip", "x-gzip":
+			if ok {
+				gzip = 1
+			} else if gzip < 0 {
+				gzip = 0
+			}
+		case "*":
+			star = ok
+		}
+	}
+	if gzip >= 0 {
+		return gzip == 1
+	}
+	return star
+}
+
+func qualityNonZero(params string) bool {
+	for _, p := range strings.Split(params, ";") {
+		k, v, _ := strings.Cut(strings.TrimSpace(p), "=")
+		if strings.EqualFold(strings.TrimSpace(k), "q") {
+			q, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			return err == nil && q > 0
+		}
+	}
+	return true
+}

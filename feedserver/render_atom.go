@@ -1,0 +1,113 @@
+package feedserver
+
+import (
+	"strconv"
+	"time"
+
+	"encoding/xml"
+
+	"github.com/gorilla/feeds"
+)
+
+// gorilla/feeds' Atom takes the feed <id> from the link, has one feed link
+// and a single category string; these types embed its structs and add
+// several links, categories with a term, xml:lang and <source>.
+
+type atomFeed struct {
+	XMLName xml.Name `xml:"feed"`
+	feeds.AtomFeed
+	Lang      string           `xml:"xml:lang,attr,omitempty"`
+	Links     []feeds.AtomLink `xml:"link"` // replaces AtomFeed.Link
+	Generator *atomGenerator
+	Entries   []*atomEntry `xml:"entry"` // replaces AtomFeed.Entries
+}
+
+type atomGenerator struct {
+	XMLName xml.Name `xml:"generator"`
+	Version string   `xml:"version,attr,omitempty"`
+	Name    string   `xml:",chardata"`
+}
+
+type atomEntry struct {
+	XMLName xml.Name `xml:"entry"`
+	feeds.AtomEntry
+	Categories []atomCategory `xml:"category"` // replaces AtomEntry.Category
+	Source     *atomSource    `xml:"source"`   // replaces AtomEntry.Source
+}
+
+type atomCategory struct {
+	Term string `xml:"term,attr"`
+}
+
+type atomSource struct {
+	ID    string           `xml:"id,omitempty"`
+	Title string           `xml:"title"`
+	Links []feeds.AtomLink `xml:"link"`
+}
+
+func renderAtom(d *feedDoc) ([]byte, error) {
+	f := &atomFeed{
+		AtomFeed: feeds.AtomFeed{
+			Xmlns:    "http://www.w3.org/2005/Atom",
+			Title:    d.ch.Title,
+			Id:       d.feedURL("atom"),
+			Updated:  d.updated().Format(time.RFC3339),
+			Subtitle: d.ch.Description,
+		},
+		Lang: d.language(),
+		Links: []feeds.AtomLink{
+			{Href: d.feedURL("atom"), Rel: "self", Type: "application/atom+xml"},
+			{Href: d.pageURL(), Rel: "alternate", Type: "text/html"},
+		},
+		Generator: &atomGenerator{Name: "feedmill", Version: d.gen},
+		Entries:   make([]*atomEntry, 0, len(d.items)),
+	}
+	for i := range d.items {
+		it := &d.items[i]
+		src := d.source(it)
+		e := &atomEntry{
+			AtomEntry: feeds.AtomEntry{
+				Title:     it.Title,
+				Id:        d.itemID(it),
+				Updated:   itemUpdated(it).Format(time.RFC3339),
+				Published: itemPublished(it).Format(time.RFC3339),
+			},
+			Source: &atomSource{
+				ID:    src.URL,
+				Title: src.DisplayTitle(),
+				Links: []feeds.AtomLink{{Href: src.URL, Rel: "self"}},
+			},
+		}
+		if home := src.State.SiteURL; home != "" {
+			e.Source.Links = append(e.Source.Links, feeds.AtomLink{Href: home, Rel: "alternate", Type: "text/html"})
+		}
+		if it.Link != "" {
+			e.Links = append(e.Links, feeds.AtomLink{Href: it.Link, Rel: "alternate", Type: "text/html"})
+		}
+		for _, enc := range it.Enclosures {
+			l := feeds.AtomLink{Href: enc.URL, Rel: "enclosure", Type: enc.Type}
+			if enc.Length > 0 {
+				l.Length = strconv.FormatInt(enc.Length, 10)
+			}
+			e.Links = append(e.Links, l)
+		}
+		if it.Summary != "" {
+			e.Summary = &feeds.AtomSummary{Content: it.Summary, Type: "html"}
+		}
+		if it.Content != "" {
+			e.Content = &feeds.AtomContent{Content: it.Content, Type: "html"}
+		}
+		// The feed has no author, so every entry needs one: the item's, else
+		// its source's title.
+		author := feeds.AtomPerson{Name: it.Author, Email: it.AuthorMail}
+		if author.Name == "" {
+			author.Name = src.DisplayTitle()
+		}
+		e.Author = &feeds.AtomAuthor{AtomPerson: author}
+		for _, c := range it.Categories {
+			e.Categories = append(e.Categories, atomCategory{Term: c})
+		}
+		f.Entries = append(f.Entries, e)
+	}
+	return marshalXML(f)
+}

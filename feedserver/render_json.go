@@ -1,0 +1,108 @@
+package feedserver
+
+import (
+	"bytes"
+	"encoding/json"
+
+	"github.com/gorilla/feeds"
+)
+
+// gorilla/feeds' JSON Feed writes attachment sizes as "size" (JSON Feed
+// says "size_in_bytes") and has no extension fields; these types embed its
+// structs and replace or add what is missing.
+
+type jsonFeed struct {
+	feeds.JSONFeed
+	Items []*jsonItem `json:"items"` // replaces JSONFeed.Items; always present
+}
+
+type jsonItem struct {
+	feeds.JSONItem
+	Attachments []jsonAttachment `json:"attachments,omitempty"` // replaces JSONItem.Attachments
+	Feedmill    *jsonExtension   `json:"_feedmill,omitempty"`
+}
+
+type jsonAttachment struct {
+	URL      string `json:"url"`
+	MIMEType string `json:"mime_type"`
+	Size     int64  `json:"size_in_bytes,omitempty"`
+}
+
+// jsonExtension is feedmill's JSON Feed extension object on every item.
+type jsonExtension struct {
+	Source jsonSource `json:"source"`
+}
+
+type jsonSource struct {
+	Title       string `json:"title"`
+	FeedURL     string `json:"feed_url"`
+	HomePageURL string `json:"home_page_url,omitempty"`
+}
+
+func renderJSON(d *feedDoc) ([]byte, error) {
+	f := &jsonFeed{
+		JSONFeed: feeds.JSONFeed{
+			Version:     "https://jsonfeed.org/version/1.1",
+			Title:       d.ch.Title,
+			Language:    d.language(),
+			HomePageUrl: d.pageURL(),
+			FeedUrl:     d.feedURL("json"),
+			Description: d.ch.Description,
+		},
+		Items: make([]*jsonItem, 0, len(d.items)),
+	}
+	for i := range d.items {
+		it := &d.items[i]
+		src := d.source(it)
+		pub, upd := itemPublished(it), itemUpdated(it)
+		ji := &jsonItem{
+			JSONItem: feeds.JSONItem{
+				Id:            d.itemID(it),
+				Url:           it.Link,
+				Title:         it.Title,
+				ContentHTML:   it.Content,
+				Summary:       it.Summary,
+				Image:         it.Image,
+				PublishedDate: &pub,
+				ModifiedDate:  &upd,
+				Tags:          it.Categories,
+			},
+			Feedmill: &jsonExtension{Source: jsonSource{
+				Title:   src.DisplayTitle(),
+				FeedURL: src.URL,
+			}},
+		}
+		if src.State.SiteURL != "" {
+			ji.Feedmill.Source.HomePageURL = src.State.SiteURL
+		}
+		if ji.ContentHTML == "" {
+			// JSON Feed requires content_html or content_text.
+			ji.ContentHTML = it.Summary
+		}
+		if ji.ContentHTML == "" {
+			ji.ContentText = it.Title
+		}
+		if it.Author != "" {
+			// "author" is deprecated in 1.1 but still all some readers
+			// (gofeed among them) look at.
+			a := &feeds.JSONAuthor{Name: it.Author}
+			ji.Author, ji.Authors = a, []*feeds.JSONAuthor{a}
+		}
+		for _, e := range it.Enclosures {
+			typ := e.Type
+			if typ == "" {
+				typ = "application/octet-stream"
+			}
+			ji.Attachments = append(ji.Attachments, jsonAttachment{URL: e.URL, MIMEType: typ, Size: max(e.Length, 0)})
+		}
+		f.Items = append(f.Items, ji)
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(f); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}

@@ -1,0 +1,114 @@
+package feedserver
+
+import (
+	"bytes"
+	"encoding/xml"
+	"strconv"
+	"time"
+
+	"github.com/gorilla/feeds"
+)
+
+// gorilla/feeds' RSS lacks the atom:link self reference, several
+// categories per item, dc:creator and <source url>; these types embed its
+// structs and add (or, by being shallower, replace) the missing elements.
+
+type rssDoc struct {
+	XMLName   xml.Name `xml:"rss"`
+	Version   string   `xml:"version,attr"`
+	NSContent string   `xml:"xmlns:content,attr"`
+	NSAtom    string   `xml:"xmlns:atom,attr"`
+	NSDC      string   `xml:"xmlns:dc,attr"`
+	Channel   *rssChannel
+}
+
+type rssChannel struct {
+	XMLName  xml.Name `xml:"channel"`
+	AtomLink rssAtomLink
+	feeds.RssFeed
+	Items []*rssItem `xml:"item"` // replaces RssFeed.Items
+}
+
+type rssAtomLink struct {
+	XMLName xml.Name `xml:"atom:link"`
+	Href    string   `xml:"href,attr"`
+	Rel     string   `xml:"rel,attr"`
+	Type    string   `xml:"type,attr"`
+}
+
+type rssItem struct {
+	XMLName xml.Name `xml:"item"`
+	feeds.RssItem
+	Categories []string   `xml:"category"` // replaces RssItem.Category
+	Creator    string     `xml:"dc:creator,omitempty"`
+	Source     *rssSource `xml:"source"` // replaces RssItem.Source
+}
+
+type rssSource struct {
+	URL   string `xml:"url,attr"`
+	Title string `xml:",chardata"`
+}
+
+func renderRSS(d *feedDoc) ([]byte, error) {
+	ch := &rssChannel{
+		AtomLink: rssAtomLink{Href: d.feedURL("rss"), Rel: "self", Type: "application/rss+xml"},
+		RssFeed: feeds.RssFeed{
+			Title:         d.ch.Title,
+			Link:          d.pageURL(),
+			Description:   d.ch.Description,
+			Language:      d.language(),
+			LastBuildDate: d.updated().Format(time.RFC1123Z),
+			Generator:     d.generator(),
+		},
+		Items: make([]*rssItem, 0, len(d.items)),
+	}
+	for i := range d.items {
+		it := &d.items[i]
+		src := d.source(it)
+		ri := &rssItem{
+			RssItem: feeds.RssItem{
+				Title:       it.Title,
+				Link:        it.Link,
+				Description: description(it),
+				Guid:        &feeds.RssGuid{Id: d.itemID(it), IsPermaLink: "false"},
+				PubDate:     itemPublished(it).Format(time.RFC1123Z),
+			},
+			Categories: it.Categories,
+			Creator:    it.Author,
+			Source:     &rssSource{URL: src.URL, Title: src.DisplayTitle()},
+		}
+		if it.Content != "" {
+			ri.Content = &feeds.RssContent{Content: it.Content}
+		}
+		if len(it.Enclosures) > 0 {
+			// RSS allows one enclosure per item.
+			e := it.Enclosures[0]
+			typ := e.Type
+			if typ == "" {
+				typ = "application/octet-stream"
+			}
+			ri.Enclosure = &feeds.RssEnclosure{Url: e.URL, Length: strconv.FormatInt(max(e.Length, 0), 10), Type: typ}
+		}
+		ch.Items = append(ch.Items, ri)
+	}
+	doc := &rssDoc{
+		Version:   "2.0",
+		NSContent: "http://purl.org/rss/1.0/modules/content/",
+		NSAtom:    "http://www.w3.org/2005/Atom",
+		NSDC:      "http://purl.org/dc/elements/1.1/",
+		Channel:   ch,
+	}
+	return marshalXML(doc)
+}
+
+func marshalXML(v any) ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteString(xml.Header)
+	enc := xml.NewEncoder(&b)
+	enc.Indent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	b.WriteByte('\n')
+	return b.Bytes(), nil
+}

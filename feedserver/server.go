@@ -1,0 +1,215 @@
+package feedserver
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/feedmill/feedmill/storage"
+)
+
+// Options configure a Server.
+type Options struct {
+	BaseURL  string // absolute URL the channels are published under
+	Channels []Channel
+	Version  string
+	Logger   *slog.Logger     // nil = discard
+	Now      func() time.Time // clock for every time decision; nil = time.Now
+}
+
+// Server publishes channels from a store. It only reads the store. It is
+// safe for concurrent use.
+type Server struct {
+	store    *storage.Store
+	version  string
+	base     string // BaseURL without a trailing slash
+	now      func() time.Time
+	log      *slog.Logger
+	channels []*channel // in config order
+	byName   map[string]*channel
+	res      resolver
+	cache    *cache
+	index    *rendition
+	opml     *rendition
+	handler  http.Handler
+}
+
+// errNoStore is returned when a Server made for validation only (nil
+// store) is asked for items.
+var errNoStore = errors.New("feedserver: no store")
+
+// New checks the channels (bad regexes and the like are errors naming the
+// channel and the key) and returns a Server. A nil store gives a Server
+// that only validates and renders the index; its feeds answer 503.
+func New(store *storage.Store, opts Options) (*Server, error) {
+	s := &Server{
+		store:   store,
+		version: opts.Version,
+		now:     opts.Now,
+		log:     opts.Logger,
+		byName:  map[string]*channel{},
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	var errs []error
+	if opts.BaseURL != "" {
+		u, err := url.Parse(opts.BaseURL)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("base_url: %w", err))
+		case (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+			errs = append(errs, fmt.Errorf("base_url: %q is not an absolute http(s) URL", opts.BaseURL))
+		case u.RawQuery != "" || u.Fragment != "":
+			errs = append(errs, fmt.Errorf("base_url: %q must not have a query or fragment", opts.BaseURL))
+		}
+		s.base = strings.TrimRight(opts.BaseURL, "/")
+	}
+	for i, c := range opts.Channels {
+		ch, err := compileChannel(c)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if _, dup := s.byName[ch.Name]; dup {
+			errs = append(errs, fmt.Errorf("channel %q: name: duplicate (channels[%d])", ch.Name, i))
+			continue
+		}
+		s.byName[ch.Name] = ch
+		s.channels = append(s.channels, ch)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	s.cache = newCache(s.channels)
+	idx, err := s.buildIndex()
+	if err != nil {
+		return nil, fmt.Errorf("index page: %w", err)
+	}
+	s.index = idx
+	if s.opml, err = s.buildOPML(); err != nil {
+		return nil, fmt.Errorf("OPML: %w", err)
+	}
+	s.handler = s.routes()
+	return s, nil
+}
+
+// Render returns a channel in one format ("rss", "atom", "json", or "html"
+// for the preview page) exactly as served. Errors wrap ErrUnknownChannel or
+// ErrUnknownFormat for names that do not exist.
+func (s *Server) Render(channel, format string) ([]byte, error) {
+	r, err := s.get(channel, format)
+	if err != nil {
+		return nil, err
+	}
+	return append([]byte(nil), r.body...), nil
+}
+
+// Index returns the HTML index page as served at "/".
+func (s *Server) Index() ([]byte, error) {
+	return append([]byte(nil), s.index.body...), nil
+}
+
+// get returns the current rendition of (channel, format), building it when
+// the cached one is stale.
+func (s *Server) get(name, format string) (*rendition, error) {
+	ch, ok := s.byName[name]
+	if !ok {
+		return nil, fmt.Errorf("%w %q", ErrUnknownChannel, name)
+	}
+	sl, ok := s.cache.slots[cacheKey{name, format}]
+	if !ok {
+		return nil, fmt.Errorf("%w %q", ErrUnknownFormat, format)
+	}
+	if s.store == nil {
+		return nil, errNoStore
+	}
+	check := func() (*rendition, *resolution, uint64, time.Time, error) {
+		res, err := s.resolve()
+		if err != nil {
+			return nil, nil, 0, time.Time{}, err
+		}
+		ids := res.ids[name]
+		v := s.store.Version(ids)
+		now := s.now()
+		if r := sl.cur.Load(); r != nil && r.fresh(ids, v, now) {
+			return r, res, v, now, nil
+		}
+		return nil, res, v, now, nil
+	}
+	r, _, _, _, err := check()
+	if err != nil {
+		return s.fallback(sl, err)
+	}
+	if r != nil {
+		return r, nil
+	}
+	sl.mu.Lock()
+	defer sl.mu.Unlock()
+	// Another request may have built it while this one waited.
+	r, res, v, now, err := check()
+	if err != nil {
+		return s.fallback(sl, err)
+	}
+	if r != nil {
+		return r, nil
+	}
+	prev := sl.cur.Load()
+	r, err = s.build(ch, format, res, v, now, prev)
+	if err != nil {
+		if prev != nil {
+			s.log.Error("feedserver: rebuild failed; serving the previous copy", "channel", name, "format", format, "err", err)
+			return prev, nil
+		}
+		return nil, err
+	}
+	sl.cur.Store(r)
+	return r, nil
+}
+
+// fallback serves the previous rendition, if any, when the store fails.
+func (s *Server) fallback(sl *slot, err error) (*rendition, error) {
+	prev := sl.cur.Load()
+	if prev == nil {
+		return nil, err
+	}
+	s.log.Error("feedserver: store unavailable; serving the previous copy", "err", err)
+	return prev, nil
+}
+
+// build renders (channel, format) from the store.
+func (s *Server) build(ch *channel, format string, res *resolution, version uint64, now time.Time, prev *rendition) (*rendition, error) {
+	start := time.Now()
+	ids := res.ids[ch.Name]
+	got, err := s.assemble(ch, ids, now)
+	if err != nil {
+		return nil, err
+	}
+	doc := &feedDoc{ch: ch, base: s.base, gen: s.version, items: got.items, sources: res.sources}
+	body, err := render(format, doc)
+	if err != nil {
+		return nil, fmt.Errorf("channel %s: render %s: %w", ch.Name, format, err)
+	}
+	r, err := newRendition(body, contentTypes[format], doc.updated())
+	if err != nil {
+		return nil, fmt.Errorf("channel %s: compress %s: %w", ch.Name, format, err)
+	}
+	// The feed's updated time can stand still or go back while its bytes
+	// change (an item removed or edited without a date): move Last-Modified
+	// forward then, or If-Modified-Since would answer 304 wrongly.
+	if prev != nil && prev.etag != r.etag && !r.lastModified.After(prev.lastModified) {
+		r.lastModified = later(now, prev.lastModified.Add(time.Second)).UTC().Truncate(time.Second)
+	}
+	r.ids, r.allSources, r.version, r.validUntil = ids, ids == nil, version, got.validUntil
+	s.cache.builds.Add(1)
+	s.log.Debug("feedserver: built", "channel", ch.Name, "format", format, "items", len(got.items), "bytes", len(body), "took", time.Since(start))
+	return r, nil
+}

@@ -1,0 +1,212 @@
+package fetcher
+
+import (
+	"bytes"
+	"mime"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/net/html/charset"
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/transform"
+)
+
+// toUTF8 returns body as UTF-8, with an XML prolog that says so (or says
+// nothing), so that gofeed, which takes the charset only from the prolog,
+// decodes it exactly once.
+//
+// The order of authority:
+//  1. a byte order mark (UTF-8, UTF-16LE/BE; also BOM-less UTF-16 XML);
+//  2. the charset parameter of the HTTP Content-Type (RFC 3023/7303: it
+//     wins over the prolog);
+//  3. the prolog's encoding attribute;
+//  4. UTF-8.
+//
+// One pragmatic exception: a body that is valid UTF-8 and not plain ASCII
+// is taken as UTF-8 even when a single-byte charset is declared. Servers
+// that label every response ISO-8859-1 are common, while Latin-1 text that
+// happens to be valid UTF-8 is practically nonexistent; decoding such a
+// body again would turn "é" into "Ã©".
+//
+// Bytes that are still not valid UTF-8 become U+FFFD, and C0 control
+// characters other than tab, CR and LF are removed: both make Go's XML
+// decoder give up on the whole feed.
+func toUTF8(body []byte, contentType string) []byte {
+	if out, ok := decodeBOM(body); ok {
+		return cleanBytes(fixProlog(out))
+	}
+	enc, name := lookupCharset(httpCharset(contentType))
+	if enc == nil {
+		enc, name = lookupCharset(prologEncoding(body))
+	}
+	if name == "utf-8" && !utf8.Valid(body) {
+		// Labelled UTF-8 but is not: a prolog naming another charset
+		// is the better guess.
+		if penc, pname := lookupCharset(prologEncoding(body)); penc != nil && pname != "utf-8" {
+			enc, name = penc, pname
+		}
+	}
+	if strings.HasPrefix(name, "utf-16") && len(body) >= 2 && body[0] != 0 && body[1] != 0 {
+		// Labelled UTF-16, but two non-zero bytes in a row: it is not.
+		enc, name = nil, ""
+	}
+	if enc == nil || name == "utf-8" || isASCIICompatible(name) && utf8.Valid(body) {
+		return cleanBytes(fixProlog(body))
+	}
+	if strings.HasPrefix(name, "utf-16") {
+		// Declared UTF-16 but no BOM: decodeBOM tried the XML sniff
+		// already; trust the label.
+		enc = unicode.UTF16(endianOf(name), unicode.IgnoreBOM)
+	}
+	out, _, err := transform.Bytes(enc.NewDecoder(), body)
+	if err != nil {
+		return cleanBytes(fixProlog(body))
+	}
+	return cleanBytes(fixProlog(out))
+}
+
+func endianOf(name string) unicode.Endianness {
+	if name == "utf-16be" {
+		return unicode.BigEndian
+	}
+	return unicode.LittleEndian
+}
+
+// isASCIICompatible reports whether the named charset encodes ASCII as
+// ASCII (everything WHATWG knows except UTF-16 and ISO-2022-JP, which
+// shifts with escape bytes that are themselves ASCII).
+func isASCIICompatible(name string) bool {
+	return !strings.HasPrefix(name, "utf-16") && name != "iso-2022-jp" && name != "replacement"
+}
+
+// decodeBOM converts a body that starts with a byte order mark, or is
+// UTF-16 XML without one, to UTF-8.
+func decodeBOM(b []byte) ([]byte, bool) {
+	var enc encoding.Encoding
+	switch {
+	case bytes.HasPrefix(b, []byte{0xEF, 0xBB, 0xBF}):
+		return b[3:], true
+	case bytes.HasPrefix(b, []byte{0xFF, 0xFE, 0, 0}), bytes.HasPrefix(b, []byte{0, 0, 0xFE, 0xFF}):
+		return nil, false // UTF-32: rare; left to the parser to reject
+	case bytes.HasPrefix(b, []byte{0xFF, 0xFE}):
+		enc = unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM)
+	case bytes.HasPrefix(b, []byte{0xFE, 0xFF}):
+		enc = unicode.UTF16(unicode.BigEndian, unicode.ExpectBOM)
+	case bytes.HasPrefix(b, []byte{'<', 0, '?', 0}):
+		enc = unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM)
+	case bytes.HasPrefix(b, []byte{0, '<', 0, '?'}):
+		enc = unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM)
+	default:
+		return nil, false
+	}
+	out, _, err := transform.Bytes(enc.NewDecoder(), b)
+	if err != nil {
+		return nil, false
+	}
+	return out, true
+}
+
+// httpCharset returns the charset parameter of a Content-Type, tolerating
+// the spaces and quotes real servers put around it.
+func httpCharset(ct string) string {
+	if ct == "" {
+		return ""
+	}
+	if _, params, err := mime.ParseMediaType(ct); err == nil {
+		return strings.Trim(strings.TrimSpace(params["charset"]), `"'`)
+	}
+	for _, p := range strings.Split(ct, ";")[1:] {
+		k, v, ok := strings.Cut(p, "=")
+		if ok && strings.EqualFold(strings.TrimSpace(k), "charset") {
+			return strings.Trim(strings.TrimSpace(v), `"'`)
+		}
+	}
+	return ""
+}
+
+// lookupCharset maps a label to its WHATWG encoding and canonical name;
+// nil for an empty or unknown label.
+func lookupCharset(label string) (encoding.Encoding, string) {
+	label = strings.Trim(strings.TrimSpace(label), `"'`)
+	if label == "" {
+		return nil, ""
+	}
+	enc, name := charset.Lookup(label)
+	if enc == nil {
+		return nil, ""
+	}
+	return enc, name
+}
+
+var (
+	prologRe   = regexp.MustCompile(`^\s*<\?xml\s[^>]*?\?>`)
+	encodingRe = regexp.MustCompile(`\s+encoding\s*=\s*("[^"]*"|'[^']*')`)
+)
+
+// prologEncoding returns the encoding attribute of the XML declaration.
+func prologEncoding(b []byte) string {
+	head := b
+	if len(head) > 512 {
+		head = head[:512]
+	}
+	p := prologRe.Find(head)
+	if p == nil {
+		return ""
+	}
+	m := encodingRe.FindSubmatch(p)
+	if m == nil {
+		return ""
+	}
+	return string(m[1][1 : len(m[1])-1])
+}
+
+// fixProlog makes the XML declaration of a UTF-8 body say UTF-8.
+func fixProlog(b []byte) []byte {
+	head := b
+	if len(head) > 512 {
+		head = head[:512]
+	}
+	loc := prologRe.FindIndex(head)
+	if loc == nil {
+		return b
+	}
+	p := b[loc[0]:loc[1]]
+	m := encodingRe.FindSubmatchIndex(p)
+	if m == nil {
+		return b
+	}
+	if enc := strings.ToLower(string(p[m[2]+1 : m[3]-1])); enc == "utf-8" || enc == "utf8" {
+		return b
+	}
+	out := make([]byte, 0, len(b))
+	out = append(out, b[:loc[0]]...)
+	out = append(out, p[:m[0]]...)
+	out = append(out, ` encoding="UTF-8"`...)
+	out = append(out, p[m[1]:]...)
+	out = append(out, b[loc[1]:]...)
+	return out
+}
+
+// cleanBytes replaces invalid UTF-8 and drops the C0 controls that XML
+// forbids.
+func cleanBytes(b []byte) []byte {
+	if !utf8.Valid(b) {
+		b = bytes.ToValidUTF8(b, []byte("\uFFFD"))
+	}
+	if bytes.IndexFunc(b, isBadControl) < 0 {
+		return b
+	}
+	return bytes.Map(func(r rune) rune {
+		if isBadControl(r) {
+			return -1
+		}
+		return r
+	}, b)
+}
+
+// isBadControl is true for C0 controls other than \t \n \r.
+func isBadControl(r rune) bool {
+	return r < 0x20 && r != '\t' && r != '\n' && r != '\r'
+}

@@ -1,0 +1,220 @@
+package fetcher
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/japanese"
+	"golang.org/x/text/encoding/simplifiedchinese"
+	"golang.org/x/text/encoding/traditionalchinese"
+	"golang.org/x/text/encoding/unicode"
+)
+
+const feedparserEncoding = "../../shared/testdata/feeds/feedparser/encoding"
+
+func encode(t *testing.T, e encoding.Encoding, s string) []byte {
+	t.Helper()
+	b, err := e.NewEncoder().Bytes([]byte(s))
+	if err != nil {
+		t.Fatalf("encode %q: %v", s, err)
+	}
+	return b
+}
+
+func rssDoc(prolog, title string) string {
+	return prolog + `<rss version="2.0"><channel><title>` + title + `</title><link>https://example.org/</link>` +
+		`<item><title>` + title + `</title><link>https://example.org/1</link></item></channel></rss>`
+}
+
+func TestToUTF8(t *testing.T) {
+	const (
+		latin = "Ça coûte 5 € — naïve café"
+		zh    = "新闻标题：中文测试"
+		tw    = "新聞標題：中文測試"
+		ja    = "日本語のニュース"
+	)
+	tests := []struct {
+		name  string
+		body  func(t *testing.T) []byte
+		ctype string
+		want  string
+	}{
+		{"utf-8, nothing declared", func(t *testing.T) []byte { return []byte(rssDoc("", latin)) }, "application/rss+xml", latin},
+		{"utf-8 BOM", func(t *testing.T) []byte {
+			return append([]byte{0xEF, 0xBB, 0xBF}, rssDoc(`<?xml version="1.0"?>`, latin)...)
+		}, "", latin},
+		{"windows-1252 from HTTP, no prolog encoding", func(t *testing.T) []byte {
+			return encode(t, charmap.Windows1252, rssDoc(`<?xml version="1.0"?>`, latin))
+		}, "text/xml; charset=windows-1252", latin},
+		{"iso-8859-1 from HTTP, quoted", func(t *testing.T) []byte {
+			return encode(t, charmap.Windows1252, rssDoc(`<?xml version="1.0"?>`, "naïve café"))
+		}, `application/rss+xml;charset="ISO-8859-1"`, "naïve café"},
+		{"iso-8859-1 from prolog only", func(t *testing.T) []byte {
+			return encode(t, charmap.ISO8859_1, rssDoc(`<?xml version="1.0" encoding="iso-8859-1"?>`, "naïve café"))
+		}, "application/xml", "naïve café"},
+		{"HTTP charset overrides prolog", func(t *testing.T) []byte {
+			return encode(t, simplifiedchinese.GBK, rssDoc(`<?xml version="1.0" encoding="iso-8859-1"?>`, zh))
+		}, "text/xml; charset=gb2312", zh},
+		{"gb2312 in prolog", func(t *testing.T) []byte {
+			return encode(t, simplifiedchinese.GBK, rssDoc(`<?xml version='1.0' encoding='gb2312'?>`, zh))
+		}, "", zh},
+		{"big5 from HTTP", func(t *testing.T) []byte {
+			return encode(t, traditionalchinese.Big5, rssDoc(`<?xml version="1.0"?>`, tw))
+		}, "application/atom+xml; charset=big5", tw},
+		{"shift_jis in prolog, HTTP silent", func(t *testing.T) []byte {
+			return encode(t, japanese.ShiftJIS, rssDoc(`<?xml version="1.0" encoding="Shift_JIS"?>`, ja))
+		}, "text/xml", ja},
+		{"utf-8 body labelled latin-1 by the server", func(t *testing.T) []byte {
+			return []byte(rssDoc(`<?xml version="1.0" encoding="utf-8"?>`, latin))
+		}, "text/xml; charset=ISO-8859-1", latin},
+		{"utf-8 body with a wrong prolog", func(t *testing.T) []byte {
+			return []byte(rssDoc(`<?xml version="1.0" encoding="windows-1252"?>`, latin))
+		}, "", latin},
+		{"latin-1 body labelled utf-8 by the server, prolog right", func(t *testing.T) []byte {
+			return encode(t, charmap.ISO8859_1, rssDoc(`<?xml version="1.0" encoding="iso-8859-1"?>`, "naïve café"))
+		}, "text/xml; charset=utf-8", "naïve café"},
+		{"utf-16le BOM", func(t *testing.T) []byte {
+			return encode(t, unicode.UTF16(unicode.LittleEndian, unicode.UseBOM), rssDoc(`<?xml version="1.0" encoding="utf-16"?>`, zh))
+		}, "application/xml", zh},
+		{"utf-16be BOM", func(t *testing.T) []byte {
+			return encode(t, unicode.UTF16(unicode.BigEndian, unicode.UseBOM), rssDoc(`<?xml version="1.0" encoding="utf-16"?>`, latin))
+		}, "text/xml; charset=utf-16", latin},
+		{"utf-16le without BOM", func(t *testing.T) []byte {
+			return encode(t, unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM), rssDoc(`<?xml version="1.0" encoding="utf-16le"?>`, latin))
+		}, "", latin},
+		{"unknown charset label ignored", func(t *testing.T) []byte { return []byte(rssDoc("", latin)) }, "text/xml; charset=x-bogus", latin},
+		{"invalid bytes, nothing declared", func(t *testing.T) []byte { return []byte(rssDoc("", "ab\xffcd")) }, "", "ab\uFFFDcd"},
+		{"control characters", func(t *testing.T) []byte { return []byte(rssDoc("", "a\x0cb\x00c")) }, "", "abc"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := toUTF8(tt.body(t), tt.ctype)
+			if !utf8.Valid(out) {
+				t.Fatalf("output is not UTF-8: %q", out)
+			}
+			feed, _, err := parseFeed(out)
+			if err != nil {
+				t.Fatalf("parse: %v\n%s", err, out)
+			}
+			if feed.Title != tt.want {
+				t.Errorf("title = %q, want %q", feed.Title, tt.want)
+			}
+			if len(feed.Items) != 1 || feed.Items[0].Title != tt.want {
+				t.Errorf("items = %+v", feed.Items)
+			}
+		})
+	}
+}
+
+func TestFixProlog(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{`<?xml version="1.0" encoding="iso-8859-1"?><rss/>`, `<?xml version="1.0" encoding="UTF-8"?><rss/>`},
+		{"<?xml version='1.0' encoding = 'GB2312' standalone='yes'?>\n<rss/>", "<?xml version='1.0' encoding=\"UTF-8\" standalone='yes'?>\n<rss/>"},
+		{`<?xml version="1.0" encoding="utf-8"?><rss/>`, `<?xml version="1.0" encoding="utf-8"?><rss/>`},
+		{`<?xml version="1.0"?><rss encoding="x"/>`, `<?xml version="1.0"?><rss encoding="x"/>`},
+		{`<rss/>`, `<rss/>`},
+	}
+	for _, tt := range tests {
+		if got := string(fixProlog([]byte(tt.in))); got != tt.want {
+			t.Errorf("fixProlog(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestHTTPCharset(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"text/xml; charset=utf-8", "utf-8"},
+		{`text/xml;charset= "us-ascii"`, "us-ascii"},
+		{"text/xml;charset = us-ascii", "us-ascii"},
+		{"application/atom+xml;charset='gb2312'", "gb2312"},
+		{"text/xml;", ""},
+		{"text/xml; qs=0.9", ""},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		if got := httpCharset(tt.in); got != tt.want {
+			t.Errorf("httpCharset(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+var headerRe = regexp.MustCompile(`(?m)^Header:\s*Content-type:\s*(.*)$`)
+
+// TestFeedparserEncodingCases runs the Universal Feed Parser's encoding
+// cases that gofeed can read (it has no UTF-32): each must parse after
+// toUTF8 with the Content-Type its Header: line names, and what it carries
+// must come out as valid UTF-8.
+func TestFeedparserEncodingCases(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join(feedparserEncoding, "*.xml"))
+	if len(files) == 0 {
+		t.Skip("no feedparser encoding cases")
+	}
+	for _, path := range files {
+		name := filepath.Base(path)
+		if strings.Contains(name, "32") || strings.HasPrefix(name, "bozo_") || name == "u16.xml" {
+			continue
+		}
+		t.Run(name, func(t *testing.T) {
+			raw, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The Header: comment is ASCII in every encoding but UTF-16.
+			ctype := ""
+			if m := headerRe.FindSubmatch(raw); m != nil {
+				ctype = strings.TrimSpace(string(m[1]))
+			}
+			out := toUTF8(raw, ctype)
+			if !utf8.Valid(out) {
+				t.Fatalf("not UTF-8")
+			}
+			feed, _, err := parseFeed(out)
+			if err != nil {
+				t.Fatalf("parse with Content-Type %q: %v", ctype, err)
+			}
+			for _, s := range []string{feed.Title, feed.Description} {
+				if !utf8.ValidString(s) || strings.ContainsRune(s, utf8.RuneError) {
+					t.Errorf("bad text %q", s)
+				}
+			}
+		})
+	}
+}
+
+// The i18n case: UTF-8 text served as application/xml without a charset.
+func TestFeedparserI18N(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(feedparserEncoding, "http_i18n.xml"))
+	if err != nil {
+		t.Skip(err)
+	}
+	for _, ct := range []string{"application/xml", "text/xml", "text/xml; charset=iso-8859-1"} {
+		feed, _, err := parseFeed(toUTF8(raw, ct))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := "Iñtërnâtiônàlizætiøn"; feed.Title != want {
+			t.Errorf("%s: title %q, want %q", ct, feed.Title, want)
+		}
+	}
+	// demoronize: windows-1252 "smart quote" byte in a feed that declares
+	// nothing (so UTF-8 is assumed): it must not survive as invalid UTF-8.
+	raw, err = os.ReadFile(filepath.Join(feedparserEncoding, "demoronize-1.xml"))
+	if err != nil {
+		t.Skip(err)
+	}
+	feed, _, err := parseFeed(toUTF8(raw, "text/xml; charset=windows-1252"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(feed.Items) != 1 || cleanText(feed.Items[0].Description) != "don\u2019t" {
+		t.Errorf("demoronize: %+v", feed.Items)
+	}
+	_ = bytes.MinRead
+}

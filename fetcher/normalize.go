@@ -1,0 +1,235 @@
+package fetcher
+
+import (
+	"html"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/mmcdole/gofeed"
+	nethtml "golang.org/x/net/html"
+	"golang.org/x/text/encoding/charmap"
+
+	"github.com/feedmill/feedmill/storage"
+)
+
+// maxFuture is how far in the future an item's date may lie before it is
+// taken as wrong and clamped to now.
+const maxFuture = 24 * time.Hour
+
+// feedMeta is what the fetcher keeps of a feed document itself.
+type feedMeta struct {
+	Title    string
+	SiteURL  string
+	Language string
+}
+
+// normalizeFeed converts a parsed feed fetched from feedURL into the feed's
+// metadata and its items, as storage expects them.
+func normalizeFeed(feed *gofeed.Feed, feedURL *url.URL, now time.Time) (feedMeta, []storage.Item) {
+	meta := feedMeta{
+		Title:    plainText(feed.Title),
+		Language: cleanText(strings.TrimSpace(feed.Language)),
+	}
+	base := feedURL
+	if feed.Link != "" {
+		if site, err := Canonical(feed.Link, feedURL); err == nil {
+			meta.SiteURL = site
+			if u, err := url.Parse(site); err == nil && (u.Scheme == "http" || u.Scheme == "https") {
+				base = u
+			}
+		}
+	}
+	items := make([]storage.Item, 0, len(feed.Items))
+	for _, it := range feed.Items {
+		if it == nil {
+			continue
+		}
+		items = append(items, normalizeItem(it, base, meta.Language, now))
+	}
+	return meta, items
+}
+
+// normalizeItem converts one gofeed item: relative links are resolved
+// against base (the feed's link, else the feed's URL), lang is the feed's
+// language, now bounds dates in the future.
+func normalizeItem(it *gofeed.Item, base *url.URL, lang string, now time.Time) storage.Item {
+	out := storage.Item{
+		GUID:     cleanText(strings.TrimSpace(it.GUID)),
+		Title:    plainText(it.Title),
+		Summary:  cleanText(it.Description),
+		Content:  cleanText(it.Content),
+		Language: lang,
+	}
+	out.Link = itemLink(it, base)
+
+	var published, updated time.Time
+	if it.PublishedParsed != nil {
+		published = *it.PublishedParsed
+	}
+	if it.UpdatedParsed != nil {
+		updated = *it.UpdatedParsed
+	}
+	published, updated = clampFuture(published, now), clampFuture(updated, now)
+	if published.IsZero() {
+		published = updated
+	}
+	if !updated.IsZero() && updated.After(published) {
+		out.Updated = updated.UTC()
+	}
+	if !published.IsZero() {
+		out.Published = published.UTC()
+	}
+
+	author := it.Author
+	if len(it.Authors) > 0 && it.Authors[0] != nil {
+		author = it.Authors[0]
+	}
+	if author != nil {
+		out.Author = plainText(author.Name)
+		out.AuthorMail = cleanText(strings.TrimSpace(author.Email))
+	}
+	out.Categories = cleanCategories(it.Categories)
+	for _, e := range it.Enclosures {
+		if e == nil {
+			continue
+		}
+		u, err := Canonical(e.URL, base)
+		if err != nil {
+			continue
+		}
+		enc := storage.Enclosure{URL: u, Type: cleanText(strings.TrimSpace(e.Type))}
+		if n, err := strconv.ParseInt(strings.TrimSpace(e.Length), 10, 64); err == nil && n > 0 {
+			enc.Length = n
+		}
+		out.Enclosures = append(out.Enclosures, enc)
+	}
+	if it.Image != nil && it.Image.URL != "" {
+		if u, err := Canonical(it.Image.URL, base); err == nil {
+			out.Image = u
+		}
+	}
+	return out
+}
+
+// itemLink picks an item's link: Link, else a GUID that is an http(s) URL
+// (gofeed does not cross-fill them), else the first of Links; resolved
+// against base and canonical. "" when none works.
+func itemLink(it *gofeed.Item, base *url.URL) string {
+	candidates := []string{it.Link}
+	if isHTTPURL(it.GUID) {
+		candidates = append(candidates, it.GUID)
+	}
+	candidates = append(candidates, it.Links...)
+	for _, c := range candidates {
+		c = strings.TrimSpace(c)
+		if c == "" {
+			continue
+		}
+		if u, err := Canonical(cleanText(c), base); err == nil {
+			return u
+		}
+	}
+	return ""
+}
+
+// clampFuture returns now for a time more than maxFuture ahead of it.
+func clampFuture(t, now time.Time) time.Time {
+	if !t.IsZero() && t.After(now.Add(maxFuture)) {
+		return now
+	}
+	return t
+}
+
+// cleanCategories trims categories, drops empty ones and duplicates
+// (ignoring case; the first spelling stays).
+func cleanCategories(in []string) []string {
+	var out []string
+	seen := make(map[string]bool, len(in))
+	for _, c := range in {
+		c = plainText(c)
+		k := strings.ToLower(c)
+		if c == "" || seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, c)
+	}
+	return out
+}
+
+// plainText turns a title-like field into plain text: tags stripped,
+// entities unescaped once, whitespace collapsed, trimmed, valid UTF-8
+// without control characters.
+func plainText(s string) string {
+	s = cleanText(s)
+	if s == "" {
+		return ""
+	}
+	if looksLikeMarkup(s) {
+		var b strings.Builder
+		z := nethtml.NewTokenizer(strings.NewReader(s))
+	loop:
+		for {
+			switch z.Next() {
+			case nethtml.ErrorToken:
+				break loop
+			case nethtml.TextToken:
+				b.Write(z.Text()) // unescaped by the tokenizer
+			case nethtml.StartTagToken, nethtml.EndTagToken, nethtml.SelfClosingTagToken:
+				b.WriteByte(' ')
+			}
+		}
+		s = b.String()
+	} else {
+		s = html.UnescapeString(s)
+	}
+	return cleanText(strings.Join(strings.Fields(s), " "))
+}
+
+// looksLikeMarkup reports whether s contains something like an HTML tag or
+// comment ("<b", "</", "<!"), not just a "<" in running text ("a < b").
+func looksLikeMarkup(s string) bool {
+	for i := 0; i+1 < len(s); i++ {
+		if s[i] != '<' {
+			continue
+		}
+		c := s[i+1]
+		if c == '/' || c == '!' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' {
+			if strings.IndexByte(s[i:], '>') > 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// cleanText makes s valid UTF-8, removes C0 control characters other
+// than tab, newline and carriage return, and turns C1 controls
+// (U+0080–U+009F) into the windows-1252 characters they were meant to be
+// ("don\u0092t" -> "don’t": text converted from windows-1252 as if it
+// were Latin-1).
+func cleanText(s string) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	if strings.IndexFunc(s, needsMapping) < 0 {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		switch {
+		case isBadControl(r):
+			return -1
+		case r >= 0x80 && r <= 0x9F:
+			if m := charmap.Windows1252.DecodeByte(byte(r)); m != utf8.RuneError && (m < 0x80 || m > 0x9F) {
+				return m
+			}
+			return -1
+		}
+		return r
+	}, s)
+}
+
+func needsMapping(r rune) bool { return isBadControl(r) || r >= 0x80 && r <= 0x9F }

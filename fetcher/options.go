@@ -1,0 +1,78 @@
+package fetcher
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+)
+
+// Options configure a Fetcher; zero values take the defaults noted.
+type Options struct {
+	Every        time.Duration // default interval (30m)
+	MinInterval  time.Duration // 5m
+	MaxInterval  time.Duration // 24h
+	Timeout      time.Duration // whole request, body included (20s)
+	MaxBody      int64         // bytes after decompression (10 MiB)
+	Workers      int           // 16
+	PerHost      int           // concurrent requests to one host (2)
+	UserAgent    string        // "" = DefaultUserAgent
+	AllowPrivate bool          // allow loopback/private addresses
+	Logger       *slog.Logger
+	Now          func() time.Time // clock; nil = time.Now
+	// Transport replaces the HTTP transport (tests); nil = the default one.
+	// A replaced transport does its own dialing, so the private-address
+	// guard (see guard.go) is not applied to it.
+	Transport http.RoundTripper
+}
+
+// Defaults applied by New to zero Options fields.
+const (
+	DefaultEvery       = 30 * time.Minute
+	DefaultMinInterval = 5 * time.Minute
+	DefaultMaxInterval = 24 * time.Hour
+	DefaultTimeout     = 20 * time.Second
+	DefaultMaxBody     = 10 << 20
+	DefaultWorkers     = 16
+	DefaultPerHost     = 2
+)
+
+// DefaultUserAgent names feedmill and the project URL.
+var DefaultUserAgent = "feedmill/dev (+https://github.com/feedmill/feedmill)"
+
+// withDefaults returns o with every zero field set to its default.
+func (o Options) withDefaults() Options {
+	if o.Every <= 0 {
+		o.Every = DefaultEvery
+	}
+	if o.MinInterval <= 0 {
+		o.MinInterval = DefaultMinInterval
+	}
+	if o.MaxInterval <= 0 {
+		o.MaxInterval = DefaultMaxInterval
+	}
+	if o.MaxInterval < o.MinInterval {
+		o.MaxInterval = o.MinInterval
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.MaxBody <= 0 {
+		o.MaxBody = DefaultMaxBody
+	}
+	if o.Workers <= 0 {
+		o.Workers = DefaultWorkers
+	}
+	if o.PerHost <= 0 {
+		o.PerHost = DefaultPerHost
+	}
+	if o.UserAgent == "" {
+		o.UserAgent = DefaultUserAgent
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o
+}

@@ -1,0 +1,136 @@
+package storage
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+)
+
+// Values are stored as one version byte followed by the JSON encoding of the
+// value: simple to debug with `bbolt get`, and the version byte leaves room
+// for a denser encoding later without a guess at what a value holds.
+const codecJSON byte = 1
+
+// encodeValue encodes v for storage.
+func encodeValue(v any) ([]byte, error) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, 0, len(data)+1)
+	out = append(out, codecJSON)
+	return append(out, data...), nil
+}
+
+// decodeValue decodes a stored value into v. bucket and key only name the
+// value in the error. json.Unmarshal copies what it keeps, so the result
+// outlives the transaction that read data.
+func decodeValue(bucket string, key, data []byte, v any) error {
+	if len(data) == 0 {
+		return fmt.Errorf("decode %s %x: empty value", bucket, key)
+	}
+	if data[0] != codecJSON {
+		return fmt.Errorf("decode %s %x: unknown encoding %d", bucket, key, data[0])
+	}
+	if err := json.Unmarshal(data[1:], v); err != nil {
+		return fmt.Errorf("decode %s %x: %w", bucket, key, err)
+	}
+	return nil
+}
+
+func decodeItem(key, data []byte) (Item, error) {
+	var it Item
+	err := decodeValue(bucketItems, key, data, &it)
+	return it, err
+}
+
+func decodeSource(key, data []byte) (Source, error) {
+	var src Source
+	err := decodeValue(bucketSources, key, data, &src)
+	return src, err
+}
+
+// u64key is the 8-byte big-endian form of n, so keys sort as numbers.
+func u64key(n uint64) []byte {
+	return binary.BigEndian.AppendUint64(make([]byte, 0, 8), n)
+}
+
+// u64 reads an 8-byte big-endian number; ok is false when b is not 8 bytes.
+func u64(b []byte) (n uint64, ok bool) {
+	if len(b) != 8 {
+		return 0, false
+	}
+	return binary.BigEndian.Uint64(b), true
+}
+
+var errBadKey = errors.New("malformed key")
+
+// pubNanos maps a time to the 8-byte ordering value of the time indexes:
+// unix nanoseconds, with times before 1970 clamped to 0 and times after
+// 2262 (where UnixNano overflows) clamped to the largest value.
+func pubNanos(t time.Time) uint64 {
+	switch {
+	case t.IsZero() || t.Before(unixEpoch):
+		return 0
+	case t.After(maxNanoTime):
+		return math.MaxInt64
+	}
+	return uint64(t.UnixNano())
+}
+
+var (
+	unixEpoch   = time.Unix(0, 0)
+	maxNanoTime = time.Unix(0, math.MaxInt64)
+)
+
+// bySourceKey is sourceID(8) + published(8) + itemID(8).
+func bySourceKey(sourceID uint64, published time.Time, itemID uint64) []byte {
+	k := make([]byte, 0, 24)
+	k = binary.BigEndian.AppendUint64(k, sourceID)
+	k = binary.BigEndian.AppendUint64(k, pubNanos(published))
+	return binary.BigEndian.AppendUint64(k, itemID)
+}
+
+// byTimeKey is published(8) + itemID(8).
+func byTimeKey(published time.Time, itemID uint64) []byte {
+	k := make([]byte, 0, 16)
+	k = binary.BigEndian.AppendUint64(k, pubNanos(published))
+	return binary.BigEndian.AppendUint64(k, itemID)
+}
+
+// itemKeyKey is sourceID(8) + the item's identity Key.
+func itemKeyKey(sourceID uint64, key string) []byte {
+	k := make([]byte, 0, 8+len(key))
+	k = binary.BigEndian.AppendUint64(k, sourceID)
+	return append(k, key...)
+}
+
+// tombstone is the item_keys value of an identity whose item retention
+// removed: 8 zero bytes (no item has ID 0) and the time it dates from.
+func tombstone(at time.Time) []byte {
+	v := make([]byte, 16)
+	binary.BigEndian.PutUint64(v[8:], pubNanos(at))
+	return v
+}
+
+// parseItemKeyValue reads an item_keys value: an item ID, or a tombstone
+// with its time.
+func parseItemKeyValue(v []byte) (itemID uint64, tombAt uint64, isTomb bool, err error) {
+	switch len(v) {
+	case 8:
+		id := binary.BigEndian.Uint64(v)
+		if id == 0 {
+			return 0, 0, false, errBadKey
+		}
+		return id, 0, false, nil
+	case 16:
+		if binary.BigEndian.Uint64(v[:8]) != 0 {
+			return 0, 0, false, errBadKey
+		}
+		return 0, binary.BigEndian.Uint64(v[8:]), true, nil
+	}
+	return 0, 0, false, errBadKey
+}

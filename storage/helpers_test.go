@@ -1,0 +1,102 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+)
+
+// clock is a settable test clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock() *clock { return &clock{t: time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// openTest opens a store in a fresh temp dir and closes it with the test.
+func openTest(t testing.TB, opts Options) *Store {
+	t.Helper()
+	return openAt(t, filepath.Join(t.TempDir(), "feedmill.db"), opts)
+}
+
+func openAt(t testing.TB, path string, opts Options) *Store {
+	t.Helper()
+	s, err := Open(path, opts)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func addSource(t testing.TB, s *Store, url string) Source {
+	t.Helper()
+	src, err := s.UpsertSource(context.Background(), Source{URL: url, Origin: OriginConfig})
+	if err != nil {
+		t.Fatalf("UpsertSource(%s): %v", url, err)
+	}
+	return src
+}
+
+// item builds a test item with a GUID, link and date.
+func item(guid string, published time.Time) Item {
+	return Item{
+		GUID:      guid,
+		Link:      "https://example.org/" + guid,
+		Title:     "Title " + guid,
+		Content:   "<p>Content of " + guid + "</p>",
+		Published: published,
+	}
+}
+
+func record(t testing.TB, s *Store, sourceID uint64, items ...Item) Ingested {
+	t.Helper()
+	res, err := s.RecordFetch(context.Background(), Fetch{SourceID: sourceID, Items: items})
+	if err != nil {
+		t.Fatalf("RecordFetch: %v", err)
+	}
+	return res
+}
+
+func mustCheck(t testing.TB, s *Store) {
+	t.Helper()
+	if err := s.Check(); err != nil {
+		t.Fatalf("Check: %v", err)
+	}
+}
+
+// collect returns the items q selects, in order.
+func collect(t testing.TB, s *Store, q Query) []Item {
+	t.Helper()
+	var out []Item
+	if err := s.Items(q, func(it Item) bool { out = append(out, it); return true }); err != nil {
+		t.Fatalf("Items: %v", err)
+	}
+	return out
+}
+
+func guids(items []Item) []string {
+	out := make([]string, len(items))
+	for i, it := range items {
+		out[i] = it.GUID
+	}
+	return out
+}
+
+func fmtGUID(i int) string { return fmt.Sprintf("item-%04d", i) }

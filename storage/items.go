@@ -1,0 +1,514 @@
+package storage
+
+import (
+	"bytes"
+	"container/heap"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// RecordFetch stores the outcome of one poll in one transaction (through the
+// writer, so it returns once committed): the new state, the new URL, and the
+// items, deduplicated by identity (see identity.go), with retention applied
+// to the source.
+//
+// The source must still exist (a source removed while it was fetched stays
+// removed: ErrNotFound). A NewURL that another source already has is an
+// error and nothing of the fetch is stored. Items are counted in Ingested:
+// new (Added), a known identity with a changed body (Updated: same ID,
+// FirstSeen and Story, new body, Updated moves), a known identity with the
+// same body or a repeat within the fetch (Unchanged), older than
+// Retention.MaxAge or removed by retention before (Skipped), and items this
+// fetch pushed past Retention.MaxItemsPerSource (Removed, oldest first).
+func (s *Store) RecordFetch(ctx context.Context, f Fetch) (Ingested, error) {
+	now := s.now()
+	keys := ItemKeys(f.Items)
+	incoming := make([]Item, len(f.Items))
+	for i, it := range f.Items {
+		it.Key = keys[i]
+		it.SourceID = f.SourceID
+		it.Hash = it.BodyHash()
+		incoming[i] = it
+	}
+	var res Ingested
+	err := s.w.do(ctx, len(incoming), func(tx *bolt.Tx) error {
+		var err error
+		res, err = s.recordFetch(tx, f, incoming, now)
+		return err
+	}, func() { s.ver.bump(f.SourceID) })
+	if err != nil {
+		return Ingested{}, fmt.Errorf("record fetch of source %d: %w", f.SourceID, err)
+	}
+	return res, nil
+}
+
+// recordFetch is RecordFetch's transaction. It may run more than once and
+// changes nothing but tx.
+func (s *Store) recordFetch(tx *bolt.Tx, f Fetch, incoming []Item, now time.Time) (Ingested, error) {
+	var res Ingested
+	src, err := getSource(tx, f.SourceID)
+	if err != nil {
+		return res, err
+	}
+	if f.NewURL != "" && f.NewURL != src.URL {
+		urls := tx.Bucket([]byte(bucketSourceURLs))
+		if other := urls.Get([]byte(f.NewURL)); other != nil {
+			otherID, _ := u64(other)
+			return res, fmt.Errorf("move source %d from %s to %s: that URL is already source %d",
+				src.ID, src.URL, f.NewURL, otherID)
+		}
+		if err := urls.Delete([]byte(src.URL)); err != nil {
+			return res, err
+		}
+		if err := urls.Put([]byte(f.NewURL), u64key(src.ID)); err != nil {
+			return res, err
+		}
+		src.URL = f.NewURL
+	}
+	src.State = f.State
+
+	ix := openIndexes(tx)
+	var cutoff time.Time
+	if s.ret.MaxAge > 0 {
+		cutoff = now.Add(-s.ret.MaxAge)
+	}
+	seen := make(map[string]bool, len(incoming))
+	for _, it := range incoming {
+		if seen[it.Key] {
+			res.Unchanged++
+			continue
+		}
+		seen[it.Key] = true
+		if !cutoff.IsZero() && !it.Published.IsZero() && it.Published.Before(cutoff) {
+			res.Skipped++
+			continue
+		}
+		kk := itemKeyKey(src.ID, it.Key)
+		v := ix.keys.Get(kk)
+		if v == nil {
+			if err := ix.add(tx, it, now); err != nil {
+				return res, err
+			}
+			res.Added++
+			continue
+		}
+		id, _, isTomb, err := parseItemKeyValue(v)
+		if err != nil {
+			return res, fmt.Errorf("%s %x: malformed value %x", bucketItemKeys, kk, v)
+		}
+		if isTomb {
+			res.Skipped++
+			continue
+		}
+		updated, err := ix.update(id, it, now)
+		if err != nil {
+			return res, err
+		}
+		if updated {
+			res.Updated++
+		} else {
+			res.Unchanged++
+		}
+	}
+	src.Stats.Items += res.Added
+
+	if limit := s.ret.MaxItemsPerSource; limit > 0 && src.Stats.Items > limit {
+		n, err := ix.trimSource(src.ID, src.Stats.Items-limit, now)
+		if err != nil {
+			return res, err
+		}
+		res.Removed = n
+		src.Stats.Items -= n
+	}
+	if res.Added+res.Updated+res.Removed > 0 {
+		src.Stats.ChangedAt = now
+	}
+	return res, putSource(tx, src)
+}
+
+// indexes are the item buckets of one write transaction.
+type indexes struct {
+	items, keys, bySource, byTime *bolt.Bucket
+}
+
+func openIndexes(tx *bolt.Tx) indexes {
+	return indexes{
+		items:    tx.Bucket([]byte(bucketItems)),
+		keys:     tx.Bucket([]byte(bucketItemKeys)),
+		bySource: tx.Bucket([]byte(bucketBySource)),
+		byTime:   tx.Bucket([]byte(bucketByTime)),
+	}
+}
+
+// add stores a new item: its ID, FirstSeen, and Published if it has none.
+func (ix indexes) add(tx *bolt.Tx, it Item, now time.Time) error {
+	id, err := nextSeq(tx, metaSeqItem)
+	if err != nil {
+		return err
+	}
+	it.ID = id
+	it.FirstSeen = now
+	if it.Published.IsZero() {
+		it.Published = now
+	}
+	if err := ix.putItem(it); err != nil {
+		return err
+	}
+	if err := ix.keys.Put(itemKeyKey(it.SourceID, it.Key), u64key(id)); err != nil {
+		return err
+	}
+	return ix.putIndex(it)
+}
+
+// update applies an incoming item to the stored item id of the same
+// identity. It reports whether the body changed (and so was written).
+func (ix indexes) update(id uint64, in Item, now time.Time) (bool, error) {
+	k := u64key(id)
+	v := ix.items.Get(k)
+	if v == nil {
+		return false, fmt.Errorf("%s %x of source %d points to missing item %d", bucketItemKeys, in.Key, in.SourceID, id)
+	}
+	old, err := decodeItem(k, v)
+	if err != nil {
+		return false, err
+	}
+	if old.Hash == in.Hash {
+		return false, nil
+	}
+	it := in
+	it.ID = old.ID
+	it.FirstSeen = old.FirstSeen
+	it.Story = old.Story
+	if it.Published.IsZero() {
+		it.Published = old.Published
+	}
+	// The output's updated must move: take the feed's own date only when
+	// it is later than anything the item showed before.
+	prev := old.Updated
+	if old.Published.After(prev) {
+		prev = old.Published
+	}
+	if in.Updated.After(prev) {
+		it.Updated = in.Updated
+	} else {
+		it.Updated = now
+	}
+	if pubNanos(it.Published) != pubNanos(old.Published) {
+		if err := ix.deleteIndex(old); err != nil {
+			return false, err
+		}
+		if err := ix.putIndex(it); err != nil {
+			return false, err
+		}
+	}
+	return true, ix.putItem(it)
+}
+
+func (ix indexes) putItem(it Item) error {
+	v, err := encodeValue(it)
+	if err != nil {
+		return fmt.Errorf("encode item %d: %w", it.ID, err)
+	}
+	return ix.items.Put(u64key(it.ID), v)
+}
+
+func (ix indexes) putIndex(it Item) error {
+	if err := ix.bySource.Put(bySourceKey(it.SourceID, it.Published, it.ID), nil); err != nil {
+		return err
+	}
+	return ix.byTime.Put(byTimeKey(it.Published, it.ID), u64key(it.SourceID))
+}
+
+func (ix indexes) deleteIndex(it Item) error {
+	if err := ix.bySource.Delete(bySourceKey(it.SourceID, it.Published, it.ID)); err != nil {
+		return err
+	}
+	return ix.byTime.Delete(byTimeKey(it.Published, it.ID))
+}
+
+// remove deletes a stored item and its index entries, and leaves a
+// tombstone under its identity so that a feed still carrying it does not
+// bring it back. The tombstone dates from the later of the item's Published
+// and now: tombstones are purged MaxAge after that (retention.go), so one
+// never goes before the feed would be skipped for age anyway, and an item
+// without a date of its own does not return the day after.
+func (ix indexes) remove(it Item, now time.Time) error {
+	if err := ix.deleteIndex(it); err != nil {
+		return err
+	}
+	if err := ix.items.Delete(u64key(it.ID)); err != nil {
+		return err
+	}
+	at := it.Published
+	if now.After(at) {
+		at = now
+	}
+	return ix.keys.Put(itemKeyKey(it.SourceID, it.Key), tombstone(at))
+}
+
+// loadItem reads a stored item by its 8-byte ID key.
+func (ix indexes) loadItem(k []byte) (Item, error) {
+	v := ix.items.Get(k)
+	if v == nil {
+		return Item{}, fmt.Errorf("item %x: %w", k, ErrNotFound)
+	}
+	return decodeItem(k, v)
+}
+
+// trimSource removes the n oldest items of a source (by Published).
+func (ix indexes) trimSource(sourceID uint64, n int, now time.Time) (int, error) {
+	prefix := u64key(sourceID)
+	var ids [][]byte
+	c := ix.bySource.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(ids) < n; k, _ = c.Next() {
+		if len(k) != 24 {
+			return 0, fmt.Errorf("%s %x: %w", bucketBySource, k, errBadKey)
+		}
+		ids = append(ids, bytes.Clone(k[16:]))
+	}
+	for _, id := range ids {
+		it, err := ix.loadItem(id)
+		if err != nil {
+			return 0, err
+		}
+		if err := ix.remove(it, now); err != nil {
+			return 0, err
+		}
+	}
+	return len(ids), nil
+}
+
+// Item returns one item by ID.
+func (s *Store) Item(id uint64) (Item, error) {
+	var it Item
+	err := s.db.View(func(tx *bolt.Tx) error {
+		k := u64key(id)
+		v := tx.Bucket([]byte(bucketItems)).Get(k)
+		if v == nil {
+			return fmt.Errorf("item %d: %w", id, ErrNotFound)
+		}
+		var err error
+		it, err = decodeItem(k, v)
+		return err
+	})
+	return it, err
+}
+
+// Items calls fn with the items that q selects, newest Published first (ties
+// broken by newest ID), until fn returns false. Items are copies, safe to
+// keep.
+//
+// Items reads in chunks (64 items, doubling up to 1,024), each in its own
+// read transaction, and calls fn between transactions: fn may call any
+// method of the store, writes included, without deadlocking against the
+// writer. The price is that a write committed between two chunks may be
+// seen by the later chunk only; the order never goes backwards.
+func (s *Store) Items(q Query, fn func(Item) bool) error {
+	var since uint64
+	bounded := !q.Since.IsZero()
+	if bounded {
+		since = pubNanos(q.Since)
+	}
+	var next func(tx *bolt.Tx, limit int) ([]Item, bool, error)
+	if q.SourceIDs == nil {
+		next = newTimeScan(since, bounded).next
+	} else {
+		if len(q.SourceIDs) == 0 {
+			return nil
+		}
+		next = newMergeScan(q.SourceIDs, since, bounded).next
+	}
+	for limit := 64; ; limit = min(limit*2, 1024) {
+		var chunk []Item
+		var done bool
+		err := s.db.View(func(tx *bolt.Tx) error {
+			var err error
+			chunk, done, err = next(tx, limit)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		for _, it := range chunk {
+			if bounded && it.Published.Before(q.Since) {
+				return nil
+			}
+			if !fn(it) {
+				return nil
+			}
+		}
+		if done {
+			return nil
+		}
+	}
+}
+
+// timeScan walks by_time backwards across chunks.
+type timeScan struct {
+	since   uint64
+	bounded bool
+	last    []byte // the last by_time key read; nil before the first chunk
+}
+
+func newTimeScan(since uint64, bounded bool) *timeScan {
+	return &timeScan{since: since, bounded: bounded}
+}
+
+func (ts *timeScan) next(tx *bolt.Tx, limit int) ([]Item, bool, error) {
+	c := tx.Bucket([]byte(bucketByTime)).Cursor()
+	items := openIndexes(tx)
+	var k []byte
+	if ts.last == nil {
+		k, _ = c.Last()
+	} else if k, _ = c.Seek(ts.last); k == nil {
+		k, _ = c.Last()
+	} else {
+		k, _ = c.Prev()
+	}
+	var out []Item
+	for ; k != nil; k, _ = c.Prev() {
+		if len(k) != 16 {
+			return nil, false, fmt.Errorf("%s %x: %w", bucketByTime, k, errBadKey)
+		}
+		if ts.bounded && binary.BigEndian.Uint64(k) < ts.since {
+			return out, true, nil
+		}
+		it, err := items.loadItem(k[8:])
+		if err != nil {
+			return nil, false, fmt.Errorf("%s %x: %w", bucketByTime, k, err)
+		}
+		out = append(out, it)
+		ts.last = bytes.Clone(k)
+		if len(out) == limit {
+			return out, false, nil
+		}
+	}
+	return out, true, nil
+}
+
+// mergeScan merges reverse walks of by_source, one per source, newest
+// first, across chunks.
+type mergeScan struct {
+	since   uint64
+	bounded bool
+	srcs    []mergeSource
+}
+
+type mergeSource struct {
+	prefix []byte
+	last   []byte // the last key read; nil before the first
+	done   bool
+}
+
+func newMergeScan(ids []uint64, since uint64, bounded bool) *mergeScan {
+	ms := &mergeScan{since: since, bounded: bounded}
+	seen := make(map[uint64]bool, len(ids))
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			ms.srcs = append(ms.srcs, mergeSource{prefix: u64key(id)})
+		}
+	}
+	return ms
+}
+
+// mergeHead is the newest unread entry of one source.
+type mergeHead struct {
+	key []byte // by_source key; valid only inside the transaction
+	src int
+	c   *bolt.Cursor
+}
+
+// mergeHeap is a max-heap of heads by (published, item ID).
+type mergeHeap []mergeHead
+
+func (h mergeHeap) Len() int           { return len(h) }
+func (h mergeHeap) Less(i, j int) bool { return bytes.Compare(h[i].key[8:], h[j].key[8:]) > 0 }
+func (h mergeHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *mergeHeap) Push(x any)        { *h = append(*h, x.(mergeHead)) }
+func (h *mergeHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+// valid reports whether k is a usable entry of the source ms.srcs[i].
+func (ms *mergeScan) valid(i int, k []byte) (bool, error) {
+	src := &ms.srcs[i]
+	if k == nil || !bytes.HasPrefix(k, src.prefix) {
+		src.done = true
+		return false, nil
+	}
+	if len(k) != 24 {
+		return false, fmt.Errorf("%s %x: %w", bucketBySource, k, errBadKey)
+	}
+	if ms.bounded && binary.BigEndian.Uint64(k[8:16]) < ms.since {
+		src.done = true
+		return false, nil
+	}
+	return true, nil
+}
+
+func (ms *mergeScan) next(tx *bolt.Tx, limit int) ([]Item, bool, error) {
+	bucket := tx.Bucket([]byte(bucketBySource))
+	items := openIndexes(tx)
+	h := make(mergeHeap, 0, len(ms.srcs))
+	for i := range ms.srcs {
+		src := &ms.srcs[i]
+		if src.done {
+			continue
+		}
+		c := bucket.Cursor()
+		var k []byte
+		if src.last == nil {
+			// The first key past the prefix, then one back.
+			end := binary.BigEndian.Uint64(src.prefix) + 1
+			if end == 0 {
+				k, _ = c.Last()
+			} else if k, _ = c.Seek(u64key(end)); k == nil {
+				k, _ = c.Last()
+			} else {
+				k, _ = c.Prev()
+			}
+		} else if k, _ = c.Seek(src.last); k == nil {
+			k, _ = c.Last()
+		} else {
+			k, _ = c.Prev()
+		}
+		ok, err := ms.valid(i, k)
+		if err != nil {
+			return nil, false, err
+		}
+		if ok {
+			h = append(h, mergeHead{key: k, src: i, c: c})
+		}
+	}
+	heap.Init(&h)
+	var out []Item
+	for h.Len() > 0 && len(out) < limit {
+		top := &h[0]
+		it, err := items.loadItem(top.key[16:])
+		if err != nil {
+			return nil, false, fmt.Errorf("%s %x: %w", bucketBySource, top.key, err)
+		}
+		out = append(out, it)
+		ms.srcs[top.src].last = bytes.Clone(top.key)
+		k, _ := top.c.Prev()
+		ok, err := ms.valid(top.src, k)
+		if err != nil {
+			return nil, false, err
+		}
+		if ok {
+			top.key = k
+			heap.Fix(&h, 0)
+		} else {
+			heap.Pop(&h)
+		}
+	}
+	return out, h.Len() == 0, nil
+}

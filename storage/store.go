@@ -1,0 +1,182 @@
+package storage
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+)
+
+// ErrNotFound is returned for an unknown source or item.
+var ErrNotFound = errors.New("not found")
+
+// ErrLocked is returned by Open when another process holds the store
+// (bbolt locks the file exclusively, even for readers).
+var ErrLocked = errors.New("store is locked by another process")
+
+// ErrClosed is returned by writes submitted after Close.
+var ErrClosed = errors.New("store is closed")
+
+// Bucket names of layout version 1 (see migrate.go).
+const (
+	bucketMeta       = "meta"        // schema version, ID sequences
+	bucketSources    = "sources"     // sourceID(8) -> Source
+	bucketSourceURLs = "source_urls" // URL -> sourceID(8)
+	bucketItems      = "items"       // itemID(8) -> Item
+	bucketItemKeys   = "item_keys"   // sourceID(8)+Key -> itemID(8) | tombstone(16)
+	bucketBySource   = "by_source"   // sourceID(8)+published(8)+itemID(8) -> ""
+	bucketByTime     = "by_time"     // published(8)+itemID(8) -> sourceID(8)
+)
+
+// defaultLockWait is how long Open waits for the file lock when
+// Options.LockTimeout is 0. bbolt itself reads 0 as "wait forever", which
+// would hang a `feedmill fetch` run beside a running daemon.
+const defaultLockWait = 100 * time.Millisecond
+
+// Options tunes Open.
+type Options struct {
+	// LockTimeout is how long Open waits for the file lock before it
+	// returns ErrLocked. 0 = barely wait (about 100ms), then ErrLocked.
+	LockTimeout time.Duration
+	Retention   Retention
+	Logger      *slog.Logger     // nil = discard
+	Now         func() time.Time // clock; nil = time.Now
+}
+
+// Store is the feedmill store: one bbolt file. It is safe for concurrent
+// use; all writes go through one writer goroutine that commits many
+// requests per transaction.
+//
+// Every commit is fsynced (bbolt's NoSync stays false): a crash or power
+// loss never loses a write that returned nil nor leaves a torn file. This is
+// cheap here because the writer groups every request queued while the
+// previous commit ran into one transaction, so concurrent fetches share one
+// fsync instead of paying one each.
+type Store struct {
+	db   *bolt.DB
+	path string
+	ret  Retention
+	log  *slog.Logger
+	now  func() time.Time
+
+	w   *writer
+	ver versions
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Open opens (creating if needed) the store at path, migrating its schema.
+// When another process (or another Open in this one) holds the file, it
+// returns an error wrapping ErrLocked after Options.LockTimeout.
+func Open(path string, opts Options) (*Store, error) {
+	wait := opts.LockTimeout
+	if wait <= 0 {
+		wait = defaultLockWait
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: wait})
+	if err != nil {
+		if errors.Is(err, berrors.ErrTimeout) {
+			return nil, fmt.Errorf("open store %s: %w (waited %v)", path, ErrLocked, wait)
+		}
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	s := &Store{
+		db:   db,
+		path: path,
+		ret:  opts.Retention,
+		log:  opts.Logger,
+		now:  opts.Now,
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if err := migrate(db, s.log); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	s.ver.init()
+	s.w = startWriter(db, s.log)
+	return s, nil
+}
+
+// Close waits for the writes in flight to commit, then closes the file.
+// Writes submitted after Close fail with ErrClosed. Close is idempotent.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		s.w.close()
+		s.closeErr = s.db.Close()
+	})
+	return s.closeErr
+}
+
+// Path is the store's file name.
+func (s *Store) Path() string { return s.path }
+
+// Ping answers nil when the store can be read (for /healthz).
+func (s *Store) Ping() error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		if tx.Bucket([]byte(bucketMeta)) == nil {
+			return fmt.Errorf("store %s: no %s bucket", s.path, bucketMeta)
+		}
+		return nil
+	})
+}
+
+// Version is a number that grows whenever one of the given sources, or an
+// item of one of them, is added, changed or removed (nil = any source; it
+// also grows when a source is added or removed). It lives in memory and
+// starts above zero: readers compare it to tell whether what they rendered
+// from those sources is stale. It moves only after the change committed, so
+// a reader that reads Version before the data never files old data under a
+// new number.
+func (s *Store) Version(sourceIDs []uint64) uint64 {
+	return s.ver.get(sourceIDs)
+}
+
+// versions is the in-memory change counter behind Version.
+type versions struct {
+	global atomic.Uint64
+	base   uint64 // the global value at Open: sources unchanged since
+	mu     sync.RWMutex
+	per    map[uint64]uint64 // source ID -> global value at its last change
+}
+
+func (v *versions) init() {
+	v.global.Store(1)
+	v.base = 1
+	v.per = make(map[uint64]uint64)
+}
+
+// bump records a change of the given sources (none = a global change only).
+func (v *versions) bump(ids ...uint64) {
+	v.mu.Lock()
+	g := v.global.Add(1)
+	for _, id := range ids {
+		v.per[id] = g
+	}
+	v.mu.Unlock()
+}
+
+func (v *versions) get(ids []uint64) uint64 {
+	if ids == nil {
+		return v.global.Load()
+	}
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	max := v.base
+	for _, id := range ids {
+		if n, ok := v.per[id]; ok && n > max {
+			max = n
+		}
+	}
+	return max
+}
