@@ -213,7 +213,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("world %d + tech %d items, everything %d", len(world.Items), len(tech.Items), want)
 	}
 	assertText(t, world, "inquérito") // ISO-8859-1 from the HTTP header, decoded once
-	assertText(t, tech, "Оренбург")  // windows-1251 from the prolog, in a gzip body
+	assertText(t, tech, "Оренбург")   // windows-1251 from the prolog, in a gzip body
 
 	// Ids are stable across renders: a second read after a store change
 	// elsewhere gives the same ids for the same links.
@@ -520,5 +520,3 @@ print(json.dumps(out))
 	}
 	t.Logf("python3-feedparser read %d feeds, bozo 0", len(urls))
 }
-
-
