@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -14,15 +15,17 @@ import (
 // for a denser encoding later without a guess at what a value holds.
 const codecJSON byte = 1
 
-// encodeValue encodes v for storage.
+// encodeValue encodes v for storage. HTML is not escaped: item bodies are
+// HTML, and "\u003cp\u003e" would make them larger and harder to read.
 func encodeValue(v any) ([]byte, error) {
-	data, err := json.Marshal(v)
-	if err != nil {
+	var buf bytes.Buffer
+	buf.WriteByte(codecJSON)
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
 		return nil, err
 	}
-	out := make([]byte, 0, len(data)+1)
-	out = append(out, codecJSON)
-	return append(out, data...), nil
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 // decodeValue decodes a stored value into v. bucket and key only name the

@@ -8,4 +8,11 @@
 // since T), never in buckets, so that another backend can stand behind the
 // same API. It imports nothing of feedmill's and knows nothing of HTTP,
 // feed formats or channels.
+//
+// Where things are: store.go opens and closes the file and keeps Version;
+// writer.go is the one goroutine every write goes through (group commit);
+// migrate.go the schema versions; sources.go and items.go the operations;
+// identity.go how an item is told apart from another; retention.go what is
+// removed when; backup.go Backup and Check; codec.go how values and keys are
+// encoded.
 package storage

@@ -300,20 +300,23 @@ func (s *Store) Item(id uint64) (Item, error) {
 
 // Items calls fn with the items that q selects, newest Published first (ties
 // broken by newest ID), until fn returns false. Items are copies, safe to
-// keep.
+// keep. A value that does not decode is an error naming its key; Items
+// stops there.
 //
-// Items reads in chunks (64 items, doubling up to 1,024), each in its own
-// read transaction, and calls fn between transactions: fn may call any
-// method of the store, writes included, without deadlocking against the
-// writer. The price is that a write committed between two chunks may be
-// seen by the later chunk only; the order never goes backwards.
+// Items reads in chunks (64 entries, doubling up to 1,024), each in its own
+// short read transaction that copies the raw values out; it decodes an item
+// only when it hands it to fn, and calls fn outside any transaction. So fn
+// may call any method of the store, writes included, and a slow fn never
+// holds a read transaction open (which would keep the writer from growing
+// the file). The price: a write that commits between two chunks shows in
+// the later chunk only; the order never goes backwards.
 func (s *Store) Items(q Query, fn func(Item) bool) error {
 	var since uint64
 	bounded := !q.Since.IsZero()
 	if bounded {
 		since = pubNanos(q.Since)
 	}
-	var next func(tx *bolt.Tx, limit int) ([]Item, bool, error)
+	var next func(tx *bolt.Tx, limit int) ([]rawItem, bool, error)
 	if q.SourceIDs == nil {
 		next = newTimeScan(since, bounded).next
 	} else {
@@ -323,7 +326,7 @@ func (s *Store) Items(q Query, fn func(Item) bool) error {
 		next = newMergeScan(q.SourceIDs, since, bounded).next
 	}
 	for limit := 64; ; limit = min(limit*2, 1024) {
-		var chunk []Item
+		var chunk []rawItem
 		var done bool
 		err := s.db.View(func(tx *bolt.Tx) error {
 			var err error
@@ -333,7 +336,11 @@ func (s *Store) Items(q Query, fn func(Item) bool) error {
 		if err != nil {
 			return err
 		}
-		for _, it := range chunk {
+		for _, raw := range chunk {
+			it, err := decodeItem(raw.key, raw.value)
+			if err != nil {
+				return err
+			}
 			if bounded && it.Published.Before(q.Since) {
 				return nil
 			}
@@ -347,6 +354,22 @@ func (s *Store) Items(q Query, fn func(Item) bool) error {
 	}
 }
 
+// rawItem is a stored item copied out of a read transaction, decoded only
+// when Items yields it.
+type rawItem struct {
+	key, value []byte
+}
+
+// loadRaw copies the stored item with the 8-byte ID key k; ref names the
+// index entry that pointed to it in the error when there is none.
+func loadRaw(items *bolt.Bucket, k []byte, refBucket string, ref []byte) (rawItem, error) {
+	v := items.Get(k)
+	if v == nil {
+		return rawItem{}, fmt.Errorf("%s %x: item %x: %w", refBucket, ref, k, ErrNotFound)
+	}
+	return rawItem{key: bytes.Clone(k), value: bytes.Clone(v)}, nil
+}
+
 // timeScan walks by_time backwards across chunks.
 type timeScan struct {
 	since   uint64
@@ -358,9 +381,9 @@ func newTimeScan(since uint64, bounded bool) *timeScan {
 	return &timeScan{since: since, bounded: bounded}
 }
 
-func (ts *timeScan) next(tx *bolt.Tx, limit int) ([]Item, bool, error) {
+func (ts *timeScan) next(tx *bolt.Tx, limit int) ([]rawItem, bool, error) {
 	c := tx.Bucket([]byte(bucketByTime)).Cursor()
-	items := openIndexes(tx)
+	items := tx.Bucket([]byte(bucketItems))
 	var k []byte
 	if ts.last == nil {
 		k, _ = c.Last()
@@ -369,7 +392,7 @@ func (ts *timeScan) next(tx *bolt.Tx, limit int) ([]Item, bool, error) {
 	} else {
 		k, _ = c.Prev()
 	}
-	var out []Item
+	var out []rawItem
 	for ; k != nil; k, _ = c.Prev() {
 		if len(k) != 16 {
 			return nil, false, fmt.Errorf("%s %x: %w", bucketByTime, k, errBadKey)
@@ -377,11 +400,11 @@ func (ts *timeScan) next(tx *bolt.Tx, limit int) ([]Item, bool, error) {
 		if ts.bounded && binary.BigEndian.Uint64(k) < ts.since {
 			return out, true, nil
 		}
-		it, err := items.loadItem(k[8:])
+		raw, err := loadRaw(items, k[8:], bucketByTime, k)
 		if err != nil {
-			return nil, false, fmt.Errorf("%s %x: %w", bucketByTime, k, err)
+			return nil, false, err
 		}
-		out = append(out, it)
+		out = append(out, raw)
 		ts.last = bytes.Clone(k)
 		if len(out) == limit {
 			return out, false, nil
@@ -454,9 +477,9 @@ func (ms *mergeScan) valid(i int, k []byte) (bool, error) {
 	return true, nil
 }
 
-func (ms *mergeScan) next(tx *bolt.Tx, limit int) ([]Item, bool, error) {
+func (ms *mergeScan) next(tx *bolt.Tx, limit int) ([]rawItem, bool, error) {
 	bucket := tx.Bucket([]byte(bucketBySource))
-	items := openIndexes(tx)
+	items := tx.Bucket([]byte(bucketItems))
 	h := make(mergeHeap, 0, len(ms.srcs))
 	for i := range ms.srcs {
 		src := &ms.srcs[i]
@@ -489,14 +512,14 @@ func (ms *mergeScan) next(tx *bolt.Tx, limit int) ([]Item, bool, error) {
 		}
 	}
 	heap.Init(&h)
-	var out []Item
+	var out []rawItem
 	for h.Len() > 0 && len(out) < limit {
 		top := &h[0]
-		it, err := items.loadItem(top.key[16:])
+		raw, err := loadRaw(items, top.key[16:], bucketBySource, top.key)
 		if err != nil {
-			return nil, false, fmt.Errorf("%s %x: %w", bucketBySource, top.key, err)
+			return nil, false, err
 		}
-		out = append(out, it)
+		out = append(out, raw)
 		ms.srcs[top.src].last = bytes.Clone(top.key)
 		k, _ := top.c.Prev()
 		ok, err := ms.valid(top.src, k)

@@ -1,0 +1,127 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+var benchWords = strings.Fields(`the minister said on tuesday that talks would
+resume next week after a breakdown over funding for the new rail line which
+critics say has run years late and billions over budget while residents of
+the northern districts complain of noise dust and closed roads`)
+
+// benchContent is about n bytes of HTML paragraphs.
+func benchContent(r *rand.Rand, n int) string {
+	var b strings.Builder
+	for b.Len() < n {
+		b.WriteString("<p>")
+		for range 40 {
+			b.WriteString(benchWords[r.IntN(len(benchWords))])
+			b.WriteByte(' ')
+		}
+		b.WriteString("</p>\n")
+	}
+	return b.String()
+}
+
+func benchItem(r *rand.Rand, n uint64, published time.Time, size int) Item {
+	return Item{
+		GUID:       fmt.Sprintf("https://news.example/%d", n),
+		Link:       fmt.Sprintf("https://news.example/2025/06/story-%d", n),
+		Title:      fmt.Sprintf("Story %d: talks to resume over rail funding", n),
+		Summary:    "Talks would resume next week after a breakdown over funding.",
+		Content:    benchContent(r, size),
+		Author:     "Jane Reporter",
+		Categories: []string{"politics", "transport"},
+		Published:  published,
+	}
+}
+
+// BenchmarkRecordFetch: 16 goroutines each record fetches of 50 new items
+// of about 2 KB into one store; b.N counts fetches.
+func BenchmarkRecordFetch(b *testing.B) {
+	const writers, perFetch = 16, 50
+	s := openTest(b, Options{})
+	var srcs []Source
+	for g := range writers {
+		srcs = append(srcs, addSource(b, s, fmt.Sprintf("https://%d.news.example/feed", g)))
+	}
+	// Prepare the fetches outside the timer.
+	r := rand.New(rand.NewPCG(1, 2))
+	var seq uint64
+	fetches := make([]Fetch, b.N)
+	for i := range fetches {
+		f := Fetch{SourceID: srcs[i%writers].ID}
+		for range perFetch {
+			seq++
+			f.Items = append(f.Items, benchItem(r, seq, time.Now().Add(-time.Duration(seq)*time.Second), 2048))
+		}
+		fetches[i] = f
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	start := time.Now()
+	for range writers {
+		wg.Go(func() {
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(len(fetches)) {
+					return
+				}
+				res, err := s.RecordFetch(context.Background(), fetches[i])
+				if err != nil || res.Added != perFetch {
+					b.Errorf("RecordFetch = %+v, %v", res, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	b.StopTimer()
+	b.ReportMetric(float64(b.N*perFetch)/time.Since(start).Seconds(), "items/s")
+}
+
+// BenchmarkItemsQuery: a channel's query for the newest 50 items of 100
+// sources, over a store of 100k items.
+func BenchmarkItemsQuery(b *testing.B) {
+	const sources, perSource, want = 100, 1000, 50
+	s := openTest(b, Options{})
+	r := rand.New(rand.NewPCG(3, 4))
+	ids := make([]uint64, 0, sources)
+	base := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	var seq uint64
+	for g := range sources {
+		src := addSource(b, s, fmt.Sprintf("https://%d.news.example/feed", g))
+		ids = append(ids, src.ID)
+		items := make([]Item, 0, perSource)
+		for range perSource {
+			seq++
+			items = append(items, benchItem(r, seq, base.Add(time.Duration(r.IntN(90*24*3600))*time.Second), 512))
+		}
+		record(b, s, src.ID, items...)
+	}
+	for _, bc := range []struct {
+		name string
+		q    Query
+	}{
+		{"100sources", Query{SourceIDs: ids}},
+		{"all", Query{}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				n := 0
+				err := s.Items(bc.q, func(Item) bool { n++; return n < want })
+				if err != nil || n != want {
+					b.Fatalf("Items: %d, %v", n, err)
+				}
+			}
+		})
+	}
+}
