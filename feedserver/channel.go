@@ -130,7 +130,7 @@ func (ch *channel) selects(src *storage.Source) bool {
 			return true
 		}
 	}
-	return slices.Contains(ch.Sources, src.URL)
+	return slices.ContainsFunc(ch.Sources, src.Known)
 }
 
 // resolution is which sources each channel selects, computed from

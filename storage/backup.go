@@ -92,15 +92,17 @@ func checkLayout(tx *bolt.Tx, report func(string, ...any)) {
 		if src.ID > maxSource {
 			report("%s %x: ID %d is past the sequence (%d)", bucketSources, k, src.ID, maxSource)
 		}
-		if id, ok := u64(b(bucketSourceURLs).Get([]byte(src.URL))); !ok || id != src.ID {
-			report("source %d: %s has no entry for its URL %s", src.ID, bucketSourceURLs, src.URL)
+		for _, u := range []string{src.URL, src.Subscribed} {
+			if id, ok := u64(b(bucketSourceURLs).Get([]byte(u))); !ok || id != src.ID {
+				report("source %d: %s has no entry for its URL %s", src.ID, bucketSourceURLs, u)
+			}
 		}
 		sources[src.ID] = src
 		return nil
 	})
 	b(bucketSourceURLs).ForEach(func(k, v []byte) error {
 		id, ok := u64(v)
-		if src, found := sources[id]; !ok || !found || src.URL != string(k) {
+		if src, found := sources[id]; !ok || !found || !src.Known(string(k)) {
 			report("%s %q: points to %x, which is not a source with that URL", bucketSourceURLs, k, v)
 		}
 		return nil

@@ -53,6 +53,9 @@ func decodeItem(key, data []byte) (Item, error) {
 func decodeSource(key, data []byte) (Source, error) {
 	var src Source
 	err := decodeValue(bucketSources, key, data, &src)
+	if src.Subscribed == "" {
+		src.Subscribed = src.URL
+	}
 	return src, err
 }
 

@@ -34,12 +34,21 @@ func (s *Store) RecordFetch(ctx context.Context, f Fetch) (Ingested, error) {
 		it.Hash = it.BodyHash()
 		incoming[i] = it
 	}
-	var res Ingested
+	var (
+		res     Ingested
+		visible bool
+	)
 	err := s.w.do(ctx, len(incoming), func(tx *bolt.Tx) error {
 		var err error
-		res, err = s.recordFetch(tx, f, incoming, now)
+		res, visible, err = s.recordFetch(tx, f, incoming, now)
 		return err
-	}, func() { s.ver.bump(f.SourceID) })
+	}, func() {
+		// A 304 or an error changes only fetch state: readers' caches of
+		// the source's items stay valid.
+		if visible {
+			s.ver.bump(f.SourceID)
+		}
+	})
 	if err != nil {
 		return Ingested{}, fmt.Errorf("record fetch of source %d: %w", f.SourceID, err)
 	}
@@ -47,25 +56,30 @@ func (s *Store) RecordFetch(ctx context.Context, f Fetch) (Ingested, error) {
 }
 
 // recordFetch is RecordFetch's transaction. It may run more than once and
-// changes nothing but tx.
-func (s *Store) recordFetch(tx *bolt.Tx, f Fetch, incoming []Item, now time.Time) (Ingested, error) {
-	var res Ingested
+// changes nothing but tx. visible reports a change readers show: items, or
+// the source's URL, title, site or language.
+func (s *Store) recordFetch(tx *bolt.Tx, f Fetch, incoming []Item, now time.Time) (res Ingested, visible bool, err error) {
 	src, err := getSource(tx, f.SourceID)
 	if err != nil {
-		return res, err
+		return res, false, err
 	}
+	old := src
 	if f.NewURL != "" && f.NewURL != src.URL {
 		urls := tx.Bucket([]byte(bucketSourceURLs))
 		if other := urls.Get([]byte(f.NewURL)); other != nil {
-			otherID, _ := u64(other)
-			return res, fmt.Errorf("move source %d from %s to %s: that URL is already source %d",
-				src.ID, src.URL, f.NewURL, otherID)
+			if otherID, _ := u64(other); otherID != src.ID {
+				return res, false, fmt.Errorf("move source %d from %s to %s: that URL is already source %d",
+					src.ID, src.URL, f.NewURL, otherID)
+			}
 		}
-		if err := urls.Delete([]byte(src.URL)); err != nil {
-			return res, err
+		// The subscribed URL stays an alias; an intermediate one does not.
+		if src.URL != src.Subscribed {
+			if err := urls.Delete([]byte(src.URL)); err != nil {
+				return res, false, err
+			}
 		}
 		if err := urls.Put([]byte(f.NewURL), u64key(src.ID)); err != nil {
-			return res, err
+			return res, false, err
 		}
 		src.URL = f.NewURL
 	}
@@ -91,14 +105,14 @@ func (s *Store) recordFetch(tx *bolt.Tx, f Fetch, incoming []Item, now time.Time
 		v := ix.keys.Get(kk)
 		if v == nil {
 			if err := ix.add(tx, it, now); err != nil {
-				return res, err
+				return res, false, err
 			}
 			res.Added++
 			continue
 		}
 		id, _, isTomb, err := parseItemKeyValue(v)
 		if err != nil {
-			return res, fmt.Errorf("%s %x: malformed value %x", bucketItemKeys, kk, v)
+			return res, false, fmt.Errorf("%s %x: malformed value %x", bucketItemKeys, kk, v)
 		}
 		if isTomb {
 			res.Skipped++
@@ -106,7 +120,7 @@ func (s *Store) recordFetch(tx *bolt.Tx, f Fetch, incoming []Item, now time.Time
 		}
 		updated, err := ix.update(id, it, now)
 		if err != nil {
-			return res, err
+			return res, false, err
 		}
 		if updated {
 			res.Updated++
@@ -119,7 +133,7 @@ func (s *Store) recordFetch(tx *bolt.Tx, f Fetch, incoming []Item, now time.Time
 	if limit := s.ret.MaxItemsPerSource; limit > 0 && src.Stats.Items > limit {
 		n, err := ix.trimSource(src.ID, src.Stats.Items-limit, now)
 		if err != nil {
-			return res, err
+			return res, false, err
 		}
 		res.Removed = n
 		src.Stats.Items -= n
@@ -127,7 +141,10 @@ func (s *Store) recordFetch(tx *bolt.Tx, f Fetch, incoming []Item, now time.Time
 	if res.Added+res.Updated+res.Removed > 0 {
 		src.Stats.ChangedAt = now
 	}
-	return res, putSource(tx, src)
+	visible = res.Added+res.Updated+res.Removed > 0 || src.URL != old.URL ||
+		src.State.FeedTitle != old.State.FeedTitle || src.State.SiteURL != old.State.SiteURL ||
+		src.State.Language != old.State.Language
+	return res, visible, putSource(tx, src)
 }
 
 // indexes are the item buckets of one write transaction.

@@ -153,13 +153,25 @@ func TestRecordFetchStateAndURL(t *testing.T) {
 	if err != nil || got.ID != src.ID || got.State.ETag != `"v1"` || got.State.FeedTitle != "Example" {
 		t.Fatalf("SourceByURL(new) = %+v, %v", got, err)
 	}
-	if _, err := s.SourceByURL("http://example.org/old"); !errors.Is(err, ErrNotFound) {
-		t.Errorf("old URL still found: %v", err)
+	// The subscribed URL stays an alias, so the config that lists it keeps
+	// matching; an intermediate URL of a second move does not.
+	if got, err := s.SourceByURL("http://example.org/old"); err != nil || got.ID != src.ID || got.Subscribed != "http://example.org/old" {
+		t.Errorf("SourceByURL(subscribed) = %+v, %v", got, err)
+	}
+	if _, err := s.RecordFetch(ctx, Fetch{SourceID: src.ID, NewURL: "https://example.org/newer", State: state}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SourceByURL("https://example.org/new"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("intermediate URL still found: %v", err)
+	}
+	up, err := s.UpsertSource(ctx, Source{URL: "http://example.org/old", Tags: []string{"t"}})
+	if err != nil || up.ID != src.ID || up.URL != "https://example.org/newer" || len(up.Tags) != 1 {
+		t.Errorf("upsert by the subscribed URL = %+v, %v", up, err)
 	}
 	mustCheck(t, s)
 
 	_, err = s.RecordFetch(ctx, Fetch{SourceID: src.ID, NewURL: other.URL, Items: []Item{item("a", time.Now())}})
-	if err == nil || !strings.Contains(err.Error(), other.URL) || !strings.Contains(err.Error(), "https://example.org/new") {
+	if err == nil || !strings.Contains(err.Error(), other.URL) || !strings.Contains(err.Error(), "https://example.org/newer") {
 		t.Errorf("moving onto another source's URL: %v", err)
 	}
 	if n := len(collect(t, s, Query{})); n != 0 {
@@ -309,6 +321,16 @@ func TestVersion(t *testing.T) {
 	}
 	if got := s.Version([]uint64{a.ID, b.ID}); got != s.Version([]uint64{a.ID}) {
 		t.Errorf("Version(a,b) = %d, want a's", got)
+	}
+	// A 304 (new fetch state, no items) or a repeat of known items changes
+	// nothing readers show.
+	va = s.Version([]uint64{a.ID})
+	if _, err := s.RecordFetch(context.Background(), Fetch{SourceID: a.ID, State: FetchState{LastStatus: 304}}); err != nil {
+		t.Fatal(err)
+	}
+	record(t, s, a.ID, item("x", time.Now()))
+	if s.Version([]uint64{a.ID}) != va {
+		t.Error("a 304 or a repeat moved a's version")
 	}
 	before := s.Version(nil)
 	collect(t, s, Query{})

@@ -12,7 +12,8 @@ import (
 
 // UpsertSource adds a source, or updates the configuration fields (Title,
 // Tags, Every, Cron, Origin, Paused, Priority) of the source with the same
-// URL, keeping its ID, State and Stats. It returns the stored source. A new
+// URL (or Subscribed URL, after a move), keeping its ID, URL, State and
+// Stats. It returns the stored source. A new
 // source gets the next ID and Added = now; its State is stored as given
 // (a zero NextDue means "due now") and its Stats start at zero.
 func (s *Store) UpsertSource(ctx context.Context, src Source) (Source, error) {
@@ -34,6 +35,7 @@ func (s *Store) UpsertSource(ctx context.Context, src Source) (Source, error) {
 			}
 			stored = src
 			stored.ID = id
+			stored.Subscribed = src.URL
 			stored.Added = s.now()
 			stored.Stats = SourceStats{}
 			if err := putSource(tx, stored); err != nil {
@@ -78,8 +80,9 @@ func (s *Store) UpsertSource(ctx context.Context, src Source) (Source, error) {
 	return stored, nil
 }
 
-// RemoveSource deletes a source by URL with all its items, their index
-// entries and identity keys. An unknown URL is ErrNotFound.
+// RemoveSource deletes a source by URL (or Subscribed URL) with all its
+// items, their index entries and identity keys. An unknown URL is
+// ErrNotFound.
 func (s *Store) RemoveSource(ctx context.Context, url string) error {
 	var id uint64
 	err := s.w.do(ctx, 1, func(tx *bolt.Tx) error {
@@ -96,10 +99,19 @@ func (s *Store) RemoveSource(ctx context.Context, url string) error {
 		if err := deleteSourceItems(tx, id); err != nil {
 			return err
 		}
+		src, err := getSource(tx, id)
+		if err != nil {
+			return err
+		}
 		if err := tx.Bucket([]byte(bucketSources)).Delete(u64key(id)); err != nil {
 			return err
 		}
-		return urls.Delete([]byte(url))
+		for _, u := range []string{url, src.URL, src.Subscribed} {
+			if err := urls.Delete([]byte(u)); err != nil {
+				return err
+			}
+		}
+		return nil
 	}, func() { s.ver.bump(id) })
 	if err != nil {
 		return fmt.Errorf("remove source %s: %w", url, err)

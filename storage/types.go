@@ -7,14 +7,18 @@ import "time"
 // is written only by RecordFetch, so a fetch that finishes while a user edits
 // the source never overwrites the user's change.
 type Source struct {
-	ID     uint64        `json:"id"`
-	URL    string        `json:"url"`             // the URL fetched now (after permanent redirects)
-	Title  string        `json:"title,omitempty"` // user's override; empty = the feed's own title
-	Tags   []string      `json:"tags,omitempty"`
-	Every  time.Duration `json:"every,omitempty"` // per-source interval; 0 = the default
-	Cron   string        `json:"cron,omitempty"`  // per-source cron expression; wins over Every
-	Origin string        `json:"origin,omitempty"`
-	Paused bool          `json:"paused,omitempty"`
+	ID  uint64 `json:"id"`
+	URL string `json:"url"` // the URL fetched now (after permanent redirects)
+	// Subscribed is the URL the source was added with. After a permanent
+	// redirect it stays an alias (SourceByURL and UpsertSource find the
+	// source by it), so the config that lists it keeps matching.
+	Subscribed string        `json:"subscribed,omitempty"`
+	Title      string        `json:"title,omitempty"` // user's override; empty = the feed's own title
+	Tags       []string      `json:"tags,omitempty"`
+	Every      time.Duration `json:"every,omitempty"` // per-source interval; 0 = the default
+	Cron       string        `json:"cron,omitempty"`  // per-source cron expression; wins over Every
+	Origin     string        `json:"origin,omitempty"`
+	Paused     bool          `json:"paused,omitempty"`
 	// Priority orders copies of one story across sources: lower wins.
 	// Sources from the config get their position in the file.
 	Priority int `json:"priority,omitempty"`
@@ -43,6 +47,10 @@ func (s Source) DisplayTitle() string {
 	}
 	return s.URL
 }
+
+// Known reports whether u is the source's URL or the URL it was
+// subscribed with.
+func (s Source) Known(u string) bool { return u == s.URL || u == s.Subscribed }
 
 // HasTag reports whether the source carries tag t.
 func (s Source) HasTag(t string) bool {

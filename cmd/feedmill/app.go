@@ -53,7 +53,7 @@ func syncSources(ctx context.Context, cfg *Config, st *storage.Store, log *slog.
 		return err
 	}
 	for _, src := range all {
-		if src.Origin != storage.OriginConfig || want[src.URL] {
+		if src.Origin != storage.OriginConfig || want[src.URL] || want[src.Subscribed] {
 			continue
 		}
 		log.Info("removing source no longer in the config", "url", src.URL, "items", src.Stats.Items)
