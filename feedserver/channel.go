@@ -26,6 +26,12 @@ type Channel struct {
 	Limit       int    // 0 = 50
 	Duplicates  string // "collapse" (default) | "keep"
 	Strip       []string
+	// MinLength drops items whose body (content, else summary) has fewer
+	// characters of plain text; 0 = no minimum.
+	MinLength int
+	// MaxPerSource caps the items one source has in the channel, after
+	// duplicates are collapsed; 0 = no cap.
+	MaxPerSource int
 }
 
 // DefaultLimit is the number of items a channel shows when its Limit is 0.
@@ -80,6 +86,12 @@ func compileChannel(c Channel) (*channel, error) {
 	}
 	if c.MaxAge < 0 {
 		fail("max_age", fmt.Errorf("%s: must not be negative", c.MaxAge))
+	}
+	if c.MinLength < 0 {
+		fail("min_length", fmt.Errorf("%d: must not be negative", c.MinLength))
+	}
+	if c.MaxPerSource < 0 {
+		fail("max_per_source", fmt.Errorf("%d: must not be negative", c.MaxPerSource))
 	}
 	var mErrs []error
 	ch.include, mErrs = compileMatchers(c.Include)
@@ -186,87 +198,47 @@ func (s *Server) resolve() (*resolution, error) {
 
 // assembled is what a channel shows at one moment.
 type assembled struct {
-	items []storage.Item // newest first, filtered, collapsed, cut
+	items []storage.Item // newest first, filtered, collapsed, cut to the page
+	more  bool           // items remain after this page
+	// collapsed counts the copies of stories left out (duplicates: collapse).
+	collapsed int
+	also      map[uint64][]storage.Item // item ID -> the copies collapsed into it
 	// validUntil is when the oldest item shown ages past MaxAge (zero: no
 	// expiry).
 	validUntil time.Time
 }
 
 // assemble reads the channel's items from the store: within MaxAge,
-// filtered, duplicates collapsed, cut at the limit.
-func (s *Server) assemble(ch *channel, ids []uint64, now time.Time) (assembled, error) {
+// filtered, duplicates collapsed, cut at the limit; page 2 and on are the
+// next limit items each (pagination.go). A page past the last is ErrNoPage.
+func (s *Server) assemble(ch *channel, ids []uint64, now time.Time, page int) (assembled, error) {
 	q := storage.Query{SourceIDs: ids}
 	if ch.MaxAge > 0 {
 		q.Since = now.Add(-ch.MaxAge)
 	}
 	var out assembled
 	sel := newSelector(ch)
-	err := s.store.Items(q, func(it storage.Item) bool {
+	sources, err := s.withSources(sel)
+	if err != nil {
+		return out, err
+	}
+	first, want := pageBounds(ch.limit, page)
+	err = s.store.Items(q, func(it storage.Item) bool {
 		sel.add(it)
-		return len(sel.items) < ch.limit
+		return !sel.full(want)
 	})
 	if err != nil {
 		return out, fmt.Errorf("channel %s: read items: %w", ch.Name, err)
 	}
-	out.items = sel.items
+	sel.finish(sources) // collapse.go
+	out.also = sel.also
+	if page > 1 && first >= len(sel.items) {
+		return out, fmt.Errorf("channel %s: %w %d", ch.Name, ErrNoPage, page)
+	}
+	out.items, out.more = cutPage(sel.items, first, ch.limit)
+	out.collapsed = sel.collapsed
 	if ch.MaxAge > 0 && len(out.items) > 0 {
 		out.validUntil = out.items[len(out.items)-1].Published.Add(ch.MaxAge)
 	}
 	return out, nil
-}
-
-// selector applies a channel's strip, include, exclude and duplicates
-// rules to items offered newest first.
-type selector struct {
-	ch      *channel
-	items   []storage.Item
-	stories map[uint64]bool
-	links   map[string]uint64 // canonical link -> source of the copy shown
-}
-
-func newSelector(ch *channel) *selector {
-	return &selector{ch: ch, stories: map[uint64]bool{}, links: map[string]uint64{}}
-}
-
-// add offers one item and reports whether it was kept.
-func (sel *selector) add(it storage.Item) bool {
-	ch := sel.ch
-	for _, re := range ch.strip {
-		it.Summary = re.ReplaceAllString(it.Summary, "")
-		it.Content = re.ReplaceAllString(it.Content, "")
-	}
-	if len(ch.include) > 0 || len(ch.exclude) > 0 {
-		text := matchText(&it)
-		if len(ch.include) > 0 && !matchAny(ch.include, text) {
-			return false
-		}
-		if matchAny(ch.exclude, text) {
-			return false
-		}
-	}
-	if ch.collapse {
-		story := storyID(&it)
-		if sel.stories[story] {
-			return false
-		}
-		if it.Link != "" {
-			if src, seen := sel.links[it.Link]; seen && src != it.SourceID {
-				return false
-			}
-		}
-		sel.stories[story] = true
-		if _, seen := sel.links[it.Link]; !seen && it.Link != "" {
-			sel.links[it.Link] = it.SourceID
-		}
-	}
-	sel.items = append(sel.items, it)
-	return true
-}
-
-// storyID is the story an item belongs to: the ID of the story's first item.
-func storyID(it *storage.Item) uint64 {
-	if it.Story != 0 {
-		return it.Story
-	}
-	return it.ID
 }

@@ -129,7 +129,14 @@ func TestSelector(t *testing.T) {
 		want []uint64
 	}{
 		{"keep all", Channel{Duplicates: "keep"}, []uint64{10, 9, 8, 7, 6, 5, 4}},
-		{"collapse", Channel{}, []uint64{10, 9, 8, 5, 4}},
+		// The earliest copy represents a story (7 over 8; 6 over 10, same
+		// link); 5 has 10's link but is another item of 10's source.
+		{"collapse", Channel{}, []uint64{6, 9, 7, 5, 4}},
+		{"max per source", Channel{MaxPerSource: 1, Duplicates: "keep"}, []uint64{10, 9, 6}},
+		{"min length", Channel{MinLength: 8, Duplicates: "keep"}, []uint64{4}},
+		{"title field", Channel{Include: []string{"title:/^new /"}, Duplicates: "keep"}, []uint64{9}},
+		{"category field", Channel{Exclude: []string{"category:Sport"}, Duplicates: "keep"}, []uint64{10, 9, 8, 7, 6, 5}},
+		{"link field", Channel{Include: []string{"link:x/1"}, Duplicates: "keep"}, []uint64{10, 6, 5}},
 		{"include word", Channel{Include: []string{"war"}, Duplicates: "keep"}, []uint64{10, 8, 7}},
 		{"exclude word", Channel{Exclude: []string{"war"}, Duplicates: "keep"}, []uint64{9, 6, 5, 4}},
 		{"include phrase", Channel{Include: []string{`"big game"`}}, []uint64{4}},
@@ -146,8 +153,10 @@ func TestSelector(t *testing.T) {
 			}
 			sel := newSelector(ch)
 			for _, it := range items {
+				it.Published = time.Date(2025, 6, 1, int(it.ID), 0, 0, 0, time.UTC)
 				sel.add(it)
 			}
+			sel.finish(nil)
 			var got []uint64
 			for _, it := range sel.items {
 				got = append(got, it.ID)
@@ -166,7 +175,12 @@ func TestStrip(t *testing.T) {
 	}
 	sel := newSelector(ch)
 	sel.add(storage.Item{ID: 1, Content: "body\nread more: elsewhere\nAdvertisement tail"})
-	if got := sel.items[0].Content; got != "body\n\n tail" {
+	sel.add(storage.Item{ID: 2, Content: "<p>Story text.</p><p>READ MORE: other story</p><div>Keep this<br>Advertisement<br>and this</div>"})
+	sel.finish(nil)
+	if got := sel.items[0].Content; got != "body" {
+		t.Errorf("stripped content = %q", got)
+	}
+	if got := sel.items[1].Content; got != "<p>Story text.</p><div>Keep this<br/>and this</div>" {
 		t.Errorf("stripped content = %q", got)
 	}
 }

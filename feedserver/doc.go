@@ -3,5 +3,16 @@
 // gorilla/feeds, HTTP handlers with validators, 304s and gzip, the cache of
 // rendered bytes, and the HTML pages.
 //
+// filter.go compiles include/exclude entries (with field prefixes);
+// collapse.go is the selector: strip lines, min_length, filters, one item
+// per story with "Also ran in", max_per_source; explain.go tells why an
+// item was shown, dropped or collapsed.
+//
+// pagination.go pages long channels (?page=N, RFC 5005 next/previous);
+// websub.go names the WebSub hub in the feeds and pings it on changes;
+// admin.go is the admin API under /api/ (Bearer token, per-client rate
+// limit; passes go through the Admin interface the daemon implements, as
+// this package never fetches); metrics.go serves /metrics.
+//
 // It only reads the store; it never fetches from upstream servers.
 package feedserver

@@ -13,8 +13,23 @@ import (
 
 // A matcher is one compiled include/exclude entry.
 type matcher struct {
-	src string // the entry as written, for explanations
-	re  *regexp.Regexp
+	src   string // the entry as written, for explanations
+	field string // "" = title, text and categories; else one of matchFields
+	re    *regexp.Regexp
+}
+
+// matchFields are the field prefixes an include/exclude entry may start
+// with ("title:/^Live/", "category:Sport", "link:example.com/sponsored").
+var matchFields = []string{"title", "content", "author", "category", "link"}
+
+// fieldPrefix splits a known "field:" prefix off an entry.
+func fieldPrefix(e string) (field, rest string) {
+	for _, f := range matchFields {
+		if len(e) > len(f) && strings.EqualFold(e[:len(f)], f) && e[len(f)] == ':' {
+			return f, strings.TrimSpace(e[len(f)+1:])
+		}
+	}
+	return "", e
 }
 
 // compileMatcher compiles one include/exclude entry:
@@ -27,8 +42,19 @@ type matcher struct {
 // "War!" but not "software". A boundary is only required where the phrase
 // begins or ends with a letter, digit or underscore, so ".net" matches
 // "asp.net".
+//
+// An entry may start with a field prefix (title:, content:, author:,
+// category:, link:): it then looks at that field only. content: is the
+// plain text of summary and content; category: each category alone.
 func compileMatcher(entry string) (matcher, error) {
-	e := strings.TrimSpace(entry)
+	field, e := fieldPrefix(strings.TrimSpace(entry))
+	m, err := compilePattern(e, entry)
+	m.field = field
+	return m, err
+}
+
+// compilePattern compiles the pattern part of an entry.
+func compilePattern(e, entry string) (matcher, error) {
 	switch {
 	case len(e) >= 2 && e[0] == '/' && e[len(e)-1] == '/':
 		expr := e[1 : len(e)-1]
@@ -115,6 +141,23 @@ func compileStrip(entry string) (*regexp.Regexp, error) {
 	return regexp.MustCompile(regexp.QuoteMeta(e)), nil
 }
 
+// fieldText is what a matcher with a field prefix looks at.
+func fieldText(field string, it *storage.Item) []string {
+	switch field {
+	case "title":
+		return []string{it.Title}
+	case "content":
+		return []string{plainText(it.Summary) + "\n" + plainText(it.Content)}
+	case "author":
+		return []string{it.Author}
+	case "category":
+		return it.Categories
+	case "link":
+		return []string{it.Link}
+	}
+	return []string{matchText(it)}
+}
+
 // matchText is what include/exclude look at: the title, the plain text of
 // the summary and the content, and the categories, one per line.
 func matchText(it *storage.Item) string {
@@ -189,11 +232,21 @@ func tagName(tag string) string {
 	return tag
 }
 
-func matchAny(ms []matcher, text string) bool {
+// matchAny returns the first matcher that matches the item. The item's
+// texts are computed once per field.
+func matchAny(ms []matcher, it *storage.Item) (matcher, bool) {
+	texts := map[string][]string{}
 	for _, m := range ms {
-		if m.re.MatchString(text) {
-			return true
+		t, ok := texts[m.field]
+		if !ok {
+			t = fieldText(m.field, it)
+			texts[m.field] = t
+		}
+		for _, s := range t {
+			if m.re.MatchString(s) {
+				return m, true
+			}
 		}
 	}
-	return false
+	return matcher{}, false
 }

@@ -8,21 +8,32 @@ import (
 	"time"
 )
 
-// Handler serves the public HTTP paths of DESIGN.md: the index, the
-// channel previews and feeds, /opml and /healthz. Only GET and HEAD are allowed.
+// Handler serves the HTTP paths of DESIGN.md: the index, the channel
+// previews and feeds, /opml, /healthz and /metrics (GET and HEAD only), and
+// the admin API under /api/ when an admin token is set.
 func (s *Server) Handler() http.Handler { return s.handler }
 
 func (s *Server) routes() http.Handler {
+	root := http.NewServeMux()
+	root.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		if s.admin == nil {
+			http.NotFound(w, r)
+			return
+		}
+		s.admin.ServeHTTP(w, r)
+	})
 	mux := http.NewServeMux()
 	mux.HandleFunc("/{$}", func(w http.ResponseWriter, r *http.Request) {
-		s.serveRendition(w, r, s.index)
+		s.serveRendition(w, r, s.indexPage())
 	})
 	mux.HandleFunc("/opml", func(w http.ResponseWriter, r *http.Request) {
 		s.serveRendition(w, r, s.opml)
 	})
 	mux.HandleFunc("/channels/{file}", s.serveChannel)
 	mux.HandleFunc("/healthz", s.serveHealth)
-	return allowGetHead(mux)
+	mux.HandleFunc("/metrics", s.serveMetrics)
+	root.Handle("/", allowGetHead(mux))
+	return root
 }
 
 // allowGetHead answers 405 to every method but GET and HEAD.
@@ -73,9 +84,20 @@ func (s *Server) serveChannel(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	rend, err := s.get(name, format)
+	page := 1
+	if ch, ok := s.byName[name]; ok && format != formatHTML {
+		var err error
+		if page, err = parsePage(r.URL.Query().Get("page"), ch.limit); errors.Is(err, ErrNoPage) {
+			http.NotFound(w, r)
+			return
+		} else if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+	}
+	rend, err := s.get(name, format, page)
 	switch {
-	case errors.Is(err, ErrUnknownChannel), errors.Is(err, ErrUnknownFormat):
+	case errors.Is(err, ErrUnknownChannel), errors.Is(err, ErrUnknownFormat), errors.Is(err, ErrNoPage):
 		http.NotFound(w, r)
 		return
 	case err != nil:
@@ -83,7 +105,7 @@ func (s *Server) serveChannel(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "feed unavailable", http.StatusServiceUnavailable)
 		return
 	}
-	s.serveRendition(w, r, rend)
+	s.metrics.request(name, s.serveRendition(w, r, rend))
 }
 
 // htmlCSP forbids scripts and everything but inline and same-origin styles
@@ -91,8 +113,9 @@ func (s *Server) serveChannel(w http.ResponseWriter, r *http.Request) {
 const htmlCSP = "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src * data:"
 
 // serveRendition writes rend with its validators, answering 304 when the
-// request's conditions allow and gzip when the client accepts it.
-func (s *Server) serveRendition(w http.ResponseWriter, r *http.Request, rend *rendition) {
+// request's conditions allow and gzip when the client accepts it. It
+// reports whether it answered 304.
+func (s *Server) serveRendition(w http.ResponseWriter, r *http.Request, rend *rendition) (notModifiedSent bool) {
 	h := w.Header()
 	gz := acceptsGzip(r.Header.Get("Accept-Encoding"))
 	etag := rend.etag
@@ -105,7 +128,7 @@ func (s *Server) serveRendition(w http.ResponseWriter, r *http.Request, rend *re
 	h.Set("Vary", "Accept-Encoding")
 	if notModified(r, rend) {
 		w.WriteHeader(http.StatusNotModified)
-		return
+		return true
 	}
 	h.Set("Content-Type", rend.contentType)
 	h.Set("X-Content-Type-Options", "nosniff")
@@ -122,6 +145,7 @@ func (s *Server) serveRendition(w http.ResponseWriter, r *http.Request, rend *re
 	if r.Method != http.MethodHead {
 		w.Write(body)
 	}
+	return false
 }
 
 // notModified evaluates If-None-Match (weak comparison, lists and "*"), or

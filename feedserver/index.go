@@ -2,8 +2,10 @@ package feedserver
 
 import (
 	"bytes"
+	"cmp"
 	"embed"
 	"html/template"
+	"slices"
 	"strings"
 	"time"
 )
@@ -56,29 +58,99 @@ func channelLinks(base string, ch *channel, relPrefix string) []feedLink {
 type indexChannel struct {
 	Name, Title, Description, Preview string
 	Feeds                             []feedLink
+	Sources                           []indexSource
 }
 
-// buildIndex renders the index page: it depends only on the configuration,
-// so it is built once.
-func (s *Server) buildIndex() (*rendition, error) {
+// indexSource is one source of a channel on the index page.
+type indexSource struct {
+	Title, URL, Status, Error string
+	Updated                   time.Time // last new or changed item; zero = never
+}
+
+// buildIndex renders the index page from the channels and, when res is
+// not nil, the sources each selects with their status.
+func (s *Server) buildIndex(res *resolution) (*rendition, error) {
 	data := struct {
 		Version  string
+		Sources  bool
 		Channels []indexChannel
-	}{Version: s.version}
+	}{Version: s.version, Sources: res != nil}
 	for _, ch := range s.channels {
-		data.Channels = append(data.Channels, indexChannel{
+		ic := indexChannel{
 			Name:        ch.Name,
 			Title:       ch.Title,
 			Description: ch.Description,
 			Preview:     "channels/" + ch.Name,
 			Feeds:       channelLinks(s.base, ch, "channels/"),
-		})
+		}
+		if res != nil {
+			ic.Sources = indexSources(res, ch.Name)
+		}
+		data.Channels = append(data.Channels, ic)
 	}
 	var b bytes.Buffer
 	if err := pages.ExecuteTemplate(&b, "index.html", data); err != nil {
 		return nil, err
 	}
-	return newRendition(b.Bytes(), contentTypes[formatHTML], s.now())
+	r, err := newRendition(b.Bytes(), contentTypes[formatHTML], s.now())
+	if err != nil {
+		return nil, err
+	}
+	if res != nil {
+		r.version = res.version
+	}
+	return r, nil
+}
+
+// indexSources lists the sources a channel selects, by title.
+func indexSources(res *resolution, channel string) []indexSource {
+	ids, all := res.ids[channel], res.ids[channel] == nil
+	var out []indexSource
+	for id, src := range res.sources {
+		if !all && !slices.Contains(ids, id) {
+			continue
+		}
+		out = append(out, indexSource{
+			Title:   src.DisplayTitle(),
+			URL:     sourceHome(src),
+			Status:  statusOf(src),
+			Error:   src.State.LastError,
+			Updated: src.Stats.ChangedAt,
+		})
+	}
+	slices.SortFunc(out, func(a, b indexSource) int {
+		return cmp.Or(strings.Compare(strings.ToLower(a.Title), strings.ToLower(b.Title)), strings.Compare(a.URL, b.URL))
+	})
+	return out
+}
+
+// indexPage returns the index page, rebuilt when the store's sources or
+// items changed (its version moved). Without a store, or when the store
+// fails, it is the page built at New.
+func (s *Server) indexPage() *rendition {
+	if s.store == nil {
+		return s.index
+	}
+	res, err := s.resolve()
+	if err != nil {
+		s.log.Error("feedserver: index: store unavailable", "err", err)
+		return s.index
+	}
+	if r := s.indexCur.Load(); r != nil && r.version == res.version {
+		return r
+	}
+	s.indexMu.Lock()
+	defer s.indexMu.Unlock()
+	if r := s.indexCur.Load(); r != nil && r.version == res.version {
+		return r
+	}
+	r, err := s.buildIndex(res)
+	if err != nil {
+		s.log.Error("feedserver: index", "err", err)
+		return s.index
+	}
+	s.indexCur.Store(r)
+	return r
 }
 
 type previewItem struct {

@@ -37,6 +37,12 @@ type feedDoc struct {
 	gen     string // generator version
 	items   []storage.Item
 	sources map[uint64]storage.Source
+	page    int    // 1 = newest; see pagination.go
+	more    bool   // a next page exists
+	hub     string // WebSub hub URL; "" = none (websub.go)
+
+	// also maps an item ID to the copies collapsed into it (collapse.go).
+	also map[uint64][]storage.Item
 }
 
 func (d *feedDoc) feedURL(format string) string {
@@ -55,13 +61,15 @@ func (d *feedDoc) generator() string {
 // itemID is an item's id/guid in every format: the story's ID when the
 // channel collapses duplicates (so a story keeps its id when another copy
 // becomes the one shown), else the item's own ID (so kept copies do not
-// share an id). Both are stable across renders and restarts.
+// share an id). Both are stable across renders and restarts. The channel's
+// name is part of it: readers such as newsboat keep one item per id across
+// all their feeds, so an item in two channels needs two ids.
 func (d *feedDoc) itemID(it *storage.Item) string {
 	id := it.ID
 	if d.ch.collapse {
 		id = storyID(it)
 	}
-	return "urn:feedmill:item:" + strconv.FormatUint(id, 10)
+	return "urn:feedmill:channel:" + d.ch.Name + ":item:" + strconv.FormatUint(id, 10)
 }
 
 // updated is the feed's last change: the newest Updated or Published of its

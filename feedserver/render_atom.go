@@ -56,11 +56,14 @@ func renderAtom(d *feedDoc) ([]byte, error) {
 		},
 		Lang: d.language(),
 		Links: []feeds.AtomLink{
-			{Href: d.feedURL("atom"), Rel: "self", Type: "application/atom+xml"},
+			{Href: d.selfURL("atom"), Rel: "self", Type: "application/atom+xml"},
 			{Href: d.pageURL(), Rel: "alternate", Type: "text/html"},
 		},
 		Generator: &atomGenerator{Name: "feedmill", Version: d.gen},
 		Entries:   make([]*atomEntry, 0, len(d.items)),
+	}
+	for _, l := range d.links("atom") {
+		f.Links = append(f.Links, feeds.AtomLink{Href: l.Href, Rel: l.Rel, Type: l.Type})
 	}
 	for i := range d.items {
 		it := &d.items[i]

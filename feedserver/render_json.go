@@ -13,7 +13,14 @@ import (
 
 type jsonFeed struct {
 	feeds.JSONFeed
-	Items []*jsonItem `json:"items"` // replaces JSONFeed.Items; always present
+	NextURL string      `json:"next_url,omitempty"` // the next page (pagination.go)
+	Hubs    []jsonHub   `json:"hubs,omitempty"`     // WebSub (websub.go)
+	Items   []*jsonItem `json:"items"`              // replaces JSONFeed.Items; always present
+}
+
+type jsonHub struct {
+	Type string `json:"type"`
+	URL  string `json:"url"`
 }
 
 type jsonItem struct {
@@ -31,6 +38,14 @@ type jsonAttachment struct {
 // jsonExtension is feedmill's JSON Feed extension object on every item.
 type jsonExtension struct {
 	Source jsonSource `json:"source"`
+	// AlsoRanIn lists where else a collapsed story ran (collapse.go).
+	AlsoRanIn []jsonCopy `json:"also_ran_in,omitempty"`
+}
+
+// jsonCopy is another copy of a story: its source and link.
+type jsonCopy struct {
+	Source string `json:"source"`
+	URL    string `json:"url,omitempty"`
 }
 
 type jsonSource struct {
@@ -46,10 +61,18 @@ func renderJSON(d *feedDoc) ([]byte, error) {
 			Title:       d.ch.Title,
 			Language:    d.language(),
 			HomePageUrl: d.pageURL(),
-			FeedUrl:     d.feedURL("json"),
+			FeedUrl:     d.selfURL("json"),
 			Description: d.ch.Description,
 		},
 		Items: make([]*jsonItem, 0, len(d.items)),
+	}
+	for _, l := range d.links("json") {
+		switch l.Rel {
+		case "next":
+			f.NextURL = l.Href
+		case "hub":
+			f.Hubs = append(f.Hubs, jsonHub{Type: "WebSub", URL: l.Href})
+		}
 	}
 	for i := range d.items {
 		it := &d.items[i]
@@ -74,6 +97,9 @@ func renderJSON(d *feedDoc) ([]byte, error) {
 		}
 		if src.State.SiteURL != "" {
 			ji.Feedmill.Source.HomePageURL = src.State.SiteURL
+		}
+		for _, c := range d.also[it.ID] {
+			ji.Feedmill.AlsoRanIn = append(ji.Feedmill.AlsoRanIn, jsonCopy{Source: d.source(&c).DisplayTitle(), URL: c.Link})
 		}
 		if ji.ContentHTML == "" {
 			// JSON Feed requires content_html or content_text.

@@ -23,8 +23,8 @@ type rssDoc struct {
 }
 
 type rssChannel struct {
-	XMLName  xml.Name `xml:"channel"`
-	AtomLink rssAtomLink
+	XMLName   xml.Name      `xml:"channel"`
+	AtomLinks []rssAtomLink // self, then pages (RFC 5005) and the WebSub hub
 	feeds.RssFeed
 	Items []*rssItem `xml:"item"` // replaces RssFeed.Items
 }
@@ -33,7 +33,7 @@ type rssAtomLink struct {
 	XMLName xml.Name `xml:"atom:link"`
 	Href    string   `xml:"href,attr"`
 	Rel     string   `xml:"rel,attr"`
-	Type    string   `xml:"type,attr"`
+	Type    string   `xml:"type,attr,omitempty"`
 }
 
 type rssItem struct {
@@ -51,7 +51,7 @@ type rssSource struct {
 
 func renderRSS(d *feedDoc) ([]byte, error) {
 	ch := &rssChannel{
-		AtomLink: rssAtomLink{Href: d.feedURL("rss"), Rel: "self", Type: "application/rss+xml"},
+		AtomLinks: []rssAtomLink{{Href: d.selfURL("rss"), Rel: "self", Type: "application/rss+xml"}},
 		RssFeed: feeds.RssFeed{
 			Title:         d.ch.Title,
 			Link:          d.pageURL(),
@@ -61,6 +61,9 @@ func renderRSS(d *feedDoc) ([]byte, error) {
 			Generator:     d.generator(),
 		},
 		Items: make([]*rssItem, 0, len(d.items)),
+	}
+	for _, l := range d.links("rss") {
+		ch.AtomLinks = append(ch.AtomLinks, rssAtomLink{Href: l.Href, Rel: l.Rel, Type: l.Type})
 	}
 	for i := range d.items {
 		it := &d.items[i]

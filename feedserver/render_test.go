@@ -176,7 +176,7 @@ func TestRenderJSONFields(t *testing.T) {
 	if v.Items[0].Authors[0].Name != "Jane Roe" || v.Items[0].Feedmill.Source.Title != "Beta Daily" {
 		t.Errorf("item 0: %+v", v.Items[0])
 	}
-	if !strings.Contains(string(body), `"id": "urn:feedmill:item:7"`) {
+	if !strings.Contains(string(body), `"id": "urn:feedmill:channel:world:item:7"`) {
 		t.Error("story id not used as item id")
 	}
 }
@@ -188,7 +188,7 @@ func TestRenderXMLDetails(t *testing.T) {
 		`xmlns:atom="http://www.w3.org/2005/Atom"`,
 		`<atom:link href="https://feeds.example.org/channels/world.rss" rel="self" type="application/rss+xml"></atom:link>`,
 		`<language>en</language>`,
-		`<guid isPermaLink="false">urn:feedmill:item:7</guid>`,
+		`<guid isPermaLink="false">urn:feedmill:channel:world:item:7</guid>`,
 		`<category>weather</category>`,
 		`<enclosure url="https://b.example/a.mp3" length="12345" type="audio/mpeg"></enclosure>`,
 		`<pubDate>Fri, 01 Mar 2024 11:00:00 +0000</pubDate>`,
@@ -206,7 +206,7 @@ func TestRenderXMLDetails(t *testing.T) {
 		`<link href="https://feeds.example.org/channels/world.atom" rel="self" type="application/atom+xml"></link>`,
 		`<link href="https://feeds.example.org/channels/world" rel="alternate" type="text/html"></link>`,
 		`<updated>2024-03-01T11:30:00Z</updated>`,
-		`<id>urn:feedmill:item:7</id>`,
+		`<id>urn:feedmill:channel:world:item:7</id>`,
 		`<published>2024-03-01T11:00:00Z</published>`,
 		`<category term="floods"></category>`,
 		`<name>Jane Roe</name>`,
@@ -223,11 +223,11 @@ func TestRenderXMLDetails(t *testing.T) {
 func TestRenderKeepUsesItemIDs(t *testing.T) {
 	d := sampleDoc(t)
 	d.ch.collapse = false
-	if got := d.itemID(&d.items[0]); got != "urn:feedmill:item:12" {
+	if got := d.itemID(&d.items[0]); got != "urn:feedmill:channel:world:item:12" {
 		t.Errorf("keep id = %q", got)
 	}
 	d.ch.collapse = true
-	if got := d.itemID(&d.items[0]); got != "urn:feedmill:item:7" {
+	if got := d.itemID(&d.items[0]); got != "urn:feedmill:channel:world:item:7" {
 		t.Errorf("collapse id = %q", got)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/feedmill/feedmill/storage"
@@ -20,6 +22,21 @@ type Options struct {
 	Version  string
 	Logger   *slog.Logger     // nil = discard
 	Now      func() time.Time // clock for every time decision; nil = time.Now
+
+	// WebSubHub, when set, is announced in every feed (rel="hub") and
+	// pinged by WatchHub when a channel changes (websub.go).
+	WebSubHub string
+	// AdminToken turns the admin API under /api/ on (admin.go); "" = off,
+	// and /api/ answers 404. Admin does the work the store cannot: passes.
+	AdminToken string
+	Admin      Admin
+	// AdminRate and AdminBurst limit admin requests per client address
+	// (0 = 5 per second, bursts of 20).
+	AdminRate  float64
+	AdminBurst int
+	// ExtraMetrics, when set, writes more metric families into /metrics
+	// (the daemon adds the fetcher's).
+	ExtraMetrics func(w io.Writer)
 }
 
 // Server publishes channels from a store. It only reads the store. It is
@@ -34,9 +51,16 @@ type Server struct {
 	byName   map[string]*channel
 	res      resolver
 	cache    *cache
-	index    *rendition
+	index    *rendition // without sources: for a Server without a store
+	indexMu  sync.Mutex
+	indexCur atomic.Pointer[rendition] // with the sources' status
 	opml     *rendition
 	handler  http.Handler
+
+	hub          string
+	admin        *adminAPI // nil = admin API off
+	metrics      *serverMetrics
+	extraMetrics func(w io.Writer)
 }
 
 // errNoStore is returned when a Server made for validation only (nil
@@ -53,6 +77,9 @@ func New(store *storage.Store, opts Options) (*Server, error) {
 		now:     opts.Now,
 		log:     opts.Logger,
 		byName:  map[string]*channel{},
+		hub:     opts.WebSubHub,
+
+		extraMetrics: opts.ExtraMetrics,
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -86,11 +113,20 @@ func New(store *storage.Store, opts Options) (*Server, error) {
 		s.byName[ch.Name] = ch
 		s.channels = append(s.channels, ch)
 	}
+	if opts.WebSubHub != "" {
+		if u, err := url.Parse(opts.WebSubHub); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("websub_hub: %q is not an absolute http(s) URL", opts.WebSubHub))
+		}
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
 	s.cache = newCache(s.channels)
-	idx, err := s.buildIndex()
+	s.metrics = newServerMetrics(s.channels)
+	if opts.AdminToken != "" {
+		s.admin = newAdminAPI(s, opts)
+	}
+	idx, err := s.buildIndex(nil)
 	if err != nil {
 		return nil, fmt.Errorf("index page: %w", err)
 	}
@@ -106,7 +142,7 @@ func New(store *storage.Store, opts Options) (*Server, error) {
 // for the preview page) exactly as served. Errors wrap ErrUnknownChannel or
 // ErrUnknownFormat for names that do not exist.
 func (s *Server) Render(channel, format string) ([]byte, error) {
-	r, err := s.get(channel, format)
+	r, err := s.get(channel, format, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -115,17 +151,17 @@ func (s *Server) Render(channel, format string) ([]byte, error) {
 
 // Index returns the HTML index page as served at "/".
 func (s *Server) Index() ([]byte, error) {
-	return append([]byte(nil), s.index.body...), nil
+	return append([]byte(nil), s.indexPage().body...), nil
 }
 
-// get returns the current rendition of (channel, format), building it when
-// the cached one is stale.
-func (s *Server) get(name, format string) (*rendition, error) {
+// get returns the current rendition of (channel, format, page), building
+// it when the cached one is stale. A page past the last is ErrNoPage.
+func (s *Server) get(name, format string, page int) (*rendition, error) {
 	ch, ok := s.byName[name]
 	if !ok {
 		return nil, fmt.Errorf("%w %q", ErrUnknownChannel, name)
 	}
-	sl, ok := s.cache.slots[cacheKey{name, format}]
+	sl, ok := s.cache.slot(cacheKey{name, format, max(page, 1)})
 	if !ok {
 		return nil, fmt.Errorf("%w %q", ErrUnknownFormat, format)
 	}
@@ -163,9 +199,9 @@ func (s *Server) get(name, format string) (*rendition, error) {
 		return r, nil
 	}
 	prev := sl.cur.Load()
-	r, err = s.build(ch, format, res, v, now, prev)
+	r, err = s.build(ch, format, max(page, 1), res, v, now, prev)
 	if err != nil {
-		if prev != nil {
+		if prev != nil && !errors.Is(err, ErrNoPage) {
 			s.log.Error("feedserver: rebuild failed; serving the previous copy", "channel", name, "format", format, "err", err)
 			return prev, nil
 		}
@@ -186,14 +222,15 @@ func (s *Server) fallback(sl *slot, err error) (*rendition, error) {
 }
 
 // build renders (channel, format) from the store.
-func (s *Server) build(ch *channel, format string, res *resolution, version uint64, now time.Time, prev *rendition) (*rendition, error) {
+func (s *Server) build(ch *channel, format string, page int, res *resolution, version uint64, now time.Time, prev *rendition) (*rendition, error) {
 	start := time.Now()
 	ids := res.ids[ch.Name]
-	got, err := s.assemble(ch, ids, now)
+	got, err := s.assemble(ch, ids, now, page)
 	if err != nil {
 		return nil, err
 	}
-	doc := &feedDoc{ch: ch, base: s.base, gen: s.version, items: got.items, sources: res.sources}
+	doc := &feedDoc{ch: ch, base: s.base, gen: s.version, items: got.items, sources: res.sources,
+		page: page, more: got.more, hub: s.hub, also: got.also}
 	body, err := render(format, doc)
 	if err != nil {
 		return nil, fmt.Errorf("channel %s: render %s: %w", ch.Name, format, err)
@@ -209,6 +246,9 @@ func (s *Server) build(ch *channel, format string, res *resolution, version uint
 		r.lastModified = later(now, prev.lastModified.Add(time.Second)).UTC().Truncate(time.Second)
 	}
 	r.ids, r.allSources, r.version, r.validUntil = ids, ids == nil, version, got.validUntil
+	if page == 1 {
+		s.metrics.setCollapsed(ch.Name, got.collapsed)
+	}
 	s.cache.builds.Add(1)
 	s.log.Debug("feedserver: built", "channel", ch.Name, "format", format, "items", len(got.items), "bytes", len(body), "took", time.Since(start))
 	return r, nil

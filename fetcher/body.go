@@ -33,6 +33,10 @@ func (e *BodyTooLargeError) Error() string {
 // last first) and then one more gzip layer when the body still starts with
 // the gzip magic (a .xml.gz file served as is, or a body gzipped twice).
 func readBody(resp *http.Response, limit int64) ([]byte, error) {
+	if resp.ContentLength > limit && resp.Header.Get("Content-Encoding") == "" {
+		// Announced too large and not compressed: refuse before reading.
+		return nil, &BodyTooLargeError{Limit: limit}
+	}
 	r, err := decodeBody(resp.Body, resp.Header.Get("Content-Encoding"))
 	if err != nil {
 		return nil, err

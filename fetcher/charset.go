@@ -10,6 +10,7 @@ import (
 	"golang.org/x/net/html/charset"
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/encoding/unicode/utf32"
 	"golang.org/x/text/transform"
 )
 
@@ -18,7 +19,8 @@ import (
 // decodes it exactly once.
 //
 // The order of authority:
-//  1. a byte order mark (UTF-8, UTF-16LE/BE; also BOM-less UTF-16 XML);
+//  1. a byte order mark (UTF-8, UTF-16LE/BE, UTF-32LE/BE; also BOM-less
+//     UTF-16 and UTF-32 XML);
 //  2. the charset parameter of the HTTP Content-Type (RFC 3023/7303: it
 //     wins over the prolog);
 //  3. the prolog's encoding attribute;
@@ -82,14 +84,21 @@ func isASCIICompatible(name string) bool {
 }
 
 // decodeBOM converts a body that starts with a byte order mark, or is
-// UTF-16 XML without one, to UTF-8.
+// UTF-16 or UTF-32 XML without one, to UTF-8.
 func decodeBOM(b []byte) ([]byte, bool) {
 	var enc encoding.Encoding
 	switch {
 	case bytes.HasPrefix(b, []byte{0xEF, 0xBB, 0xBF}):
 		return b[3:], true
-	case bytes.HasPrefix(b, []byte{0xFF, 0xFE, 0, 0}), bytes.HasPrefix(b, []byte{0, 0, 0xFE, 0xFF}):
-		return nil, false // UTF-32: rare; left to the parser to reject
+	case bytes.HasPrefix(b, []byte{0xFF, 0xFE, 0, 0}):
+		// UTF-32LE (a UTF-16LE BOM followed by U+0000 is not XML).
+		enc = utf32.UTF32(utf32.LittleEndian, utf32.ExpectBOM)
+	case bytes.HasPrefix(b, []byte{0, 0, 0xFE, 0xFF}):
+		enc = utf32.UTF32(utf32.BigEndian, utf32.ExpectBOM)
+	case bytes.HasPrefix(b, []byte{'<', 0, 0, 0, '?', 0, 0, 0}):
+		enc = utf32.UTF32(utf32.LittleEndian, utf32.IgnoreBOM)
+	case bytes.HasPrefix(b, []byte{0, 0, 0, '<', 0, 0, 0, '?'}):
+		enc = utf32.UTF32(utf32.BigEndian, utf32.IgnoreBOM)
 	case bytes.HasPrefix(b, []byte{0xFF, 0xFE}):
 		enc = unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM)
 	case bytes.HasPrefix(b, []byte{0xFE, 0xFF}):

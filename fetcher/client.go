@@ -36,6 +36,9 @@ type Fetcher struct {
 
 	busyMu sync.Mutex
 	busy   map[uint64]bool // sources being fetched now
+
+	metrics counters // see metrics.go
+	net     netWatch // see netdown.go
 }
 
 // New returns a Fetcher writing into store.
@@ -55,7 +58,7 @@ func New(store *storage.Store, opts Options) *Fetcher {
 		rt = newTransport(opts)
 	}
 	f.client = &http.Client{
-		Transport:     rt,
+		Transport:     newHostRate(rt, opts.HostInterval, opts.PerHost),
 		CheckRedirect: checkRedirect,
 		// The per-request context deadline (Options.Timeout) covers the
 		// body too; this is only a backstop.
@@ -73,7 +76,7 @@ func newTransport(opts Options) *http.Transport {
 		KeepAlive: 30 * time.Second,
 	}
 	if !opts.AllowPrivate {
-		dialer.Control = guardControl
+		dialer.Control = guardFor(opts.guardExempt)
 	}
 	return &http.Transport{
 		Proxy:                 nil,

@@ -10,17 +10,28 @@
 //
 //	options.go      Options and their defaults
 //	client.go       Fetcher, New, the shared http.Client, redirect policy
-//	guard.go        refusing loopback/private/link-local addresses at dial time
+//	guard.go        SSRF guard: refusing non-public addresses at dial time
 //	conditional.go  If-None-Match / If-Modified-Since, 304 validators
 //	body.go         Content-Encoding (gzip, br, deflate) and the size limit
-//	charset.go      HTTP charset vs XML prolog vs BOM, conversion to UTF-8
+//	charset.go      HTTP charset vs XML prolog vs BOM (UTF-8/16/32), to UTF-8
+//	limits.go       caps on items per feed and bytes per item (truncation)
 //	parse.go        gofeed, RSS ttl/skipHours hints, HTML detection
 //	discover.go     <link rel="alternate"> feed discovery in HTML pages
 //	normalize.go    gofeed items -> storage.Item (text, links, dates)
+//	sanitize.go     item HTML: boilerplate out, URLs resolved, pixels and
+//	                iframes out, bluemonday allowlist (cleanItem)
+//	boilerplate.go  the named news-cruft rules (READ MORE, Related:, ...)
+//	fingerprint.go  SimHash and lead shingles for near-duplicate stories
 //	canonical.go    Canonical: canonical absolute URLs
 //	tracking.go     the tracking query parameters Canonical removes
 //	fetch.go        one source: request, status handling, new fetch state
-//	schedule.go     next due time, backoff, jitter, Retry-After, cron
+//	schedule.go     next due time: the one pure function of all the rules
+//	adaptive.go     adaptive interval from the publishing rate, sy:updatePeriod
+//	skip.go         RSS skipHours/skipDays
+//	cachecontrol.go Cache-Control max-age / Expires as a lower bound
+//	metrics.go      counters for /metrics: fetches by status class, bytes, items
+//	netdown.go      network down: failures that penalize nobody
+//	hostrate.go     per-host request spacing (token bucket per host)
 //	pass.go         Pass: one pass with workers and per-host limits
-//	run.go          Run: the daemon's scheduler loop, Reschedule
+//	run.go          Run: priority queue of due times, worker pool, fetch.cron
 package fetcher

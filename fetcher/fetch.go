@@ -58,6 +58,7 @@ func (f *Fetcher) get(ctx context.Context, rawURL string, st *storage.FetchState
 		return r, nil
 	}
 	r.body, err = readBody(resp, f.opts.MaxBody)
+	f.metrics.bytes.Add(uint64(len(r.body)))
 	if err != nil {
 		return r, err
 	}
@@ -71,6 +72,7 @@ func (f *Fetcher) fetchSource(ctx context.Context, src storage.Source) (storage.
 	st := src.State
 	st.LastFetch = now
 	st.RetryUntil = time.Time{}
+	st.NetworkDown = false
 	fetch := storage.Fetch{SourceID: src.ID}
 	res := Result{URL: src.URL}
 
@@ -88,6 +90,7 @@ func (f *Fetcher) fetchSource(ctx context.Context, src storage.Source) (storage.
 		res.Status = status
 	}
 
+	started := time.Now()
 	resp, err := f.get(ctx, src.URL, &src.State)
 	switch {
 	case err != nil:
@@ -96,6 +99,7 @@ func (f *Fetcher) fetchSource(ctx context.Context, src storage.Source) (storage.
 			status = resp.status
 		}
 		fail(status, f.reason(err))
+		f.forgiveIfNetworkDown(ctx, src.URL, started, err, resp, &st)
 	case resp.status == http.StatusNotModified:
 		keepValidators(&st, resp.header)
 		succeed(resp.status)
@@ -118,18 +122,12 @@ func (f *Fetcher) fetchSource(ctx context.Context, src storage.Source) (storage.
 		fetch.NewURL = ""
 	}
 
-	sched := nextDue(scheduleInput{
-		Now:         now,
-		URL:         src.URL,
-		Every:       src.Every,
-		Cron:        src.Cron,
-		Default:     f.opts.Every,
-		MinInterval: f.opts.MinInterval,
-		MaxInterval: f.opts.MaxInterval,
-		TTL:         st.TTL,
-		ErrorStreak: st.ErrorStreak,
-		RetryUntil:  st.RetryUntil,
-	})
+	f.noteResponse(resp)
+	st.CacheUntil = time.Time{}
+	if err == nil && st.ErrorStreak == 0 {
+		st.CacheUntil = cacheUntil(resp.header, now)
+	}
+	sched := nextDue(f.scheduleInput(src, st, now))
 	st.NextDue, st.Interval = sched.NextDue, sched.Interval
 	res.NextDue = st.NextDue
 	fetch.State = st
@@ -181,9 +179,13 @@ func (f *Fetcher) takeFeed(ctx context.Context, src storage.Source, resp *respon
 	}
 
 	takeValidators(st, feedResp.header)
+	capParsed(feed, f.opts.MaxItems, f.opts.MaxItemBytes)
 	meta, items := normalizeFeed(feed, feedResp.finalURL, now)
+	items = applyLimits(items, f.opts.MaxItems, f.opts.MaxItemBytes)
 	st.FeedTitle, st.SiteURL, st.Language = meta.Title, meta.SiteURL, meta.Language
 	st.TTL, st.SkipHours, st.SkipDays = hints.TTL, hints.SkipHours, hints.SkipDays
+	st.UpdatePeriod = syndicationPeriod(feed)
+	st.PublishGap, st.NewestItem = publishGap(feed, now)
 	fetch.Items = items
 	succeed(feedResp.status)
 }

@@ -2,7 +2,6 @@ package fetcher
 
 import (
 	"fmt"
-	"net"
 	"net/netip"
 	"syscall"
 )
@@ -46,6 +45,7 @@ var deniedPrefixes = []struct {
 	{netip.MustParsePrefix("240.0.0.0/4"), "reserved"},
 	{netip.MustParsePrefix("::/128"), "unspecified"},
 	{netip.MustParsePrefix("::1/128"), "loopback"},
+	{netip.MustParsePrefix("::/96"), "IPv4-compatible"},
 	{netip.MustParsePrefix("64:ff9b:1::/48"), "local NAT64"},
 	{netip.MustParsePrefix("100::/64"), "discard"},
 	{netip.MustParsePrefix("2001::/23"), "IETF protocol"},
@@ -61,7 +61,11 @@ var nat64 = netip.MustParsePrefix("64:ff9b::/96")
 
 // checkAddr returns an *AddressError when addr is not publicly routable.
 func checkAddr(addr netip.Addr) error {
-	addr = addr.Unmap()
+	// A zoned address (fe80::1%eth0) would match no prefix: drop the zone.
+	addr = addr.Unmap().WithZone("")
+	if !addr.IsValid() {
+		return &AddressError{Addr: addr, Kind: "invalid"}
+	}
 	if addr.Is6() && nat64.Contains(addr) {
 		// Well-known NAT64 prefix: judge the IPv4 address it carries.
 		b := addr.As16()
@@ -79,15 +83,25 @@ func checkAddr(addr netip.Addr) error {
 }
 
 // guardControl is the net.Dialer Control function that refuses non-public
-// addresses at dial time.
-func guardControl(network, address string, _ syscall.RawConn) error {
-	host, _, err := net.SplitHostPort(address)
-	if err != nil {
-		return fmt.Errorf("guard: %w", err)
+// addresses at dial time. It runs after the socket is made and before it
+// connects, for every address the dialer tries, so nothing is ever sent to
+// a refused address.
+func guardControl(network, address string, c syscall.RawConn) error {
+	return guardFor(netip.AddrPort{})(network, address, c)
+}
+
+// guardFor is guardControl with one address:port let through as if it
+// were public: tests use it to stand in a local server for a public one.
+// The zero AddrPort exempts nothing.
+func guardFor(exempt netip.AddrPort) func(network, address string, _ syscall.RawConn) error {
+	return func(network, address string, _ syscall.RawConn) error {
+		ap, err := netip.ParseAddrPort(address)
+		if err != nil {
+			return fmt.Errorf("guard: %q is not an IP address and port", address)
+		}
+		if exempt.IsValid() && ap == exempt {
+			return nil
+		}
+		return checkAddr(ap.Addr())
 	}
-	addr, err := netip.ParseAddr(host)
-	if err != nil {
-		return fmt.Errorf("guard: %q is not an IP address", host)
-	}
-	return checkAddr(addr)
 }

@@ -111,12 +111,13 @@ func normalizeItem(it *gofeed.Item, base *url.URL, lang string, now time.Time) s
 			out.Image = u
 		}
 	}
+	cleanItem(&out, base) // sanitize.go: boilerplate, sanitizing, fingerprint
 	return out
 }
 
 // itemLink picks an item's link: Link, else a GUID that is an http(s) URL
 // (gofeed does not cross-fill them), else the first of Links; resolved
-// against base and canonical. "" when none works.
+// against base and canonical, http(s) only. "" when none works.
 func itemLink(it *gofeed.Item, base *url.URL) string {
 	candidates := []string{it.Link}
 	if isHTTPURL(it.GUID) {
@@ -128,7 +129,9 @@ func itemLink(it *gofeed.Item, base *url.URL) string {
 		if c == "" {
 			continue
 		}
-		if u, err := Canonical(cleanText(c), base); err == nil {
+		// Only http(s): a reader must be able to open the link, and a
+		// javascript: or data: link must never reach a page.
+		if u, err := Canonical(cleanText(c), base); err == nil && isHTTPURL(u) {
 			return u
 		}
 	}

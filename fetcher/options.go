@@ -3,6 +3,7 @@ package fetcher
 import (
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 )
 
@@ -13,27 +14,40 @@ type Options struct {
 	MaxInterval  time.Duration // 24h
 	Timeout      time.Duration // whole request, body included (20s)
 	MaxBody      int64         // bytes after decompression (10 MiB)
+	MaxItems     int           // items taken from one feed document (DefaultMaxItems)
+	MaxItemBytes int           // HTML bytes of an item's content and summary, each (DefaultMaxItemBytes)
 	Workers      int           // 16
 	PerHost      int           // concurrent requests to one host (2)
-	UserAgent    string        // "" = DefaultUserAgent
-	AllowPrivate bool          // allow loopback/private addresses
+	// HostInterval spaces requests to one host: after a burst of PerHost,
+	// one request per HostInterval (1s); negative = no spacing.
+	HostInterval time.Duration
+	// Cron, when set, is a cron expression: Run fetches the due sources
+	// at its ticks only, instead of at each source's own due time.
+	Cron         string
+	UserAgent    string // "" = DefaultUserAgent
+	AllowPrivate bool   // allow loopback/private addresses
 	Logger       *slog.Logger
 	Now          func() time.Time // clock; nil = time.Now
 	// Transport replaces the HTTP transport (tests); nil = the default one.
 	// A replaced transport does its own dialing, so the private-address
 	// guard (see guard.go) is not applied to it.
 	Transport http.RoundTripper
+
+	// guardExempt (tests only) is one address:port the private-address
+	// guard lets through, standing in for a public server.
+	guardExempt netip.AddrPort
 }
 
 // Defaults applied by New to zero Options fields.
 const (
-	DefaultEvery       = 30 * time.Minute
-	DefaultMinInterval = 5 * time.Minute
-	DefaultMaxInterval = 24 * time.Hour
-	DefaultTimeout     = 20 * time.Second
-	DefaultMaxBody     = 10 << 20
-	DefaultWorkers     = 16
-	DefaultPerHost     = 2
+	DefaultEvery        = 30 * time.Minute
+	DefaultMinInterval  = 5 * time.Minute
+	DefaultMaxInterval  = 24 * time.Hour
+	DefaultTimeout      = 20 * time.Second
+	DefaultMaxBody      = 10 << 20
+	DefaultWorkers      = 16
+	DefaultPerHost      = 2
+	DefaultHostInterval = time.Second
 )
 
 // DefaultUserAgent names feedmill and the project URL.
@@ -59,11 +73,20 @@ func (o Options) withDefaults() Options {
 	if o.MaxBody <= 0 {
 		o.MaxBody = DefaultMaxBody
 	}
+	if o.MaxItems <= 0 {
+		o.MaxItems = DefaultMaxItems
+	}
+	if o.MaxItemBytes <= 0 {
+		o.MaxItemBytes = DefaultMaxItemBytes
+	}
 	if o.Workers <= 0 {
 		o.Workers = DefaultWorkers
 	}
 	if o.PerHost <= 0 {
 		o.PerHost = DefaultPerHost
+	}
+	if o.HostInterval == 0 {
+		o.HostInterval = DefaultHostInterval
 	}
 	if o.UserAgent == "" {
 		o.UserAgent = DefaultUserAgent

@@ -15,6 +15,9 @@ import (
 type PassOptions struct {
 	All  bool     // ignore due times (never a retirement or a Retry-After window)
 	URLs []string // only these sources (they must exist in the store); implies All for them
+	// OnStart, when set, is called once with the number of sources the
+	// pass will report, before any OnResult.
+	OnStart func(total int)
 	// OnResult, when set, is called once per source as it finishes
 	// (from worker goroutines, serialized by the fetcher).
 	OnResult func(Result)
@@ -96,6 +99,9 @@ func (f *Fetcher) Pass(ctx context.Context, po PassOptions) (Report, error) {
 		}
 	}
 	pick = interleaveHosts(pick)
+	if po.OnStart != nil {
+		po.OnStart(len(pick) + len(pre))
+	}
 
 	var mu sync.Mutex // serializes OnResult and rep
 	emit := func(r Result) {
@@ -138,6 +144,7 @@ feed:
 	close(jobs)
 	wg.Wait()
 	rep.Duration = time.Since(start)
+	f.metrics.pass(rep.Duration)
 	return rep, ctx.Err()
 }
 
@@ -190,6 +197,7 @@ func (f *Fetcher) fetchOne(ctx context.Context, src storage.Source) (Result, boo
 	}
 	res.Added, res.Updated = ing.Added, ing.Updated
 	res.Duration = time.Since(start)
+	f.metrics.observe(res, ing)
 	if fetch.NewURL != "" {
 		f.log.Info("fetch: source moved", "url", src.URL, "new_url", fetch.NewURL)
 	}

@@ -4,8 +4,11 @@ import (
 	"container/heap"
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/adhocore/gronx"
 
 	"github.com/feedmill/feedmill/storage"
 )
@@ -49,21 +52,43 @@ func scheduledAt(s storage.Source) (time.Time, bool) {
 
 // Run fetches each source when it is due until ctx ends. It keeps a
 // min-heap of (next due, source) built from the store, sleeps until the
-// earliest, fetches the due sources with the same worker and per-host
-// limits as Pass, and schedules them again at their new due time.
-// Reschedule makes it rebuild the heap from the store.
+// earliest, hands the due sources to a fixed pool of Options.Workers
+// workers (so 10,000 sources due at once are 10,000 queue entries, not
+// 10,000 goroutines) with the same per-host limits as Pass, and schedules
+// each again at its new due time once it is recorded. Reschedule makes it
+// rebuild the heap from the store. Because due times live in the store, a
+// restarted Run fetches only what is due.
+//
+// With Options.Cron set, Run instead runs a Pass over the due sources at
+// each tick of that expression, and nothing between ticks.
 //
 // When ctx ends, Run starts no new fetch, waits until the fetches in
 // flight are recorded, and returns nil. It returns an error only when the
-// store cannot list its sources at the start.
+// store cannot list its sources at the start, or Options.Cron does not
+// parse.
 func (f *Fetcher) Run(ctx context.Context) error {
+	if f.opts.Cron != "" {
+		return f.runCron(ctx)
+	}
 	h, err := f.buildHeap(nil)
 	if err != nil {
 		return fmt.Errorf("run: %w", err)
 	}
-	inflight := make(map[uint64]bool)
-	done := make(chan uint64)
+	jobs := make(chan uint64)
+	done := make(chan uint64, f.opts.Workers)
 	var wg sync.WaitGroup
+	for range f.opts.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for id := range jobs {
+				f.runOne(ctx, id)
+				done <- id
+			}
+		}()
+	}
+	var queue []uint64                // due, waiting for a worker
+	inflight := make(map[uint64]bool) // queued or being fetched
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 
@@ -73,20 +98,28 @@ func (f *Fetcher) Run(ctx context.Context) error {
 			wait = max(h[0].due.Sub(f.opts.Now()), 0)
 		}
 		timer.Reset(wait)
+		var send chan uint64
+		var next uint64
+		if len(queue) > 0 {
+			send, next = jobs, queue[0]
+		}
 
 		select {
 		case <-ctx.Done():
-			// Drain finished fetches while waiting for the others.
+			close(jobs)
 			go func() { wg.Wait(); close(done) }()
 			for range done {
 			}
 			return nil
 
+		case send <- next:
+			queue = queue[1:]
+
 		case <-f.resched:
 			nh, err := f.buildHeap(inflight)
 			if err != nil {
 				f.log.Error("run: reschedule", "err", err)
-				continue
+				break
 			}
 			h = nh
 
@@ -100,6 +133,7 @@ func (f *Fetcher) Run(ctx context.Context) error {
 
 		case <-timer.C:
 			now := f.opts.Now()
+			var batch []storage.Source
 			for len(h) > 0 && !h[0].due.After(now) {
 				e := heap.Pop(&h).(dueEntry)
 				if inflight[e.id] {
@@ -113,21 +147,15 @@ func (f *Fetcher) Run(ctx context.Context) error {
 				if !ok {
 					continue
 				}
-				if due.After(now) || f.isBusy(s.ID) {
-					// Fetched meanwhile (a Pass), or being fetched.
-					if !due.After(now) {
-						due = now.Add(time.Minute)
-					}
-					heap.Push(&h, dueEntry{due: due, id: e.id})
+				if due.After(now) {
+					heap.Push(&h, dueEntry{due: due, id: e.id}) // fetched meanwhile (a Pass)
 					continue
 				}
 				inflight[s.ID] = true
-				wg.Add(1)
-				go func(s storage.Source) {
-					defer wg.Done()
-					f.fetchOne(ctx, s)
-					done <- s.ID
-				}(s)
+				batch = append(batch, s)
+			}
+			for _, s := range interleaveHosts(batch) {
+				queue = append(queue, s.ID)
 			}
 		}
 		if !timer.Stop() {
@@ -136,6 +164,49 @@ func (f *Fetcher) Run(ctx context.Context) error {
 			default:
 			}
 		}
+	}
+}
+
+// runOne fetches source id for Run if it is still due when a worker takes
+// it (a Pass may have fetched it meanwhile, or a user paused it).
+func (f *Fetcher) runOne(ctx context.Context, id uint64) {
+	s, err := f.store.Source(id)
+	if err != nil || f.isBusy(id) || !eligible(s, f.opts.Now(), false) {
+		return
+	}
+	f.fetchOne(ctx, s)
+}
+
+// runCron runs a Pass over the due sources at each tick of Options.Cron.
+func (f *Fetcher) runCron(ctx context.Context) error {
+	expr := strings.TrimSpace(f.opts.Cron)
+	if _, err := gronx.NextTickAfter(expr, f.opts.Now(), false); err != nil {
+		return fmt.Errorf("run: fetch.cron %q: %w", expr, err)
+	}
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		now := f.opts.Now()
+		tick, err := gronx.NextTickAfter(expr, now, false)
+		if err != nil {
+			return fmt.Errorf("run: fetch.cron %q: %w", expr, err)
+		}
+		timer.Reset(tick.Sub(now))
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-f.resched:
+			// Sources changed: the next tick picks them up. (Since Go
+			// 1.23, Reset after Stop never sees a stale tick.)
+			timer.Stop()
+			continue
+		case <-timer.C:
+		}
+		rep, err := f.Pass(ctx, PassOptions{})
+		if err != nil {
+			return nil // ctx ended; what was fetched is recorded
+		}
+		f.log.Info("cron pass", "sources", len(rep.Results), "failed", rep.Failed, "duration", rep.Duration)
 	}
 }
 

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/adhocore/gronx"
+
+	"github.com/feedmill/feedmill/storage"
 )
 
 // Backoff bounds after failures: the first failure waits backoffBase, each
@@ -20,22 +22,40 @@ const (
 	maxRetryAfter = 7 * 24 * time.Hour
 	// jitterFraction spreads sources with equal intervals apart.
 	jitterFraction = 0.10
+	// skipSpread spreads sources whose skipHours/skipDays end at the same
+	// hour over the first minutes of the allowed hour.
+	skipSpread = 10 * time.Minute
+	// maxCronSteps bounds the search for a cron tick outside skipped
+	// hours and days.
+	maxCronSteps = 200
 )
 
 // scheduleInput is everything the next due time depends on. It is a plain
-// value so the schedule stays a pure function that can grow (adaptive
-// intervals, skipHours) without touching the fetch code.
+// value so that the schedule is one pure function of it, tested rule by
+// rule.
 type scheduleInput struct {
 	Now         time.Time
 	URL         string        // seeds the jitter
-	Every       time.Duration // the source's own interval; 0 = Default
+	Every       time.Duration // the source's own interval; 0 = adaptive
 	Cron        string        // the source's cron expression; wins over Every
-	Default     time.Duration // Options.Every
+	Default     time.Duration // Options.Every: the interval before anything is observed
 	MinInterval time.Duration
 	MaxInterval time.Duration
-	TTL         time.Duration // the feed's <ttl>, 0 = none
-	ErrorStreak int           // failures in a row including this one; 0 = success
-	RetryUntil  time.Time     // a Retry-After window; zero = none
+
+	// What the feed says about itself.
+	TTL          time.Duration // RSS <ttl>, 0 = none
+	UpdatePeriod time.Duration // sy:updatePeriod / sy:updateFrequency, 0 = none
+	SkipHours    []int         // RSS skipHours (UTC hours 0-23)
+	SkipDays     []string      // RSS skipDays (English day names)
+	// The observed publishing rate (see publishGap).
+	PublishGap time.Duration
+	NewestItem time.Time
+	// The response's Cache-Control max-age / Expires, as an absolute time;
+	// zero = none.
+	CacheUntil time.Time
+
+	ErrorStreak int       // failures in a row including this one; 0 = success
+	RetryUntil  time.Time // a Retry-After window; zero = none
 }
 
 // scheduleOutput is when the source is due next and the interval that gave
@@ -46,26 +66,55 @@ type scheduleOutput struct {
 }
 
 // nextDue computes the next due time of a source after a fetch at in.Now.
+// The rules, in order:
+//
+//  1. The interval is the source's own Every, else the adaptive interval
+//     from the observed publishing rate (see adaptiveInterval), else
+//     Default; raised to the feed's <ttl> and sy:updatePeriod, and clamped
+//     to [MinInterval, MaxInterval].
+//  2. After failures the wait is the exponential backoff (1h·2^(n-1), at
+//     most 7 days, never shorter than the interval); the due time is now
+//     plus the wait moved by the source's fixed jitter (±10%).
+//  3. A source with a cron expression is due at its first tick after now
+//     (after the backoff, after failures) instead; the interval is the
+//     distance to that tick. The feed's ttl and sy:updatePeriod still
+//     hold: the first tick at or after them.
+//  4. The response's Cache-Control max-age / Expires is a lower bound,
+//     itself capped at now + MaxInterval.
+//  5. skipHours/skipDays (UTC, as RSS says) push the due time to the next
+//     allowed hour (a cron source: to its next tick in an allowed hour).
+//  6. A Retry-After window is a hard lower bound.
 func nextDue(in scheduleInput) scheduleOutput {
-	interval := baseInterval(in.Every, in.Default, in.MinInterval, in.MaxInterval, in.TTL)
+	hintFloor := max(in.TTL, in.UpdatePeriod)
+	interval := in.Every
+	if interval <= 0 {
+		interval = adaptiveInterval(in.PublishGap, in.NewestItem, in.Now, in.Default)
+	}
+	interval = clampInterval(max(interval, hintFloor), in.MinInterval, in.MaxInterval)
 	wait := interval
 	if in.ErrorStreak > 0 {
 		wait = backoff(in.ErrorStreak, interval)
 	}
-	due := in.Now.Add(jitter(in.URL, wait))
-	if in.Cron != "" {
-		// The cron expression decides; after failures, the first tick
-		// at or after the backoff.
-		after, incl := in.Now, false
-		if in.ErrorStreak > 0 {
-			after, incl = in.Now.Add(wait), true
+
+	// The earliest time the server and the feed allow.
+	floor := in.Now
+	if hintFloor > 0 {
+		floor = in.Now.Add(clampInterval(hintFloor, 0, in.MaxInterval))
+	}
+	if in.ErrorStreak == 0 && in.CacheUntil.After(floor) {
+		floor = minTime(in.CacheUntil, in.Now.Add(in.MaxInterval))
+	}
+	skip := newSkipSet(in.SkipHours, in.SkipDays)
+
+	due, isCron := cronDue(in, floor, wait, skip)
+	if isCron {
+		interval = due.Sub(in.Now)
+	} else {
+		due = in.Now.Add(jitter(in.URL, wait))
+		if due.Before(floor) {
+			due = floor
 		}
-		if t, err := gronx.NextTickAfter(strings.TrimSpace(in.Cron), after, incl); err == nil {
-			due = t
-			interval = t.Sub(in.Now)
-		}
-		// An unparsable expression falls back to the interval (the
-		// config check reports it).
+		due = skip.next(due, in.URL)
 	}
 	if due.Before(in.RetryUntil) {
 		due = in.RetryUntil
@@ -73,23 +122,76 @@ func nextDue(in scheduleInput) scheduleOutput {
 	return scheduleOutput{NextDue: due, Interval: interval}
 }
 
-// baseInterval is the source's interval (every, else def), raised to the
-// feed's ttl, clamped to [min, max].
-func baseInterval(every, def, min, max, ttl time.Duration) time.Duration {
-	d := every
-	if d <= 0 {
-		d = def
+// cronDue is the due time of a source with a cron expression: its first
+// tick after now (at or after now+wait after failures, at or after floor)
+// outside skipped hours. false when the source has no usable expression:
+// an unparsable one falls back to the interval (the config check reports
+// it).
+func cronDue(in scheduleInput, floor time.Time, wait time.Duration, skip skipSet) (time.Time, bool) {
+	expr := strings.TrimSpace(in.Cron)
+	if expr == "" {
+		return time.Time{}, false
 	}
-	if ttl > d {
-		d = ttl
+	after, incl := in.Now, false
+	if in.ErrorStreak > 0 {
+		after, incl = in.Now.Add(wait), true
 	}
-	if d < min {
-		d = min
+	if floor.After(after) {
+		after, incl = floor, true
 	}
-	if max > 0 && d > max {
-		d = max
+	for range maxCronSteps {
+		t, err := gronx.NextTickAfter(expr, after, incl)
+		if err != nil {
+			return time.Time{}, false
+		}
+		if !skip.skipped(t) {
+			return t, true
+		}
+		after, incl = t, false
+	}
+	// Every tick for a long while is skipped: take the first allowed hour.
+	return skip.next(after, in.URL), true
+}
+
+// scheduleInput gathers the input of nextDue for src after a fetch at now
+// that produced state st.
+func (f *Fetcher) scheduleInput(src storage.Source, st storage.FetchState, now time.Time) scheduleInput {
+	return scheduleInput{
+		Now:          now,
+		URL:          src.URL,
+		Every:        src.Every,
+		Cron:         src.Cron,
+		Default:      f.opts.Every,
+		MinInterval:  f.opts.MinInterval,
+		MaxInterval:  f.opts.MaxInterval,
+		TTL:          st.TTL,
+		UpdatePeriod: st.UpdatePeriod,
+		SkipHours:    st.SkipHours,
+		SkipDays:     st.SkipDays,
+		PublishGap:   st.PublishGap,
+		NewestItem:   st.NewestItem,
+		CacheUntil:   st.CacheUntil,
+		ErrorStreak:  st.ErrorStreak,
+		RetryUntil:   st.RetryUntil,
+	}
+}
+
+// clampInterval bounds d to [lo, hi]; hi <= 0 means no upper bound.
+func clampInterval(d, lo, hi time.Duration) time.Duration {
+	if d < lo {
+		d = lo
+	}
+	if hi > 0 && d > hi {
+		d = hi
 	}
 	return d
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }
 
 // backoff is the wait after streak failures in a row: 1h·2^(streak-1),

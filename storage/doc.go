@@ -12,7 +12,9 @@
 // Where things are: store.go opens and closes the file and keeps Version;
 // writer.go is the one goroutine every write goes through (group commit);
 // migrate.go the schema versions; sources.go and items.go the operations;
-// identity.go how an item is told apart from another; retention.go what is
+// identity.go how an item is told apart from another; dedup.go the
+// near-duplicate index that puts copies of one story from several sources
+// into one story (Item.Story); retention.go what is
 // removed when; backup.go Backup and Check; codec.go how values and keys are
 // encoded.
 package storage

@@ -150,6 +150,7 @@ func (s *Store) recordFetch(tx *bolt.Tx, f Fetch, incoming []Item, now time.Time
 // indexes are the item buckets of one write transaction.
 type indexes struct {
 	items, keys, bySource, byTime *bolt.Bucket
+	dedup                         *bolt.Bucket // near-duplicate index (dedup.go)
 }
 
 func openIndexes(tx *bolt.Tx) indexes {
@@ -158,6 +159,7 @@ func openIndexes(tx *bolt.Tx) indexes {
 		keys:     tx.Bucket([]byte(bucketItemKeys)),
 		bySource: tx.Bucket([]byte(bucketBySource)),
 		byTime:   tx.Bucket([]byte(bucketByTime)),
+		dedup:    tx.Bucket([]byte(bucketDedup)),
 	}
 }
 
@@ -171,6 +173,9 @@ func (ix indexes) add(tx *bolt.Tx, it Item, now time.Time) error {
 	it.FirstSeen = now
 	if it.Published.IsZero() {
 		it.Published = now
+	}
+	if err := ix.assignStory(&it); err != nil {
+		return err
 	}
 	if err := ix.putItem(it); err != nil {
 		return err
@@ -213,6 +218,14 @@ func (ix indexes) update(id uint64, in Item, now time.Time) (bool, error) {
 		it.Updated = in.Updated
 	} else {
 		it.Updated = now
+	}
+	if ix.dedup != nil {
+		if err := deleteDedup(ix.dedup, it.ID); err != nil {
+			return false, err
+		}
+		if err := putDedup(ix.dedup, &it); err != nil {
+			return false, err
+		}
 	}
 	if pubNanos(it.Published) != pubNanos(old.Published) {
 		if err := ix.deleteIndex(old); err != nil {
@@ -259,6 +272,11 @@ func (ix indexes) remove(it Item, now time.Time) error {
 	}
 	if err := ix.items.Delete(u64key(it.ID)); err != nil {
 		return err
+	}
+	if ix.dedup != nil {
+		if err := deleteDedup(ix.dedup, it.ID); err != nil {
+			return err
+		}
 	}
 	at := it.Published
 	if now.After(at) {

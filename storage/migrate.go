@@ -22,6 +22,7 @@ var (
 // own transaction together with the version bump, at Open.
 var migrations = []func(tx *bolt.Tx) error{
 	migrateV1,
+	migrateV2, // dedup.go: the near-duplicate index
 }
 
 // schemaVersion is the layout this code reads and writes.

@@ -141,6 +141,9 @@ func deleteSourceItems(tx *bolt.Tx, sourceID uint64) error {
 				if err := items.Delete(k[16:]); err != nil {
 					return err
 				}
+				if err := deleteDedupTx(tx, k[16:]); err != nil {
+					return err
+				}
 			}
 			if err := b.Delete(k); err != nil {
 				return err

@@ -89,6 +89,17 @@ type FetchState struct {
 	SkipHours  []int         `json:"skip_hours,omitempty"`
 	SkipDays   []string      `json:"skip_days,omitempty"`
 	CacheUntil time.Time     `json:"cache_until,omitzero"`
+	// UpdatePeriod is the feed's sy:updatePeriod / sy:updateFrequency as
+	// one interval; 0 = none.
+	UpdatePeriod time.Duration `json:"update_period,omitempty"`
+	// PublishGap is the median gap between the newest item dates the feed
+	// carried, and NewestItem the newest of them: the source's observed
+	// publishing rate, from which the adaptive interval is computed.
+	PublishGap time.Duration `json:"publish_gap,omitempty"`
+	NewestItem time.Time     `json:"newest_item,omitzero"`
+	// NetworkDown marks a failure recorded while the whole network was
+	// unreachable: it did not grow ErrorStreak.
+	NetworkDown bool `json:"network_down,omitempty"`
 }
 
 // SourceStats are kept up to date by storage as items come and go.
@@ -128,6 +139,13 @@ type Item struct {
 	// item; 0 = its own story).
 	Fingerprint uint64 `json:"fp,omitempty"`
 	Story       uint64 `json:"story,omitempty"`
+	// Lead is the hashes of the word 3-shingles of the body's first words,
+	// in text order (the fetcher fills it). Storage keeps it in the
+	// near-duplicate index (dedup.go), not in the item's value.
+	Lead []uint32 `json:"-"`
+	// Cleaned names the cleaning rules that changed the item at ingest
+	// (boilerplate rules, tracking pixels, iframes), for `feedmill explain`.
+	Cleaned []string `json:"cleaned,omitempty"`
 }
 
 // Enclosure is a media file attached to an item.

@@ -84,3 +84,33 @@ func isTerminal(w io.Writer) bool {
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
+
+// openSyncedStore opens the config's store for a one-shot command that runs
+// without a daemon, with the config's sources synced into it. The caller
+// closes the store.
+func openSyncedStore(ctx context.Context, cfg *Config, env *cmdEnv) (*storage.Store, *slog.Logger, error) {
+	log := newLogger(cfg, env.stderr)
+	st, err := openStore(cfg, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := syncSources(ctx, cfg, st, log); err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return st, log, nil
+}
+
+// withStore runs remote against the daemon's control socket when a daemon
+// holds the store, else local against the store opened (and synced) here.
+func withStore(ctx context.Context, cfg *Config, env *cmdEnv, remote func(*daemonClient) error, local func(*storage.Store) error) error {
+	if d := dialDaemon(cfg); d != nil {
+		return remote(d)
+	}
+	st, _, err := openSyncedStore(ctx, cfg, env)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return local(st)
+}

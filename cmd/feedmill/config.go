@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -25,6 +26,7 @@ type Config struct {
 	Listen     string          `yaml:"listen"`
 	BaseURL    string          `yaml:"base_url"`
 	AdminToken string          `yaml:"admin_token"`
+	WebSubHub  string          `yaml:"websub_hub"` // WebSub hub announced in the feeds and pinged on changes
 	LogFormat  string          `yaml:"log_format"` // text | json
 	LogLevel   string          `yaml:"log_level"`  // debug | info | warn | error
 	Fetch      FetchConfig     `yaml:"fetch"`
@@ -40,16 +42,24 @@ type Config struct {
 
 // FetchConfig is the `fetch:` section.
 type FetchConfig struct {
-	Every        Duration `yaml:"every"`
-	Cron         string   `yaml:"cron"`
-	MinInterval  Duration `yaml:"min_interval"`
-	MaxInterval  Duration `yaml:"max_interval"`
-	Timeout      Duration `yaml:"timeout"`
-	MaxBody      ByteSize `yaml:"max_body"`
+	Every       Duration `yaml:"every"`
+	Cron        string   `yaml:"cron"`
+	MinInterval Duration `yaml:"min_interval"`
+	MaxInterval Duration `yaml:"max_interval"`
+	Timeout     Duration `yaml:"timeout"`
+	MaxBody     ByteSize `yaml:"max_body"`
+	// MaxItems and MaxItemBytes cap what one feed document brings in:
+	// items taken (first in document order), and HTML bytes of an item's
+	// content and summary, each (truncated, not dropped).
+	MaxItems     int      `yaml:"max_items"`
+	MaxItemBytes ByteSize `yaml:"max_item_bytes"`
 	Workers      int      `yaml:"workers"`
 	PerHost      int      `yaml:"per_host"`
-	UserAgent    string   `yaml:"user_agent"`
-	AllowPrivate bool     `yaml:"allow_private"`
+	// PerHostInterval spaces requests to one host after a burst of
+	// per_host; 0 = no spacing.
+	PerHostInterval Duration `yaml:"per_host_interval"`
+	UserAgent       string   `yaml:"user_agent"`
+	AllowPrivate    bool     `yaml:"allow_private"`
 }
 
 // RetentionConfig is the `retention:` section.
@@ -65,6 +75,9 @@ type SourceConfig struct {
 	Title string   `yaml:"title"`
 	Every Duration `yaml:"every"`
 	Cron  string   `yaml:"cron"`
+	// Priority picks the copy a collapsed story shows: lower wins. 0 =
+	// the source's position in the file (1, 2, ...).
+	Priority int `yaml:"priority"`
 }
 
 // ChannelConfig is one entry of `channels:`.
@@ -81,6 +94,10 @@ type ChannelConfig struct {
 	Limit       int      `yaml:"limit"`
 	Duplicates  string   `yaml:"duplicates"`
 	Strip       []string `yaml:"strip"`
+	// MinLength drops items with fewer characters of body text.
+	MinLength int `yaml:"min_length"`
+	// MaxPerSource caps one source's items in the channel.
+	MaxPerSource int `yaml:"max_per_source"`
 }
 
 // defaultConfig is what feedmill runs with when no config file exists, and
@@ -92,13 +109,16 @@ func defaultConfig() *Config {
 		LogFormat: "text",
 		LogLevel:  "info",
 		Fetch: FetchConfig{
-			Every:       Duration(30 * 60e9),
-			MinInterval: Duration(5 * 60e9),
-			MaxInterval: Duration(24 * 3600e9),
-			Timeout:     Duration(20e9),
-			MaxBody:     10 << 20,
-			Workers:     16,
-			PerHost:     2,
+			Every:           Duration(30 * 60e9),
+			MinInterval:     Duration(5 * 60e9),
+			MaxInterval:     Duration(24 * 3600e9),
+			Timeout:         Duration(20e9),
+			MaxBody:         10 << 20,
+			MaxItems:        fetcher.DefaultMaxItems,
+			MaxItemBytes:    fetcher.DefaultMaxItemBytes,
+			Workers:         16,
+			PerHost:         2,
+			PerHostInterval: Duration(1e9),
 		},
 		Retention: RetentionConfig{
 			MaxAge:            Duration(720 * 3600e9),
@@ -217,6 +237,11 @@ func (c *Config) validate() error {
 	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		bad("base_url", "want an absolute http(s) URL, got %q", c.BaseURL)
 	}
+	if c.WebSubHub != "" {
+		if u, err := url.Parse(c.WebSubHub); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("websub_hub", "want an absolute http(s) URL, got %q", c.WebSubHub)
+		}
+	}
 	switch c.LogFormat {
 	case "text", "json":
 	default:
@@ -233,6 +258,15 @@ func (c *Config) validate() error {
 	}
 	if f.PerHost < 1 {
 		bad("fetch.per_host", "must be at least 1")
+	}
+	if f.MaxItems < 1 {
+		bad("fetch.max_items", "must be at least 1")
+	}
+	if f.MaxItemBytes < 1<<10 {
+		bad("fetch.max_item_bytes", "must be at least 1KiB")
+	}
+	if f.PerHostInterval.D() < 0 {
+		bad("fetch.per_host_interval", "must not be negative")
 	}
 	if f.MinInterval.D() <= 0 {
 		bad("fetch.min_interval", "must be above zero")
@@ -275,6 +309,9 @@ func (c *Config) validate() error {
 				bad(p+".cron", "%v", err)
 			}
 		}
+		if s.Priority < 0 {
+			bad(p+".priority", "must not be negative")
+		}
 	}
 
 	names := map[string]int{}
@@ -298,6 +335,12 @@ func (c *Config) validate() error {
 		}
 		if ch.Limit < 0 {
 			bad(p+".limit", "must not be negative")
+		}
+		if ch.MinLength < 0 {
+			bad(p+".min_length", "must not be negative")
+		}
+		if ch.MaxPerSource < 0 {
+			bad(p+".max_per_source", "must not be negative")
 		}
 		for j, su := range ch.Sources {
 			if _, ok := urls[su]; !ok && len(c.Sources) > 0 {
@@ -332,11 +375,24 @@ func (c *Config) fetcherOptions() fetcher.Options {
 		MaxInterval:  f.MaxInterval.D(),
 		Timeout:      f.Timeout.D(),
 		MaxBody:      int64(f.MaxBody),
+		MaxItems:     f.MaxItems,
+		MaxItemBytes: int(f.MaxItemBytes),
 		Workers:      f.Workers,
 		PerHost:      f.PerHost,
+		HostInterval: hostInterval(f.PerHostInterval.D()),
+		Cron:         f.Cron,
 		UserAgent:    f.UserAgent,
 		AllowPrivate: f.AllowPrivate,
 	}
+}
+
+// hostInterval maps fetch.per_host_interval onto fetcher.Options, where 0
+// means the default: the config's 0 (no spacing) is negative there.
+func hostInterval(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }
 
 func (c *Config) storageOptions() storage.Options {
@@ -353,9 +409,11 @@ func (c *Config) feedserverOptions() feedserver.Options {
 			Name: ch.Name, Title: ch.Title, Description: ch.Description, Language: ch.Language,
 			Tags: ch.Tags, Sources: ch.Sources, Include: ch.Include, Exclude: ch.Exclude,
 			MaxAge: ch.MaxAge.D(), Limit: ch.Limit, Duplicates: ch.Duplicates, Strip: ch.Strip,
+			MinLength: ch.MinLength, MaxPerSource: ch.MaxPerSource,
 		}
 	}
-	return feedserver.Options{BaseURL: c.BaseURL, Channels: chans, Version: version}
+	return feedserver.Options{BaseURL: c.BaseURL, Channels: chans, Version: version,
+		WebSubHub: c.WebSubHub, AdminToken: c.AdminToken}
 }
 
 // configSources are the config's sources as the store keeps them; their
@@ -366,6 +424,9 @@ func (c *Config) configSources() []storage.Source {
 		out[i] = storage.Source{
 			URL: strings.TrimSpace(s.URL), Title: s.Title, Tags: s.Tags,
 			Every: s.Every.D(), Cron: s.Cron, Origin: storage.OriginConfig, Priority: i + 1,
+		}
+		if s.Priority > 0 {
+			out[i].Priority = s.Priority
 		}
 	}
 	return out

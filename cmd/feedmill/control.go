@@ -22,6 +22,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/feedmill/feedmill/feedserver"
 	"github.com/feedmill/feedmill/fetcher"
 	"github.com/feedmill/feedmill/storage"
 )
@@ -35,6 +36,7 @@ type fetchRequest struct {
 // fetchLine is one line of the pass's NDJSON answer: a result per source as
 // it finishes, then the report (or an error).
 type fetchLine struct {
+	Total  *int            `json:"total,omitempty"` // first line: sources in the pass
 	Result *fetcher.Result `json:"result,omitempty"`
 	Report *fetcher.Report `json:"report,omitempty"`
 	Error  string          `json:"error,omitempty"`
@@ -54,6 +56,8 @@ type controlServer struct {
 	store   *storage.Store
 	fetcher *fetcher.Fetcher
 	log     *slog.Logger
+	// publisher is the daemon's current feedserver (explain.go).
+	publisher func() *feedserver.Server
 }
 
 func (c *controlServer) handler() http.Handler {
@@ -63,6 +67,8 @@ func (c *controlServer) handler() http.Handler {
 	mux.HandleFunc("GET /v1/sources", c.listSources)
 	mux.HandleFunc("POST /v1/sources", c.addSource)
 	mux.HandleFunc("DELETE /v1/sources", c.removeSource)
+	mux.HandleFunc("GET /v1/explain", c.explain) // explain.go
+	mux.HandleFunc("POST /v1/import", c.importOPML)
 	return mux
 }
 
@@ -114,6 +120,7 @@ func (c *controlServer) fetch(w http.ResponseWriter, r *http.Request) {
 	}()
 	rep, err := c.fetcher.Pass(r.Context(), fetcher.PassOptions{
 		All: req.All, URLs: req.URLs,
+		OnStart:  func(n int) { lines <- fetchLine{Total: &n} },
 		OnResult: func(res fetcher.Result) { lines <- fetchLine{Result: &res} },
 	})
 	if err != nil {
@@ -180,6 +187,22 @@ func (c *controlServer) removeSource(w http.ResponseWriter, r *http.Request) {
 	}
 	c.fetcher.Reschedule()
 	writeJSON(w, map[string]string{"removed": req.URL})
+}
+
+// importOPML adds the feeds of an OPML file the CLI parsed (opml.go).
+func (c *controlServer) importOPML(w http.ResponseWriter, r *http.Request) {
+	var feeds []importFeed
+	if err := json.NewDecoder(io.LimitReader(r.Body, 16<<20)).Decode(&feeds); err != nil {
+		http.Error(w, "bad request: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	res, err := importSources(r.Context(), c.store, feeds)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	c.fetcher.Reschedule()
+	writeJSON(w, res)
 }
 
 func writeJSON(w http.ResponseWriter, v any) {
@@ -249,7 +272,7 @@ func (d *daemonClient) callJSON(ctx context.Context, method, path string, body, 
 
 // pass asks the daemon for a pass, calling onResult for each source as the
 // daemon streams it.
-func (d *daemonClient) pass(ctx context.Context, req fetchRequest, onResult func(fetcher.Result)) (fetcher.Report, error) {
+func (d *daemonClient) pass(ctx context.Context, req fetchRequest, onStart func(int), onResult func(fetcher.Result)) (fetcher.Report, error) {
 	resp, err := d.call(ctx, http.MethodPost, "/v1/fetch", req)
 	if err != nil {
 		return fetcher.Report{}, err
@@ -264,6 +287,10 @@ func (d *daemonClient) pass(ctx context.Context, req fetchRequest, onResult func
 			return rep, fmt.Errorf("daemon answered %q: %w", sc.Text(), err)
 		}
 		switch {
+		case l.Total != nil:
+			if onStart != nil {
+				onStart(*l.Total)
+			}
 		case l.Result != nil:
 			rep.Results = append(rep.Results, *l.Result)
 			if onResult != nil {

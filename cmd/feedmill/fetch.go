@@ -23,15 +23,20 @@ func cmdFetch(ctx context.Context, env *cmdEnv, args []string) error {
 	}
 	log := newLogger(cfg, env.stderr)
 	out := &passPrinter{w: env.stdout}
+	if isTerminal(env.stderr) {
+		// A progress bar on the terminal; plain lines otherwise.
+		out.bar = newProgressBar(env.stderr)
+	}
 	req := fetchRequest{All: *all, URLs: urls}
 
 	var rep fetcher.Report
 	if d := dialDaemon(cfg); d != nil {
 		log.Debug("store held by a running daemon: asking it for the pass", "socket", d.sock)
-		rep, err = d.pass(ctx, req, out.result)
+		rep, err = d.pass(ctx, req, out.start, out.result)
 	} else {
-		rep, err = localPass(ctx, cfg, req, out.result)
+		rep, err = localPass(ctx, cfg, req, out.start, out.result)
 	}
+	out.done()
 	if err != nil {
 		return err
 	}
@@ -43,7 +48,7 @@ func cmdFetch(ctx context.Context, env *cmdEnv, args []string) error {
 }
 
 // localPass opens the store itself (no daemon runs) and runs one pass.
-func localPass(ctx context.Context, cfg *Config, req fetchRequest, onResult func(fetcher.Result)) (fetcher.Report, error) {
+func localPass(ctx context.Context, cfg *Config, req fetchRequest, onStart func(int), onResult func(fetcher.Result)) (fetcher.Report, error) {
 	log := newLogger(cfg, io.Discard)
 	st, err := openStore(cfg, log)
 	if err != nil {
@@ -57,22 +62,42 @@ func localPass(ctx context.Context, cfg *Config, req fetchRequest, onResult func
 		return fetcher.Report{}, err
 	}
 	f := newFetcher(cfg, st, log)
-	return f.Pass(ctx, fetcher.PassOptions{All: req.All, URLs: req.URLs, OnResult: onResult})
+	return f.Pass(ctx, fetcher.PassOptions{All: req.All, URLs: req.URLs, OnStart: onStart, OnResult: onResult})
 }
 
 // passPrinter prints a line per failed source as results arrive, and a
-// one-line summary at the end.
+// one-line summary at the end; on a terminal, a progress bar too.
 type passPrinter struct {
-	mu sync.Mutex
-	w  io.Writer
+	mu  sync.Mutex
+	w   io.Writer
+	bar *progressBar // nil = no bar
+}
+
+func (p *passPrinter) start(total int) {
+	if p.bar != nil {
+		p.bar.begin(total)
+	}
+}
+
+// done removes the progress bar before the summary.
+func (p *passPrinter) done() {
+	if p.bar != nil {
+		p.bar.clear()
+	}
 }
 
 func (p *passPrinter) result(r fetcher.Result) {
+	if p.bar != nil {
+		defer p.bar.step(r.Err != "")
+	}
 	if r.Err == "" {
 		return
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.bar != nil {
+		p.bar.clear()
+	}
 	status := ""
 	if r.Status != 0 {
 		status = fmt.Sprintf(" [HTTP %d]", r.Status)

@@ -56,9 +56,13 @@ func commands() []command {
 		{"serve", "[-c FILE]", "run the daemon: scheduled fetching and the HTTP server", cmdServe},
 		{"fetch", "[-c FILE] [--all] [URL...]", "one pass over due sources (all with --all), then exit", cmdFetch},
 		{"sources", "[-c FILE] list | add URL [--tag T]... | remove URL", "list, add or remove sources in the store", cmdSources},
+		{"import", "[-c FILE] FILE.opml", "add the OPML's feeds as sources (outline categories become tags)", cmdImport},
+		{"export", "[-c FILE]", "OPML of all sources on stdout", cmdExport},
 		{"render", "[-c FILE] --out DIR", "write every channel in every format as static files", cmdRender},
 		{"backup", "[-c FILE] FILE", "write a consistent copy of the store, safe while serve runs", cmdBackup},
+		{"explain", "[-c FILE] CHANNEL [LINK|ID]", "why an item was kept, changed, dropped or collapsed", cmdExplain},
 		{"check", "[-c FILE]", "validate the config, print what it would do, exit", cmdCheck},
+		{"completion", "bash|zsh", "print a shell completion script (source it from your shell's rc file)", cmdCompletion},
 		{"version", "", "print the version", cmdVersion},
 	}
 }

@@ -23,15 +23,11 @@ func cmdRender(ctx context.Context, env *cmdEnv, args []string) error {
 	if d := dialDaemon(cfg); d != nil {
 		return fmt.Errorf("a daemon holds the store (%s): it serves the same pages at %s; stop it to render", d.sock, cfg.BaseURL)
 	}
-	log := newLogger(cfg, env.stderr)
-	st, err := openStore(cfg, log)
+	st, log, err := openSyncedStore(ctx, cfg, env)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if err := syncSources(ctx, cfg, st, log); err != nil {
-		return err
-	}
 	opts := cfg.feedserverOptions()
 	opts.Logger = log
 	srv, err := feedserver.New(st, opts)
@@ -46,7 +42,7 @@ func cmdRender(ctx context.Context, env *cmdEnv, args []string) error {
 	return nil
 }
 
-// writeSite writes index.html and channels/{name}.{rss,atom,json}. Each
+// writeSite writes index.html, opml.xml and channels/{name}.{rss,atom,json}. Each
 // file is written to a temporary name and renamed, so a web server never
 // serves a half-written file.
 func writeSite(srv *feedserver.Server, cfg *Config, dir string) (int, error) {
@@ -54,14 +50,16 @@ func writeSite(srv *feedserver.Server, cfg *Config, dir string) (int, error) {
 		return 0, err
 	}
 	n := 0
-	index, err := srv.Index()
-	if err != nil {
-		return n, err
+	for name, page := range map[string]func() ([]byte, error){"index.html": srv.Index, "opml.xml": srv.OPML} {
+		data, err := page()
+		if err != nil {
+			return n, fmt.Errorf("%s: %w", name, err)
+		}
+		if err := writeFileAtomic(filepath.Join(dir, name), data); err != nil {
+			return n, err
+		}
+		n++
 	}
-	if err := writeFileAtomic(filepath.Join(dir, "index.html"), index); err != nil {
-		return n, err
-	}
-	n++
 	for _, ch := range cfg.Channels {
 		for _, format := range feedserver.Formats {
 			data, err := srv.Render(ch.Name, format)

@@ -66,7 +66,12 @@ type daemon struct {
 	fetchMu sync.Mutex // guards fetcher
 	fetcher interface{ Reschedule() }
 	sock    string
-	Addr    net.Addr // where the HTTP server listens (tests use port 0)
+	Addr    net.Addr     // where the HTTP server listens (tests use port 0)
+	admin   *daemonAdmin // lends the fetcher to the admin API and /metrics (admin.go)
+	hub     hubWatcher   // WebSub pings of the current publisher
+
+	// pub is the current publisher (explain over the control socket).
+	pub atomic.Pointer[feedserver.Server]
 }
 
 // startDaemon opens the store, starts the scheduler, the HTTP server and
@@ -89,12 +94,16 @@ func startDaemon(parent context.Context, cfg *Config, log *slog.Logger) (*daemon
 	if err := syncSources(parent, cfg, st, log); err != nil {
 		return nil, err
 	}
-	pub, err := newPublisher(cfg, st, log)
+	f := newFetcher(cfg, st, log)
+	d.fetcher = f
+	d.admin = &daemonAdmin{store: st, fetcher: f, log: log}
+	pub, err := newPublisher(cfg, st, log, d.admin)
 	if err != nil {
 		return nil, err
 	}
 	var h http.Handler = pub.Handler()
 	d.handler.Store(&h)
+	d.pub.Store(pub)
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -107,20 +116,10 @@ func startDaemon(parent context.Context, cfg *Config, log *slog.Logger) (*daemon
 	}
 	d.Addr = ln.Addr()
 
-	f := newFetcher(cfg, st, log)
-	d.fetcher = f
 	ctx, cancel := context.WithCancel(context.Background())
 	d.cancel = cancel
-	d.httpSrv = &http.Server{
-		Handler:           http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*d.handler.Load()).ServeHTTP(w, r) }),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      2 * time.Minute,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
-	ctl := &controlServer{store: st, fetcher: f, log: log}
+	d.httpSrv = newHTTPServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*d.handler.Load()).ServeHTTP(w, r) }), log)
+	ctl := &controlServer{store: st, fetcher: f, log: log, publisher: d.pub.Load}
 	d.ctlSrv = &http.Server{Handler: ctl.handler(), ReadHeaderTimeout: 10 * time.Second}
 
 	d.wg.Add(4)
@@ -146,15 +145,36 @@ func startDaemon(parent context.Context, cfg *Config, log *slog.Logger) (*daemon
 			log.Error("control socket stopped", "err", err)
 		}
 	}()
+	d.hub.watch(pub)
 	ok = true
 	log.Info("feedmill serving", "version", version, "listen", d.Addr.String(), "base_url", cfg.BaseURL,
 		"store", cfg.DB, "sources", len(cfg.Sources), "channels", len(cfg.Channels))
 	return d, nil
 }
 
-func newPublisher(cfg *Config, st *storage.Store, log *slog.Logger) (*feedserver.Server, error) {
+// newHTTPServer is the daemon's public HTTP server, with the limits that
+// keep slow or hostile clients from holding it: the request headers must
+// arrive within 10 s (slowloris) and fit in 64 KiB (else 431), the whole
+// request within 30 s, the response within 2 min; idle keep-alive
+// connections close after 2 min.
+func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
+
+func newPublisher(cfg *Config, st *storage.Store, log *slog.Logger, admin *daemonAdmin) (*feedserver.Server, error) {
 	opts := cfg.feedserverOptions()
 	opts.Logger = log
+	if admin != nil {
+		opts.Admin, opts.ExtraMetrics = admin, admin.writeMetrics
+	}
 	pub, err := feedserver.New(st, opts)
 	if err != nil {
 		return nil, &configError{msg: configName(cfg) + ": " + err.Error()}
@@ -196,13 +216,15 @@ func (d *daemon) reload(ctx context.Context, env *cmdEnv) {
 		d.log.Error("reload: sources", "err", err)
 		return
 	}
-	pub, err := newPublisher(cfg, d.store, d.log)
+	pub, err := newPublisher(cfg, d.store, d.log, d.admin)
 	if err != nil {
 		d.log.Error("reload: channels rejected, keeping the running ones", "err", err)
 		return
 	}
 	var h http.Handler = pub.Handler()
 	d.handler.Store(&h)
+	d.pub.Store(pub)
+	d.hub.watch(pub)
 	d.fetcher.Reschedule()
 	d.log.Info("reloaded config", "sources", len(cfg.Sources), "channels", len(cfg.Channels))
 }
@@ -215,6 +237,7 @@ func (d *daemon) stop() error {
 	defer cancel()
 	errHTTP := d.httpSrv.Shutdown(sctx)
 	errCtl := d.ctlSrv.Shutdown(sctx)
+	d.hub.stop()
 	d.cancel()
 	d.wg.Wait()
 	os.Remove(d.sock)

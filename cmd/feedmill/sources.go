@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -91,6 +92,12 @@ func cmdSources(ctx context.Context, env *cmdEnv, args []string) error {
 // addSource adds a source from the CLI or control socket. A URL the config
 // already lists keeps the config's settings.
 func addSource(ctx context.Context, st *storage.Store, raw string, tags []string) (storage.Source, error) {
+	return addSourceFrom(ctx, st, raw, tags, storage.OriginCLI)
+}
+
+// addSourceFrom adds a source with the given origin (cli, api, opml); the
+// config wins for a URL it lists.
+func addSourceFrom(ctx context.Context, st *storage.Store, raw string, tags []string, origin string) (storage.Source, error) {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return storage.Source{}, usagef("want an absolute http(s) URL, got %q", raw)
@@ -102,7 +109,7 @@ func addSource(ctx context.Context, st *storage.Store, raw string, tags []string
 	} else if !errors.Is(err, storage.ErrNotFound) {
 		return storage.Source{}, err
 	}
-	return st.UpsertSource(ctx, storage.Source{URL: u.String(), Tags: tags, Origin: storage.OriginCLI})
+	return st.UpsertSource(ctx, storage.Source{URL: u.String(), Tags: tags, Origin: origin})
 }
 
 // removeSource removes a source that is not the config's.
@@ -122,8 +129,8 @@ func printSources(env *cmdEnv, srcs []storage.Source) {
 	fmt.Fprintln(tw, "URL\tTAGS\tSTATUS\tLAST FETCH\tNEXT DUE\tERRORS\tITEMS")
 	now := time.Now()
 	for _, s := range srcs {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\n", s.URL, strings.Join(s.Tags, ","),
-			sourceStatus(s), ago(now, s.State.LastFetch), dueIn(now, s), s.State.ErrorStreak, s.Stats.Items)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\n", s.URL, strings.Join(s.Tags, ","),
+			sourceStatus(s), ago(now, s.State.LastFetch), dueIn(now, s), errorStreak(s), s.Stats.Items)
 	}
 	tw.Flush()
 }
@@ -137,12 +144,34 @@ func sourceStatus(s storage.Source) string {
 		return "paused"
 	case st.LastFetch.IsZero():
 		return "new"
+	case st.LastError != "" && st.LastStatus != 0 && !strings.Contains(st.LastError, strconv.Itoa(st.LastStatus)):
+		return fmt.Sprintf("error: HTTP %d: %s", st.LastStatus, st.LastError)
 	case st.LastError != "":
 		return "error: " + st.LastError
 	case st.LastStatus == 304:
 		return "ok (304)"
 	}
 	return "ok"
+}
+
+// errorStreak is the ERRORS column: failures in a row and the backoff
+// they earned (the wait from the last fetch to the next), or a note that
+// the last failure was not counted because the network was down.
+func errorStreak(s storage.Source) string {
+	st := s.State
+	switch {
+	case st.NetworkDown:
+		return fmt.Sprintf("%d (network down, not counted)", st.ErrorStreak)
+	case st.ErrorStreak == 0:
+		return "0"
+	case st.Retired:
+		return strconv.Itoa(st.ErrorStreak)
+	}
+	wait := st.NextDue.Sub(st.LastFetch).Round(time.Minute)
+	if st.RetryUntil.After(st.LastFetch) {
+		return fmt.Sprintf("%d (Retry-After %s)", st.ErrorStreak, st.RetryUntil.Sub(st.LastFetch).Round(time.Second))
+	}
+	return fmt.Sprintf("%d (backoff %s)", st.ErrorStreak, wait)
 }
 
 func ago(now, t time.Time) string {

@@ -1,0 +1,173 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mmcdole/gofeed"
+)
+
+func TestParseBenchLine(t *testing.T) {
+	tests := []struct {
+		line string
+		ok   bool
+		name string
+		want map[string]float64
+	}{
+		{"BenchmarkIngest/pipeline-2   \t       3\t 412345678 ns/op\t      3881 items/s\t   19.50 MB/s\t 1234 B/op\t      42 allocs/op", true,
+			"BenchmarkIngest/pipeline", map[string]float64{"ns/op": 412345678, "items/s": 3881, "MB/s": 19.5, "B/op": 1234, "allocs/op": 42}},
+		{"BenchmarkNearDupLookup/1M-16 1000 12.5 ns/op", true, "BenchmarkNearDupLookup/1M", map[string]float64{"ns/op": 12.5}},
+		{"BenchmarkX 	 1	 2 ns/op	 3", false, "", nil}, // odd field count
+		{"--- FAIL: BenchmarkX", false, "", nil},
+		{"ok  	github.com/feedmill/feedmill/storage	12.3s", false, "", nil},
+		{"BenchmarkIngest/gofeed", false, "", nil}, // the name line printed before results
+	}
+	for _, tt := range tests {
+		r, ok := parseBenchLine(tt.line)
+		if ok != tt.ok {
+			t.Errorf("%q: ok = %v", tt.line, ok)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		if r.Name != tt.name || len(r.Metrics) != len(tt.want) {
+			t.Errorf("%q: got %s %v", tt.line, r.Name, r.Metrics)
+		}
+		for k, v := range tt.want {
+			if r.Metrics[k] != v {
+				t.Errorf("%q: %s = %v, want %v", tt.line, k, r.Metrics[k], v)
+			}
+		}
+	}
+}
+
+func TestBenchSetFind(t *testing.T) {
+	s := benchSet{}
+	for _, l := range []string{
+		"BenchmarkNearDupLookup/items=10000-2 100 2100 ns/op",
+		"BenchmarkNearDupLookup/items=1000000-2 100 2500 ns/op",
+		"BenchmarkNearDupLookup/items=100000-2 100 2300 ns/op",
+	} {
+		r, _ := parseBenchLine(l)
+		s[r.Name] = r
+	}
+	if r, ok := s.find(nearDup1M); !ok || r.Metrics["ns/op"] != 2500 {
+		t.Errorf("find 1M: %v %v", r, ok)
+	}
+	if r, ok := s.find(nearDup10k); !ok || r.Metrics["ns/op"] != 2100 {
+		t.Errorf("find 10k: %v %v", r, ok)
+	}
+	if _, ok := s.find(`^BenchmarkPassUnchanged`); ok {
+		t.Error("found a benchmark that is not there")
+	}
+}
+
+func TestParseWrk(t *testing.T) {
+	out := `Running 10s test @ http://127.0.0.1:8080/channels/all.rss
+  2 threads and 64 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     1.20ms    0.50ms  10.00ms   80.00%
+  123456 requests in 10.00s, 1.20GB read
+  Socket errors: connect 0, read 2, write 0, timeout 1
+  Non-2xx or 3xx responses: 4
+Requests/sec:  12345.60
+Transfer/sec:    122.00MB
+`
+	r, err := parseWrk(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.ReqPerSec != 12345.6 || r.Requests != 123456 || r.Errors != 7 {
+		t.Errorf("got %+v", r)
+	}
+	if _, err := parseWrk("unable to connect to 127.0.0.1:1 Connection refused"); err == nil {
+		t.Error("no error for output without a rate")
+	}
+}
+
+func TestParseSummary(t *testing.T) {
+	s, err := parseSummary("FAILED x\nfetched 10000 sources in 4.213s: 7 new items, 1 updated, 9990 not modified, 2 failed\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := passSummary{Sources: 10000, Added: 7, Updated: 1, NotModified: 9990, Failed: 2, Duration: 4213 * time.Millisecond}
+	if s != want {
+		t.Errorf("got %+v, want %+v", s, want)
+	}
+	if _, err := parseSummary("feedmill: store is locked"); err == nil {
+		t.Error("no error without a summary")
+	}
+}
+
+func TestWriteReportKeepsHandWrittenParts(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "BENCHMARKS.md")
+	if err := writeReport(path, "- CPU: x", time.Now(), time.Second, true, "| t1 |\n", nil); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	doc := string(b) + "\n## Notes by hand\n\nkeep me\n"
+	doc = "# Benchmarks\n\nintro by hand\n" + strings.TrimPrefix(doc, "# Benchmarks\n")
+	os.WriteFile(path, []byte(doc), 0o644)
+	if err := writeReport(path, "- CPU: y", time.Now(), time.Second, false, "| t2 |\n", []string{"store: boom"}); err != nil {
+		t.Fatal(err)
+	}
+	b, _ = os.ReadFile(path)
+	got := string(b)
+	for _, want := range []string{"intro by hand", "keep me", "| t2 |", "store: boom", "full run"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("report lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "| t1 |") || strings.Count(got, beginMark) != 1 {
+		t.Errorf("old table kept or markers repeated:\n%s", got)
+	}
+}
+
+// TestGeneratedFeed: the ingest feeds are ~1 MB news feeds of 50 items
+// that gofeed reads, the same bytes every time, and a generation brings
+// exactly NewPerGen new items.
+func TestGeneratedFeed(t *testing.T) {
+	c, err := loadCorpus(guardianCapture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
+	spec := feedSpec{Source: 3, Gen: 0, Items: ingestItems, NewPerGen: 20, ItemBytes: ingestItemBytes, Base: base, Host: "h"}
+	a, b := c.feed(spec), c.feed(spec)
+	if !bytes.Equal(a, b) {
+		t.Fatal("same spec, different bytes")
+	}
+	if len(a) < 900_000 || len(a) > 1_200_000 {
+		t.Errorf("feed is %d bytes, want about 1 MB", len(a))
+	}
+	f0, err := gofeed.NewParser().Parse(bytes.NewReader(a))
+	if err != nil || len(f0.Items) != ingestItems {
+		t.Fatalf("parse: %v", err)
+	}
+	spec.Gen = 1
+	f1, err := gofeed.NewParser().Parse(bytes.NewReader(c.feed(spec)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := map[string]bool{}
+	for _, it := range f0.Items {
+		old[it.GUID] = true
+	}
+	fresh := 0
+	for _, it := range f1.Items {
+		if !old[it.GUID] {
+			fresh++
+		}
+	}
+	if fresh != 20 {
+		t.Errorf("generation 1 brings %d new items, want 20", fresh)
+	}
+	if f0.Items[0].PublishedParsed == nil || !f0.Items[0].PublishedParsed.After(*f0.Items[1].PublishedParsed) {
+		t.Error("items are not newest first")
+	}
+}

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// benchResult is one line of `go test -bench` output: the benchmark's
+// name without the -GOMAXPROCS suffix, its iterations and every
+// "value unit" pair (ns/op, B/op, allocs/op and b.ReportMetric units).
+type benchResult struct {
+	Name    string
+	Iter    int
+	Metrics map[string]float64
+}
+
+var procsSuffix = regexp.MustCompile(`-\d+$`)
+
+// parseBenchLine reads a standard benchmark result line; ok is false for
+// any other line.
+func parseBenchLine(line string) (benchResult, bool) {
+	f := strings.Fields(line)
+	if len(f) < 4 || !strings.HasPrefix(f[0], "Benchmark") || len(f)%2 != 0 {
+		return benchResult{}, false
+	}
+	iter, err := strconv.Atoi(f[1])
+	if err != nil {
+		return benchResult{}, false
+	}
+	r := benchResult{Name: procsSuffix.ReplaceAllString(f[0], ""), Iter: iter, Metrics: map[string]float64{}}
+	for i := 2; i+1 < len(f); i += 2 {
+		v, err := strconv.ParseFloat(f[i], 64)
+		if err != nil {
+			return benchResult{}, false
+		}
+		r.Metrics[f[i+1]] = v
+	}
+	return r, true
+}
+
+// benchSet holds every result seen, by name.
+type benchSet map[string]benchResult
+
+// find returns the result named name, else the first whose name matches
+// the regular expression pattern.
+func (s benchSet) find(pattern string) (benchResult, bool) {
+	if r, ok := s[pattern]; ok {
+		return r, true
+	}
+	re, err := regexp.Compile(pattern)
+	if err != nil {
+		return benchResult{}, false
+	}
+	best := ""
+	for name := range s {
+		if re.MatchString(name) && (best == "" || name < best) {
+			best = name
+		}
+	}
+	if best == "" {
+		return benchResult{}, false
+	}
+	return s[best], true
+}
+
+// runGoBench runs `go test -run ^$ -bench pattern -benchmem` on pkgs,
+// echoes its output to log and adds the results to s. A package whose
+// benchmarks fail still gives the results it printed; the error says
+// what failed.
+func (s benchSet) runGoBench(ctx context.Context, log io.Writer, pattern, benchtime string, pkgs ...string) error {
+	args := []string{"test", "-run", "^$", "-bench", pattern, "-benchmem", "-count=1", "-timeout", "20m"}
+	if benchtime != "" {
+		args = append(args, "-benchtime", benchtime)
+	}
+	args = append(args, pkgs...)
+	fmt.Fprintf(log, "$ go %s\n", strings.Join(args, " "))
+	cmd := exec.CommandContext(ctx, "go", args...)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	sc := bufio.NewScanner(out)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		fmt.Fprintln(log, line)
+		if r, ok := parseBenchLine(line); ok {
+			s[r.Name] = r
+		}
+	}
+	if err := cmd.Wait(); err != nil {
+		return fmt.Errorf("go test -bench %s: %w", pattern, err)
+	}
+	return nil
+}

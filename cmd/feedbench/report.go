@@ -1,0 +1,289 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"sort"
+	"strings"
+	"time"
+)
+
+// passFigures are what one whole-process pass measured.
+type passFigures struct {
+	summary passSummary
+	cpu     time.Duration // the daemon's CPU time during the pass
+}
+
+// servingFigures are the wrk runs of one run, against feedmill and nginx.
+type servingFigures struct {
+	bodyBytes                            int
+	mill200, nginx200, mill304, nginx304 wrkResult
+}
+
+// results gathers the whole-process figures; nil = not measured.
+type results struct {
+	changed, unchanged *passFigures
+	serving            *servingFigures
+	store              *storeFigures
+	errors             []string
+}
+
+// row is one line of the table.
+type row struct {
+	Figure, How, Measured, Target, Verdict string
+}
+
+func verdict(ok bool) string {
+	if ok {
+		return "pass"
+	}
+	return "FAIL"
+}
+
+const missing = "missing"
+
+// Names of issue 4's near-duplicate benchmarks at 10k and 1M items
+// ("items=10000" today; "10k" would do too).
+const (
+	nearDup10k = `(?i)^BenchmarkNearDupLookup/.*(10k|=10000)$`
+	nearDup1M  = `(?i)^BenchmarkNearDupLookup/.*(1M|=1000000)$`
+)
+
+func missingRow(figure, how, target, why string) row {
+	return row{figure, how, missing + " (" + why + ")", target, missing}
+}
+
+// rows builds the table from what was measured. A figure that was not
+// measured says "missing", never a number.
+func (h *harness) rows() []row {
+	var rows []row
+	// Ingest vs gofeed, same run.
+	{
+		fig, how, target := "ingest: items/s end to end", "BenchmarkIngest: 16 feeds × 50 items (~1 MB each, from guardian.rss) per pass, fetch → parse → normalize → dedup → store over loopback HTTP (one host each), 16 workers; vs gofeed Parse of the same bytes with 16 goroutines, same go test run", "≥ 0.8 × gofeed"
+		p, ok1 := h.bench.find("BenchmarkIngest/pipeline")
+		g, ok2 := h.bench.find("BenchmarkIngest/gofeed")
+		if ok1 && ok2 && g.Metrics["items/s"] > 0 {
+			ratio := p.Metrics["items/s"] / g.Metrics["items/s"]
+			rows = append(rows, row{fig, how,
+				fmt.Sprintf("%.0f items/s (%.1f MB/s) vs gofeed %.0f items/s (%.1f MB/s): %.2f×", p.Metrics["items/s"], p.Metrics["MB/s"], g.Metrics["items/s"], g.Metrics["MB/s"], ratio),
+				target, verdict(ratio >= 0.8)})
+		} else {
+			rows = append(rows, missingRow(fig, how, target, "BenchmarkIngest did not report"))
+		}
+	}
+	// Unchanged pass, whole process.
+	{
+		fig := "unchanged pass"
+		how := fmt.Sprintf("`feedmill fetch --all` through the daemon; %d sources on %d loopback hosts (127.22.x.y) all answering 304, default per_host (2) and per_host_interval (1s); wall time from feedmill's summary, CPU = the daemon's utime+stime during the pass", h.sz.UnchangedSources, h.sz.UnchangedHosts)
+		target := "≤ 10 s, ≤ 0.5 ms CPU per source"
+		if u := h.res.unchanged; u != nil {
+			perSrc := u.cpu.Seconds() * 1000 / float64(u.summary.Sources)
+			rows = append(rows, row{fig, how,
+				fmt.Sprintf("%.2f s, %.3f ms CPU/source (%d×304)", u.summary.Duration.Seconds(), perSrc, u.summary.NotModified),
+				target, verdict(u.summary.Duration <= 10*time.Second && perSrc <= 0.5)})
+		} else {
+			rows = append(rows, missingRow(fig, how, target, "scenario did not run"))
+		}
+	}
+	// Unchanged pass, in-process (issue 3's benchmark, by name).
+	{
+		fig, how, target := "unchanged pass (in-process)", "BenchmarkPassUnchanged10k (fetcher): 10,000 sources on 2,500 loopback addresses of a child process, all 304; s/pass and cpu-ms/source as it reports them", "≤ 10 s, ≤ 0.5 ms CPU per source"
+		r, ok := h.bench.find(`^BenchmarkPassUnchanged10k$`)
+		sec, ok1 := r.Metrics["s/pass"]
+		cpu, ok2 := r.Metrics["cpu-ms/source"]
+		switch {
+		case ok && ok1 && ok2:
+			rows = append(rows, row{fig, how, fmt.Sprintf("%.2f s, %.3f ms CPU/source (%s)", sec, cpu, formatMetrics(r.Metrics)), target, verdict(sec <= 10 && cpu <= 0.5)})
+		case ok:
+			rows = append(rows, row{fig, how, formatMetrics(r.Metrics), target, "see figures"})
+		default:
+			rows = append(rows, missingRow(fig, how, target, "no benchmark by that name"))
+		}
+	}
+	// Changed pass.
+	{
+		fig := "changed pass"
+		how := fmt.Sprintf("`feedmill fetch --all` through the daemon; %d sources (50-item feeds, ~2 KB per item) each with 20 new items", h.sz.ChangedSources)
+		if c := h.res.changed; c != nil {
+			rows = append(rows, row{fig, how,
+				fmt.Sprintf("%.2f s, %.0f items/s (%d new; daemon CPU %.2f s)", c.summary.Duration.Seconds(),
+					float64(c.summary.Added)/c.summary.Duration.Seconds(), c.summary.Added, c.cpu.Seconds()),
+				"report s and items/s", "—"})
+		} else {
+			rows = append(rows, missingRow(fig, how, "report s and items/s", "scenario did not run"))
+		}
+	}
+	// Serving.
+	{
+		how := fmt.Sprintf("`wrk -t2 -c64 -d%s` on /channels/all.rss of a running `feedmill serve` vs nginx-light (2 workers, sendfile) serving the same bytes as a static file (same Content-Type), same run; best of %d alternating rounds each", h.sz.Wrk, h.sz.WrkRounds)
+		how304 := "same, with `-H If-None-Match:` each server's own ETag"
+		if s := h.res.serving; s != nil {
+			r := s.mill200.ReqPerSec / s.nginx200.ReqPerSec
+			rows = append(rows, row{"serving a cached channel", how,
+				fmt.Sprintf("feedmill %.0f req/s vs nginx %.0f req/s: %.2f× (%d-byte body)", s.mill200.ReqPerSec, s.nginx200.ReqPerSec, r, s.bodyBytes),
+				"≥ 0.9 × nginx", verdict(r >= 0.9)})
+			r = s.mill304.ReqPerSec / s.nginx304.ReqPerSec
+			rows = append(rows, row{"serving 304s", how304,
+				fmt.Sprintf("feedmill %.0f req/s vs nginx %.0f req/s: %.2f×", s.mill304.ReqPerSec, s.nginx304.ReqPerSec, r),
+				"≥ nginx's 304 rate", verdict(r >= 1)})
+		} else {
+			rows = append(rows, missingRow("serving a cached channel", how, "≥ 0.9 × nginx", "scenario did not run"),
+				missingRow("serving 304s", how304, "≥ nginx's 304 rate", "scenario did not run"))
+		}
+	}
+	// Store.
+	{
+		how := fmt.Sprintf("%d items (1,000 per source, Guardian summaries, spread over 29 days) written with RecordFetch from 8 goroutines; file size / items; `feedmill serve` on it (one channel over all sources, duplicates: collapse) after 3 rounds of requests to every page; storage.Open median of 3 (warm page cache, no daemon)", h.sz.StoreItems)
+		if s := h.res.store; s != nil {
+			rows = append(rows,
+				row{"store: bytes per item", how, fmt.Sprintf("%.0f B/item (%.0f MB; built in %.0f s)", float64(s.fileBytes)/float64(s.items), float64(s.fileBytes)/1e6, s.build.Seconds()), "report", "—"},
+				row{"store: daemon RSS", "VmRSS of that daemon (RssAnon = heap, RssFile = bbolt's mmap of the store), VmHWM = peak", fmt.Sprintf("%.0f MB (anon %.0f MB, file %.0f MB), peak %.0f MB; at start %.0f MB (anon %.0f MB); ready in %.2f s, first render of the channel %.2f s",
+					mb(s.mem.RSS), mb(s.mem.Anon), mb(s.mem.File), mb(s.mem.HWM), mb(s.memReady.RSS), mb(s.memReady.Anon), s.ready.Seconds(), s.render.Seconds()), "≤ 100 MB", verdict(s.mem.RSS <= 100<<20)},
+				row{"store: open time", "storage.Open on that store", s.open.Round(time.Microsecond).String(), "≤ 1 s", verdict(s.open <= time.Second)})
+		} else {
+			rows = append(rows, missingRow("store: bytes per item, RSS, open time", how, "RSS ≤ 100 MB; open ≤ 1 s", "scenario did not run"))
+		}
+	}
+	// Near-duplicate lookup (issue 4's benchmark, by name).
+	{
+		fig, how, target := "near-duplicate lookup", "BenchmarkNearDupLookup (storage) at 10k and 1M stored items, ns/op = one item's lookup; flat = 1M within 2 × 10k", "≤ 50 µs, flat"
+		small, ok1 := h.bench.find(nearDup10k)
+		big, ok2 := h.bench.find(nearDup1M)
+		if ok1 && ok2 {
+			s, b := small.Metrics["ns/op"]/1000, big.Metrics["ns/op"]/1000
+			rows = append(rows, row{fig, how, fmt.Sprintf("%.1f µs at 10k, %.1f µs at 1M (%.2f×)", s, b, b/s), target,
+				verdict(s <= 50 && b <= 50 && b <= 2*s)})
+		} else {
+			rows = append(rows, missingRow(fig, how, target, "BenchmarkNearDupLookup 10k/1M not found"))
+		}
+	}
+	return rows
+}
+
+func mb(n int64) float64 { return float64(n) / (1 << 20) }
+
+func formatMetrics(m map[string]float64) string {
+	units := make([]string, 0, len(m))
+	for u := range m {
+		units = append(units, u)
+	}
+	sort.Strings(units)
+	var parts []string
+	for _, u := range units {
+		parts = append(parts, fmt.Sprintf("%.4g %s", m[u], u))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// renderTable renders rows as a markdown table.
+func renderTable(rows []row) string {
+	var b strings.Builder
+	b.WriteString("| figure | how | measured | target | pass/fail |\n|---|---|---|---|---|\n")
+	cell := func(s string) string { return strings.ReplaceAll(s, "|", "\\|") }
+	for _, r := range rows {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", cell(r.Figure), cell(r.How), cell(r.Measured), cell(r.Target), cell(r.Verdict))
+	}
+	return b.String()
+}
+
+// describeMachine names the CPU, cores, memory, Go version, kernel and
+// the load when the run started.
+func describeMachine() string {
+	cpu := "unknown CPU"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				cpu = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	mem := "unknown"
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		if f := strings.Fields(string(b)); len(f) > 1 {
+			var kb float64
+			fmt.Sscan(f[1], &kb)
+			mem = fmt.Sprintf("%.1f GiB", kb/(1<<20))
+		}
+	}
+	kernel := "unknown"
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		kernel = strings.TrimSpace(string(b))
+	}
+	goVersion := runtime.Version()
+	if out, err := exec.Command("go", "env", "GOVERSION").Output(); err == nil {
+		goVersion = strings.TrimSpace(string(out))
+	}
+	load := ""
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		load = strings.Join(strings.Fields(string(b))[:3], " ")
+	}
+	startLoad = loadAverage()
+	return fmt.Sprintf("- CPU: %s, %d cores\n- memory: %s\n- Go: %s\n- kernel: Linux %s\n- load average at start: %s",
+		cpu, runtime.NumCPU(), mem, goVersion, kernel, load)
+}
+
+// startLoad is the 1-minute load average when the run started.
+var startLoad float64
+
+// loadAverage is the higher of the 1- and 5-minute load averages that the
+// run started with (read by describeMachine), else the current one.
+func loadAverage() float64 {
+	if startLoad > 0 {
+		return startLoad
+	}
+	var l1, l5 float64
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		fmt.Sscan(string(b), &l1, &l5)
+	}
+	return max(l1, l5)
+}
+
+// Markers of the generated part of docs/BENCHMARKS.md: the rest of the
+// file (notes, profiles, before/after figures) is written by hand and kept.
+const (
+	beginMark = "<!-- feedbench:begin (generated by make bench; edits inside are overwritten) -->"
+	endMark   = "<!-- feedbench:end -->"
+)
+
+// writeReport puts the run's description and table between the markers
+// of path, creating the file when it does not exist.
+func writeReport(path, machine string, started time.Time, took time.Duration, quick bool, table string, errs []string) error {
+	var gen strings.Builder
+	mode := "full run"
+	if quick {
+		mode = "QUICK run (BENCH_QUICK=1: reduced sizes, figures do not answer the targets)"
+	}
+	fmt.Fprintf(&gen, "%s\n## Latest run\n\n%s, %s, took %s.\n\n%s\n", beginMark,
+		started.UTC().Format("2006-01-02 15:04 MST"), mode, took.Round(time.Second), machine)
+	if load1 := loadAverage(); load1 > float64(runtime.NumCPU()) {
+		fmt.Fprintf(&gen, "\nTaken on a loaded machine (load average %.1f on %d cores when it started): absolute figures are low and noisy; ratios measured in the same run hold up better.\n", load1, runtime.NumCPU())
+	}
+	fmt.Fprintf(&gen, "\n%s", table)
+	if len(errs) > 0 {
+		gen.WriteString("\nParts that could not be measured:\n\n")
+		for _, e := range errs {
+			fmt.Fprintf(&gen, "- %s\n", strings.ReplaceAll(e, "\n", " "))
+		}
+	}
+	gen.WriteString(endMark)
+	old, err := os.ReadFile(path)
+	var out string
+	switch {
+	case os.IsNotExist(err):
+		out = "# Benchmarks\n\n" + gen.String() + "\n"
+	case err != nil:
+		return err
+	default:
+		s := string(old)
+		i, j := strings.Index(s, beginMark), strings.Index(s, endMark)
+		if i < 0 || j < i {
+			out = s + "\n" + gen.String() + "\n"
+		} else {
+			out = s[:i] + gen.String() + s[j+len(endMark):]
+		}
+	}
+	return os.WriteFile(path, []byte(out), 0o644)
+}

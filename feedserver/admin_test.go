@@ -1,0 +1,139 @@
+package feedserver
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+// adminServer is a Server with the admin API on, behind an httptest
+// server.
+func adminServer(t *testing.T, f *fixture, burst int) *httptest.Server {
+	t.Helper()
+	s, err := New(f.store, Options{BaseURL: "https://feeds.example.org", Channels: []Channel{{Name: "all"}},
+		Now: f.clock.Now, AdminToken: "s3cret", AdminRate: 0.001, AdminBurst: burst})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s.Handler())
+	t.Cleanup(ts.Close)
+	return ts
+}
+
+func adminDo(t *testing.T, method, url, token, body string) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, string(b)
+}
+
+func TestAdminAPIOffWithoutToken(t *testing.T) {
+	f := newFixture(t)
+	ts := httptest.NewServer(f.server(Channel{Name: "all"}).Handler())
+	defer ts.Close()
+	for _, m := range []string{"GET", "POST", "DELETE"} {
+		if resp, _ := adminDo(t, m, ts.URL+"/api/sources", "anything", ""); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("%s /api/sources without admin_token: %d, want 404", m, resp.StatusCode)
+		}
+	}
+}
+
+func TestAdminAPISources(t *testing.T) {
+	f := newFixture(t)
+	f.source("https://a.example/feed", "world")
+	ts := adminServer(t, f, 100)
+	api := ts.URL + "/api"
+
+	for _, tok := range []string{"", "wrong", "s3cre", "s3crett"} {
+		resp, body := adminDo(t, "GET", api+"/sources", tok, "")
+		if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, `"error"`) {
+			t.Errorf("token %q: %d %s, want 401 with a JSON error", tok, resp.StatusCode, body)
+		}
+	}
+
+	resp, body := adminDo(t, "GET", api+"/sources", "s3cret", "")
+	var list []SourceStatus
+	if resp.StatusCode != http.StatusOK || json.Unmarshal([]byte(body), &list) != nil || len(list) != 1 ||
+		list[0].URL != "https://a.example/feed" || list[0].Status != "new" {
+		t.Fatalf("list: %d %s", resp.StatusCode, body)
+	}
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Errorf("Content-Type %q", ct)
+	}
+
+	tests := []struct {
+		method, path, body string
+		code               int
+		status             string // of the source afterwards ("" = not checked)
+	}{
+		{"POST", "/sources/pause", `{"url": "https://a.example/feed"}`, 200, "paused"},
+		{"GET", "/sources/status?url=https://a.example/feed", "", 200, "paused"},
+		{"POST", "/sources/resume", `{"url": "https://a.example/feed"}`, 200, "new"},
+		{"POST", "/sources/pause", `{"url": "https://nope.example/feed"}`, 404, ""},
+		{"POST", "/sources/pause", `{"url": `, 400, ""},
+		{"POST", "/sources/pause", `{"link": "x"}`, 400, ""},
+		{"GET", "/sources/status", "", 400, ""},
+		{"GET", "/sources/status?url=https://nope.example/feed", "", 404, ""},
+		{"GET", "/nothing", "", 404, ""},
+		// Without the daemon's Admin, what needs the fetcher is refused.
+		{"POST", "/fetch", `{"all": true}`, 501, ""},
+		{"POST", "/sources", `{"url": "https://b.example/feed"}`, 501, ""},
+	}
+	for _, tt := range tests {
+		resp, body := adminDo(t, tt.method, api+tt.path, "s3cret", tt.body)
+		if resp.StatusCode != tt.code {
+			t.Errorf("%s %s %s: %d %s, want %d", tt.method, tt.path, tt.body, resp.StatusCode, body, tt.code)
+			continue
+		}
+		if tt.status != "" {
+			var got SourceStatus
+			if err := json.Unmarshal([]byte(body), &got); err != nil || got.Status != tt.status {
+				t.Errorf("%s %s: status %q (%v), want %q", tt.method, tt.path, got.Status, err, tt.status)
+			}
+		}
+	}
+	src, err := f.store.SourceByURL("https://a.example/feed")
+	if err != nil || src.Paused || !src.HasTag("world") {
+		t.Errorf("after pause and resume: paused=%v tags=%v err=%v", src.Paused, src.Tags, err)
+	}
+}
+
+func TestAdminAPIRateLimit(t *testing.T) {
+	f := newFixture(t)
+	ts := adminServer(t, f, 3)
+	codes := []int{}
+	for range 5 {
+		resp, _ := adminDo(t, "GET", ts.URL+"/api/sources", "wrong", "")
+		codes = append(codes, resp.StatusCode)
+		if resp.StatusCode == http.StatusTooManyRequests && resp.Header.Get("Retry-After") == "" {
+			t.Error("429 without Retry-After")
+		}
+	}
+	want := []int{401, 401, 401, 429, 429}
+	for i := range want {
+		if codes[i] != want[i] {
+			t.Fatalf("codes %v, want %v (a burst of 3, then 429 even for wrong tokens)", codes, want)
+		}
+	}
+	// The public paths are not limited.
+	if resp, _ := get(t, "GET", ts.URL+"/healthz"); resp.StatusCode != http.StatusOK {
+		t.Errorf("healthz: %d", resp.StatusCode)
+	}
+}

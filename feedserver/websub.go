@@ -1,0 +1,81 @@
+package feedserver
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// WebSub (W3C): with Options.WebSubHub set, every feed names the hub
+// (RSS and Atom <link rel="hub">, JSON Feed "hubs"), and WatchHub tells
+// the hub when a channel's content changed, so subscribers get it pushed
+// instead of polling.
+
+// hubClient pings the hub; a slow hub never holds up serving.
+var hubClient = &http.Client{Timeout: 20 * time.Second}
+
+// WatchHub checks every `every` whether a channel's first page changed
+// since the last look and, when it did, pings the hub for each of the
+// channel's feed URLs (RSS, Atom, JSON Feed). The first look only records
+// where the channels stand: nothing is pinged for content the hub may
+// already have. Without a hub it returns at once; else it returns when ctx
+// ends.
+func (s *Server) WatchHub(ctx context.Context, every time.Duration) {
+	if s.hub == "" || s.store == nil {
+		return
+	}
+	seen := map[string]string{} // channel -> ETag of its Atom feed at the last look
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		for _, ch := range s.channels {
+			r, err := s.get(ch.Name, "atom", 1)
+			if err != nil {
+				s.log.Warn("websub: render", "channel", ch.Name, "err", err)
+				continue
+			}
+			last, known := seen[ch.Name]
+			seen[ch.Name] = r.etag
+			if !known || last == r.etag {
+				continue
+			}
+			for _, f := range Formats {
+				topic := s.base + "/channels/" + ch.Name + "." + f
+				if err := pingHub(ctx, s.hub, topic); err != nil {
+					s.log.Warn("websub: ping failed", "hub", s.hub, "topic", topic, "err", err)
+				} else {
+					s.log.Debug("websub: pinged", "hub", s.hub, "topic", topic)
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// pingHub sends a WebSub publish notification for topic.
+func pingHub(ctx context.Context, hub, topic string) error {
+	form := url.Values{"hub.mode": {"publish"}, "hub.url": {topic}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, hub, strings.NewReader(form.Encode()))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := hubClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return fmt.Errorf("hub answered HTTP %d", resp.StatusCode)
+	}
+	return nil
+}

@@ -1,0 +1,162 @@
+package fetcher
+
+import (
+	"bufio"
+	"bytes"
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+)
+
+// sharedFeedsDir holds the feeds written by others (realworld, edge, and
+// the Universal Feed Parser's cases under feedparser/).
+const sharedFeedsDir = "../../shared/testdata/feeds"
+
+// sharedFeedFiles lists every file under sharedFeedsDir, recursively,
+// except the LICENSE and SOURCE notes.
+func sharedFeedFiles(tb testing.TB) []string {
+	tb.Helper()
+	var files []string
+	err := filepath.WalkDir(sharedFeedsDir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && d.Name() != "LICENSE" && d.Name() != "SOURCE" {
+			files = append(files, p)
+		}
+		return nil
+	})
+	if err != nil || len(files) == 0 {
+		tb.Fatalf("shared test feeds: %v (%d files)", err, len(files))
+	}
+	return files
+}
+
+// fileHeaders returns the HTTP headers a feedparser case asks to be served
+// with ("Header: Content-type: text/xml" comments at its top).
+func fileHeaders(body []byte) http.Header {
+	h := http.Header{}
+	sc := bufio.NewScanner(bytes.NewReader(body))
+	for n := 0; sc.Scan() && n < 20; n++ {
+		_, rest, ok := strings.Cut(sc.Text(), "Header:")
+		if !ok {
+			continue
+		}
+		k, v, ok := strings.Cut(strings.TrimSpace(rest), ":")
+		if ok && !strings.ContainsAny(k, " \t") {
+			h.Add(strings.TrimSpace(k), strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "-->")))
+		}
+	}
+	return h
+}
+
+// TestIngestEverySharedFeed serves every shared test file (with the
+// headers a feedparser case names) and runs one real pass over all of them
+// into a bbolt store: nothing may panic, every file gets a result, and the
+// store passes its consistency check afterwards. Files that are not feeds
+// fail with an error, which is fine.
+func TestIngestEverySharedFeed(t *testing.T) {
+	files := sharedFeedFiles(t)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := os.ReadFile(filepath.Join(sharedFeedsDir, filepath.FromSlash(strings.TrimPrefix(r.URL.Path, "/"))))
+		if err != nil {
+			http.NotFound(w, r)
+			return
+		}
+		for k, v := range fileHeaders(body) {
+			if k != "Content-Location" && k != "Content-Length" {
+				w.Header()[k] = v
+			}
+		}
+		w.Write(body)
+	}))
+	defer srv.Close()
+	st := openStore(t, nil)
+	for _, p := range files {
+		rel, _ := filepath.Rel(sharedFeedsDir, p)
+		addSource(t, st, srv.URL+"/"+(&url.URL{Path: filepath.ToSlash(rel)}).EscapedPath())
+	}
+	rep := pass(t, newTestFetcher(st, nil, func(o *Options) { o.PerHost = 8; o.Workers = 8 }), PassOptions{})
+	if len(rep.Results) != len(files) {
+		t.Fatalf("%d results for %d files", len(rep.Results), len(files))
+	}
+	items := 0
+	for _, r := range rep.Results {
+		items += r.Added
+		if r.Status == http.StatusNotFound {
+			t.Errorf("%s not served", r.URL)
+		}
+	}
+	if err := st.Check(); err != nil {
+		t.Errorf("store check: %v", err)
+	}
+	t.Logf("%d files, %d failed to parse or fetch, %d items added", len(files), rep.Failed, items)
+	if rep.Failed > len(files)/4 {
+		t.Errorf("%d of %d files failed", rep.Failed, len(files))
+	}
+}
+
+// FuzzParseNormalize feeds arbitrary bytes through what a fetched body
+// goes through before storage: charset detection, gofeed, normalization
+// and the limits. Seeded with every shared test file. Nothing may panic,
+// and what comes out must be valid, control-free UTF-8 within the caps.
+//
+//	go test -run '^$' -fuzz '^FuzzParseNormalize$' -fuzztime 30s ./fetcher/
+func FuzzParseNormalize(f *testing.F) {
+	for _, p := range sharedFeedFiles(f) {
+		body, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(body, fileHeaders(body).Get("Content-Type"))
+	}
+	f.Add([]byte(sampleRSS), "application/rss+xml; charset=iso-8859-1")
+	feedURL, _ := url.Parse("https://example.org/feed.xml")
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, body []byte, contentType string) {
+		utf := toUTF8(body, contentType)
+		if !utf8.Valid(utf) || bytes.IndexFunc(utf, isBadControl) >= 0 {
+			t.Fatalf("toUTF8 left invalid bytes: %q", utf)
+		}
+		feed, _, err := parseFeed(utf)
+		if err != nil {
+			return
+		}
+		capParsed(feed, DefaultMaxItems, DefaultMaxItemBytes)
+		meta, items := normalizeFeed(feed, feedURL, now)
+		items = applyLimits(items, DefaultMaxItems, DefaultMaxItemBytes)
+		if len(items) > DefaultMaxItems {
+			t.Fatalf("%d items", len(items))
+		}
+		checkText := func(what, s string) {
+			if !utf8.ValidString(s) || strings.IndexFunc(s, isBadControl) >= 0 {
+				t.Fatalf("%s not clean: %q", what, s)
+			}
+		}
+		checkText("feed title", meta.Title)
+		for _, it := range items {
+			checkText("title", it.Title)
+			checkText("summary", it.Summary)
+			checkText("content", it.Content)
+			checkText("guid", it.GUID)
+			if len(it.Content) > DefaultMaxItemBytes || len(it.Summary) > DefaultMaxItemBytes || len(it.Title) > maxLineBytes {
+				t.Fatalf("item over its limits: %d/%d/%d bytes", len(it.Content), len(it.Summary), len(it.Title))
+			}
+			if it.Link != "" {
+				if u, err := url.Parse(it.Link); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+					t.Fatalf("link %q is not an absolute http(s) URL", it.Link)
+				}
+			}
+			if it.Published.After(now.Add(maxFuture)) {
+				t.Fatalf("published %v in the future", it.Published)
+			}
+		}
+	})
+}

@@ -1,0 +1,142 @@
+package fetcher
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/feedmill/feedmill/storage"
+)
+
+// Metrics are the fetcher's counters since New, for the daemon's /metrics.
+// Every field only grows.
+type Metrics struct {
+	// Fetches by HTTP status class: "2xx", "3xx" (304 Not Modified counts
+	// here), "4xx", "5xx", and "error" for no response at all.
+	Fetches      map[string]uint64
+	NotModified  uint64 // 304 answers
+	Bytes        uint64 // bodies of 2xx responses read, after decompression
+	ParseErrors  uint64 // 2xx bodies that were not a readable feed
+	ItemsAdded   uint64 // new items stored
+	ItemsUpdated uint64 // known items whose body changed
+	ItemsDropped uint64 // items retention refused or removed while recording fetches
+	Passes       uint64 // completed Pass calls (one-shot and control-socket passes)
+	PassSeconds  float64
+}
+
+// statusClasses are the labels of Metrics.Fetches, in exposition order.
+var statusClasses = []string{"2xx", "3xx", "4xx", "5xx", "error"}
+
+// StatusClasses lists the keys of Metrics.Fetches in a stable order.
+func StatusClasses() []string { return append([]string(nil), statusClasses...) }
+
+// counters are updated lock-free by the workers.
+type counters struct {
+	fetches     [5]atomic.Uint64 // by statusClasses index
+	notModified atomic.Uint64
+	bytes       atomic.Uint64
+	parseErrors atomic.Uint64
+	added       atomic.Uint64
+	updated     atomic.Uint64
+	dropped     atomic.Uint64
+	passes      atomic.Uint64
+	passNanos   atomic.Int64
+}
+
+// observe counts one recorded fetch.
+func (c *counters) observe(res Result, ing storage.Ingested) {
+	c.fetches[statusClass(res.Status)].Add(1)
+	if res.NotModified {
+		c.notModified.Add(1)
+	}
+	if isParseError(res.Err) {
+		c.parseErrors.Add(1)
+	}
+	c.added.Add(uint64(ing.Added))
+	c.updated.Add(uint64(ing.Updated))
+	c.dropped.Add(uint64(ing.Skipped + ing.Removed))
+}
+
+// pass counts one finished Pass.
+func (c *counters) pass(d time.Duration) {
+	c.passes.Add(1)
+	c.passNanos.Add(int64(d))
+}
+
+// statusClass maps an HTTP status (0 = no response) to its index in
+// statusClasses.
+func statusClass(status int) int {
+	switch {
+	case status >= 200 && status < 300:
+		return 0
+	case status >= 300 && status < 400:
+		return 1
+	case status >= 400 && status < 500:
+		return 2
+	case status >= 500 && status < 600:
+		return 3
+	}
+	return 4
+}
+
+// isParseError reports whether a Result's error says the body was not a
+// readable feed (see takeFeed).
+func isParseError(reason string) bool {
+	return strings.HasPrefix(reason, "parse:") || strings.Contains(reason, ": parse:")
+}
+
+// Metrics returns a snapshot of the counters.
+func (f *Fetcher) Metrics() Metrics {
+	c := &f.metrics
+	m := Metrics{
+		Fetches:      make(map[string]uint64, len(statusClasses)),
+		NotModified:  c.notModified.Load(),
+		Bytes:        c.bytes.Load(),
+		ParseErrors:  c.parseErrors.Load(),
+		ItemsAdded:   c.added.Load(),
+		ItemsUpdated: c.updated.Load(),
+		ItemsDropped: c.dropped.Load(),
+		Passes:       c.passes.Load(),
+		PassSeconds:  time.Duration(c.passNanos.Load()).Seconds(),
+	}
+	for i, class := range statusClasses {
+		m.Fetches[class] = c.fetches[i].Load()
+	}
+	return m
+}
+
+// WritePrometheus writes m in the Prometheus text format.
+func (m Metrics) WritePrometheus(w io.Writer) {
+	family := func(name, typ, help string) {
+		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, typ)
+	}
+	family("feedmill_fetches_total", "counter", "Source fetches by HTTP status class (error = no response).")
+	for _, class := range statusClasses {
+		fmt.Fprintf(w, "feedmill_fetches_total{class=%q} %d\n", class, m.Fetches[class])
+	}
+	family("feedmill_fetches_not_modified_total", "counter", "Fetches answered 304 Not Modified.")
+	fmt.Fprintf(w, "feedmill_fetches_not_modified_total %d\n", m.NotModified)
+	var total uint64
+	for _, n := range m.Fetches {
+		total += n
+	}
+	share := 0.0
+	if total > 0 {
+		share = float64(m.NotModified) / float64(total)
+	}
+	family("feedmill_fetches_not_modified_ratio", "gauge", "Share of fetches answered 304 since start.")
+	fmt.Fprintf(w, "feedmill_fetches_not_modified_ratio %g\n", share)
+	family("feedmill_fetch_bytes_total", "counter", "Response body bytes read, after decompression.")
+	fmt.Fprintf(w, "feedmill_fetch_bytes_total %d\n", m.Bytes)
+	family("feedmill_parse_errors_total", "counter", "Responses that were not a readable feed.")
+	fmt.Fprintf(w, "feedmill_parse_errors_total %d\n", m.ParseErrors)
+	family("feedmill_items_total", "counter", "Items by what the store did with them: stored (new), updated, dropped (retention).")
+	fmt.Fprintf(w, "feedmill_items_total{outcome=\"stored\"} %d\n", m.ItemsAdded)
+	fmt.Fprintf(w, "feedmill_items_total{outcome=\"updated\"} %d\n", m.ItemsUpdated)
+	fmt.Fprintf(w, "feedmill_items_total{outcome=\"dropped\"} %d\n", m.ItemsDropped)
+	family("feedmill_pass_duration_seconds", "summary", "Duration of whole passes (fetch, API and control socket).")
+	fmt.Fprintf(w, "feedmill_pass_duration_seconds_sum %g\n", m.PassSeconds)
+	fmt.Fprintf(w, "feedmill_pass_duration_seconds_count %d\n", m.Passes)
+}

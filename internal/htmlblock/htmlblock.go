@@ -1,0 +1,204 @@
+// Package htmlblock reads an HTML fragment as lines of text — block
+// elements (p, div, li, h1…) and the runs of inline content between <br>s
+// — and removes the lines a rule matches. The fetcher uses it for its
+// built-in boilerplate rules, feedserver for a channel's `strip` regexes:
+// both must judge whole lines, never patch raw HTML with a regex.
+//
+// It is a library without a room of its own: it knows HTML, nothing of
+// feeds, the store or channels.
+package htmlblock
+
+import (
+	"strings"
+
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+)
+
+// Fragment is a parsed HTML fragment (as in a feed item's body).
+type Fragment struct {
+	// Root is the <body> element that holds the fragment's nodes.
+	Root *html.Node
+}
+
+// Parse parses an HTML fragment in a <body> context. It never fails on
+// ill-formed markup (the HTML5 algorithm repairs it).
+func Parse(s string) (*Fragment, error) {
+	body := &html.Node{Type: html.ElementNode, Data: "body", DataAtom: atom.Body}
+	nodes, err := html.ParseFragment(strings.NewReader(s), body)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range nodes {
+		body.AppendChild(n)
+	}
+	return &Fragment{Root: body}, nil
+}
+
+// Render writes the fragment back as HTML.
+func (f *Fragment) Render() string {
+	var b strings.Builder
+	for c := f.Root.FirstChild; c != nil; c = c.NextSibling {
+		_ = html.Render(&b, c) // a strings.Builder does not fail
+	}
+	return b.String()
+}
+
+// RemoveLines removes every line whose text (white space collapsed,
+// trimmed) remove reports true for, and returns how many it removed. A
+// block element emptied by a removal is removed too.
+func (f *Fragment) RemoveLines(remove func(text string) bool) int {
+	return removeLines(f.Root, remove)
+}
+
+func removeLines(parent *html.Node, remove func(string) bool) int {
+	n := 0
+	var line []*html.Node
+	flush := func(br *html.Node) {
+		if len(line) > 0 {
+			if t := Text(line...); t != "" && remove(t) {
+				for _, c := range line {
+					parent.RemoveChild(c)
+				}
+				if br != nil {
+					parent.RemoveChild(br)
+				}
+				n++
+			}
+		}
+		line = nil
+	}
+	for c := parent.FirstChild; c != nil; {
+		next := c.NextSibling
+		switch {
+		case c.Type == html.ElementNode && c.DataAtom == atom.Br:
+			flush(c)
+		case c.Type == html.ElementNode && IsBlock(c):
+			flush(nil)
+			if removed := removeLines(c, remove); removed > 0 {
+				n += removed
+				if isEmpty(c) {
+					parent.RemoveChild(c)
+				}
+			}
+		default:
+			line = append(line, c)
+		}
+		c = next
+	}
+	flush(nil)
+	return n
+}
+
+// blocks are the elements that start a line of their own.
+var blocks = map[atom.Atom]bool{
+	atom.Address: true, atom.Article: true, atom.Aside: true, atom.Blockquote: true,
+	atom.Dd: true, atom.Details: true, atom.Div: true, atom.Dl: true, atom.Dt: true,
+	atom.Fieldset: true, atom.Figcaption: true, atom.Figure: true, atom.Footer: true,
+	atom.Form: true, atom.H1: true, atom.H2: true, atom.H3: true, atom.H4: true,
+	atom.H5: true, atom.H6: true, atom.Header: true, atom.Hr: true, atom.Li: true,
+	atom.Main: true, atom.Nav: true, atom.Ol: true, atom.P: true, atom.Pre: true,
+	atom.Section: true, atom.Summary: true, atom.Table: true, atom.Tbody: true,
+	atom.Td: true, atom.Tfoot: true, atom.Th: true, atom.Thead: true, atom.Tr: true,
+	atom.Ul: true,
+}
+
+// IsBlock reports whether n is a block-level element.
+func IsBlock(n *html.Node) bool { return n.Type == html.ElementNode && blocks[n.DataAtom] }
+
+// media elements keep a block that has no text.
+var media = map[atom.Atom]bool{
+	atom.Img: true, atom.Iframe: true, atom.Video: true, atom.Audio: true,
+	atom.Picture: true, atom.Object: true, atom.Embed: true, atom.Svg: true, atom.Hr: true,
+}
+
+func isEmpty(n *html.Node) bool {
+	if Text(n) != "" {
+		return false
+	}
+	empty := true
+	walk(n, func(c *html.Node) {
+		if c.Type == html.ElementNode && media[c.DataAtom] {
+			empty = false
+		}
+	})
+	return empty
+}
+
+func walk(n *html.Node, fn func(*html.Node)) {
+	fn(n)
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		walk(c, fn)
+	}
+}
+
+// Text is the plain text of nodes: text nodes' content outside script and
+// style, block elements and <br> separated by a space, white space
+// collapsed, trimmed.
+func Text(nodes ...*html.Node) string {
+	var b strings.Builder
+	var rec func(*html.Node)
+	rec = func(n *html.Node) {
+		switch n.Type {
+		case html.TextNode:
+			b.WriteString(n.Data)
+			return
+		case html.ElementNode:
+			switch n.DataAtom {
+			case atom.Script, atom.Style, atom.Template, atom.Noscript:
+				return
+			case atom.Br:
+				b.WriteByte(' ')
+				return
+			}
+		}
+		block := IsBlock(n)
+		if block {
+			b.WriteByte(' ')
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			rec(c)
+		}
+		if block {
+			b.WriteByte(' ')
+		}
+	}
+	for _, n := range nodes {
+		rec(n)
+	}
+	return strings.Join(strings.Fields(b.String()), " ")
+}
+
+// RemoveFrom removes the matching lines from s, which may be HTML or plain
+// text (no tags: its lines are the text's lines). It returns s unchanged,
+// byte for byte, when nothing matched.
+func RemoveFrom(s string, remove func(text string) bool) (string, int) {
+	if s == "" {
+		return s, 0
+	}
+	if !strings.Contains(s, "<") {
+		lines := strings.Split(s, "\n")
+		kept := lines[:0]
+		n := 0
+		for _, l := range lines {
+			if t := strings.Join(strings.Fields(html.UnescapeString(l)), " "); t != "" && remove(t) {
+				n++
+				continue
+			}
+			kept = append(kept, l)
+		}
+		if n == 0 {
+			return s, 0
+		}
+		return strings.Join(kept, "\n"), n
+	}
+	f, err := Parse(s)
+	if err != nil {
+		return s, 0
+	}
+	n := f.RemoveLines(remove)
+	if n == 0 {
+		return s, 0
+	}
+	return f.Render(), n
+}

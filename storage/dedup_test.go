@@ -1,0 +1,340 @@
+package storage
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"hash/fnv"
+	"math/rand/v2"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// leadOf hashes the word 3-shingles of text the way the fetcher's Lead
+// does in spirit (any stable 32-bit hash will do for storage's tests).
+func leadOf(text string) []uint32 {
+	w := strings.Fields(strings.ToLower(text))
+	var out []uint32
+	for i := 0; i+2 < len(w) && len(out) < 62; i++ {
+		h := fnv.New32a()
+		h.Write([]byte(w[i] + " " + w[i+1] + " " + w[i+2]))
+		out = append(out, h.Sum32())
+	}
+	return out
+}
+
+const (
+	storyA = `the regional council voted on tuesday to close three rural schools next year citing falling enrolment and a budget gap of four million euros while parents protested outside the council building before the vote and several councillors said they would appeal the decision to the education ministry`
+	storyC = `in other news the city library will extend its opening hours on weekends from next month after a survey found that most visitors would like to come on sunday afternoons`
+	storyB = `a storm forced the harbour authority to close the port on wednesday as waves of six metres hit the breakwater and ferries to the islands were cancelled until further notice according to the coast guard which urged residents to stay away from the seafront until the wind drops`
+)
+
+func dupItem(guid, text string, fp uint64, at time.Time) Item {
+	it := item(guid, at)
+	it.Lead = leadOf(text)
+	it.Fingerprint = fp
+	return it
+}
+
+// threeSources opens a store with sources a, b and c, and returns an hour
+// before its clock's now.
+func threeSources(t *testing.T) (s *Store, a, b, c Source, t0 time.Time) {
+	clk := newClock()
+	s = openTest(t, Options{Now: clk.Now})
+	a = addSource(t, s, "https://a.example/feed")
+	b = addSource(t, s, "https://b.example/feed")
+	c = addSource(t, s, "https://c.example/feed")
+	return s, a, b, c, clk.Now().Add(-time.Hour)
+}
+
+func TestStoryAssignment(t *testing.T) {
+	s, a, b, c, t0 := threeSources(t)
+	const fpA = 0x0123456789abcdef
+
+	record(t, s, a.ID, dupItem("a1", storyA, fpA, t0))
+	first := collect(t, s, Query{SourceIDs: []uint64{a.ID}})[0]
+
+	teaser := strings.Join(strings.Fields(storyA)[:14], " ")
+	tests := []struct {
+		name      string
+		src       Source
+		it        Item
+		sameStory bool
+	}{
+		{"same lead, same source", a, dupItem("a2", storyA, 0, t0.Add(time.Hour)), false},
+		{"teaser in another source", b, dupItem("b1", teaser, 0, t0.Add(time.Hour)), true},
+		{"near fingerprint, other lead", c, dupItem("c1", storyC, fpA^0b10010, t0.Add(2*time.Hour)), true},
+		{"same lead, four days later", c, dupItem("c2", storyA, 0, t0.Add(96*time.Hour)), false},
+		{"other story", b, dupItem("b2", storyB, ^uint64(fpA), t0), false},
+		{"fingerprint 4 bits away", b, dupItem("b3", "", fpA^0b1111, t0), false},
+		{"lead too short", c, dupItem("c3", strings.Join(strings.Fields(storyA)[:8], " "), 0, t0), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			record(t, s, tt.src.ID, tt.it)
+			var got Item
+			for _, x := range collect(t, s, Query{SourceIDs: []uint64{tt.src.ID}}) {
+				if x.GUID == tt.it.GUID {
+					got = x
+				}
+			}
+			if same := got.Story == first.ID; same != tt.sameStory {
+				t.Errorf("story %d (first item %d): same story = %v, want %v", got.Story, first.ID, same, tt.sameStory)
+			}
+		})
+	}
+	// An update keeps the story even when the text changes.
+	up := dupItem("b1", storyB, 0, t0.Add(time.Hour))
+	up.Title = "changed"
+	record(t, s, b.ID, up)
+	for _, x := range collect(t, s, Query{SourceIDs: []uint64{b.ID}}) {
+		if x.GUID == "b1" && x.Story != first.ID {
+			t.Errorf("updated item lost its story: %d", x.Story)
+		}
+	}
+	mustCheck(t, s)
+}
+
+// dedupKeys counts the entries of the dedup bucket.
+func dedupKeys(t *testing.T, s *Store) int {
+	t.Helper()
+	n := 0
+	if err := s.db.View(func(tx *bolt.Tx) error {
+		n = tx.Bucket([]byte(bucketDedup)).Stats().KeyN
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestDedupIndexFollowsItems(t *testing.T) {
+	clk := newClock()
+	s := openTest(t, Options{Now: clk.Now, Retention: Retention{MaxAge: 48 * time.Hour, MaxItemsPerSource: 2}})
+	a := addSource(t, s, "https://a.example/feed")
+	b := addSource(t, s, "https://b.example/feed")
+	now := clk.Now()
+	record(t, s, a.ID, dupItem("a1", storyA, 1, now), dupItem("a2", storyB, 2, now.Add(-time.Minute)))
+	// One record + 4 bands + 6 MinHashes per item.
+	if n := dedupKeys(t, s); n != 2*11 {
+		t.Fatalf("%d dedup keys after two items, want 22", n)
+	}
+	// A third item trims the oldest (max_items_per_source 2).
+	record(t, s, a.ID, dupItem("a3", storyA+" again", 3, now.Add(time.Minute)))
+	if n := dedupKeys(t, s); n != 2*11 {
+		t.Errorf("%d dedup keys after a trim, want 22", n)
+	}
+	record(t, s, b.ID, dupItem("b1", storyA, 4, now))
+	if err := s.RemoveSource(context.Background(), a.URL); err != nil {
+		t.Fatal(err)
+	}
+	if n := dedupKeys(t, s); n != 11 {
+		t.Errorf("%d dedup keys after removing a source, want 11", n)
+	}
+	clk.Add(72 * time.Hour)
+	if _, err := s.ApplyRetention(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := dedupKeys(t, s); n != 0 {
+		t.Errorf("%d dedup keys after retention removed everything, want 0", n)
+	}
+}
+
+func TestMigrateV1ToV2(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "v1.db")
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	it := dupItem("old", storyA, 0xfeed, time.Now().Add(-time.Hour))
+	it.ID, it.SourceID, it.Key = 1, 1, "g:old"
+	err = db.Update(func(tx *bolt.Tx) error {
+		if err := migrateV1(tx); err != nil {
+			return err
+		}
+		v, err := encodeValue(it)
+		if err != nil {
+			return err
+		}
+		if err := tx.Bucket([]byte(bucketItems)).Put(u64key(1), v); err != nil {
+			return err
+		}
+		return tx.Bucket([]byte(bucketMeta)).Put(metaSchema, u64key(1))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	s := openAt(t, path, Options{})
+	if err := s.db.View(func(tx *bolt.Tx) error {
+		v, err := readSchema(tx)
+		if err != nil || v != 2 {
+			return fmt.Errorf("schema %d, %v", v, err)
+		}
+		b := tx.Bucket([]byte(bucketDedup))
+		if b == nil {
+			return fmt.Errorf("no %s bucket", bucketDedup)
+		}
+		// The v1 item carried a fingerprint (its lead is not stored in
+		// the item): its record and its 4 SimHash bands are indexed.
+		if b.Get(recordKey(1)) == nil || b.Stats().KeyN != 5 {
+			return fmt.Errorf("dedup holds %d keys, want 5", b.Stats().KeyN)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestContainment(t *testing.T) {
+	full := leadOf(storyA)
+	tests := []struct {
+		name string
+		a, b []uint32
+		want float64
+	}{
+		{"teaser", full[:10], full, 1},
+		{"same", full, full, 1},
+		{"half", append(slices.Clone(full[:10]), leadOf(storyB)[:10]...), full, 0.5},
+		{"other", leadOf(storyB), full, 0},
+	}
+	for _, tt := range tests {
+		if got := containment(tt.a, tt.b); got != tt.want {
+			t.Errorf("%s: containment %.3f, want %.3f", tt.name, got, tt.want)
+		}
+	}
+}
+
+// BenchmarkNearDupLookup: the story lookup for one new item (candidates
+// from the SimHash bands and lead MinHashes, each confirmed) in an index
+// of 10k and of 1M items spread over 30 days. The index is written
+// directly, in key order, to build it fast; b.N counts lookups.
+func BenchmarkNearDupLookup(b *testing.B) {
+	for _, n := range []int{10_000, 1_000_000} {
+		b.Run(fmt.Sprintf("items=%d", n), func(b *testing.B) {
+			s := openTest(b, Options{})
+			r := rand.New(rand.NewPCG(7, uint64(n)))
+			t0 := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
+			recs := make([]dedupRecord, n)
+			for i := range recs {
+				lead := make([]uint32, 62)
+				for j := range lead {
+					lead[j] = r.Uint32()
+				}
+				pub := t0.Add(time.Duration(r.Int64N(int64(30 * 24 * time.Hour))))
+				recs[i] = dedupRecord{id: uint64(i + 1), source: uint64(i%5000 + 1), pub: pubNanos(pub), fp: r.Uint64() | 1, lead: lead}
+			}
+			if err := bulkIndex(s, recs); err != nil {
+				b.Fatal(err)
+			}
+			probes := make([]Item, 1024)
+			for i := range probes {
+				base := recs[r.IntN(n)]
+				p := Item{ID: uint64(n + i + 1), SourceID: 999999, Published: time.Unix(0, int64(base.pub))}
+				if i%2 == 0 {
+					p.Fingerprint = base.fp ^ 0b101 // a copy: found through a band
+					p.Lead = base.lead[:20]         // and through its lead
+				} else {
+					p.Fingerprint = r.Uint64() | 1 // a new story
+					for range 62 {
+						p.Lead = append(p.Lead, r.Uint32())
+					}
+				}
+				probes[i] = p
+			}
+			tx, err := s.db.Begin(false)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer tx.Rollback()
+			bk := tx.Bucket([]byte(bucketDedup))
+			found := 0
+			b.ResetTimer()
+			i := 0
+			for b.Loop() {
+				p := &probes[i%len(probes)]
+				i++
+				if _, ok, err := findStory(bk, p); err != nil {
+					b.Fatal(err)
+				} else if ok {
+					found++
+				}
+			}
+			b.StopTimer()
+			if i >= 2 && found < i/2 {
+				b.Fatalf("found %d of %d copies", found, i/2)
+			}
+		})
+	}
+}
+
+// bulkIndex writes the records and their index entries in key order, one
+// key family at a time, in large transactions.
+func bulkIndex(s *Store, recs []dedupRecord) error {
+	type kv struct{ k, v []byte }
+	put := func(kvs []kv) error {
+		slices.SortFunc(kvs, func(a, b kv) int { return strings.Compare(string(a.k), string(b.k)) })
+		for start := 0; start < len(kvs); start += 200_000 {
+			err := s.db.Update(func(tx *bolt.Tx) error {
+				bk := tx.Bucket([]byte(bucketDedup))
+				bk.FillPercent = 0.9
+				for _, e := range kvs[start:min(start+200_000, len(kvs))] {
+					if err := bk.Put(e.k, e.v); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for fam := range dedupBands + dedupMinHashes {
+		kvs := make([]kv, 0, len(recs))
+		for i := range recs {
+			e := kv{k: recs[i].indexKeys()[fam], v: u64key(recs[i].source)}
+			if fam < dedupBands {
+				e.v = binary.BigEndian.AppendUint64(e.v, recs[i].fp)
+			}
+			kvs = append(kvs, e)
+		}
+		if err := put(kvs); err != nil {
+			return err
+		}
+	}
+	kvs := make([]kv, len(recs))
+	for i := range recs {
+		kvs[i] = kv{recordKey(recs[i].id), recs[i].encode()}
+	}
+	return put(kvs)
+}
+
+// TestStoryLookupBounded: a source that repeats one body many times does
+// not hide the story from another source (the scan skips an outlet's own
+// items before it counts candidates).
+func TestStoryLookupBounded(t *testing.T) {
+	s, a, b, c, t0 := threeSources(t)
+	record(t, s, c.ID, dupItem("c1", storyA, 0, t0.Add(-time.Hour)))
+	var many []Item
+	for i := range 3 * maxCandidatesPerKey {
+		many = append(many, dupItem(fmt.Sprintf("a%d", i), storyA, 0, t0.Add(time.Duration(i)*time.Minute)))
+	}
+	record(t, s, a.ID, many...)
+	record(t, s, b.ID, dupItem("b1", storyA, 0, t0))
+	first := collect(t, s, Query{SourceIDs: []uint64{c.ID}})[0]
+	for _, src := range []Source{a, b} {
+		for _, it := range collect(t, s, Query{SourceIDs: []uint64{src.ID}}) {
+			if it.Story != first.ID {
+				t.Fatalf("%s: story %d, want %d", it.GUID, it.Story, first.ID)
+			}
+		}
+	}
+}
