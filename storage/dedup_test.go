@@ -174,7 +174,7 @@ func TestMigrateV1ToV2(t *testing.T) {
 	s := openAt(t, path, Options{})
 	if err := s.db.View(func(tx *bolt.Tx) error {
 		v, err := readSchema(tx)
-		if err != nil || v != 2 {
+		if err != nil || v != schemaVersion() {
 			return fmt.Errorf("schema %d, %v", v, err)
 		}
 		b := tx.Bucket([]byte(bucketDedup))

@@ -282,6 +282,9 @@ func (ix indexes) remove(it Item, now time.Time) error {
 	if now.After(at) {
 		at = now
 	}
+	if err := noteTombstone(ix.keys.Tx(), pubNanos(at)); err != nil {
+		return err
+	}
 	return ix.keys.Put(itemKeyKey(it.SourceID, it.Key), tombstone(at))
 }
 

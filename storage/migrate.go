@@ -23,6 +23,7 @@ var (
 var migrations = []func(tx *bolt.Tx) error{
 	migrateV1,
 	migrateV2, // dedup.go: the near-duplicate index
+	migrateV3, // retention.go: the tombstone watermark
 }
 
 // schemaVersion is the layout this code reads and writes.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -53,21 +54,8 @@ func (s *Store) ApplyRetention(ctx context.Context) (int, error) {
 			break
 		}
 	}
-	var from []byte
-	for {
-		var next []byte
-		err := s.w.do(ctx, retentionChunk, func(tx *bolt.Tx) error {
-			var err error
-			next, err = purgeTombstones(tx, from, cutoff)
-			return err
-		}, nil)
-		if err != nil {
-			return total, fmt.Errorf("apply retention: purge tombstones: %w", err)
-		}
-		if next == nil {
-			break
-		}
-		from = next
+	if err := s.purgeTombstones(ctx, cutoff); err != nil {
+		return total, fmt.Errorf("apply retention: purge tombstones: %w", err)
 	}
 	if total > 0 {
 		s.log.Info("retention removed items", "items", total, "max_age", s.ret.MaxAge)
@@ -117,12 +105,114 @@ func removeOlder(tx *bolt.Tx, cutoff uint64, now time.Time) (int, []uint64, erro
 	return len(victims), touched, nil
 }
 
-// purgeTombstones deletes tombstones older than cutoff among the item_keys
-// entries from key from on. It returns the key to go on from, or nil when
-// it reached the end.
-func purgeTombstones(tx *bolt.Tx, from []byte, cutoff uint64) ([]byte, error) {
+// Tombstone watermark (schema 3): purging tombstones means walking all
+// of item_keys, one entry per item ever stored; on a 1M-item store that is
+// ~100 MB of pages read (and mapped into the daemon) at every start. The
+// meta bucket keeps a lower bound of the time of every tombstone, so a
+// retention pass with nothing to purge reads one key instead.
+var (
+	// metaTombOldest: no tombstone is older than this (pubNanos, uint64
+	// BE); math.MaxUint64 = none. Absent = unknown: the next purge walks
+	// item_keys and sets it.
+	metaTombOldest = []byte("tomb.oldest")
+	// metaTombPass is present while a purge walk is under way: the oldest
+	// tombstone written since it started (the walk may have passed its
+	// key already).
+	metaTombPass = []byte("tomb.pass")
+)
+
+// noteTombstone lowers the watermarks to at (pubNanos) when a tombstone is
+// written. An unknown (absent) watermark stays unknown.
+func noteTombstone(tx *bolt.Tx, at uint64) error {
+	meta := tx.Bucket([]byte(bucketMeta))
+	for _, k := range [][]byte{metaTombOldest, metaTombPass} {
+		v := meta.Get(k)
+		if v == nil {
+			continue
+		}
+		if cur, ok := u64(v); ok && cur <= at {
+			continue
+		}
+		if err := meta.Put(k, u64key(at)); err != nil {
+			return fmt.Errorf("tombstone watermark: %w", err)
+		}
+	}
+	return nil
+}
+
+// tombWatermark reads metaTombOldest; ok is false when it is unknown.
+func tombWatermark(tx *bolt.Tx) (uint64, bool) {
+	v := tx.Bucket([]byte(bucketMeta)).Get(metaTombOldest)
+	if v == nil {
+		return 0, false
+	}
+	return u64(v)
+}
+
+// purgeTombstones deletes the tombstones older than cutoff, in
+// transactions that each look at up to tombstoneScan entries of item_keys,
+// unless the watermark says there are none.
+func (s *Store) purgeTombstones(ctx context.Context, cutoff uint64) error {
+	var (
+		from   []byte
+		oldest = uint64(math.MaxUint64) // of the tombstones kept so far
+	)
+	for {
+		var (
+			next    []byte
+			kept    uint64
+			skipped bool
+		)
+		err := s.w.do(ctx, retentionChunk, func(tx *bolt.Tx) error {
+			meta := tx.Bucket([]byte(bucketMeta))
+			next, kept, skipped = nil, math.MaxUint64, false
+			if from == nil {
+				if w, ok := tombWatermark(tx); ok && w >= cutoff {
+					skipped = true
+					return nil
+				}
+				if err := meta.Put(metaTombPass, u64key(math.MaxUint64)); err != nil {
+					return err
+				}
+			}
+			var err error
+			next, kept, err = purgeTombstoneChunk(tx, from, cutoff)
+			if err != nil || next != nil {
+				return err
+			}
+			// The walk is complete: the watermark is the oldest tombstone
+			// it kept or that was written meanwhile.
+			w := min(oldest, kept)
+			if v := meta.Get(metaTombPass); v != nil {
+				if p, ok := u64(v); ok {
+					w = min(w, p)
+				} else {
+					w = 0 // malformed: stay conservative
+				}
+			}
+			if err := meta.Delete(metaTombPass); err != nil {
+				return err
+			}
+			return meta.Put(metaTombOldest, u64key(w))
+		}, nil)
+		if err != nil {
+			return err
+		}
+		if skipped || next == nil {
+			return nil
+		}
+		oldest = min(oldest, kept)
+		from = next
+	}
+}
+
+// purgeTombstoneChunk deletes tombstones older than cutoff among the
+// item_keys entries from key from on. It returns the key to go on from (nil
+// when it reached the end) and the oldest tombstone time it kept.
+func purgeTombstoneChunk(tx *bolt.Tx, from []byte, cutoff uint64) ([]byte, uint64, error) {
 	b := tx.Bucket([]byte(bucketItemKeys))
 	c := b.Cursor()
+	kept := uint64(math.MaxUint64)
 	var stale [][]byte
 	var k, v []byte
 	if from == nil {
@@ -135,8 +225,12 @@ func purgeTombstones(tx *bolt.Tx, from []byte, cutoff uint64) ([]byte, error) {
 			break
 		}
 		seen++
-		if _, at, isTomb, err := parseItemKeyValue(v); err == nil && isTomb && at < cutoff {
-			stale = append(stale, bytes.Clone(k))
+		if _, at, isTomb, err := parseItemKeyValue(v); err == nil && isTomb {
+			if at < cutoff {
+				stale = append(stale, bytes.Clone(k))
+			} else {
+				kept = min(kept, at)
+			}
 		}
 	}
 	var next []byte
@@ -145,8 +239,23 @@ func purgeTombstones(tx *bolt.Tx, from []byte, cutoff uint64) ([]byte, error) {
 	}
 	for _, k := range stale {
 		if err := b.Delete(k); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 	}
-	return next, nil
+	return next, kept, nil
+}
+
+// migrateV3 sets the tombstone watermark: one walk of item_keys, once.
+func migrateV3(tx *bolt.Tx) error {
+	oldest := uint64(math.MaxUint64)
+	err := tx.Bucket([]byte(bucketItemKeys)).ForEach(func(_, v []byte) error {
+		if _, at, isTomb, err := parseItemKeyValue(v); err == nil && isTomb {
+			oldest = min(oldest, at)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("tombstone watermark: %w", err)
+	}
+	return tx.Bucket([]byte(bucketMeta)).Put(metaTombOldest, u64key(oldest))
 }
