@@ -209,8 +209,12 @@ func (h *harness) daemonPass(ctx context.Context, name string, m millConfig, d *
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(h.log, "%s pass: %+v, daemon CPU %v\n", name, pass, cpu1-cpu0)
-	return &passFigures{summary: pass, cpu: cpu1 - cpu0}, nil
+	mem, err := procMem(d.cmd.Process.Pid)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(h.log, "%s pass: %+v, daemon CPU %v, memory %+v\n", name, pass, cpu1-cpu0, mem)
+	return &passFigures{summary: pass, cpu: cpu1 - cpu0, mem: mem}, nil
 }
 
 // changedAndServing: 1,000 sources filled by a pass, then a pass where
