@@ -2,7 +2,9 @@ package fetcher
 
 import (
 	"regexp"
+	"regexp/syntax"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/net/html"
@@ -16,6 +18,30 @@ import (
 type boilerplateRule struct {
 	Name string
 	re   *regexp.Regexp // matched against the line's text, white space collapsed
+}
+
+// ruleFirst holds, for each of boilerplateRules, the ASCII bytes a
+// matching line can start with (derived from its pattern by ruleStarts):
+// most lines fail this test, which costs a lookup instead of a regexp run.
+var ruleFirst = func() []firstBytes {
+	out := make([]firstBytes, len(boilerplateRules))
+	for i, r := range boilerplateRules {
+		out[i] = ruleStarts(r.re.String())
+	}
+	return out
+}()
+
+// firstBytes is the set of ASCII bytes a match can start with; any means
+// the set is unknown or includes every byte.
+type firstBytes struct {
+	any   bool
+	ascii [utf8.RuneSelf]bool
+}
+
+// mayStart reports whether a line starting with the byte c can match.
+// Non-ASCII starts are always tried.
+func (f *firstBytes) mayStart(c byte) bool {
+	return f.any || c >= utf8.RuneSelf || f.ascii[c]
 }
 
 // maxCruftLine is the longest line (in characters) a rule removes: cruft
@@ -43,12 +69,113 @@ func cruftRule(line string) string {
 	if utf8.RuneCountInString(line) > maxCruftLine {
 		return ""
 	}
-	for _, r := range boilerplateRules {
-		if r.re.MatchString(line) {
+	if line == "" {
+		return ""
+	}
+	for i := range boilerplateRules {
+		r := &boilerplateRules[i]
+		if ruleFirst[i].mayStart(line[0]) && r.re.MatchString(line) {
 			return r.Name
 		}
 	}
 	return ""
+}
+
+// ruleStarts returns the ASCII bytes a match of the pattern expr, which
+// must be anchored at the start of the text (all rules are), can begin
+// with. Anything it does not understand widens the set to every byte, so
+// the filter may let a line through for nothing but never skips a match.
+func ruleStarts(expr string) firstBytes {
+	re, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil || !anchored(re) {
+		return firstBytes{any: true}
+	}
+	var f firstBytes
+	if nullable := addStarts(&f, re); nullable {
+		f.any = true
+	}
+	return f
+}
+
+// anchored reports whether every match of re starts at the start of the
+// text (a rule added without ^ must not be filtered by its first bytes).
+func anchored(re *syntax.Regexp) bool {
+	switch re.Op {
+	case syntax.OpBeginText:
+		return true
+	case syntax.OpConcat, syntax.OpCapture:
+		return len(re.Sub) > 0 && anchored(re.Sub[0])
+	case syntax.OpAlternate:
+		for _, sub := range re.Sub {
+			if !anchored(sub) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// addStarts adds the bytes a match of re can start with to f and reports
+// whether re can match the empty string (then what follows it can start
+// the match too).
+func addStarts(f *firstBytes, re *syntax.Regexp) (nullable bool) {
+	switch re.Op {
+	case syntax.OpEmptyMatch, syntax.OpBeginLine, syntax.OpEndLine, syntax.OpBeginText,
+		syntax.OpEndText, syntax.OpWordBoundary, syntax.OpNoWordBoundary:
+		return true
+	case syntax.OpLiteral:
+		if len(re.Rune) == 0 {
+			return true
+		}
+		r := re.Rune[0]
+		addRune(f, r)
+		if re.Flags&syntax.FoldCase != 0 {
+			for c := unicode.SimpleFold(r); c != r; c = unicode.SimpleFold(c) {
+				addRune(f, c)
+			}
+		}
+		return false
+	case syntax.OpCharClass:
+		for i := 0; i+1 < len(re.Rune); i += 2 {
+			for c := re.Rune[i]; c <= re.Rune[i+1] && c < utf8.RuneSelf; c++ {
+				f.ascii[c] = true
+			}
+		}
+		return false
+	case syntax.OpCapture:
+		return addStarts(f, re.Sub[0])
+	case syntax.OpStar, syntax.OpQuest:
+		addStarts(f, re.Sub[0])
+		return true
+	case syntax.OpPlus:
+		return addStarts(f, re.Sub[0])
+	case syntax.OpRepeat:
+		n := addStarts(f, re.Sub[0])
+		return n || re.Min == 0
+	case syntax.OpConcat:
+		for _, sub := range re.Sub {
+			if !addStarts(f, sub) {
+				return false
+			}
+		}
+		return true
+	case syntax.OpAlternate:
+		for _, sub := range re.Sub {
+			if addStarts(f, sub) {
+				nullable = true
+			}
+		}
+		return nullable
+	}
+	f.any = true // OpAnyChar, OpAnyCharNotNL, anything new
+	return false
+}
+
+func addRune(f *firstBytes, r rune) {
+	if r >= 0 && r < utf8.RuneSelf {
+		f.ascii[r] = true
+	}
 }
 
 // isFeedburnerFlare reports whether n is FeedBurner's "flare" block (share

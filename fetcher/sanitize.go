@@ -98,7 +98,7 @@ func cleanBody(s string, base *url.URL, rules *[]string) string {
 		return strings.TrimSpace(policy.Sanitize(s))
 	}
 	cleanNodes(f.Root, base, note)
-	f.RemoveLines(dropLine)
+	f.RemoveShortLines(maxCruftLine, dropLine) // longer lines are never cruft
 	return strings.TrimSpace(policy.Sanitize(f.Render()))
 }
 

@@ -10,6 +10,8 @@ package htmlblock
 
 import (
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
@@ -51,12 +53,33 @@ func (f *Fragment) RemoveLines(remove func(text string) bool) int {
 	return removeLines(f.Root, remove)
 }
 
+// RemoveShortLines is RemoveLines for rules that only ever take lines of
+// at most maxRunes characters: longer lines are kept without asking
+// remove, and their text is not built in full.
+func (f *Fragment) RemoveShortLines(maxRunes int, remove func(text string) bool) int {
+	w := textWriter{limit: utf8.UTFMax * max(maxRunes, 0)}
+	return removeLinesWith(&w, f.Root, func(t string) bool {
+		return utf8.RuneCountInString(t) <= maxRunes && remove(t)
+	})
+}
+
 func removeLines(parent *html.Node, remove func(string) bool) int {
+	var w textWriter
+	return removeLinesWith(&w, parent, remove)
+}
+
+// removeLinesWith is removeLines with w's buffer reused for every line's
+// text.
+func removeLinesWith(w *textWriter, parent *html.Node, remove func(string) bool) int {
 	n := 0
 	var line []*html.Node
 	flush := func(br *html.Node) {
 		if len(line) > 0 {
-			if t := Text(line...); t != "" && remove(t) {
+			w.reset()
+			for _, c := range line {
+				w.node(c)
+			}
+			if len(w.b) > 0 && !w.over() && remove(string(w.b)) {
 				for _, c := range line {
 					parent.RemoveChild(c)
 				}
@@ -75,7 +98,7 @@ func removeLines(parent *html.Node, remove func(string) bool) int {
 			flush(c)
 		case c.Type == html.ElementNode && IsBlock(c):
 			flush(nil)
-			if removed := removeLines(c, remove); removed > 0 {
+			if removed := removeLinesWith(w, c, remove); removed > 0 {
 				n += removed
 				if isEmpty(c) {
 					parent.RemoveChild(c)
@@ -136,37 +159,97 @@ func walk(n *html.Node, fn func(*html.Node)) {
 // style, block elements and <br> separated by a space, white space
 // collapsed, trimmed.
 func Text(nodes ...*html.Node) string {
-	var b strings.Builder
-	var rec func(*html.Node)
-	rec = func(n *html.Node) {
-		switch n.Type {
-		case html.TextNode:
-			b.WriteString(n.Data)
-			return
-		case html.ElementNode:
-			switch n.DataAtom {
-			case atom.Script, atom.Style, atom.Template, atom.Noscript:
-				return
-			case atom.Br:
-				b.WriteByte(' ')
-				return
-			}
-		}
-		block := IsBlock(n)
-		if block {
-			b.WriteByte(' ')
-		}
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			rec(c)
-		}
-		if block {
-			b.WriteByte(' ')
-		}
-	}
+	var w textWriter
 	for _, n := range nodes {
-		rec(n)
+		w.node(n)
 	}
-	return strings.Join(strings.Fields(b.String()), " ")
+	return string(w.b)
+}
+
+// node writes the text of n (see Text).
+func (w *textWriter) node(n *html.Node) {
+	if w.over() {
+		return
+	}
+	switch n.Type {
+	case html.TextNode:
+		w.writeString(n.Data)
+		return
+	case html.ElementNode:
+		switch n.DataAtom {
+		case atom.Script, atom.Style, atom.Template, atom.Noscript:
+			return
+		case atom.Br:
+			w.space = true
+			return
+		}
+	}
+	block := IsBlock(n)
+	if block {
+		w.space = true
+	}
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		w.node(c)
+	}
+	if block {
+		w.space = true
+	}
+}
+
+// textWriter collapses white space as it writes: the same result as
+// strings.Join(strings.Fields(all), " "), in one pass and one buffer.
+type textWriter struct {
+	b     []byte
+	space bool // white space seen since the last word
+	// limit, when > 0, stops the writing once b holds more than limit
+	// bytes: the text is then only known to be longer than that.
+	limit int
+}
+
+// over reports whether the text went past the writer's limit.
+func (w *textWriter) over() bool { return w.limit > 0 && len(w.b) > w.limit }
+
+// asciiSpace marks the ASCII bytes unicode.IsSpace reports true for.
+var asciiSpace = [utf8.RuneSelf]bool{'\t': true, '\n': true, '\v': true, '\f': true, '\r': true, ' ': true}
+
+func (w *textWriter) writeString(s string) {
+	for i := 0; i < len(s) && !w.over(); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if asciiSpace[c] {
+				w.space = true
+				i++
+				continue
+			}
+			// A run of non-space ASCII bytes.
+			j := i + 1
+			for j < len(s) && s[j] < utf8.RuneSelf && !asciiSpace[s[j]] {
+				j++
+			}
+			w.word(s[i:j])
+			i = j
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if unicode.IsSpace(r) {
+			w.space = true
+		} else {
+			w.word(s[i : i+size])
+		}
+		i += size
+	}
+}
+
+func (w *textWriter) word(s string) {
+	if w.space && len(w.b) > 0 {
+		w.b = append(w.b, ' ')
+	}
+	w.space = false
+	w.b = append(w.b, s...)
+}
+
+func (w *textWriter) reset() {
+	w.b, w.space = w.b[:0], false
 }
 
 // RemoveFrom removes the matching lines from s, which may be HTML or plain
