@@ -5,7 +5,9 @@ import (
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
+	"net/http"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,6 +21,10 @@ type rendition struct {
 	etagGzip     string // of the gzip encoding: `"hex-gz"`
 	lastModified time.Time
 	contentType  string
+
+	// Header values built once (see serveRendition): assigned as they are
+	// into responses' header maps. Never modified.
+	hdr renditionHeaders
 
 	// Freshness: rebuilt when the resolution's source IDs differ, the
 	// store's version for them moved, or validUntil passed.
@@ -51,14 +57,46 @@ func newRendition(body []byte, contentType string, lastModified time.Time) (*ren
 	if err := zw.Close(); err != nil {
 		return nil, err
 	}
-	return &rendition{
+	r := &rendition{
 		body:         body,
 		gzipped:      gz.Bytes(),
 		etag:         `"` + tag + `"`,
 		etagGzip:     `"` + tag + `-gz"`,
 		lastModified: lastModified.UTC().Truncate(time.Second),
 		contentType:  contentType,
-	}, nil
+	}
+	r.buildHeaders()
+	return r, nil
+}
+
+// renditionHeaders are a rendition's response header values, each a
+// one-element slice with no spare capacity (an Add by anyone else copies).
+type renditionHeaders struct {
+	etag, etagGzip, lastModified, contentType []string
+	length, lengthGzip                        []string
+}
+
+// Header values shared by every rendition.
+var (
+	hdrCacheControl = []string{"public, max-age=60"}[:1:1]
+	hdrVary         = []string{"Accept-Encoding"}[:1:1]
+	hdrNoSniff      = []string{"nosniff"}[:1:1]
+	hdrGzip         = []string{"gzip"}[:1:1]
+	hdrCSP          = []string{htmlCSP}[:1:1]
+)
+
+func one(v string) []string { return []string{v}[:1:1] }
+
+// buildHeaders fills r.hdr; call it again after changing lastModified.
+func (r *rendition) buildHeaders() {
+	r.hdr = renditionHeaders{
+		etag:         one(r.etag),
+		etagGzip:     one(r.etagGzip),
+		lastModified: one(r.lastModified.Format(http.TimeFormat)),
+		contentType:  one(r.contentType),
+		length:       one(strconv.Itoa(len(r.body))),
+		lengthGzip:   one(strconv.Itoa(len(r.gzipped))),
+	}
 }
 
 // slot caches the rendition of one (channel, format). Readers of a fresh

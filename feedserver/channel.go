@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/feedmill/feedmill/storage"
@@ -157,14 +158,18 @@ type resolution struct {
 }
 
 type resolver struct {
-	mu  sync.Mutex
-	cur *resolution
+	mu   sync.Mutex
+	cur  *resolution
+	last atomic.Pointer[resolution] // cur, for reads without mu
 }
 
 // resolve returns the current resolution, recomputing it when the store's
 // global version moved.
 func (s *Server) resolve() (*resolution, error) {
 	v := s.store.Version(nil)
+	if r := s.res.last.Load(); r != nil && r.version == v {
+		return r, nil
+	}
 	s.res.mu.Lock()
 	defer s.res.mu.Unlock()
 	if s.res.cur != nil && s.res.cur.version == v {
@@ -193,6 +198,7 @@ func (s *Server) resolve() (*resolution, error) {
 		r.ids[ch.Name] = ids
 	}
 	s.res.cur = r
+	s.res.last.Store(r)
 	return r, nil
 }
 
@@ -206,6 +212,10 @@ type assembled struct {
 	// validUntil is when the oldest item shown ages past MaxAge (zero: no
 	// expiry).
 	validUntil time.Time
+	// oldestRead is the Published time of the last (oldest) item read:
+	// while it is within MaxAge, a later assembly reads the same items
+	// (assembly.go). Zero when none was read.
+	oldestRead time.Time
 }
 
 // assemble reads the channel's items from the store: within MaxAge,
@@ -230,6 +240,7 @@ func (s *Server) assemble(ch *channel, ids []uint64, now time.Time, page int) (a
 	if err != nil {
 		return out, fmt.Errorf("channel %s: read items: %w", ch.Name, err)
 	}
+	out.oldestRead = sel.lastPub
 	sel.finish(sources) // collapse.go
 	out.also = sel.also
 	if page > 1 && first >= len(sel.items) {

@@ -33,8 +33,26 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("/healthz", s.serveHealth)
 	mux.HandleFunc("/metrics", s.serveMetrics)
 	root.Handle("/", allowGetHead(mux))
-	return root
+	// The feeds themselves, the hot path, skip the muxes: one map lookup
+	// on the exact path (anything else, a query included, goes the long
+	// way and gets the same answer).
+	feeds := make(map[string]feedPath, len(s.channels)*len(Formats))
+	for _, ch := range s.channels {
+		for _, f := range Formats {
+			feeds["/channels/"+ch.Name+"."+f] = feedPath{ch.Name, f}
+		}
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if fp, ok := feeds[r.URL.Path]; ok && r.URL.RawQuery == "" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+			s.serveFeed(w, r, fp.channel, fp.format, 1)
+			return
+		}
+		root.ServeHTTP(w, r)
+	})
 }
+
+// feedPath is what a /channels/{name}.{format} path names.
+type feedPath struct{ channel, format string }
 
 // allowGetHead answers 405 to every method but GET and HEAD.
 func allowGetHead(next http.Handler) http.Handler {
@@ -95,6 +113,12 @@ func (s *Server) serveChannel(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	s.serveFeed(w, r, name, format, page)
+}
+
+// serveFeed serves page of channel name in format (formatHTML: the
+// preview), or 404 when there is no such thing.
+func (s *Server) serveFeed(w http.ResponseWriter, r *http.Request, name, format string, page int) {
 	rend, err := s.get(name, format, page)
 	switch {
 	case errors.Is(err, ErrUnknownChannel), errors.Is(err, ErrUnknownFormat), errors.Is(err, ErrNoPage):
@@ -117,41 +141,49 @@ const htmlCSP = "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src *
 // reports whether it answered 304.
 func (s *Server) serveRendition(w http.ResponseWriter, r *http.Request, rend *rendition) (notModifiedSent bool) {
 	h := w.Header()
-	gz := acceptsGzip(r.Header.Get("Accept-Encoding"))
-	etag := rend.etag
-	if gz {
-		etag = rend.etagGzip
+	var gz bool
+	if ae := r.Header["Accept-Encoding"]; len(ae) > 0 {
+		gz = acceptsGzip(ae[0])
 	}
-	h.Set("ETag", etag)
-	h.Set("Last-Modified", rend.lastModified.Format(http.TimeFormat))
-	h.Set("Cache-Control", "public, max-age=60")
-	h.Set("Vary", "Accept-Encoding")
+	// Pre-built values under canonical keys: no canonicalization, no
+	// formatting and no allocation per request (cache.go).
+	hv := &rend.hdr
+	if gz {
+		h["Etag"] = hv.etagGzip
+	} else {
+		h["Etag"] = hv.etag
+	}
+	h["Last-Modified"] = hv.lastModified
+	h["Cache-Control"] = hdrCacheControl
+	h["Vary"] = hdrVary
 	if notModified(r, rend) {
 		w.WriteHeader(http.StatusNotModified)
 		return true
 	}
-	h.Set("Content-Type", rend.contentType)
-	h.Set("X-Content-Type-Options", "nosniff")
+	h["Content-Type"] = hv.contentType
+	h["X-Content-Type-Options"] = hdrNoSniff
 	if strings.HasPrefix(rend.contentType, "text/html") {
-		h.Set("Content-Security-Policy", htmlCSP)
+		h["Content-Security-Policy"] = hdrCSP
 	}
 	body := rend.body
+	h["Content-Length"] = hv.length
 	if gz {
 		body = rend.gzipped
-		h.Set("Content-Encoding", "gzip")
+		h["Content-Encoding"] = hdrGzip
+		h["Content-Length"] = hv.lengthGzip
 	}
-	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
-	if r.Method != http.MethodHead {
-		w.Write(body)
+	if r.Method == http.MethodHead {
+		return false
 	}
+	w.Write(body)
 	return false
 }
 
 // notModified evaluates If-None-Match (weak comparison, lists and "*"), or
 // when it is absent If-Modified-Since, as RFC 9110 section 13.2.2 orders.
 func notModified(r *http.Request, rend *rendition) bool {
-	if inm := r.Header.Values("If-None-Match"); len(inm) > 0 {
+	if inm := r.Header["If-None-Match"]; len(inm) > 0 {
 		for _, v := range inm {
 			if etagListMatches(v, rend.etag, rend.etagGzip) {
 				return true
@@ -159,11 +191,14 @@ func notModified(r *http.Request, rend *rendition) bool {
 		}
 		return false
 	}
-	ims := r.Header.Get("If-Modified-Since")
-	if ims == "" {
+	ims := r.Header["If-Modified-Since"]
+	if len(ims) == 0 || ims[0] == "" {
 		return false
 	}
-	t, err := http.ParseTime(ims)
+	if ims[0] == rend.hdr.lastModified[0] {
+		return true // the value we sent: no need to parse it
+	}
+	t, err := http.ParseTime(ims[0])
 	if err != nil {
 		return false
 	}
@@ -219,19 +254,20 @@ func scanETag(s string) (tag, rest string, ok bool) {
 // name or by "*", with a non-zero quality).
 func acceptsGzip(ae string) bool {
 	star, gzip := false, -1
-	for _, part := range strings.Split(ae, ",") {
+	for ae != "" {
+		var part string
+		part, ae, _ = strings.Cut(ae, ",")
 		coding, params, _ := strings.Cut(part, ";")
 		coding = strings.ToLower(strings.TrimSpace(coding))
-		ok := qualityNonZero(params)
 		switch coding {
 		case "gzip", "x-gzip":
-			if ok {
+			if qualityNonZero(params) {
 				gzip = 1
 			} else if gzip < 0 {
 				gzip = 0
 			}
 		case "*":
-			star = ok
+			star = qualityNonZero(params)
 		}
 	}
 	if gzip >= 0 {
@@ -241,7 +277,9 @@ func acceptsGzip(ae string) bool {
 }
 
 func qualityNonZero(params string) bool {
-	for _, p := range strings.Split(params, ";") {
+	for params != "" {
+		var p string
+		p, params, _ = strings.Cut(params, ";")
 		k, v, _ := strings.Cut(strings.TrimSpace(p), "=")
 		if strings.EqualFold(strings.TrimSpace(k), "q") {
 			q, err := strconv.ParseFloat(strings.TrimSpace(v), 64)

@@ -50,6 +50,7 @@ type Server struct {
 	channels []*channel // in config order
 	byName   map[string]*channel
 	res      resolver
+	asm      assemblies
 	cache    *cache
 	index    *rendition // without sources: for a Server without a store
 	indexMu  sync.Mutex
@@ -225,7 +226,7 @@ func (s *Server) fallback(sl *slot, err error) (*rendition, error) {
 func (s *Server) build(ch *channel, format string, page int, res *resolution, version uint64, now time.Time, prev *rendition) (*rendition, error) {
 	start := time.Now()
 	ids := res.ids[ch.Name]
-	got, err := s.assemble(ch, ids, now, page)
+	got, err := s.assembleShared(ch, ids, res, version, now, page) // assembly.go
 	if err != nil {
 		return nil, err
 	}
@@ -244,6 +245,7 @@ func (s *Server) build(ch *channel, format string, page int, res *resolution, ve
 	// forward then, or If-Modified-Since would answer 304 wrongly.
 	if prev != nil && prev.etag != r.etag && !r.lastModified.After(prev.lastModified) {
 		r.lastModified = later(now, prev.lastModified.Add(time.Second)).UTC().Truncate(time.Second)
+		r.buildHeaders()
 	}
 	r.ids, r.allSources, r.version, r.validUntil = ids, ids == nil, version, got.validUntil
 	if page == 1 {

@@ -1,0 +1,63 @@
+package feedserver
+
+import (
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// assemblies keeps the last assembly of each (channel, page), so that the
+// formats of a channel (rss, atom, json and the preview) rebuilt after one
+// store change read and collapse the channel's items once, not four times.
+// An assembly is reused only when a fresh one would be the same: same
+// sources, store version and resolution (source titles and priorities),
+// and no item it read has aged past the channel's MaxAge since, so the
+// same items would be read in the same order.
+type assemblies struct {
+	mu    sync.Mutex
+	m     map[assemblyKey]*assemblyEntry
+	count atomic.Int64 // assemblies made, for tests
+}
+
+type assemblyKey struct {
+	channel string
+	page    int
+}
+
+type assemblyEntry struct {
+	ids        []uint64
+	allSources bool
+	version    uint64
+	res        *resolution
+	built      time.Time
+	got        assembled
+}
+
+// assembleShared returns the channel's assembly for page, reusing the one
+// another format built from the same store state. The result is shared:
+// callers must not modify it.
+func (s *Server) assembleShared(ch *channel, ids []uint64, res *resolution, version uint64, now time.Time, page int) (assembled, error) {
+	k := assemblyKey{ch.Name, page}
+	s.asm.mu.Lock()
+	e := s.asm.m[k]
+	s.asm.mu.Unlock()
+	if e != nil && e.res == res && e.version == version && e.allSources == (ids == nil) && slices.Equal(e.ids, ids) &&
+		!now.Before(e.built) && (ch.MaxAge <= 0 || !e.got.oldestRead.Before(now.Add(-ch.MaxAge))) {
+		return e.got, nil
+	}
+	s.asm.count.Add(1)
+	got, err := s.assemble(ch, ids, now, page)
+	if err != nil {
+		return got, err
+	}
+	s.asm.mu.Lock()
+	if s.asm.m == nil {
+		s.asm.m = map[assemblyKey]*assemblyEntry{}
+	}
+	if _, ok := s.asm.m[k]; ok || len(s.asm.m) < maxCachedPages+len(s.channels) {
+		s.asm.m[k] = &assemblyEntry{ids: ids, allSources: ids == nil, version: version, res: res, built: now, got: got}
+	}
+	s.asm.mu.Unlock()
+	return got, nil
+}
