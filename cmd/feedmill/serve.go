@@ -69,6 +69,7 @@ type daemon struct {
 	Addr    net.Addr     // where the HTTP server listens (tests use port 0)
 	admin   *daemonAdmin // lends the fetcher to the admin API and /metrics (admin.go)
 	hub     hubWatcher   // WebSub pings of the current publisher
+	mem     *memReleaser // hands the store's mapped pages back after reads (memrelease.go)
 
 	// pub is the current publisher (explain over the control socket).
 	pub atomic.Pointer[feedserver.Server]
@@ -84,7 +85,7 @@ func startDaemon(parent context.Context, cfg *Config, log *slog.Logger) (*daemon
 		}
 		return nil, err
 	}
-	d := &daemon{cfg: cfg, log: log, store: st, sock: socketPath(cfg)}
+	d := &daemon{cfg: cfg, log: log, store: st, sock: socketPath(cfg), mem: newMemReleaser(st, log)}
 	ok := false
 	defer func() {
 		if !ok {
@@ -118,11 +119,15 @@ func startDaemon(parent context.Context, cfg *Config, log *slog.Logger) (*daemon
 
 	ctx, cancel := context.WithCancel(context.Background())
 	d.cancel = cancel
-	d.httpSrv = newHTTPServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*d.handler.Load()).ServeHTTP(w, r) }), log)
+	d.httpSrv = newHTTPServer(d.mem.wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*d.handler.Load()).ServeHTTP(w, r) })), log)
 	ctl := &controlServer{store: st, fetcher: f, log: log, publisher: d.pub.Load}
 	d.ctlSrv = &http.Server{Handler: ctl.handler(), ReadHeaderTimeout: 10 * time.Second}
 
-	d.wg.Add(4)
+	d.wg.Add(5)
+	go func() {
+		defer d.wg.Done()
+		d.mem.loop(ctx, memReleaseEvery)
+	}()
 	go func() {
 		defer d.wg.Done()
 		if err := f.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
@@ -191,6 +196,7 @@ func (d *daemon) retentionLoop(ctx context.Context) {
 		} else if n > 0 {
 			d.log.Info("retention removed old items", "items", n)
 		}
+		d.mem.check()
 		select {
 		case <-ctx.Done():
 			return

@@ -1,0 +1,8 @@
+//go:build !linux
+
+package storage
+
+// ReleaseMemory drops the store file's pages from the process's resident
+// set where the system allows it (Linux: see mmap_linux.go). Here it does
+// nothing and returns nil.
+func (s *Store) ReleaseMemory() error { return nil }
