@@ -29,27 +29,6 @@ func bigItems(prefix string, n int) []storage.Item {
 	return items
 }
 
-func doReq(t *testing.T, c *http.Client, method, url string, hdr ...string) (*http.Response, []byte) {
-	t.Helper()
-	req, err := http.NewRequest(method, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, body
-}
-
 func TestServeLargeConcurrently(t *testing.T) {
 	f := newFixture(t)
 	a := f.source("https://a.example/feed", "world")
@@ -57,8 +36,6 @@ func TestServeLargeConcurrently(t *testing.T) {
 	s := f.server(Channel{Name: "world"})
 	srv := httptest.NewServer(s.Handler())
 	defer srv.Close()
-	c := &http.Client{Transport: &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: 16}}
-	defer c.CloseIdleConnections()
 	url := srv.URL + "/channels/world.rss"
 
 	want, err := s.Render("world", "rss")
@@ -78,7 +55,7 @@ func TestServeLargeConcurrently(t *testing.T) {
 	for range 8 {
 		wg.Go(func() {
 			for range 10 {
-				resp, body := doReq(t, c, "GET", url)
+				resp, body := get(t, "GET", url)
 				if resp.StatusCode != 200 || !bytes.Equal(body, want) {
 					t.Errorf("GET: %d, %d bytes, want 200 and the %d rendered bytes", resp.StatusCode, len(body), len(want))
 					return
@@ -94,7 +71,7 @@ func TestServeLargeConcurrently(t *testing.T) {
 	}
 	wg.Wait()
 
-	resp, body := doReq(t, c, "GET", url, "Accept-Encoding", "gzip")
+	resp, body := get(t, "GET", url, "Accept-Encoding", "gzip")
 	if resp.Header.Get("Content-Encoding") != "gzip" || resp.Header.Get("ETag") != rend.etagGzip {
 		t.Fatalf("gzip: headers %v", resp.Header)
 	}
@@ -106,22 +83,22 @@ func TestServeLargeConcurrently(t *testing.T) {
 		t.Fatalf("gzip body does not decode to the rendition: %v", err)
 	}
 
-	resp, body = doReq(t, c, "HEAD", url)
+	resp, body = get(t, "HEAD", url)
 	if resp.StatusCode != 200 || len(body) != 0 || resp.ContentLength != int64(len(want)) {
 		t.Fatalf("HEAD: %d, %d body bytes, Content-Length %d", resp.StatusCode, len(body), resp.ContentLength)
 	}
-	resp, _ = doReq(t, c, "GET", url, "If-None-Match", rend.etag)
+	resp, _ = get(t, "GET", url, "If-None-Match", rend.etag)
 	if resp.StatusCode != http.StatusNotModified {
 		t.Fatalf("If-None-Match: %d, want 304", resp.StatusCode)
 	}
-	resp, _ = doReq(t, c, "GET", url, "If-Modified-Since", rend.lastModified.Format(http.TimeFormat))
+	resp, _ = get(t, "GET", url, "If-Modified-Since", rend.lastModified.Format(http.TimeFormat))
 	if resp.StatusCode != http.StatusNotModified {
 		t.Fatalf("If-Modified-Since: %d, want 304", resp.StatusCode)
 	}
 
 	// A change replaces the rendition: the new body is served.
 	f.items(a, bigItems("second", 5)...)
-	resp, body = doReq(t, c, "GET", url)
+	resp, body = get(t, "GET", url)
 	if resp.StatusCode != 200 || bytes.Equal(body, want) {
 		t.Fatalf("after a change: %d, same body %v", resp.StatusCode, bytes.Equal(body, want))
 	}
