@@ -120,7 +120,7 @@ func startDaemon(parent context.Context, cfg *Config, log *slog.Logger) (*daemon
 	ctx, cancel := context.WithCancel(context.Background())
 	d.cancel = cancel
 	d.httpSrv = newHTTPServer(d.mem.wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*d.handler.Load()).ServeHTTP(w, r) })), log)
-	ctl := &controlServer{store: st, fetcher: f, log: log, publisher: d.pub.Load}
+	ctl := &controlServer{store: st, fetcher: f, log: log, publisher: d.pub.Load, afterPass: func() { d.mem.check() }}
 	d.ctlSrv = &http.Server{Handler: ctl.handler(), ReadHeaderTimeout: 10 * time.Second}
 
 	d.wg.Add(5)
