@@ -204,10 +204,7 @@ type sourceBody struct {
 
 func (a *adminAPI) add(w http.ResponseWriter, r *http.Request) {
 	var req sourceBody
-	if !decodeBody(w, r, &req) {
-		return
-	}
-	if !a.hasAdmin(w) {
+	if !decodeBody(w, r, &req) || !a.hasAdmin(w) {
 		return
 	}
 	src, err := a.admin.AddSource(r.Context(), req.URL, req.Tags)
@@ -268,10 +265,7 @@ type fetchBody struct {
 
 func (a *adminAPI) fetch(w http.ResponseWriter, r *http.Request) {
 	var req fetchBody
-	if !decodeBody(w, r, &req) {
-		return
-	}
-	if !a.hasAdmin(w) {
+	if !decodeBody(w, r, &req) || !a.hasAdmin(w) {
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Minute)

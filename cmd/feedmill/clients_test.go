@@ -9,7 +9,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -65,14 +64,7 @@ func runTool(t *testing.T, dir string, env []string, name string, args ...string
 // and stops it when the test ends.
 func startTestDaemon(t *testing.T, cfgPath string) *daemon {
 	t.Helper()
-	cfg, err := loadConfig(cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := startDaemon(context.Background(), cfg, newLogger(cfg, io.Discard))
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := launchDaemon(t, cfgPath)
 	t.Cleanup(func() {
 		if err := d.stop(); err != nil {
 			t.Errorf("stop: %v", err)

@@ -176,14 +176,8 @@ func TestEndToEnd(t *testing.T) {
 	}
 
 	// 2. The daemon publishes the channels.
-	cfg, err := loadConfig(cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := startDaemon(context.Background(), cfg, newLogger(cfg, io.Discard))
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := launchDaemon(t, cfgPath)
+	cfg := d.cfg
 	stopped := false
 	stop := func() {
 		if !stopped {
