@@ -3,11 +3,8 @@ package fetcher
 import (
 	"regexp"
 	"regexp/syntax"
-	"strings"
 	"unicode"
 	"unicode/utf8"
-
-	"golang.org/x/net/html"
 )
 
 // A boilerplateRule removes news cruft: a line or block of an item's body
@@ -74,7 +71,22 @@ func cruftRule(line string) string {
 	}
 	for i := range boilerplateRules {
 		r := &boilerplateRules[i]
-		if ruleFirst[i].mayStart(line[0]) && r.re.MatchString(line) {
+		if ruleFirst[i].mayStart(line[0]) && mayStartWith(i, []byte(line[:min(len(line), prefixLen)])) && r.re.MatchString(line) {
+			return r.Name
+		}
+	}
+	return ""
+}
+
+// cruftRuleBytes is cruftRule for the cleaning pass's line buffer, which
+// is known to hold at most maxCruftLine characters.
+func cruftRuleBytes(line []byte) string {
+	if len(line) == 0 {
+		return ""
+	}
+	for i := range boilerplateRules {
+		r := &boilerplateRules[i]
+		if ruleFirst[i].mayStart(line[0]) && mayStartWith(i, line) && r.re.Match(line) {
 			return r.Name
 		}
 	}
@@ -176,27 +188,4 @@ func addRune(f *firstBytes, r rune) {
 	if r >= 0 && r < utf8.RuneSelf {
 		f.ascii[r] = true
 	}
-}
-
-// isFeedburnerFlare reports whether n is FeedBurner's "flare" block (share
-// links under each item) or one of its links.
-func isFeedburnerFlare(n *html.Node) bool {
-	if n.Type != html.ElementNode {
-		return false
-	}
-	for _, a := range n.Attr {
-		switch a.Key {
-		case "class":
-			for _, c := range strings.Fields(a.Val) {
-				if c == "feedflare" {
-					return true
-				}
-			}
-		case "href":
-			if strings.Contains(a.Val, "feeds.feedburner.com/~ff/") || strings.Contains(a.Val, "feedproxy.google.com/~ff/") {
-				return true
-			}
-		}
-	}
-	return false
 }

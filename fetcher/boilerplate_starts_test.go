@@ -110,3 +110,25 @@ func FuzzCruftRule(f *testing.F) {
 		}
 	})
 }
+
+// FuzzLineFilter: the cleaning pass's line filter (lineText.notCruft) never
+// marks a line that a rule matches.
+func FuzzLineFilter(f *testing.F) {
+	for _, l := range cruftLines {
+		f.Add(l)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		var w lineText
+		w.write([]byte(line))
+		if w.notCruft && cruftRuleSlow(string(w.b)) != "" {
+			t.Errorf("line %q (text %q) marked as no cruft, but rule %q matches", line, w.b, cruftRuleSlow(string(w.b)))
+		}
+		if w.notCruft {
+			// Its full text, too.
+			full := strings.Join(strings.Fields(line), " ")
+			if name := cruftRuleSlow(full); name != "" && len([]rune(full)) <= maxCruftLine {
+				t.Errorf("line %q marked as no cruft, but rule %q matches it", line, name)
+			}
+		}
+	})
+}

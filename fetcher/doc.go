@@ -18,9 +18,16 @@
 //	parse.go        gofeed, RSS ttl/skipHours hints, HTML detection
 //	discover.go     <link rel="alternate"> feed discovery in HTML pages
 //	normalize.go    gofeed items -> storage.Item (text, links, dates)
-//	sanitize.go     item HTML: boilerplate out, URLs resolved, pixels and
-//	                iframes out, bluemonday allowlist (cleanItem)
+//	sanitize.go     item HTML cleaning: what it does and in which order,
+//	                pixel and embed hosts, cleanItem/cleanBody
+//	clean.go        the single streaming tokenizer pass doing all of it
+//	clean_tags.go   one tag in that pass: allowed attributes, URLs, pixels
+//	clean_text.go   a line's collapsed text for the boilerplate rules
+//	allowlist.go    the elements and attributes kept (bluemonday's UGC
+//	                policy as a table; bluemonday is the tests' oracle)
+//	image.go        Item.Image: gofeed's precedence, first <img> from the pass
 //	boilerplate.go  the named news-cruft rules (READ MORE, Related:, ...)
+//	boilerplate_prefix.go  the rules' first-bytes filter
 //	fingerprint.go  SimHash and lead shingles for near-duplicate stories
 //	canonical.go    Canonical: canonical absolute URLs
 //	tracking.go     the tracking query parameters Canonical removes

@@ -106,12 +106,15 @@ func normalizeItem(it *gofeed.Item, base *url.URL, lang string, now time.Time) s
 		}
 		out.Enclosures = append(out.Enclosures, enc)
 	}
-	if it.Image != nil && it.Image.URL != "" {
-		if u, err := Canonical(it.Image.URL, base); err == nil {
+	// sanitize.go: boilerplate, sanitizing, fingerprint; and the bodies'
+	// first images, for items whose image gofeed no longer looks for
+	// (image.go).
+	summaryImg, contentImg := cleanItem(&out, base)
+	if src := itemImageURL(it, contentImg, summaryImg); src != "" {
+		if u, err := Canonical(src, base); err == nil {
 			out.Image = u
 		}
 	}
-	cleanItem(&out, base) // sanitize.go: boilerplate, sanitizing, fingerprint
 	return out
 }
 
@@ -218,7 +221,7 @@ func cleanText(s string) string {
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "\uFFFD")
 	}
-	if strings.IndexFunc(s, needsMapping) < 0 {
+	if !hasControls(s) {
 		return s
 	}
 	return strings.Map(func(r rune) rune {
@@ -235,4 +238,46 @@ func cleanText(s string) string {
 	}, s)
 }
 
-func needsMapping(r rune) bool { return isBadControl(r) || r >= 0x80 && r <= 0x9F }
+// hasControls reports whether the valid UTF-8 s holds a character
+// cleanText maps: a C0 control other than tab, newline and carriage
+// return, or a C1 control (encoded 0xC2 0x80–0x9F). A byte loop: this
+// runs over every field of every item, and decoding runes cost a tenth
+// of the cleaning.
+func hasControls(s string) bool {
+	// Eight bytes at a time: a word with no byte below 0x20 and no 0xC2
+	// byte holds none (bit tricks from "Bit Twiddling Hacks": hasless and
+	// haszero); a word that has one is looked at byte by byte.
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		c2 := x ^ 0xC2*ones
+		if (x-0x20*ones)&^x&highs == 0 && (c2-ones)&^c2&highs == 0 {
+			continue
+		}
+		if controlsIn(s[i:min(i+9, len(s))], 8) {
+			return true
+		}
+	}
+	return controlsIn(s[i:], len(s)-i)
+}
+
+// controlsIn is hasControls byte by byte, for the characters starting in
+// the first n bytes of s (s may hold the byte after them, the second byte
+// of a C1 control).
+func controlsIn(s string, n int) bool {
+	for i := 0; i < n; i++ {
+		switch c := s[i]; {
+		case c < 0x20:
+			if c != '\t' && c != '\n' && c != '\r' {
+				return true
+			}
+		case c == 0xC2:
+			if i+1 < len(s) && s[i+1] >= 0x80 && s[i+1] <= 0x9F {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -4,12 +4,9 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 
-	"github.com/microcosm-cc/bluemonday"
 	"golang.org/x/net/html"
-	"golang.org/x/net/html/atom"
 
 	"github.com/feedmill/feedmill/internal/htmlblock"
 	"github.com/feedmill/feedmill/storage"
@@ -24,10 +21,15 @@ import (
 //     canonical (tracking parameters removed);
 //  3. tracking pixels (1×1 images, images from known pixel hosts) and
 //     iframes from hosts not in embedHosts are removed;
-//  4. an allowlist sanitizer (bluemonday's user-content policy) keeps
-//     formatting, links, images, tables and figures, and drops scripts,
-//     styles, forms, event handlers and every URL that is not http(s) or
-//     mailto (javascript:, data:, vbscript: ...).
+//  4. an allowlist sanitizer (allowlist.go: bluemonday's user-content
+//     policy, written out as a table) keeps formatting, links, images,
+//     tables and figures, and drops scripts, styles, forms, event handlers
+//     and every URL that is not http(s) or mailto (javascript:, data:,
+//     vbscript: ...).
+//
+// All four happen in one streaming pass over each body (clean.go); plain
+// text bodies (no markup) only lose their boilerplate lines and are
+// escaped.
 //
 // Titles are plain text (normalize.go).
 
@@ -57,182 +59,52 @@ var pixelHosts = []string{
 
 var embedSrc = regexp.MustCompile(`^https://(?:www\.)?(?:youtube\.com|youtube-nocookie\.com)/embed/|^https://player\.vimeo\.com/video/`)
 
-// policy is the allowlist. A bluemonday Policy is safe for concurrent use
-// once built.
-var policy = func() *bluemonday.Policy {
-	p := bluemonday.UGCPolicy()
-	p.RequireNoFollowOnLinks(false)
-	p.AllowURLSchemes("http", "https", "mailto")
-	p.AllowElements("iframe")
-	p.AllowAttrs("src").Matching(embedSrc).OnElements("iframe")
-	p.AllowAttrs("width", "height", "allowfullscreen", "title").OnElements("iframe")
-	p.AllowAttrs("class").Matching(regexp.MustCompile(`^[\w -]{1,100}$`)).OnElements("figure", "img", "span", "div", "p")
-	return p
-}()
-
 // cleanBody cleans the HTML of a Summary or Content (see above). base
-// resolves relative URLs (nil: they are dropped by the sanitizer when
-// they cannot be resolved). It records the rules that changed something.
+// resolves relative URLs (nil: they stay relative). It records the rules
+// that changed something.
 func cleanBody(s string, base *url.URL, rules *[]string) string {
+	out, _ := cleanBodyImage(s, base, rules)
+	return out
+}
+
+// cleanBodyImage is cleanBody that also returns the body's first
+// <img src> as gofeed's image scan would have found it (image.go).
+func cleanBodyImage(s string, base *url.URL, rules *[]string) (string, bodyImage) {
 	if strings.TrimSpace(s) == "" {
-		return ""
-	}
-	note := func(name string) {
-		if !slices.Contains(*rules, name) {
-			*rules = append(*rules, name)
-		}
-	}
-	dropLine := func(text string) bool {
-		if name := cruftRule(text); name != "" {
-			note(name)
-			return true
-		}
-		return false
+		return "", bodyImage{}
 	}
 	if !looksLikeMarkup(s) {
-		s, _ = htmlblock.RemoveFrom(html.EscapeString(html.UnescapeString(s)), dropLine)
-		return strings.TrimSpace(policy.Sanitize(s))
-	}
-	f, err := htmlblock.Parse(s)
-	if err != nil {
-		return strings.TrimSpace(policy.Sanitize(s))
-	}
-	cleanNodes(f.Root, base, note)
-	f.RemoveShortLines(maxCruftLine, dropLine) // longer lines are never cruft
-	return strings.TrimSpace(policy.Sanitize(f.Render()))
-}
-
-// cleanNodes removes flare, pixels, foreign iframes, scripts and styles
-// under n, and resolves and canonicalizes URLs.
-func cleanNodes(n *html.Node, base *url.URL, note func(string)) {
-	for c := n.FirstChild; c != nil; {
-		next := c.NextSibling
-		if c.Type != html.ElementNode {
-			c = next
-			continue
-		}
-		switch {
-		case c.DataAtom == atom.Script || c.DataAtom == atom.Style || c.DataAtom == atom.Noscript:
-			n.RemoveChild(c)
-		case isFeedburnerFlare(c):
-			note(cleanedFlare)
-			n.RemoveChild(c)
-		case c.DataAtom == atom.Iframe && !embedSrc.MatchString(resolveAttr(c, "src", base, false)):
-			note(cleanedIframe)
-			n.RemoveChild(c)
-		case c.DataAtom == atom.Img && isPixel(c, base):
-			note(cleanedPixel)
-			n.RemoveChild(c)
-		default:
-			for _, key := range []string{"href", "src", "poster"} {
-				resolveAttr(c, key, base, key == "href")
+		// Plain text: its lines are the text's lines. Escaped, it is
+		// already what the sanitizer would write.
+		out, _ := htmlblock.RemoveFrom(html.EscapeString(html.UnescapeString(s)), func(text string) bool {
+			if name := cruftRule(text); name != "" {
+				if !slices.Contains(*rules, name) {
+					*rules = append(*rules, name)
+				}
+				return true
 			}
-			if c.DataAtom == atom.Img || c.DataAtom == atom.Source {
-				resolveSrcset(c, base)
-			}
-			cleanNodes(c, base, note)
-		}
-		c = next
+			return false
+		})
+		return strings.TrimSpace(out), bodyImage{}
 	}
-}
-
-// resolveAttr makes n's URL attribute key absolute against base (and
-// canonical, for links) and returns its new value ("" when absent).
-func resolveAttr(n *html.Node, key string, base *url.URL, canonical bool) string {
-	for i, a := range n.Attr {
-		if a.Key != key || a.Namespace != "" {
-			continue
-		}
-		v := strings.TrimSpace(a.Val)
-		if v == "" || strings.HasPrefix(v, "#") {
-			return v
-		}
-		u, err := url.Parse(v)
-		if err != nil {
-			return v
-		}
-		if !u.IsAbs() && base != nil {
-			u = base.ResolveReference(u)
-		}
-		v = u.String()
-		if canonical && (u.Scheme == "http" || u.Scheme == "https") {
-			if c, err := Canonical(v, nil); err == nil {
-				v = c
-			}
-		}
-		n.Attr[i].Val = v
-		return v
-	}
-	return ""
-}
-
-// resolveSrcset resolves the URLs of a srcset attribute.
-func resolveSrcset(n *html.Node, base *url.URL) {
-	for i, a := range n.Attr {
-		if a.Key != "srcset" || base == nil {
-			continue
-		}
-		parts := strings.Split(a.Val, ",")
-		for j, p := range parts {
-			fields := strings.Fields(p)
-			if len(fields) == 0 {
-				continue
-			}
-			if u, err := url.Parse(fields[0]); err == nil {
-				fields[0] = base.ResolveReference(u).String()
-			}
-			parts[j] = strings.Join(fields, " ")
-		}
-		n.Attr[i].Val = strings.Join(parts, ", ")
-	}
-}
-
-// isPixel reports whether an <img> is a tracking pixel: at most 1×1 as
-// declared, or served by a known pixel host.
-func isPixel(n *html.Node, base *url.URL) bool {
-	src := resolveAttr(n, "src", base, false)
-	w, h := attr(n, "width"), attr(n, "height")
-	if tiny(w) && tiny(h) && (w != "" || h != "") {
-		return true
-	}
-	if u, err := url.Parse(src); err == nil && slices.Contains(pixelHosts, strings.ToLower(u.Hostname())) {
-		return true
-	}
-	return false
-}
-
-// tiny reports whether a width/height attribute is at most 1 pixel ("" is
-// unknown: tiny only together with the other one being tiny).
-func tiny(v string) bool {
-	if v == "" {
-		return true
-	}
-	n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), "px"))
-	return err == nil && n <= 1
-}
-
-func attr(n *html.Node, key string) string {
-	for _, a := range n.Attr {
-		if a.Key == key && a.Namespace == "" {
-			return a.Val
-		}
-	}
-	return ""
+	return cleanHTML(s, base, rules) // clean.go
 }
 
 // cleanItem cleans an item's Summary and Content (boilerplate, URLs,
 // sanitizing), records what changed it, and computes its fingerprint from
 // the cleaned text. base is the feed's base URL; the item's own link wins
 // over it for relative URLs in the body.
-func cleanItem(it *storage.Item, base *url.URL) {
+// It returns the first <img src> of each body (image.go).
+func cleanItem(it *storage.Item, base *url.URL) (summaryImg, contentImg bodyImage) {
 	if it.Link != "" {
 		if u, err := url.Parse(it.Link); err == nil && u.IsAbs() {
 			base = u
 		}
 	}
 	var rules []string
-	it.Summary = cleanBody(it.Summary, base, &rules)
-	it.Content = cleanBody(it.Content, base, &rules)
+	it.Summary, summaryImg = cleanBodyImage(it.Summary, base, &rules)
+	it.Content, contentImg = cleanBodyImage(it.Content, base, &rules)
 	it.Cleaned = rules
 	fingerprintItem(it)
+	return summaryImg, contentImg
 }

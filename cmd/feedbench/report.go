@@ -67,9 +67,15 @@ func (h *harness) rows() []row {
 		g, ok2 := h.bench.find("BenchmarkIngest/gofeed")
 		if ok1 && ok2 && g.Metrics["items/s"] > 0 {
 			ratio := p.Metrics["items/s"] / g.Metrics["items/s"]
-			rows = append(rows, row{fig, how,
-				fmt.Sprintf("%.0f items/s (%.1f MB/s) vs gofeed %.0f items/s (%.1f MB/s): %.2f×", p.Metrics["items/s"], p.Metrics["MB/s"], g.Metrics["items/s"], g.Metrics["MB/s"], ratio),
-				target, verdict(ratio >= 0.8)})
+			measured := fmt.Sprintf("%.0f items/s (%.1f MB/s) vs gofeed %.0f items/s (%.1f MB/s): %.2f×", p.Metrics["items/s"], p.Metrics["MB/s"], g.Metrics["items/s"], g.Metrics["MB/s"], ratio)
+			// The pipeline turns off gofeed's scan of every body for a
+			// first <img> (its sanitizer finds the image in the pass it
+			// makes anyway); gofeed parsing with the same option is shown
+			// beside the target's baseline so the saving is not hidden.
+			if n, ok := h.bench.find("BenchmarkIngest/gofeed-noimagescan"); ok && n.Metrics["items/s"] > 0 {
+				measured += fmt.Sprintf("; vs gofeed without its image scan %.0f items/s: %.2f×", n.Metrics["items/s"], p.Metrics["items/s"]/n.Metrics["items/s"])
+			}
+			rows = append(rows, row{fig, how, measured, target, verdict(ratio >= 0.8)})
 		} else {
 			rows = append(rows, missingRow(fig, how, target, "BenchmarkIngest did not report"))
 		}

@@ -129,6 +129,15 @@ var blocks = map[atom.Atom]bool{
 // IsBlock reports whether n is a block-level element.
 func IsBlock(n *html.Node) bool { return n.Type == html.ElementNode && blocks[n.DataAtom] }
 
+// IsBlockAtom reports whether the element a starts a line of its own:
+// for a streaming reader of tokens (the fetcher's cleaning pass) that
+// must cut lines where RemoveLines would.
+func IsBlockAtom(a atom.Atom) bool { return blocks[a] }
+
+// IsMediaAtom reports whether the element a keeps a block that has no
+// text (an image, an embed, a rule...), as RemoveLines judges it.
+func IsMediaAtom(a atom.Atom) bool { return media[a] }
+
 // media elements keep a block that has no text.
 var media = map[atom.Atom]bool{
 	atom.Img: true, atom.Iframe: true, atom.Video: true, atom.Audio: true,

@@ -1,0 +1,220 @@
+package fetcher
+
+import (
+	"bytes"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"golang.org/x/net/html/atom"
+)
+
+// The cleaning pass's work on one tag (clean.go): its name and
+// attributes as the tokenizer gives them, the first <img src> for
+// Item.Image, the elements dropped for what they are (FeedBurner flare,
+// tracking pixels, iframes that are not video players), and writing an
+// allowed start tag with its allowed attributes (allowlist.go).
+
+// tagAtom returns the atom of the current tag's name (0: not an HTML
+// element we know), read from the raw token as the tokenizer reads it:
+// after "<" or "</", up to white space, "/" or ">", lower-cased.
+// x/net/html's TagName would copy the name on every tag.
+func (c *cleaner) tagAtom() atom.Atom {
+	raw := c.z.Raw()
+	i := 1
+	if i < len(raw) && raw[i] == '/' {
+		i++
+	}
+	var buf [16]byte // longer than any atom's name
+	n := 0
+	for ; i < len(raw); i++ {
+		b := raw[i]
+		switch b {
+		case ' ', '\n', '\r', '\t', '\f', '/', '>':
+			return atom.Lookup(buf[:n])
+		}
+		if n == len(buf) {
+			return 0
+		}
+		if 'A' <= b && b <= 'Z' {
+			b += 'a' - 'A'
+		}
+		buf[n] = b
+		n++
+	}
+	return atom.Lookup(buf[:n])
+}
+
+// readAttrs copies the current tag's attributes into c.attrs (the
+// slices point into the tokenizer's buffer, valid until the next token).
+// The tokenizer never returns an attribute with an empty name, so a nil
+// name means there is none.
+func (c *cleaner) readAttrs() {
+	c.attrs = c.attrs[:0]
+	for {
+		k, v, more := c.z.TagAttr()
+		if k == nil {
+			return
+		}
+		c.attrs = append(c.attrs, attrKV{k, v})
+		if !more {
+			return
+		}
+	}
+}
+
+// attr returns the first value of the attribute key of the current tag.
+func (c *cleaner) attr(key string) ([]byte, bool) {
+	for _, kv := range c.attrs {
+		if string(kv.key) == key {
+			return kv.val, true
+		}
+	}
+	return nil, false
+}
+
+// noteImage records the current <img>'s src, if it has one.
+func (c *cleaner) noteImage() {
+	if v, ok := c.attr("src"); ok {
+		c.img = bodyImage{found: true, src: string(v)}
+	}
+}
+
+// iframe keeps an embed from embedHosts' players, written empty (its
+// content is raw text to the tokenizer and skipped), and drops any other.
+func (c *cleaner) iframe() {
+	c.skip = atom.Iframe
+	src, _ := c.attr("src")
+	u, ok := cleanURL(string(src), c.base, false)
+	if !ok || !embedSrc.MatchString(u) {
+		c.note(cleanedIframe)
+		return
+	}
+	if !c.inLine {
+		c.startLine()
+	}
+	if c.writeStart(atom.Iframe) {
+		c.out = append(c.out, "</iframe>"...)
+		c.lineMedia = true
+	}
+}
+
+// isFlare reports whether the current tag is FeedBurner's "flare" block
+// (share links under each item) or one of its links.
+func (c *cleaner) isFlare() bool {
+	for _, kv := range c.attrs {
+		switch string(kv.key) {
+		case "class":
+			for _, f := range bytes.Fields(kv.val) {
+				if string(f) == "feedflare" {
+					return true
+				}
+			}
+		case "href":
+			if bytes.Contains(kv.val, []byte("feeds.feedburner.com/~ff/")) || bytes.Contains(kv.val, []byte("feedproxy.google.com/~ff/")) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// isPixel reports whether the current <img> is a tracking pixel: at most
+// 1×1 as declared, or served by a known pixel host.
+func (c *cleaner) isPixel() bool {
+	w, _ := c.attr("width")
+	h, _ := c.attr("height")
+	if tiny(string(w)) && tiny(string(h)) && (len(w) > 0 || len(h) > 0) {
+		return true
+	}
+	src, _ := c.attr("src")
+	if len(src) == 0 {
+		return false
+	}
+	u, err := url.Parse(strings.TrimSpace(string(src)))
+	if err != nil {
+		return false
+	}
+	if !u.IsAbs() && c.base != nil {
+		u = c.base.ResolveReference(u)
+	}
+	return slices.Contains(pixelHosts, strings.ToLower(u.Hostname()))
+}
+
+// tiny reports whether a width/height attribute is at most 1 pixel ("" is
+// unknown: tiny only together with the other one being tiny).
+func tiny(v string) bool {
+	if v == "" {
+		return true
+	}
+	n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), "px"))
+	return err == nil && n <= 1
+}
+
+// writeStart writes the start tag of a with the current tag's allowed
+// attributes, and reports whether it did: an element not on the
+// allowlist, or one left without attributes that it needs (a without
+// href, img without any), is not written.
+func (c *cleaner) writeStart(a atom.Atom) bool {
+	pol := allowlist[a]
+	if pol == nil {
+		return false
+	}
+	mark := len(c.out)
+	c.out = append(c.out, '<')
+	c.out = append(c.out, a.String()...)
+	c.seen = c.seen[:0]
+	n := 0
+	for _, kv := range c.attrs {
+		if slices.ContainsFunc(c.seen, func(k []byte) bool { return bytes.Equal(k, kv.key) }) {
+			continue // a repeated attribute: the first one counts
+		}
+		val, ok := c.allowAttr(pol, kv)
+		if !ok {
+			continue
+		}
+		c.seen = append(c.seen, kv.key)
+		c.out = append(c.out, ' ')
+		c.out = append(c.out, kv.key...)
+		c.out = append(c.out, '=', '"')
+		c.out = appendEscaped(c.out, val)
+		c.out = append(c.out, '"')
+		n++
+	}
+	if n == 0 && !pol.bare {
+		c.out = c.out[:mark]
+		return false
+	}
+	if voidElements[a] {
+		c.out = append(c.out, '/', '>')
+	} else {
+		c.out = append(c.out, '>')
+	}
+	return true
+}
+
+// allowAttr checks one attribute against the element's policy, then the
+// global one, and returns the value to write.
+func (c *cleaner) allowAttr(pol *elemPolicy, kv attrKV) ([]byte, bool) {
+	if chk, ok := pol.attrs[string(kv.key)]; ok {
+		if v, ok := c.check(chk, kv); ok {
+			return v, true
+		}
+	}
+	if chk, ok := globalAttrs[string(kv.key)]; ok {
+		return c.check(chk, kv)
+	}
+	return nil, false
+}
+
+func (c *cleaner) check(chk attrCheck, kv attrKV) ([]byte, bool) {
+	if chk.url {
+		u, ok := cleanURL(string(kv.val), c.base, string(kv.key) == "href")
+		return []byte(u), ok
+	}
+	if chk.re != nil && !chk.re.Match(kv.val) {
+		return nil, false
+	}
+	return kv.val, true
+}
