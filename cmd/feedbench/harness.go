@@ -49,7 +49,7 @@ func runHarness(args []string) error {
 	fs := flag.NewFlagSet("feedbench", flag.ContinueOnError)
 	quick := fs.Bool("quick", os.Getenv("BENCH_QUICK") == "1", "short smoke run (also BENCH_QUICK=1)")
 	bin := fs.String("feedmill", "bin/feedmill", "the feedmill binary to measure")
-	out := fs.String("out", "", "markdown file to write the table into (default docs/BENCHMARKS.md; none for a quick run, so that a smoke run never replaces a full run's figures)")
+	out := fs.String("out", "", "markdown file to write the table into (default docs/BENCHMARKS.md; none for a quick or an -only run, so that a smoke or partial run never replaces a full run's figures)")
 	corpus := fs.String("corpus", "../shared/testdata/feeds/realworld/guardian.rss", "real RSS capture the generated feeds are made of")
 	only := fs.String("only", "", "comma-separated subset: gotest,changed,unchanged,store")
 	keep := fs.Bool("keep", false, "keep the scratch folder (stores, configs) for profiling")
@@ -63,7 +63,7 @@ func runHarness(args []string) error {
 	h := &harness{quick: *quick, sz: fullSizes, self: self, log: os.Stderr, bench: benchSet{}}
 	if h.quick {
 		h.sz = quickSizes
-	} else if *out == "" {
+	} else if *out == "" && *only == "" {
 		*out = "docs/BENCHMARKS.md"
 	}
 	if h.bin, err = filepath.Abs(*bin); err != nil {
