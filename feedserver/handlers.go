@@ -36,14 +36,8 @@ func (s *Server) routes() http.Handler {
 	// The feeds themselves, the hot path, skip the muxes: one map lookup
 	// on the exact path (anything else, a query included, goes the long
 	// way and gets the same answer).
-	feeds := make(map[string]feedPath, len(s.channels)*len(Formats))
-	for _, ch := range s.channels {
-		for _, f := range Formats {
-			feeds["/channels/"+ch.Name+"."+f] = feedPath{ch.Name, f}
-		}
-	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if fp, ok := feeds[r.URL.Path]; ok && r.URL.RawQuery == "" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		if fp, ok := s.feeds[r.URL.Path]; ok && r.URL.RawQuery == "" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
 			s.serveFeed(w, r, fp.channel, fp.format, 1)
 			return
 		}
@@ -53,6 +47,18 @@ func (s *Server) routes() http.Handler {
 
 // feedPath is what a /channels/{name}.{format} path names.
 type feedPath struct{ channel, format string }
+
+// feedPaths maps the path of every channel's feed in every format to what
+// it names.
+func feedPaths(chs []*channel) map[string]feedPath {
+	feeds := make(map[string]feedPath, len(chs)*len(Formats))
+	for _, ch := range chs {
+		for _, f := range Formats {
+			feeds["/channels/"+ch.Name+"."+f] = feedPath{ch.Name, f}
+		}
+	}
+	return feeds
+}
 
 // allowGetHead answers 405 to every method but GET and HEAD.
 func allowGetHead(next http.Handler) http.Handler {
@@ -185,20 +191,32 @@ func (s *Server) serveRendition(w http.ResponseWriter, r *http.Request, rend *re
 func notModified(r *http.Request, rend *rendition) bool {
 	if inm := r.Header["If-None-Match"]; len(inm) > 0 {
 		for _, v := range inm {
-			if etagListMatches(v, rend.etag, rend.etagGzip) {
+			if rend.matchesETag(v) {
 				return true
 			}
 		}
 		return false
 	}
 	ims := r.Header["If-Modified-Since"]
-	if len(ims) == 0 || ims[0] == "" {
+	return len(ims) > 0 && rend.unmodifiedSince(ims[0])
+}
+
+// matchesETag reports whether an If-None-Match field value matches rend
+// (either encoding's tag, weak comparison).
+func (rend *rendition) matchesETag(inm string) bool {
+	return etagListMatches(inm, rend.etag, rend.etagGzip)
+}
+
+// unmodifiedSince reports whether rend has not changed since the time of
+// an If-Modified-Since value ("" or a malformed date: false).
+func (rend *rendition) unmodifiedSince(ims string) bool {
+	if ims == "" {
 		return false
 	}
-	if ims[0] == rend.hdr.lastModified[0] {
+	if ims == rend.hdr.lastModified[0] {
 		return true // the value we sent: no need to parse it
 	}
-	t, err := http.ParseTime(ims[0])
+	t, err := http.ParseTime(ims)
 	if err != nil {
 		return false
 	}

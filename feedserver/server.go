@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/feedmill/feedmill/storage"
+	"github.com/valyala/fasthttp"
 )
 
 // Options configure a Server.
@@ -57,6 +58,8 @@ type Server struct {
 	indexCur atomic.Pointer[rendition] // with the sources' status
 	opml     *rendition
 	handler  http.Handler
+	feeds    map[string]feedPath // the hot paths: /channels/{name}.{format}
+	fast     fasthttp.RequestHandler
 
 	hub          string
 	admin        *adminAPI // nil = admin API off
@@ -135,7 +138,9 @@ func New(store *storage.Store, opts Options) (*Server, error) {
 	if s.opml, err = s.buildOPML(); err != nil {
 		return nil, fmt.Errorf("OPML: %w", err)
 	}
+	s.feeds = feedPaths(s.channels)
 	s.handler = s.routes()
+	s.fast = s.fastRoutes()
 	return s, nil
 }
 

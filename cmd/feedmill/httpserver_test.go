@@ -2,34 +2,42 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/feedmill/feedmill/storage"
+	"github.com/valyala/fasthttp"
 )
 
 // TestHTTPServerLimits: the daemon's server has its timeouts and header
 // limit set, and they work: a slowloris client that never finishes its
 // headers is cut off, and a huge header gets 431.
 func TestHTTPServerLimits(t *testing.T) {
-	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
+	ok := func(ctx *fasthttp.RequestCtx) { ctx.WriteString("ok") }
 	srv := newHTTPServer(ok, slog.New(slog.DiscardHandler))
-	if srv.ReadHeaderTimeout != 10*time.Second || srv.ReadTimeout == 0 || srv.WriteTimeout == 0 ||
-		srv.IdleTimeout == 0 || srv.MaxHeaderBytes != 64<<10 {
-		t.Fatalf("server limits: %+v", srv)
+	if srv.ReadTimeout != 10*time.Second || srv.WriteTimeout == 0 ||
+		srv.IdleTimeout == 0 || srv.ReadBufferSize != 64<<10 {
+		t.Fatalf("server limits: read %v, write %v, idle %v, header buffer %d",
+			srv.ReadTimeout, srv.WriteTimeout, srv.IdleTimeout, srv.ReadBufferSize)
 	}
-	// The same server with a short header timeout, so the test is quick.
-	srv.ReadHeaderTimeout = 300 * time.Millisecond
+	// The same server with short read timeouts, so the test is quick.
+	srv.ReadTimeout = 300 * time.Millisecond
+	srv.HeaderReceived = bodyTimeout(900 * time.Millisecond)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	go srv.Serve(ln)
-	defer srv.Close()
+	defer srv.Shutdown()
 	addr := ln.Addr().String()
 
 	t.Run("slowloris", func(t *testing.T) {
@@ -78,6 +86,42 @@ func TestHTTPServerLimits(t *testing.T) {
 			t.Errorf("status %d, want 431", resp.StatusCode)
 		}
 	})
+	// A body gets its own time after the headers: one slower than the
+	// headers' limit but within its own is read; one that never comes is
+	// cut off.
+	t.Run("slow body", func(t *testing.T) {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		conn.SetDeadline(time.Now().Add(5 * time.Second))
+		io.WriteString(conn, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n")
+		time.Sleep(500 * time.Millisecond)
+		io.WriteString(conn, "hi")
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("status %d", resp.StatusCode)
+		}
+	})
+	t.Run("body never sent", func(t *testing.T) {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		start := time.Now()
+		conn.SetDeadline(time.Now().Add(5 * time.Second))
+		io.WriteString(conn, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n")
+		io.Copy(io.Discard, conn) // until the server closes it
+		if took := time.Since(start); took > 2*time.Second || took < 800*time.Millisecond {
+			t.Errorf("connection closed after %v, want ~900ms", took)
+		}
+	})
 	t.Run("normal request", func(t *testing.T) {
 		resp, err := http.Get("http://" + addr + "/")
 		if err != nil {
@@ -97,11 +141,11 @@ func TestGracefulShutdownDrains(t *testing.T) {
 	d := launchDaemon(t, writeE2EConfig(t, up))
 	real := *d.handler.Load()
 	entered := make(chan struct{}, 1)
-	var slow http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	var slow fasthttp.RequestHandler = func(ctx *fasthttp.RequestCtx) {
 		entered <- struct{}{}
 		time.Sleep(700 * time.Millisecond)
-		real.ServeHTTP(w, r)
-	})
+		real(ctx)
+	}
 	d.handler.Store(&slow)
 	base := "http://" + d.Addr.String()
 
@@ -133,5 +177,109 @@ func TestGracefulShutdownDrains(t *testing.T) {
 	}
 	if _, err := http.Get(base + "/healthz"); err == nil {
 		t.Error("still serving after stop")
+	}
+}
+
+// TestHTTPServerRecovers: a handler's panic is answered 500 and logged,
+// and the daemon goes on serving (fasthttp does not recover by itself).
+func TestHTTPServerRecovers(t *testing.T) {
+	var logged strings.Builder
+	log := slog.New(slog.NewTextHandler(&logged, nil))
+	d := &daemon{log: log, mem: newMemReleaser(nil, log)}
+	var h fasthttp.RequestHandler = func(ctx *fasthttp.RequestCtx) {
+		if string(ctx.Path()) == "/boom" {
+			panic("boom")
+		}
+		ctx.WriteString("ok")
+	}
+	d.handler.Store(&h)
+	d.mem.slow = time.Hour // no memory checks here
+	srv := newHTTPServer(d.serveHTTP, log)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	defer srv.Shutdown()
+	base := "http://" + ln.Addr().String()
+	for _, tt := range []struct {
+		path   string
+		status int
+	}{{"/boom", 500}, {"/", 200}, {"/boom", 500}, {"/", 200}} {
+		resp, err := http.Get(base + tt.path)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.path, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tt.status {
+			t.Errorf("%s: status %d, want %d", tt.path, resp.StatusCode, tt.status)
+		}
+	}
+	if !strings.Contains(logged.String(), "panic") {
+		t.Errorf("panic not logged: %q", logged.String())
+	}
+}
+
+// TestServeHTTPReleasesAfterSlowRequests: the public server lets the
+// memReleaser check after a request that took long enough to have read the
+// store (a render), and only then.
+func TestServeHTTPReleasesAfterSlowRequests(t *testing.T) {
+	st, err := storage.Open(filepath.Join(t.TempDir(), "feedmill.db"), storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	src, err := st.UpsertSource(context.Background(), storage.Source{URL: "https://example.org/feed", Origin: storage.OriginConfig})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var items []storage.Item
+	for i := range 200 {
+		g := fmt.Sprintf("g%d", i)
+		items = append(items, storage.Item{GUID: g, Link: "https://example.org/" + g, Title: g,
+			Content: strings.Repeat("<p>body</p>", 200), Published: time.Date(2025, 5, 1, 0, i, 0, 0, time.UTC)})
+	}
+	if _, err := st.RecordFetch(context.Background(), storage.Fetch{SourceID: src.ID, Items: items}); err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.DiscardHandler)
+	d := &daemon{log: log, mem: newMemReleaser(st, log)}
+	d.mem.growth = 1 // any growth counts
+	d.mem.slow = 250 * time.Millisecond
+	var h fasthttp.RequestHandler = func(ctx *fasthttp.RequestCtx) {
+		n := 0
+		st.Items(storage.Query{}, func(storage.Item) bool { n++; return true })
+		if string(ctx.Path()) == "/slow" {
+			time.Sleep(300 * time.Millisecond)
+		}
+		fmt.Fprint(ctx, n)
+	}
+	d.handler.Store(&h)
+	srv := newHTTPServer(d.serveHTTP, log)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	defer srv.Shutdown()
+	get := func(path string) {
+		t.Helper()
+		resp, err := http.Get("http://" + ln.Addr().String() + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	get("/fast")
+	if n := d.mem.releases.Load(); n != 0 {
+		t.Fatalf("%d releases after a fast request, want 0", n)
+	}
+	get("/slow")
+	want := int64(0)
+	if _, ok := fileResident(); ok && runtime.GOOS == "linux" {
+		want = 1
+	}
+	if n := d.mem.releases.Load(); n != want {
+		t.Fatalf("%d releases after a slow request, want %d", n, want)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
-	"net/http"
 	"os"
 	"strconv"
 	"sync"
@@ -89,18 +88,6 @@ func (m *memReleaser) check() bool {
 	}
 	m.releases.Add(1)
 	return true
-}
-
-// wrap checks after every request that took at least m.slow. The response
-// writer is passed through untouched.
-func (m *memReleaser) wrap(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		h.ServeHTTP(w, r)
-		if time.Since(start) >= m.slow {
-			m.check()
-		}
-	})
 }
 
 // loop checks every `every` until ctx ends.

@@ -49,7 +49,7 @@ func TestMemReleaserReleasesAfterSlowRequests(t *testing.T) {
 		}
 		w.Write([]byte(time.Duration(n).String()))
 	}
-	srv := httptest.NewServer(m.wrap(http.HandlerFunc(read)))
+	srv := httptest.NewServer(checkAfterSlow(m, http.HandlerFunc(read)))
 	defer srv.Close()
 	get := func(path string) {
 		t.Helper()
@@ -90,4 +90,16 @@ func TestMemReleaserReleasesAfterSlowRequests(t *testing.T) {
 	time.Sleep(10 * time.Millisecond)
 	cancel()
 	<-done
+}
+
+// checkAfterSlow lets m check after every request to h that took at least
+// m.slow, as the daemon's serveHTTP does after its fasthttp requests.
+func checkAfterSlow(m *memReleaser, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		h.ServeHTTP(w, r)
+		if time.Since(start) >= m.slow {
+			m.check()
+		}
+	})
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/feedmill/feedmill/feedserver"
 	"github.com/feedmill/feedmill/storage"
+	"github.com/valyala/fasthttp"
 )
 
 // retentionEvery is how often the daemon drops items past retention.max_age.
@@ -58,8 +59,8 @@ type daemon struct {
 	cfg     *Config
 	log     *slog.Logger
 	store   *storage.Store
-	handler atomic.Pointer[http.Handler]
-	httpSrv *http.Server
+	handler atomic.Pointer[fasthttp.RequestHandler] // the current publisher's FastHandler
+	httpSrv *fasthttp.Server
 	ctlSrv  *http.Server
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
@@ -102,7 +103,7 @@ func startDaemon(parent context.Context, cfg *Config, log *slog.Logger) (*daemon
 	if err != nil {
 		return nil, err
 	}
-	var h http.Handler = pub.Handler()
+	h := pub.FastHandler()
 	d.handler.Store(&h)
 	d.pub.Store(pub)
 
@@ -119,7 +120,7 @@ func startDaemon(parent context.Context, cfg *Config, log *slog.Logger) (*daemon
 
 	ctx, cancel := context.WithCancel(context.Background())
 	d.cancel = cancel
-	d.httpSrv = newHTTPServer(d.mem.wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*d.handler.Load()).ServeHTTP(w, r) })), log)
+	d.httpSrv = newHTTPServer(d.serveHTTP, log)
 	ctl := &controlServer{store: st, fetcher: f, log: log, publisher: d.pub.Load, afterPass: func() { d.mem.check() }}
 	d.ctlSrv = &http.Server{Handler: ctl.handler(), ReadHeaderTimeout: 10 * time.Second}
 
@@ -140,7 +141,7 @@ func startDaemon(parent context.Context, cfg *Config, log *slog.Logger) (*daemon
 	}()
 	go func() {
 		defer d.wg.Done()
-		if err := d.httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := d.httpSrv.Serve(ln); err != nil && !errors.Is(err, net.ErrClosed) {
 			log.Error("http server stopped", "err", err)
 		}
 	}()
@@ -157,20 +158,67 @@ func startDaemon(parent context.Context, cfg *Config, log *slog.Logger) (*daemon
 	return d, nil
 }
 
+// serveHTTP answers a request of the public server with the current
+// publisher, then lets the memReleaser check when the request took long
+// enough to have read the store (a render; cached answers take µs). A
+// panic is logged and answered 500 on a closed connection, as net/http
+// would (fasthttp itself does not recover).
+func (d *daemon) serveHTTP(ctx *fasthttp.RequestCtx) {
+	defer func() {
+		if p := recover(); p != nil {
+			d.log.Error("http: panic serving request", "path", string(ctx.Path()), "remote", ctx.RemoteAddr().String(), "panic", p)
+			ctx.Response.Reset()
+			ctx.SetConnectionClose()
+			ctx.Error("internal server error", fasthttp.StatusInternalServerError)
+		}
+	}()
+	(*d.handler.Load())(ctx)
+	if time.Since(ctx.Time()) >= d.mem.slow {
+		d.mem.check()
+	}
+}
+
 // newHTTPServer is the daemon's public HTTP server, with the limits that
 // keep slow or hostile clients from holding it: the request headers must
-// arrive within 10 s (slowloris) and fit in 64 KiB (else 431), the whole
-// request within 30 s, the response within 2 min; idle keep-alive
-// connections close after 2 min.
-func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
-	return &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      2 * time.Minute,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+// arrive within 10 s of the request's first byte, or of the connection's
+// start (slowloris), and fit in 64 KiB (else 431); a request body gets
+// 20 s more (30 s for the request); the response must be written within
+// 2 min; idle keep-alive connections close after 2 min.
+//
+// It is fasthttp's server, for the feeds' hot path (feedserver/fastpath.go);
+// the other paths are net/http handlers behind it. Like net/http it sends
+// no Server header and no Content-Type the handler did not set.
+func newHTTPServer(h fasthttp.RequestHandler, log *slog.Logger) *fasthttp.Server {
+	return &fasthttp.Server{
+		Handler: h,
+		// fasthttp's ReadTimeout runs from the request's first byte (or
+		// the connection's start) to its end: the headers' limit, which
+		// bodyTimeout extends for a request with a body.
+		ReadTimeout:    10 * time.Second,
+		HeaderReceived: bodyTimeout(20 * time.Second),
+		// WriteTimeout is reset for each response, after its handler returns.
+		WriteTimeout: 2 * time.Minute,
+		IdleTimeout:  2 * time.Minute,
+		// The read buffer limits the request line and headers.
+		ReadBufferSize:        64 << 10,
+		NoDefaultServerHeader: true,
+		NoDefaultContentType:  true,
+		// What fasthttp logs is about one client's connection (a malformed
+		// request, say), answered 400 or closed: debug, as net/http kept
+		// them quiet. Serve's own error is logged by the caller.
+		Logger: slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
+}
+
+// bodyTimeout gives a request that has a body (a POST to the admin API)
+// d after its headers to send it; GETs and HEADs keep the headers'
+// deadline.
+func bodyTimeout(d time.Duration) func(*fasthttp.RequestHeader) fasthttp.RequestConfig {
+	return func(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+		if h.ContentLength() == 0 {
+			return fasthttp.RequestConfig{}
+		}
+		return fasthttp.RequestConfig{ReadTimeout: d}
 	}
 }
 
@@ -227,7 +275,7 @@ func (d *daemon) reload(ctx context.Context, env *cmdEnv) {
 		d.log.Error("reload: channels rejected, keeping the running ones", "err", err)
 		return
 	}
-	var h http.Handler = pub.Handler()
+	h := pub.FastHandler()
 	d.handler.Store(&h)
 	d.pub.Store(pub)
 	d.hub.watch(pub)
@@ -241,7 +289,7 @@ func (d *daemon) stop() error {
 	d.log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	errHTTP := d.httpSrv.Shutdown(sctx)
+	errHTTP := d.httpSrv.ShutdownWithContext(sctx)
 	errCtl := d.ctlSrv.Shutdown(sctx)
 	d.hub.stop()
 	d.cancel()
