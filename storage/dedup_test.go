@@ -1,8 +1,9 @@
 package storage
 
 import (
+	"bytes"
+	"cmp"
 	"context"
-	"encoding/binary"
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
@@ -100,13 +101,23 @@ func TestStoryAssignment(t *testing.T) {
 	mustCheck(t, s)
 }
 
-// dedupKeys counts the entries of the dedup bucket.
+// dedupKeys counts the entries of the near-duplicate index: records and
+// group entries.
 func dedupKeys(t *testing.T, s *Store) int {
 	t.Helper()
 	n := 0
 	if err := s.db.View(func(tx *bolt.Tx) error {
-		n = tx.Bucket([]byte(bucketDedup)).Stats().KeyN
-		return nil
+		return tx.Bucket([]byte(bucketDedup)).ForEach(func(k, v []byte) error {
+			switch k[0] {
+			case 'R':
+				n++
+			case 'S':
+				n += len(v) / 40
+			case 'L':
+				n += len(v) / 28
+			}
+			return nil
+		})
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -213,9 +224,18 @@ func TestContainment(t *testing.T) {
 
 // BenchmarkNearDupLookup: the story lookup for one new item (candidates
 // from the SimHash bands and lead MinHashes, each confirmed) in an index
-// of 10k and of 1M items spread over 30 days. The index is written
-// directly, in key order, to build it fast; b.N counts lookups.
-func BenchmarkNearDupLookup(b *testing.B) {
+// of 10k and of 1M items spread over 30 days, probes spread uniformly
+// over those days, half of them copies. The index is written directly,
+// in key order, to build it fast; b.N counts lookups.
+func BenchmarkNearDupLookup(b *testing.B) { benchNearDup(b, false) }
+
+// BenchmarkNearDupLookupRecent: the same, with probes of items published
+// on the index's last day, item IDs growing with time: what the daemon
+// looks up (items just published). Its name keeps it out of the
+// near-duplicate row of cmd/feedbench, which reads the uniform one.
+func BenchmarkNearDupLookupRecent(b *testing.B) { benchNearDup(b, true) }
+
+func benchNearDup(b *testing.B, recent bool) {
 	for _, n := range []int{10_000, 1_000_000} {
 		b.Run(fmt.Sprintf("items=%d", n), func(b *testing.B) {
 			s := openTest(b, Options{})
@@ -230,12 +250,21 @@ func BenchmarkNearDupLookup(b *testing.B) {
 				pub := t0.Add(time.Duration(r.Int64N(int64(30 * 24 * time.Hour))))
 				recs[i] = dedupRecord{id: uint64(i + 1), source: uint64(i%5000 + 1), pub: pubNanos(pub), fp: r.Uint64() | 1, lead: lead}
 			}
+			from := 0 // probes copy items from recs[from:]
+			if recent {
+				slices.SortFunc(recs, func(x, y dedupRecord) int { return cmp.Compare(x.pub, y.pub) })
+				for i := range recs {
+					recs[i].id = uint64(i + 1)
+				}
+				last := pubNanos(t0.Add(29 * 24 * time.Hour))
+				from, _ = slices.BinarySearchFunc(recs, last, func(x dedupRecord, t uint64) int { return cmp.Compare(x.pub, t) })
+			}
 			if err := bulkIndex(s, recs); err != nil {
 				b.Fatal(err)
 			}
 			probes := make([]Item, 1024)
 			for i := range probes {
-				base := recs[r.IntN(n)]
+				base := recs[from+r.IntN(n-from)]
 				p := Item{ID: uint64(n + i + 1), SourceID: 999999, Published: time.Unix(0, int64(base.pub))}
 				if i%2 == 0 {
 					p.Fingerprint = base.fp ^ 0b101 // a copy: found through a band
@@ -274,47 +303,55 @@ func BenchmarkNearDupLookup(b *testing.B) {
 	}
 }
 
-// bulkIndex writes the records and their index entries in key order, one
-// key family at a time, in large transactions.
+// bulkIndex writes the records and their groups in key order, in large
+// transactions: each group's entries collected first, in (published, ID)
+// order.
 func bulkIndex(s *Store, recs []dedupRecord) error {
-	type kv struct{ k, v []byte }
-	put := func(kvs []kv) error {
-		slices.SortFunc(kvs, func(a, b kv) int { return strings.Compare(string(a.k), string(b.k)) })
-		for start := 0; start < len(kvs); start += 200_000 {
-			err := s.db.Update(func(tx *bolt.Tx) error {
-				bk := tx.Bucket([]byte(bucketDedup))
-				bk.FillPercent = 0.9
-				for _, e := range kvs[start:min(start+200_000, len(kvs))] {
-					if err := bk.Put(e.k, e.v); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
+	order := make([]int, len(recs))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(x, y int) int {
+		return cmp.Or(cmp.Compare(recs[x].pub, recs[y].pub), cmp.Compare(recs[x].id, recs[y].id))
+	})
+	groups := make(map[[4]byte][]byte)
+	var kbuf [dedupBands + dedupMinHashes]dedupKey
+	for _, i := range order {
+		for _, k := range recs[i].dedupKeys(kbuf[:0]) {
+			v, ok, err := insertEntry(k.key[:], groups[k.key], recs[i].entry(&k), k.columns())
 			if err != nil {
 				return err
 			}
-		}
-		return nil
-	}
-	for fam := range dedupBands + dedupMinHashes {
-		kvs := make([]kv, 0, len(recs))
-		for i := range recs {
-			e := kv{k: recs[i].indexKeys()[fam], v: u64key(recs[i].source)}
-			if fam < dedupBands {
-				e.v = binary.BigEndian.AppendUint64(e.v, recs[i].fp)
+			if ok {
+				groups[k.key] = v
 			}
-			kvs = append(kvs, e)
 		}
-		if err := put(kvs); err != nil {
+	}
+	type kv struct{ k, v []byte }
+	kvs := make([]kv, 0, len(groups)+len(recs))
+	for k, v := range groups {
+		kvs = append(kvs, kv{append([]byte(nil), k[:]...), v})
+	}
+	for i := range recs {
+		kvs = append(kvs, kv{recordKey(recs[i].id), recs[i].encode()})
+	}
+	slices.SortFunc(kvs, func(a, b kv) int { return bytes.Compare(a.k, b.k) })
+	for start := 0; start < len(kvs); start += 200_000 {
+		err := s.db.Update(func(tx *bolt.Tx) error {
+			bk := tx.Bucket([]byte(bucketDedup))
+			bk.FillPercent = 0.9
+			for _, e := range kvs[start:min(start+200_000, len(kvs))] {
+				if err := bk.Put(e.k, e.v); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
 			return err
 		}
 	}
-	kvs := make([]kv, len(recs))
-	for i := range recs {
-		kvs[i] = kv{recordKey(recs[i].id), recs[i].encode()}
-	}
-	return put(kvs)
+	return nil
 }
 
 // TestStoryLookupBounded: a source that repeats one body many times does
@@ -336,5 +373,49 @@ func TestStoryLookupBounded(t *testing.T) {
 				t.Fatalf("%s: story %d, want %d", it.GUID, it.Story, first.ID)
 			}
 		}
+	}
+}
+
+// TestGroupEntries: a group keeps its entries in (published, ID) order,
+// column by column; a full one keeps the newest maxGroupEntries; removing
+// takes out exactly the item's entry.
+func TestGroupEntries(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	k := dedupKey{key: [4]byte{'S', 0, 1, 2}}
+	var v []byte
+	var pubs []uint64
+	for i := range maxGroupEntries + 100 {
+		rec := dedupRecord{id: uint64(i + 1), source: 7, pub: uint64(r.IntN(1000)), fp: uint64(i) << 16, story: 3}
+		nv, ok, err := insertEntry(k.key[:], v, rec.entry(&k), k.columns())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok {
+			v = nv
+		}
+		pubs = append(pubs, rec.pub)
+	}
+	g, err := groupOf(k.key[:], v, k.columns())
+	if err != nil || g.cnt != maxGroupEntries {
+		t.Fatalf("group of %d entries, %v; want %d", g.cnt, err, maxGroupEntries)
+	}
+	slices.Sort(pubs)
+	if oldest := pubs[len(pubs)-maxGroupEntries]; g.u64(colPub, 0) < oldest {
+		t.Errorf("oldest kept entry published %d, want >= %d", g.u64(colPub, 0), oldest)
+	}
+	for j := range g.cnt {
+		id := g.u64(colID, j)
+		if g.u64(colMatch, j) != (id-1)<<16 || g.u64(colSrc, j) != 7 || g.u64(colStory, j) != 3 {
+			t.Fatalf("entry %d: columns do not belong to item %d", j, id)
+		}
+		if j > 0 && cmp.Or(cmp.Compare(g.u64(colPub, j-1), g.u64(colPub, j)), cmp.Compare(g.u64(colID, j-1), id)) >= 0 {
+			t.Fatalf("entries %d and %d out of order", j-1, j)
+		}
+	}
+	id := g.u64(colID, 100)
+	w := g.without(100)
+	g2, err := groupOf(k.key[:], w, k.columns())
+	if err != nil || g2.cnt != g.cnt-1 || g2.u64(colID, 100) == id || g2.u64(colID, 99) != g.u64(colID, 99) {
+		t.Errorf("without: %d entries, %v", g2.cnt, err)
 	}
 }

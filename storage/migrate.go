@@ -24,6 +24,7 @@ var migrations = []func(tx *bolt.Tx) error{
 	migrateV1,
 	migrateV2, // dedup.go: the near-duplicate index
 	migrateV3, // retention.go: the tombstone watermark
+	migrateV4, // dedup.go: the near-duplicate index, grouped by band value
 }
 
 // schemaVersion is the layout this code reads and writes.
