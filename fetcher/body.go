@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/andybalholm/brotli"
 )
@@ -32,7 +33,10 @@ func (e *BodyTooLargeError) Error() string {
 // It undoes Content-Encoding (gzip, x-gzip, br, deflate; a list is undone
 // last first) and then one more gzip layer when the body still starts with
 // the gzip magic (a .xml.gz file served as is, or a body gzipped twice).
-func readBody(resp *http.Response, limit int64) ([]byte, error) {
+//
+// The body is read into buf (its length is ignored; nil is fine) and
+// returned in it when it fits, in a larger slice otherwise.
+func readBody(resp *http.Response, limit int64, buf []byte) ([]byte, error) {
 	if resp.ContentLength > limit && resp.Header.Get("Content-Encoding") == "" {
 		// Announced too large and not compressed: refuse before reading.
 		return nil, &BodyTooLargeError{Limit: limit}
@@ -41,7 +45,12 @@ func readBody(resp *http.Response, limit int64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if n := resp.ContentLength; n > 0 && n <= limit && int64(cap(buf)) <= n {
+		// Room for the announced bytes and the read that sees EOF (a
+		// compressed body grows from there).
+		buf = make([]byte, 0, n+512)
+	}
+	data, err := readAll(io.LimitReader(r, limit+1), buf[:0])
 	if int64(len(data)) > limit {
 		return nil, &BodyTooLargeError{Limit: limit}
 	}
@@ -104,4 +113,73 @@ func decodeBody(body io.Reader, ce string) (io.Reader, error) {
 func peekReader(br *bufio.Reader, n int) io.Reader {
 	b, _ := br.Peek(n)
 	return bytes.NewReader(b)
+}
+
+// readAll is io.ReadAll appending to b, doubling its capacity when full.
+func readAll(r io.Reader, b []byte) ([]byte, error) {
+	if cap(b) == 0 {
+		b = make([]byte, 0, 4096)
+	}
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err != nil {
+			if err == io.EOF {
+				err = nil
+			}
+			return b, err
+		}
+		if len(b) == cap(b) {
+			nb := make([]byte, len(b), 2*cap(b))
+			copy(nb, b)
+			b = nb
+		}
+	}
+}
+
+// bodyCache keeps the buffers bodies were read into for the next
+// responses: reading every poll's feed (1 MB is common) into a new
+// buffer is most of the fetcher's garbage. A sync.Pool would not do:
+// the garbage collector empties it, and between two polls of a worker
+// there is always a collection. The cache is bounded: buffers up to
+// maxPooledBody bytes, maxBodyCache bytes in all.
+type bodyCache struct {
+	mu    sync.Mutex
+	free  [][]byte
+	bytes int
+}
+
+const (
+	maxPooledBody = 4 << 20
+	maxBodyCache  = 32 << 20
+)
+
+// get returns a buffer to read a body into (nil when there is none).
+func (c *bodyCache) get() []byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := len(c.free)
+	if n == 0 {
+		return nil
+	}
+	b := c.free[n-1]
+	c.free[n-1] = nil
+	c.free = c.free[:n-1]
+	c.bytes -= cap(b)
+	return b[:0]
+}
+
+// put keeps b for a later get, if it fits the bounds. Nothing may use b
+// afterwards.
+func (c *bodyCache) put(b []byte) {
+	if cap(b) == 0 || cap(b) > maxPooledBody {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.bytes+cap(b) > maxBodyCache {
+		return
+	}
+	c.free = append(c.free, b[:0])
+	c.bytes += cap(b)
 }

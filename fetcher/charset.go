@@ -2,6 +2,7 @@ package fetcher
 
 import (
 	"bytes"
+	"encoding/binary"
 	"mime"
 	"regexp"
 	"strings"
@@ -43,7 +44,17 @@ func toUTF8(body []byte, contentType string) []byte {
 	if enc == nil {
 		enc, name = lookupCharset(prologEncoding(body))
 	}
-	if name == "utf-8" && !utf8.Valid(body) {
+	valid := -1 // utf8.Valid(body), once known: 0 or 1
+	isValid := func() bool {
+		if valid < 0 {
+			valid = 0
+			if utf8.Valid(body) {
+				valid = 1
+			}
+		}
+		return valid == 1
+	}
+	if name == "utf-8" && !isValid() {
 		// Labelled UTF-8 but is not: a prolog naming another charset
 		// is the better guess.
 		if penc, pname := lookupCharset(prologEncoding(body)); penc != nil && pname != "utf-8" {
@@ -54,7 +65,11 @@ func toUTF8(body []byte, contentType string) []byte {
 		// Labelled UTF-16, but two non-zero bytes in a row: it is not.
 		enc, name = nil, ""
 	}
-	if enc == nil || name == "utf-8" || isASCIICompatible(name) && utf8.Valid(body) {
+	if enc == nil || name == "utf-8" || isASCIICompatible(name) && isValid() {
+		if isValid() {
+			// fixProlog changes only ASCII bytes: still valid.
+			return dropControls(fixProlog(body))
+		}
 		return cleanBytes(fixProlog(body))
 	}
 	if strings.HasPrefix(name, "utf-16") {
@@ -204,7 +219,13 @@ func cleanBytes(b []byte) []byte {
 	if !utf8.Valid(b) {
 		b = bytes.ToValidUTF8(b, []byte("\uFFFD"))
 	}
-	if bytes.IndexFunc(b, isBadControl) < 0 {
+	return dropControls(b)
+}
+
+// dropControls drops the C0 controls that XML forbids from the valid
+// UTF-8 b (returned as it is when it has none, the common case).
+func dropControls(b []byte) []byte {
+	if !hasBadControl(b) {
 		return b
 	}
 	return bytes.Map(func(r rune) rune {
@@ -213,6 +234,33 @@ func cleanBytes(b []byte) []byte {
 		}
 		return r
 	}, b)
+}
+
+// hasBadControl reports whether the valid UTF-8 b holds a C0 control
+// other than tab, newline and carriage return: a byte below 0x20 (in
+// UTF-8 such a byte is always the character itself). It runs over every
+// body, eight bytes at a time: a word with no byte below 0x20 (the
+// "hasless" trick of Bit Twiddling Hacks) holds none.
+func hasBadControl(b []byte) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		if (x-0x20*ones)&^x&highs == 0 {
+			continue
+		}
+		for _, c := range b[i : i+8] {
+			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
+				return true
+			}
+		}
+	}
+	for _, c := range b[i:] {
+		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
+			return true
+		}
+	}
+	return false
 }
 
 // isBadControl is true for C0 controls other than \t \n \r.

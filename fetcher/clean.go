@@ -60,16 +60,18 @@ type cleaner struct {
 
 	out   []byte
 	stack []openElem
-	root  openElem  // the fragment itself, as the outermost block
-	attrs []attrKV  // the current tag's attributes (the tokenizer's bytes)
-	seen  [][]byte  // attribute names written for the current tag
-	text  lineText  // the current line's text, collapsed
-	img   bodyImage // the first <img src>, for Item.Image (image.go)
+	root  openElem   // the fragment itself, as the outermost block
+	attrs []attrKV   // the current tag's attributes (the tokenizer's bytes)
+	seen  [][]byte   // attribute names written for the current tag
+	text  lineText   // the current line's text, collapsed
+	img   bodyImage  // the first <img src>, for Item.Image (image.go)
+	words wordHasher // the output's words, for the fingerprint (clean_words.go)
 
 	inLine    bool
-	lineStart int  // len(out) where the current line starts
-	lineDepth int  // len(stack) when it started
-	lineMedia bool // it holds an image or an iframe
+	lineStart int      // len(out) where the current line starts
+	lineWords wordMark // words where it starts
+	lineDepth int      // len(stack) when it started
+	lineMedia bool     // it holds an image or an iframe
 
 	skip      atom.Atom // dropping everything up to this element's end tag
 	skipDepth int       // nested elements of the same name inside it
@@ -84,8 +86,9 @@ type openElem struct {
 	// judged on their own; its start tag is at out[outStart:].
 	context  bool
 	outStart int
-	kept     bool // some line inside kept text or media
-	removed  bool // some line inside was removed
+	words    wordMark // the words at outStart
+	kept     bool     // some line inside kept text or media
+	removed  bool     // some line inside was removed
 }
 
 type attrKV struct{ key, val []byte }
@@ -97,12 +100,22 @@ var cleaners = sync.Pool{New: func() any { return new(cleaner) }}
 // of the rules that changed something are added to rules. It returns the
 // cleaned HTML, trimmed, and the body's first <img src>.
 func cleanHTML(s string, base *url.URL, rules *[]string) (string, bodyImage) {
+	out, img, _, _ := cleanHTMLWords(s, base, rules, nil)
+	return out, img
+}
+
+// cleanHTMLWords is cleanHTML that also returns the fingerprint words of
+// the output (clean_words.go), appended to words[:0]; ok is false when
+// they could not be taken on the way (the caller hashes the output).
+func cleanHTMLWords(s string, base *url.URL, rules *[]string, words []uint64) (string, bodyImage, []uint64, bool) {
 	c := cleaners.Get().(*cleaner)
 	defer c.release()
 	c.base, c.rules = base, rules
+	c.words.reset(words)
 	c.z = html.NewTokenizer(strings.NewReader(s))
 	c.run()
-	return strings.TrimSpace(string(c.out)), c.img
+	words = c.words.finish()
+	return strings.TrimSpace(string(c.out)), c.img, words, !c.words.bad
 }
 
 // release resets c and returns it to the pool (huge buffers are left to
@@ -232,6 +245,7 @@ func (c *cleaner) startTag(a atom.Atom) {
 	if htmlblock.IsBlockAtom(a) && (!c.inLine || len(c.stack) == c.lineDepth) {
 		c.flushLine()
 		start := len(c.out)
+		words := c.words.mark()
 		emitted := c.writeStart(a)
 		if void { // <hr>
 			if emitted && htmlblock.IsMediaAtom(a) {
@@ -239,7 +253,7 @@ func (c *cleaner) startTag(a atom.Atom) {
 			}
 			return
 		}
-		c.stack = append(c.stack, openElem{a: a, emitted: emitted, context: true, outStart: start})
+		c.stack = append(c.stack, openElem{a: a, emitted: emitted, context: true, outStart: start, words: words})
 		return
 	}
 	// Inline content, or a block inside an inline element of the line
@@ -280,6 +294,7 @@ func (c *cleaner) pop() {
 		c.out = append(c.out, "</"...)
 		c.out = append(c.out, e.a.String()...)
 		c.out = append(c.out, '>')
+		c.words.sep()
 	}
 	if !e.context {
 		return
@@ -287,6 +302,7 @@ func (c *cleaner) pop() {
 	parent := c.ctx(len(c.stack))
 	if e.removed && !e.kept { // emptied by removals: goes too
 		c.out = c.out[:e.outStart]
+		c.words.undo(e.words)
 		parent.removed = true
 		return
 	}
@@ -308,6 +324,7 @@ func (c *cleaner) br() {
 		return // the line was removed: its <br> goes with it
 	}
 	c.out = append(c.out, "<br/>"...)
+	c.words.sep()
 }
 
 func (c *cleaner) writeText(t []byte) {
@@ -315,12 +332,14 @@ func (c *cleaner) writeText(t []byte) {
 		c.startLine()
 	}
 	c.out = appendEscaped(c.out, t)
+	c.words.text(t)
 	c.text.write(t)
 }
 
 func (c *cleaner) startLine() {
 	c.inLine = true
 	c.lineStart, c.lineDepth, c.lineMedia = len(c.out), len(c.stack), false
+	c.lineWords = c.words.mark()
 	c.text.reset()
 }
 
@@ -335,6 +354,7 @@ func (c *cleaner) flushLine() bool {
 	if len(t) > 0 && !c.text.done() {
 		if name := cruftRuleBytes(t); name != "" {
 			c.out = c.out[:c.lineStart]
+			c.words.undo(c.lineWords)
 			c.stack = c.stack[:c.lineDepth]
 			c.ctx(c.lineDepth).removed = true
 			c.note(name)

@@ -191,6 +191,7 @@ func (c *cleaner) writeStart(a atom.Atom) bool {
 	} else {
 		c.out = append(c.out, '>')
 	}
+	c.words.sep()
 	return true
 }
 

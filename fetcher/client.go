@@ -37,8 +37,9 @@ type Fetcher struct {
 	busyMu sync.Mutex
 	busy   map[uint64]bool // sources being fetched now
 
-	metrics counters // see metrics.go
-	net     netWatch // see netdown.go
+	metrics counters  // see metrics.go
+	net     netWatch  // see netdown.go
+	bodies  bodyCache // buffers for response bodies (body.go)
 }
 
 // New returns a Fetcher writing into store.

@@ -12,7 +12,8 @@
 //	client.go       Fetcher, New, the shared http.Client, redirect policy
 //	guard.go        SSRF guard: refusing non-public addresses at dial time
 //	conditional.go  If-None-Match / If-Modified-Since, 304 validators
-//	body.go         Content-Encoding (gzip, br, deflate) and the size limit
+//	body.go         Content-Encoding (gzip, br, deflate), the size limit,
+//	                reused body buffers
 //	charset.go      HTTP charset vs XML prolog vs BOM (UTF-8/16/32), to UTF-8
 //	limits.go       caps on items per feed and bytes per item (truncation)
 //	parse.go        gofeed, RSS ttl/skipHours hints, HTML detection
@@ -26,6 +27,10 @@
 //	allowlist.go    the elements and attributes kept (bluemonday's UGC
 //	                policy as a table; bluemonday is the tests' oracle)
 //	image.go        Item.Image: gofeed's precedence, first <img> from the pass
+//	clean.go        the cleaning pass: one tokenizer pass per body does all
+//	                of sanitize.go (clean_tags.go: tags and attributes,
+//	                allowlist.go: the allowlist, clean_text.go: line text,
+//	                clean_words.go: the fingerprint's words)
 //	boilerplate.go  the named news-cruft rules (READ MORE, Related:, ...)
 //	boilerplate_prefix.go  the rules' first-bytes filter
 //	fingerprint.go  SimHash and lead shingles for near-duplicate stories

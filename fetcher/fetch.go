@@ -20,9 +20,10 @@ import (
 type response struct {
 	status    int
 	header    http.Header
-	body      []byte   // decoded; only for 2xx
-	finalURL  *url.URL // after redirects
-	permanent bool     // redirected, and only by 301/308
+	body      []byte     // decoded; only for 2xx; valid until free
+	bodies    *bodyCache // takes body's buffer back (free)
+	finalURL  *url.URL   // after redirects
+	permanent bool       // redirected, and only by 301/308
 }
 
 // get fetches rawURL with the shared client within Options.Timeout (the
@@ -57,12 +58,24 @@ func (f *Fetcher) get(ctx context.Context, rawURL string, st *storage.FetchState
 		_, _ = io.CopyN(io.Discard, resp.Body, 4<<10)
 		return r, nil
 	}
-	r.body, err = readBody(resp, f.opts.MaxBody)
+	r.bodies = &f.bodies
+	r.body, err = readBody(resp, f.opts.MaxBody, f.bodies.get())
 	f.metrics.bytes.Add(uint64(len(r.body)))
 	if err != nil {
 		return r, err
 	}
 	return r, nil
+}
+
+// free gives the body's buffer back for the next response: r.body must
+// not be used after it (nothing parsed from it refers to its bytes: the
+// parsers copy what they keep). A nil r is fine.
+func (r *response) free() {
+	if r == nil || r.bodies == nil {
+		return
+	}
+	r.bodies.put(r.body)
+	r.bodies, r.body = nil, nil
 }
 
 // fetchSource polls one source and returns what to record and the result
@@ -92,6 +105,7 @@ func (f *Fetcher) fetchSource(ctx context.Context, src storage.Source) (storage.
 
 	started := time.Now()
 	resp, err := f.get(ctx, src.URL, &src.State)
+	defer resp.free()
 	switch {
 	case err != nil:
 		status := 0
@@ -153,6 +167,7 @@ func (f *Fetcher) takeFeed(ctx context.Context, src storage.Source, resp *respon
 			return
 		}
 		r2, err2 := f.get(ctx, link, nil)
+		defer r2.free()
 		if err2 != nil {
 			fail(0, fmt.Sprintf("feed link %s: %s", link, f.reason(err2)))
 			return

@@ -27,28 +27,47 @@ const (
 // 3-shingles of title and body; 0 = text too short) and it.Lead (32-bit
 // hashes of the word 3-shingles of the body's first leadWords words, in
 // order). The body is Content, else Summary.
-func fingerprintItem(it *storage.Item) {
-	body := it.Content
-	if body == "" {
-		body = it.Summary
-	}
+func fingerprintItem(it *storage.Item) { fingerprintBody(it, nil, false) }
+
+// fingerprintBody is fingerprintItem with the body's words given, when
+// bodyOK (the cleaning pass took them: clean_words.go); else they are
+// read from the body.
+func fingerprintBody(it *storage.Item, bodyWords []uint64, bodyOK bool) {
 	buf := wordBufs.Get().(*[]uint64)
 	title := wordHashes((*buf)[:0], it.Title, maxFingerprintWords, false)
-	words := wordHashes(title[len(title):], body, maxFingerprintWords, true)
+	words := bodyWords
+	if !bodyOK {
+		body := it.Content
+		if body == "" {
+			body = it.Summary
+		}
+		words = wordHashes(title[len(title):], body, maxFingerprintWords, true)
+	}
 	it.Fingerprint = simHash(title, words)
 	it.Lead = leadHashes(words[:min(len(words), leadWords)])
-	if cap(words) > cap(*buf) {
+	if !bodyOK && cap(words) > cap(*buf) {
 		*buf = words[:0] // grown: keep the larger one
+	} else if cap(title) > cap(*buf) {
+		*buf = title[:0]
 	}
-	if cap(*buf) <= 4*maxFingerprintWords {
-		wordBufs.Put(buf)
-	}
+	putWordBuf(buf, nil)
 }
 
 // wordBufs holds the word-hash buffers of fingerprintItem (a 20 KB body
 // has some 3,000 words: 24 KB a buffer, for every item), which keeps
 // nothing of them (leadHashes copies).
 var wordBufs = sync.Pool{New: func() any { b := make([]uint64, 0, 1024); return &b }}
+
+// putWordBuf returns buf to wordBufs, as used: grown is what was appended
+// to it (nil: nothing), kept when it outgrew buf.
+func putWordBuf(buf *[]uint64, grown []uint64) {
+	if cap(grown) > cap(*buf) {
+		*buf = grown[:0]
+	}
+	if cap(*buf) <= 4*maxFingerprintWords {
+		wordBufs.Put(buf)
+	}
+}
 
 // wordHashes appends the 64-bit FNV-1a hash of each word of s (at most
 // limit words) to dst. With markup set, s is sanitized HTML (sanitize.go):

@@ -70,8 +70,17 @@ func cleanBody(s string, base *url.URL, rules *[]string) string {
 // cleanBodyImage is cleanBody that also returns the body's first
 // <img src> as gofeed's image scan would have found it (image.go).
 func cleanBodyImage(s string, base *url.URL, rules *[]string) (string, bodyImage) {
+	out, img, _, _ := cleanBodyWords(s, base, rules, nil)
+	return out, img
+}
+
+// cleanBodyWords is cleanBodyImage that also returns the fingerprint's
+// words of the cleaned body, appended to words[:0], when the cleaning
+// pass could take them (ok; clean_words.go): else the caller takes them
+// from the result (wordHashes).
+func cleanBodyWords(s string, base *url.URL, rules *[]string, words []uint64) (string, bodyImage, []uint64, bool) {
 	if strings.TrimSpace(s) == "" {
-		return "", bodyImage{}
+		return "", bodyImage{}, words[:0], true
 	}
 	if !looksLikeMarkup(s) {
 		// Plain text: its lines are the text's lines. Escaped, it is
@@ -85,9 +94,9 @@ func cleanBodyImage(s string, base *url.URL, rules *[]string) (string, bodyImage
 			}
 			return false
 		})
-		return strings.TrimSpace(out), bodyImage{}
+		return strings.TrimSpace(out), bodyImage{}, words, false
 	}
-	return cleanHTML(s, base, rules) // clean.go
+	return cleanHTMLWords(s, base, rules, words) // clean.go
 }
 
 // cleanItem cleans an item's Summary and Content (boilerplate, URLs,
@@ -102,9 +111,18 @@ func cleanItem(it *storage.Item, base *url.URL) (summaryImg, contentImg bodyImag
 		}
 	}
 	var rules []string
-	it.Summary, summaryImg = cleanBodyImage(it.Summary, base, &rules)
-	it.Content, contentImg = cleanBodyImage(it.Content, base, &rules)
+	sbuf, cbuf := wordBufs.Get().(*[]uint64), wordBufs.Get().(*[]uint64)
+	var sw, cw []uint64
+	var sok, cok bool
+	it.Summary, summaryImg, sw, sok = cleanBodyWords(it.Summary, base, &rules, *sbuf)
+	it.Content, contentImg, cw, cok = cleanBodyWords(it.Content, base, &rules, *cbuf)
 	it.Cleaned = rules
-	fingerprintItem(it)
+	if it.Content != "" {
+		fingerprintBody(it, cw, cok)
+	} else {
+		fingerprintBody(it, sw, sok)
+	}
+	putWordBuf(sbuf, sw)
+	putWordBuf(cbuf, cw)
 	return summaryImg, contentImg
 }

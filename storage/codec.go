@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync"
 	"time"
 )
 
@@ -17,15 +18,42 @@ const codecJSON byte = 1
 
 // encodeValue encodes v for storage. HTML is not escaped: item bodies are
 // HTML, and "\u003cp\u003e" would make them larger and harder to read.
+//
+// The JSON is written into a pooled buffer and copied out at its exact
+// size: an item value is some 20 KB, and a fresh bytes.Buffer grew to it
+// by doubling, twice its size in garbage for every item stored. The
+// result is a new slice of its own (bbolt keeps it until the commit).
 func encodeValue(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	buf.WriteByte(codecJSON)
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
+	e := encoders.Get().(*valueEncoder)
+	defer e.release()
+	e.buf.WriteByte(codecJSON)
+	if err := e.enc.Encode(v); err != nil {
 		return nil, err
 	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	return bytes.Clone(bytes.TrimSuffix(e.buf.Bytes(), []byte("\n"))), nil
+}
+
+// valueEncoder is a json.Encoder writing into its own buffer.
+type valueEncoder struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+var encoders = sync.Pool{New: func() any {
+	e := new(valueEncoder)
+	e.enc = json.NewEncoder(&e.buf)
+	e.enc.SetEscapeHTML(false)
+	return e
+}}
+
+// release empties e and returns it to the pool; a buffer grown past 1 MiB
+// (a huge item) is left to the garbage collector.
+func (e *valueEncoder) release() {
+	if e.buf.Cap() > 1<<20 {
+		return
+	}
+	e.buf.Reset()
+	encoders.Put(e)
 }
 
 // decodeValue decodes a stored value into v. bucket and key only name the

@@ -2,11 +2,7 @@ package storage
 
 import (
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
-	"fmt"
-	"hash/fnv"
-	"io"
 	"strconv"
 )
 
@@ -63,15 +59,19 @@ func ItemKeys(items []Item) []string {
 
 // contentHash is the hex FNV-1a 64 of title and content (else summary).
 func contentHash(it Item) string {
-	h := fnv.New64a()
-	io.WriteString(h, it.Title)
-	h.Write([]byte{0})
+	h := fnv64a(fnvOffset64, it.Title)
+	h = fnvByte(h, 0)
 	if it.Content != "" {
-		io.WriteString(h, it.Content)
+		h = fnv64a(h, it.Content)
 	} else {
-		io.WriteString(h, it.Summary)
+		h = fnv64a(h, it.Summary)
 	}
-	return fmt.Sprintf("%016x", h.Sum64())
+	var b [16]byte
+	const hexDigits = "0123456789abcdef"
+	for i := range b {
+		b[i] = hexDigits[h>>(60-4*i)&0xf]
+	}
+	return string(b[:])
 }
 
 func boundKey(k string) string {
@@ -86,30 +86,73 @@ func boundKey(k string) string {
 // Content, Author, Categories, Enclosures and Image. Under a known identity
 // a different BodyHash is an update, the same one a repeat. Storage sets
 // Item.Hash to it.
+//
+// The value is stored (Item.Hash) and compared with the next fetch's, so
+// it must never change: it is hash/fnv's New64a over the fields, each
+// preceded by its length as a uvarint, computed over the strings in place
+// (io.WriteString into hash/fnv would copy every body into a new []byte;
+// TestBodyHashIsFNV checks the two agree).
 func (it Item) BodyHash() uint64 {
-	h := fnv.New64a()
-	field := func(s string) {
-		// Length-prefixed, so that no two different bodies concatenate
-		// to the same bytes.
-		var n [binary.MaxVarintLen64]byte
-		h.Write(n[:binary.PutUvarint(n[:], uint64(len(s)))])
-		io.WriteString(h, s)
-	}
-	field(it.Title)
-	field(it.Link)
-	field(it.Summary)
-	field(it.Content)
-	field(it.Author)
-	field(strconv.Itoa(len(it.Categories)))
+	h := uint64(fnvOffset64)
+	h = hashField(h, it.Title)
+	h = hashField(h, it.Link)
+	h = hashField(h, it.Summary)
+	h = hashField(h, it.Content)
+	h = hashField(h, it.Author)
+	h = hashFieldInt(h, int64(len(it.Categories)))
 	for _, c := range it.Categories {
-		field(c)
+		h = hashField(h, c)
 	}
-	field(strconv.Itoa(len(it.Enclosures)))
+	h = hashFieldInt(h, int64(len(it.Enclosures)))
 	for _, e := range it.Enclosures {
-		field(e.URL)
-		field(e.Type)
-		field(strconv.FormatInt(e.Length, 10))
+		h = hashField(h, e.URL)
+		h = hashField(h, e.Type)
+		h = hashFieldInt(h, e.Length)
 	}
-	field(it.Image)
-	return h.Sum64()
+	h = hashField(h, it.Image)
+	return h
+}
+
+// hashField continues h over one field: its length as a uvarint, then its
+// bytes (length-prefixed, so that no two different bodies concatenate to
+// the same bytes).
+func hashField(h uint64, s string) uint64 {
+	return fnv64a(fnvUvarint(h, uint64(len(s))), s)
+}
+
+// hashFieldInt is hashField of n in decimal.
+func hashFieldInt(h uint64, n int64) uint64 {
+	var num [20]byte
+	d := strconv.AppendInt(num[:0], n, 10)
+	h = fnvUvarint(h, uint64(len(d)))
+	for _, c := range d {
+		h = fnvByte(h, c)
+	}
+	return h
+}
+
+// FNV-1a 64, as hash/fnv computes it, over strings without copying them.
+const (
+	fnvOffset64 = 14695981039346656037
+	fnvPrime64  = 1099511628211
+)
+
+// fnv64a continues the FNV-1a 64 hash h over s.
+func fnv64a(h uint64, s string) uint64 {
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint64(s[i])) * fnvPrime64
+	}
+	return h
+}
+
+func fnvByte(h uint64, b byte) uint64 { return (h ^ uint64(b)) * fnvPrime64 }
+
+// fnvUvarint continues h over the uvarint encoding of n
+// (binary.PutUvarint's bytes).
+func fnvUvarint(h uint64, n uint64) uint64 {
+	for n >= 0x80 {
+		h = fnvByte(h, byte(n)|0x80)
+		n >>= 7
+	}
+	return fnvByte(h, byte(n))
 }
