@@ -87,7 +87,7 @@ func (c *cleaner) iframe() {
 	c.skip = atom.Iframe
 	src, _ := c.attr("src")
 	u, ok := cleanURL(string(src), c.base, false)
-	if !ok || !embedSrc.MatchString(u) {
+	if !ok || !embedSrc.MatchString(u) || !plainEmbedPath(u) {
 		c.note(cleanedIframe)
 		return
 	}

@@ -68,3 +68,25 @@ func TestCleanLines(t *testing.T) {
 		})
 	}
 }
+
+// An embed is kept only when its path stays in the player's folder once a
+// browser resolves it.
+func TestEmbedPathStaysInPlayer(t *testing.T) {
+	for _, tt := range []struct {
+		src  string
+		kept bool
+	}{
+		{"https://www.youtube.com/embed/abc123", true},
+		{"https://player.vimeo.com/video/42/", true},
+		{"https://www.youtube.com/embed/x/../../watch", false},
+		{"https://www.youtube.com/embed/./x", false},
+		{"https://www.youtube.com/embed/x/%2e%2e/%2e%2e/evil", false},
+		{"https://www.youtube.com/embed/x%2F..%2Fevil", false},
+	} {
+		var rules []string
+		out := cleanBody(`<p>a</p><iframe src="`+tt.src+`"></iframe>`, nil, &rules)
+		if kept := strings.Contains(out, "<iframe"); kept != tt.kept {
+			t.Errorf("%s: kept = %v, want %v (%s)", tt.src, kept, tt.kept, out)
+		}
+	}
+}

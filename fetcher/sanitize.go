@@ -2,6 +2,7 @@ package fetcher
 
 import (
 	"net/url"
+	"path"
 	"regexp"
 	"slices"
 	"strings"
@@ -58,6 +59,21 @@ var pixelHosts = []string{
 }
 
 var embedSrc = regexp.MustCompile(`^https://(?:www\.)?(?:youtube\.com|youtube-nocookie\.com)/embed/|^https://player\.vimeo\.com/video/`)
+
+// plainEmbedPath refuses an embed URL whose path a browser would resolve
+// out of the player's folder (/embed/x/../../watch, or the dots and slashes
+// percent-encoded): embedSrc only looks at the prefix.
+func plainEmbedPath(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return false
+	}
+	esc := strings.ToLower(u.EscapedPath())
+	if strings.Contains(esc, "%2e") || strings.Contains(esc, "%2f") || strings.Contains(esc, "%5c") {
+		return false
+	}
+	return path.Clean(u.Path) == strings.TrimSuffix(u.Path, "/")
+}
 
 // cleanBody cleans the HTML of a Summary or Content (see above). base
 // resolves relative URLs (nil: they stay relative). It records the rules

@@ -45,6 +45,7 @@ func (s *Store) Check() error {
 			report("bbolt: %w", err)
 		}
 		checkLayout(tx, report)
+		checkDedup(tx, report)
 		return nil
 	})
 	if err != nil {

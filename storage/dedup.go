@@ -325,10 +325,15 @@ func (g *group) without(j int) []byte {
 // insertEntry is the group's value with entry e in (published, itemID)
 // order. A full group drops its oldest entry (maxGroupEntries); ok is
 // false when e itself would be that one.
+//
+// A malformed group (its length is not a whole number of entries) is
+// replaced by one holding e alone: the index is derived data, and a group
+// that could never be read again would otherwise fail every batch that
+// touches it. Check reports such groups.
 func insertEntry(k, old, e []byte, cols []int) (v []byte, ok bool, err error) {
 	g, err := groupOf(k, old, cols)
 	if err != nil {
-		return nil, false, err
+		g, _ = groupOf(k, nil, cols)
 	}
 	pub, id := binary.BigEndian.Uint64(e), binary.BigEndian.Uint64(e[cols[colPub]+cols[colMatch]:])
 	pos := sort.Search(g.cnt, func(j int) bool {
@@ -358,7 +363,7 @@ func addEntry(b *bolt.Bucket, k, e []byte, cols []int) error {
 func removeEntry(b *bolt.Bucket, k []byte, id uint64, cols []int) error {
 	g, err := groupOf(k, b.Get(k), cols)
 	if err != nil {
-		return err
+		return b.Delete(k) // malformed: see insertEntry
 	}
 	for j := range g.cnt {
 		if g.u64(colID, j) != id {
@@ -477,7 +482,7 @@ func findStory(b *bolt.Bucket, it *Item) (storyMatch, bool, error) {
 		}
 		g, err := groupOf(gk, v, k.columns())
 		if err != nil {
-			return storyMatch{}, false, err
+			continue // malformed: no candidates from it (see insertEntry)
 		}
 		j := sort.Search(g.cnt, func(j int) bool { return g.u64(colPub, j) >= lo })
 		for taken := 0; j < g.cnt && taken < maxCandidatesPerKey && g.u64(colPub, j) <= hi; j++ {
@@ -712,13 +717,16 @@ func migrateV4(tx *bolt.Tx) error {
 	each := func(f func(k, v []byte, r *dedupRecord) error) error {
 		c := old.Cursor()
 		for k, v := c.Seek([]byte{'R'}); k != nil && k[0] == 'R'; k, v = c.Next() {
+			// The index is derived data: a malformed record costs that
+			// item its place in the index (as deleteDedup treats one),
+			// not the whole store its upgrade.
 			id, ok := u64(k[1:])
 			if !ok {
-				return fmt.Errorf("%s %x: %w", bucketDedupV2, k, errBadKey)
+				continue
 			}
 			r, err := decodeRecord(id, v)
 			if err != nil {
-				return err
+				continue
 			}
 			if r.fp == 0 && len(r.lead) < minLeadShingles {
 				continue
@@ -778,4 +786,35 @@ func migrateV4(tx *bolt.Tx) error {
 		return fmt.Errorf("drop bucket %s: %w", bucketDedupV2, err)
 	}
 	return nil
+}
+
+// checkDedup reports near-duplicate index entries that cannot be read: a
+// record or a group whose length is malformed. Writes repair a group they
+// touch (insertEntry) and lookups skip it, so such damage costs recall,
+// never a failed ingest; Check is where an operator hears of it.
+func checkDedup(tx *bolt.Tx, report func(string, ...any)) {
+	b := tx.Bucket([]byte(bucketDedup))
+	if b == nil {
+		return
+	}
+	b.ForEach(func(k, v []byte) error {
+		switch {
+		case len(k) == 4 && k[0] == 'S':
+			if _, err := groupOf(k, v, simColumns); err != nil {
+				report("%w", err)
+			}
+		case len(k) == 4 && k[0] == 'L':
+			if _, err := groupOf(k, v, leadColumns); err != nil {
+				report("%w", err)
+			}
+		case len(k) == 9 && k[0] == 'R':
+			id, _ := u64(k[1:])
+			if _, err := decodeRecord(id, v); err != nil {
+				report("%w", err)
+			}
+		default:
+			report("%s: unexpected key %x", bucketDedup, k)
+		}
+		return nil
+	})
 }

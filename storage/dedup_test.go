@@ -419,3 +419,44 @@ func TestGroupEntries(t *testing.T) {
 		t.Errorf("without: %d entries, %v", g2.cnt, err)
 	}
 }
+
+// A damaged near-dup group or record never fails an ingest: Check reports
+// it, the next write to the group repairs it, and the copy that the intact
+// groups still point to is found.
+func TestDamagedDedupIndex(t *testing.T) {
+	s, a, b, _, t0 := threeSources(t)
+	const fpA = 0x0123456789abcdef
+	record(t, s, a.ID, dupItem("a1", storyA, fpA, t0))
+	first := collect(t, s, Query{SourceIDs: []uint64{a.ID}})[0]
+
+	low := uint16(uint64(fpA) & 0xffff)
+	band0 := []byte{'S', 0, byte(low >> 8), byte(low)}
+	if err := s.db.Update(func(tx *bolt.Tx) error {
+		bk := tx.Bucket([]byte(bucketDedup))
+		if bk.Get(band0) == nil {
+			t.Fatalf("no group %x for the first item", band0)
+		}
+		if err := bk.Put(band0, []byte("seven b")); err != nil {
+			return err
+		}
+		return bk.Put(recordKey(999), []byte("short"))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	err := s.Check()
+	if err == nil || !strings.Contains(err.Error(), "malformed group") || !strings.Contains(err.Error(), "record of item 999") {
+		t.Fatalf("Check = %v, want the malformed group and record reported", err)
+	}
+
+	record(t, s, b.ID, dupItem("b1", storyC, fpA^(1<<20), t0.Add(time.Hour))) // same band 0
+	got := collect(t, s, Query{SourceIDs: []uint64{b.ID}})[0]
+	if got.Story != first.ID {
+		t.Errorf("copy got story %d, want %d (found through the intact bands)", got.Story, first.ID)
+	}
+	if err := s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte(bucketDedup)).Delete(recordKey(999))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	mustCheck(t, s) // the write replaced the damaged group
+}

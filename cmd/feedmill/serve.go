@@ -215,7 +215,8 @@ func newHTTPServer(h fasthttp.RequestHandler, log *slog.Logger) *fasthttp.Server
 // deadline.
 func bodyTimeout(d time.Duration) func(*fasthttp.RequestHeader) fasthttp.RequestConfig {
 	return func(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
-		if h.ContentLength() == 0 {
+		// fasthttp says -2 for a request without a body.
+		if cl := h.ContentLength(); cl == 0 || cl == -2 {
 			return fasthttp.RequestConfig{}
 		}
 		return fasthttp.RequestConfig{ReadTimeout: d}
