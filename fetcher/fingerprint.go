@@ -77,11 +77,7 @@ func putWordBuf(buf *[]uint64, grown []uint64) {
 // item. ASCII bytes are classified by a table (wordByte), the common case
 // of news text; the rest is decoded as runes.
 func wordHashes(dst []uint64, s string, limit int, markup bool) []uint64 {
-	const (
-		offset = 14695981039346656037
-		prime  = 1099511628211
-	)
-	h, in := uint64(offset), false
+	h, in := uint64(fnvOffset), false
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
@@ -89,7 +85,7 @@ func wordHashes(dst []uint64, s string, limit int, markup bool) []uint64 {
 				// A run of ASCII word bytes, in a tight loop: FNV's
 				// multiply chain is the only cost left.
 				for {
-					h = (h ^ uint64(l)) * prime
+					h = (h ^ uint64(l)) * fnvPrime
 					if i++; i == len(s) {
 						break
 					}
@@ -106,7 +102,7 @@ func wordHashes(dst []uint64, s string, limit int, markup bool) []uint64 {
 					return dst
 				}
 				dst = append(dst, h)
-				h, in = offset, false
+				h, in = fnvOffset, false
 			}
 			i++
 			if markup {
@@ -130,7 +126,7 @@ func wordHashes(dst []uint64, s string, limit int, markup bool) []uint64 {
 		if unicode.IsLetter(r) || unicode.IsDigit(r) {
 			var buf [utf8.UTFMax]byte
 			for _, b := range buf[:utf8.EncodeRune(buf[:], unicode.ToLower(r))] {
-				h = (h ^ uint64(b)) * prime
+				h = (h ^ uint64(b)) * fnvPrime
 			}
 			in = true
 		} else if in {
@@ -138,7 +134,7 @@ func wordHashes(dst []uint64, s string, limit int, markup bool) []uint64 {
 				return dst
 			}
 			dst = append(dst, h)
-			h, in = offset, false
+			h, in = fnvOffset, false
 		}
 	}
 	if in && len(dst) < limit {
