@@ -123,9 +123,8 @@ func (c *cleaner) isFlare() bool {
 // isPixel reports whether the current <img> is a tracking pixel: at most
 // 1×1 as declared, or served by a known pixel host.
 func (c *cleaner) isPixel() bool {
-	w, _ := c.attr("width")
-	h, _ := c.attr("height")
-	if tiny(string(w)) && tiny(string(h)) && (len(w) > 0 || len(h) > 0) {
+	w, h := c.sizeAttr("width"), c.sizeAttr("height")
+	if tiny(w) && tiny(h) && (len(w) > 0 || len(h) > 0) {
 		return true
 	}
 	src, _ := c.attr("src")
@@ -139,7 +138,19 @@ func (c *cleaner) isPixel() bool {
 	if !u.IsAbs() && c.base != nil {
 		u = c.base.ResolveReference(u)
 	}
-	return slices.Contains(pixelHosts, strings.ToLower(u.Hostname()))
+	return slices.Contains(pixelHosts, strings.TrimSuffix(strings.ToLower(u.Hostname()), "."))
+}
+
+// sizeAttr is the current tag's width or height for the pixel test: a
+// number (a "px" suffix allowed, as browsers read it), else "" (unknown),
+// so that a value the writer drops cannot hide a 1-pixel other side.
+func (c *cleaner) sizeAttr(name string) string {
+	v, _ := c.attr(name)
+	s := strings.TrimSuffix(strings.TrimSpace(string(v)), "px")
+	if !reNumOrPercent.MatchString(s) {
+		return ""
+	}
+	return s
 }
 
 // tiny reports whether a width/height attribute is at most 1 pixel ("" is

@@ -90,3 +90,25 @@ func TestEmbedPathStaysInPlayer(t *testing.T) {
 		}
 	}
 }
+
+// The pixel test judges the image as written: a size the writer drops
+// counts as unknown, and a host is matched without its trailing dot.
+func TestPixelsAsWritten(t *testing.T) {
+	for _, tt := range []struct {
+		img  string
+		kept bool
+	}{
+		{`<img src="https://example.org/a.jpg" width="600" height="400">`, true},
+		{`<img src="https://example.org/p.gif" width="x" height="1">`, false},
+		{`<img src="https://example.org/p.gif" width="1" height="1">`, false},
+		{`<img src="https://example.org/p.gif" width="1px" height="1px">`, false},
+		{`<img src="https://example.org/p.gif" width="100%" height="1">`, true},
+		{`<img src="https://PIXEL.wp.com./g.gif">`, false},
+	} {
+		var rules []string
+		out := cleanBody(`<p>story text</p>`+tt.img, nil, &rules)
+		if kept := strings.Contains(out, "<img"); kept != tt.kept {
+			t.Errorf("%s: kept = %v, want %v (%s)", tt.img, kept, tt.kept, out)
+		}
+	}
+}
