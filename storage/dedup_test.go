@@ -236,7 +236,7 @@ func BenchmarkNearDupLookup(b *testing.B) { benchNearDup(b, false) }
 func BenchmarkNearDupLookupRecent(b *testing.B) { benchNearDup(b, true) }
 
 func benchNearDup(b *testing.B, recent bool) {
-	for _, n := range []int{10_000, 1_000_000} {
+	for _, n := range []int{10_000, 100_000, 1_000_000} {
 		b.Run(fmt.Sprintf("items=%d", n), func(b *testing.B) {
 			s := openTest(b, Options{})
 			r := rand.New(rand.NewPCG(7, uint64(n)))
