@@ -95,18 +95,13 @@ type attrKV struct{ key, val []byte }
 
 var cleaners = sync.Pool{New: func() any { return new(cleaner) }}
 
-// cleanHTML runs the cleaning pass over the HTML s (see above): base
+// cleanHTMLWords runs the cleaning pass over the HTML s (see above): base
 // resolves relative URLs (nil: relative URLs stay relative), the names
 // of the rules that changed something are added to rules. It returns the
-// cleaned HTML, trimmed, and the body's first <img src>.
-func cleanHTML(s string, base *url.URL, rules *[]string) (string, bodyImage) {
-	out, img, _, _ := cleanHTMLWords(s, base, rules, nil)
-	return out, img
-}
-
-// cleanHTMLWords is cleanHTML that also returns the fingerprint words of
-// the output (clean_words.go), appended to words[:0]; ok is false when
-// they could not be taken on the way (the caller hashes the output).
+// cleaned HTML, trimmed, the body's first <img src>, and the fingerprint
+// words of the output (clean_words.go), appended to words[:0]; ok is
+// false when they could not be taken on the way (the caller hashes the
+// output).
 func cleanHTMLWords(s string, base *url.URL, rules *[]string, words []uint64) (string, bodyImage, []uint64, bool) {
 	c := cleaners.Get().(*cleaner)
 	defer c.release()

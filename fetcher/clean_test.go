@@ -34,7 +34,7 @@ func FuzzTagAtom(f *testing.F) {
 }
 
 // TestCleanLines: lines and blocks are removed as htmlblock's
-// RemoveShortLines removes them, in the structures the single pass must
+// RemoveLines removes them, in the structures the single pass must
 // follow by hand.
 func TestCleanLines(t *testing.T) {
 	base, _ := url.Parse("https://news.example/2025/story.html")

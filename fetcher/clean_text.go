@@ -24,10 +24,6 @@ type lineText struct {
 	notCruft bool
 }
 
-// over reports whether the text went past maxCruftLine characters: then
-// it is too long to be cruft, and the rest of the line is not collected.
-func (w *lineText) over() bool { return w.runes > maxCruftLine }
-
 // done reports whether the rest of the line's text does not matter.
 func (w *lineText) done() bool { return w.notCruft || w.runes > maxCruftLine }
 

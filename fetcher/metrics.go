@@ -29,9 +29,6 @@ type Metrics struct {
 // statusClasses are the labels of Metrics.Fetches, in exposition order.
 var statusClasses = []string{"2xx", "3xx", "4xx", "5xx", "error"}
 
-// StatusClasses lists the keys of Metrics.Fetches in a stable order.
-func StatusClasses() []string { return append([]string(nil), statusClasses...) }
-
 // counters are updated lock-free by the workers.
 type counters struct {
 	fetches     [5]atomic.Uint64 // by statusClasses index

@@ -79,19 +79,13 @@ func plainEmbedPath(raw string) bool {
 // resolves relative URLs (nil: they stay relative). It records the rules
 // that changed something.
 func cleanBody(s string, base *url.URL, rules *[]string) string {
-	out, _ := cleanBodyImage(s, base, rules)
+	out, _, _, _ := cleanBodyWords(s, base, rules, nil)
 	return out
 }
 
-// cleanBodyImage is cleanBody that also returns the body's first
-// <img src> as gofeed's image scan would have found it (image.go).
-func cleanBodyImage(s string, base *url.URL, rules *[]string) (string, bodyImage) {
-	out, img, _, _ := cleanBodyWords(s, base, rules, nil)
-	return out, img
-}
-
-// cleanBodyWords is cleanBodyImage that also returns the fingerprint's
-// words of the cleaned body, appended to words[:0], when the cleaning
+// cleanBodyWords is cleanBody that also returns the body's first
+// <img src> as gofeed's image scan would have found it (image.go) and the
+// fingerprint's words of the cleaned body, appended to words[:0], when the cleaning
 // pass could take them (ok; clean_words.go): else the caller takes them
 // from the result (wordHashes).
 func cleanBodyWords(s string, base *url.URL, rules *[]string, words []uint64) (string, bodyImage, []uint64, bool) {

@@ -1,8 +1,10 @@
 // Package htmlblock reads an HTML fragment as lines of text — block
 // elements (p, div, li, h1…) and the runs of inline content between <br>s
-// — and removes the lines a rule matches. The fetcher uses it for its
-// built-in boilerplate rules, feedserver for a channel's `strip` regexes:
-// both must judge whole lines, never patch raw HTML with a regex.
+// — and removes the lines a rule matches. feedserver uses it for a
+// channel's `strip` regexes, the fetcher for plain-text bodies; the
+// fetcher's single cleaning pass over HTML bodies reads lines by the same
+// block and media tables (IsBlockAtom, IsMediaAtom). Both must judge whole
+// lines, never patch raw HTML with a regex.
 //
 // It is a library without a room of its own: it knows HTML, nothing of
 // feeds, the store or channels.
@@ -53,16 +55,6 @@ func (f *Fragment) RemoveLines(remove func(text string) bool) int {
 	return removeLines(f.Root, remove)
 }
 
-// RemoveShortLines is RemoveLines for rules that only ever take lines of
-// at most maxRunes characters: longer lines are kept without asking
-// remove, and their text is not built in full.
-func (f *Fragment) RemoveShortLines(maxRunes int, remove func(text string) bool) int {
-	w := textWriter{limit: utf8.UTFMax * max(maxRunes, 0)}
-	return removeLinesWith(&w, f.Root, func(t string) bool {
-		return utf8.RuneCountInString(t) <= maxRunes && remove(t)
-	})
-}
-
 func removeLines(parent *html.Node, remove func(string) bool) int {
 	var w textWriter
 	return removeLinesWith(&w, parent, remove)
@@ -79,7 +71,7 @@ func removeLinesWith(w *textWriter, parent *html.Node, remove func(string) bool)
 			for _, c := range line {
 				w.node(c)
 			}
-			if len(w.b) > 0 && !w.over() && remove(string(w.b)) {
+			if len(w.b) > 0 && remove(string(w.b)) {
 				for _, c := range line {
 					parent.RemoveChild(c)
 				}
@@ -177,9 +169,6 @@ func Text(nodes ...*html.Node) string {
 
 // node writes the text of n (see Text).
 func (w *textWriter) node(n *html.Node) {
-	if w.over() {
-		return
-	}
 	switch n.Type {
 	case html.TextNode:
 		w.writeString(n.Data)
@@ -210,19 +199,13 @@ func (w *textWriter) node(n *html.Node) {
 type textWriter struct {
 	b     []byte
 	space bool // white space seen since the last word
-	// limit, when > 0, stops the writing once b holds more than limit
-	// bytes: the text is then only known to be longer than that.
-	limit int
 }
-
-// over reports whether the text went past the writer's limit.
-func (w *textWriter) over() bool { return w.limit > 0 && len(w.b) > w.limit }
 
 // asciiSpace marks the ASCII bytes unicode.IsSpace reports true for.
 var asciiSpace = [utf8.RuneSelf]bool{'\t': true, '\n': true, '\v': true, '\f': true, '\r': true, ' ': true}
 
 func (w *textWriter) writeString(s string) {
-	for i := 0; i < len(s) && !w.over(); {
+	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if asciiSpace[c] {

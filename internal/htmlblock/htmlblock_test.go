@@ -3,7 +3,6 @@ package htmlblock
 import (
 	"strings"
 	"testing"
-	"unicode/utf8"
 
 	"golang.org/x/net/html"
 )
@@ -78,60 +77,5 @@ func FuzzText(f *testing.F) {
 			t.Errorf("Text(Parse(%q)) = %q: white space not collapsed", s, got)
 		}
 		_, _ = RemoveFrom(s, func(line string) bool { return strings.HasPrefix(line, "a") })
-	})
-}
-
-// removeShortRef is RemoveShortLines' reference: RemoveLines with the
-// length test in the rule.
-func removeShortRef(s string, maxRunes int, remove func(string) bool) (string, int) {
-	f, err := Parse(s)
-	if err != nil {
-		return "", -1
-	}
-	n := f.RemoveLines(func(t string) bool { return utf8.RuneCountInString(t) <= maxRunes && remove(t) })
-	return f.Render(), n
-}
-
-func removeShort(s string, maxRunes int, remove func(string) bool) (string, int) {
-	f, err := Parse(s)
-	if err != nil {
-		return "", -1
-	}
-	n := f.RemoveShortLines(maxRunes, remove)
-	return f.Render(), n
-}
-
-func TestRemoveShortLines(t *testing.T) {
-	cruft := func(s string) bool { return strings.HasPrefix(s, "CRUFT") }
-	tests := []struct {
-		in, want string
-		n        int
-	}{
-		{"<p>CRUFT ü</p><p>b</p>", "<p>b</p>", 1}, // 7 runes, 8 bytes
-		{"<p>CRUFT üü</p><p>b</p>", "<p>CRUFT üü</p><p>b</p>", 0},
-		{"<p>CRUFT <b>" + strings.Repeat("ü", 40) + "</b></p>", "<p>CRUFT <b>" + strings.Repeat("ü", 40) + "</b></p>", 0},
-		{"x<br>CRUFT<br><div>CRUFT long line here</div>", "x<br/><div>CRUFT long line here</div>", 1},
-	}
-	for _, tt := range tests {
-		got, n := removeShort(tt.in, 7, cruft)
-		if got != tt.want || n != tt.n {
-			t.Errorf("RemoveShortLines(7, %q) = %q, %d; want %q, %d", tt.in, got, n, tt.want, tt.n)
-		}
-	}
-}
-
-// FuzzRemoveShortLines: the same result as RemoveLines with the length
-// test in the rule.
-func FuzzRemoveShortLines(f *testing.F) {
-	f.Add("<p>a ü</p><p>aaaaaaaaaaaaaaaa</p>x<br>a<br>b", 5)
-	f.Add("<div><p>a</p>a<b>üüü</b></div>", 0)
-	f.Fuzz(func(t *testing.T, s string, maxRunes int) {
-		maxRunes %= 64
-		rule := func(l string) bool { return strings.HasPrefix(l, "a") }
-		got, n := removeShort(s, maxRunes, rule)
-		want, wn := removeShortRef(s, maxRunes, rule)
-		if got != want || n != wn {
-			t.Errorf("RemoveShortLines(%d, %q) = %q, %d; reference %q, %d", maxRunes, s, got, n, want, wn)
-		}
 	})
 }
