@@ -171,3 +171,31 @@ func TestGeneratedFeed(t *testing.T) {
 		t.Error("items are not newest first")
 	}
 }
+
+func TestMedianRate(t *testing.T) {
+	rounds := func(rates ...float64) []wrkResult {
+		out := make([]wrkResult, len(rates))
+		for i, r := range rates {
+			out[i].ReqPerSec = r
+		}
+		return out
+	}
+	for _, tt := range []struct {
+		in   []wrkResult
+		want float64
+	}{
+		{nil, 0},
+		{rounds(5), 5},
+		{rounds(9, 1, 5), 5},
+		{rounds(30, 10, 20, 40), 25},
+		{rounds(3, 100, 1, 2, 2), 2},
+	} {
+		if got := medianRate(tt.in); got != tt.want {
+			t.Errorf("medianRate(%v) = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+	text, r := servingMeasured(rounds(900, 1000, 1100), rounds(1000, 1000), "")
+	if r != 1 || !strings.Contains(text, "rounds (k req/s) feedmill 0.9, 1.0, 1.1 — nginx 1.0, 1.0") {
+		t.Errorf("servingMeasured = %q, %v", text, r)
+	}
+}
