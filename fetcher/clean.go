@@ -1,6 +1,7 @@
 package fetcher
 
 import (
+	"bytes"
 	"net/url"
 	"slices"
 	"strings"
@@ -8,8 +9,6 @@ import (
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
-
-	"github.com/feedmill/feedmill/internal/htmlblock"
 )
 
 // The cleaning pass: ONE streaming pass of x/net/html's Tokenizer over an
@@ -66,6 +65,11 @@ type cleaner struct {
 	text  lineText   // the current line's text, collapsed
 	img   bodyImage  // the first <img src>, for Item.Image (image.go)
 	words wordHasher // the output's words, for the fingerprint (clean_words.go)
+	elems *elemCache // what the maps say of elements (clean_atoms.go)
+
+	urlBuf      []byte // a URL fastURL made (clean_url.go)
+	basePre     []byte // base's "scheme://host" for fastURL, if plain
+	baseChecked bool   // basePre is worked out
 
 	inLine    bool
 	lineStart int      // len(out) where the current line starts
@@ -120,7 +124,7 @@ func (c *cleaner) release() {
 		c.out = nil
 	}
 	*c = cleaner{out: c.out[:0], stack: c.stack[:0], attrs: c.attrs[:0], seen: c.seen[:0],
-		text: lineText{b: c.text.b[:0]}}
+		text: lineText{b: c.text.b[:0]}, elems: c.elems, urlBuf: c.urlBuf[:0], basePre: c.basePre[:0]}
 	cleaners.Put(c)
 }
 
@@ -134,7 +138,7 @@ func (c *cleaner) run() {
 			return
 		case html.TextToken:
 			if c.skip == 0 {
-				c.writeText(z.Text())
+				c.writeText(c.tokenText())
 			}
 		case html.StartTagToken, html.SelfClosingTagToken:
 			a := c.tagAtom()
@@ -215,9 +219,10 @@ func (c *cleaner) startTag(a atom.Atom) {
 	if a == 0 {
 		return // an unknown element: its tags go, its text stays
 	}
+	el := *c.elem(a) // clean_atoms.go
 	if c.isFlare() {
 		c.note(cleanedFlare)
-		if !voidElements[a] {
+		if !el.void {
 			c.skip = a
 		}
 		return
@@ -226,7 +231,7 @@ func (c *cleaner) startTag(a atom.Atom) {
 	case a == atom.Iframe:
 		c.iframe()
 		return
-	case skipContent[a]:
+	case el.skip:
 		c.skip = a
 		return
 	case a == atom.Img && c.isPixel():
@@ -236,14 +241,14 @@ func (c *cleaner) startTag(a atom.Atom) {
 		c.br()
 		return
 	}
-	void := voidElements[a]
-	if htmlblock.IsBlockAtom(a) && (!c.inLine || len(c.stack) == c.lineDepth) {
+	void := el.void
+	if el.block && (!c.inLine || len(c.stack) == c.lineDepth) {
 		c.flushLine()
 		start := len(c.out)
 		words := c.words.mark()
 		emitted := c.writeStart(a)
 		if void { // <hr>
-			if emitted && htmlblock.IsMediaAtom(a) {
+			if emitted && el.media {
 				c.ctx(len(c.stack)).kept = true
 			}
 			return
@@ -255,12 +260,12 @@ func (c *cleaner) startTag(a atom.Atom) {
 	// (part of the line, as in htmlblock).
 	if !c.inLine {
 		c.startLine()
-	} else if htmlblock.IsBlockAtom(a) {
+	} else if el.block {
 		c.text.space = true
 	}
 	emitted := c.writeStart(a)
 	if void {
-		if emitted && htmlblock.IsMediaAtom(a) {
+		if emitted && el.media {
 			c.lineMedia = true
 		}
 		return
@@ -326,9 +331,23 @@ func (c *cleaner) writeText(t []byte) {
 	if !c.inLine {
 		c.startLine()
 	}
-	c.out = appendEscaped(c.out, t)
-	c.words.text(t)
+	c.out = c.words.text(c.out, t) // escaped (clean_words.go)
 	c.text.write(t)
+}
+
+// tokenText returns the current text token's text, as Tokenizer.Text
+// does. Text converts CR and CR LF to LF, NUL to U+FFFD (in raw text) and
+// unescapes character references, byte by byte, in place; a text token's
+// raw bytes are its data (the tokenizer's CDATA sections, whose markers
+// are not, are off: AllowCDATA is never called), so a text without '&',
+// CR or NUL, most of them, is its raw bytes, which IndexByte finds out
+// faster.
+func (c *cleaner) tokenText() []byte {
+	t := c.z.Raw()
+	if bytes.IndexByte(t, '&') >= 0 || bytes.IndexByte(t, '\r') >= 0 || bytes.IndexByte(t, 0) >= 0 {
+		return c.z.Text()
+	}
+	return t
 }
 
 func (c *cleaner) startLine() {

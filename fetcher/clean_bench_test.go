@@ -3,6 +3,7 @@ package fetcher
 import (
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -20,6 +21,24 @@ const guardianFeed = "../../shared/testdata/feeds/realworld/guardian.rss"
 // bodies, as BenchmarkIngest's items are; single-threaded, so an A/B
 // comparison is less noisy than the whole pipeline's.
 func BenchmarkCleanItem(b *testing.B) {
+	benchCleanBody(b, func(description string) string {
+		return description + "<p>Read more: <a href=\"/world?utm_source=rss\">world news</a></p>\n"
+	})
+}
+
+// BenchmarkCleanText: the same on plain paragraphs of the capture's text,
+// tags stripped (the shape of BenchmarkIngest's generated bodies): the
+// text path alone (tokenizer, escaping, word hashes, line text).
+func BenchmarkCleanText(b *testing.B) {
+	tags := regexp.MustCompile(`<[^>]*>`)
+	benchCleanBody(b, func(description string) string {
+		return "<p>" + tags.ReplaceAllString(description, " ") + "</p>\n"
+	})
+}
+
+// benchCleanBody times cleanItem on a body of at least 20,000 bytes made
+// of part(description) for the capture's items, over and over.
+func benchCleanBody(b *testing.B, part func(description string) string) {
 	raw, err := os.ReadFile(guardianFeed)
 	if err != nil {
 		b.Fatal(err)
@@ -31,8 +50,7 @@ func BenchmarkCleanItem(b *testing.B) {
 	var body strings.Builder
 	for body.Len() < 20000 {
 		for _, it := range feed.Items {
-			body.WriteString(it.Description)
-			body.WriteString("<p>Read more: <a href=\"/world?utm_source=rss\">world news</a></p>\n")
+			body.WriteString(part(it.Description))
 		}
 	}
 	base, _ := url.Parse("https://www.theguardian.com/world/2024/story")

@@ -46,11 +46,15 @@ func (c *cleaner) tagAtom() atom.Atom {
 	return atom.Lookup(buf[:n])
 }
 
-// readAttrs copies the current tag's attributes into c.attrs (the
-// slices point into the tokenizer's buffer, valid until the next token).
+// readAttrs sets c.attrs to the current tag's attributes, from the raw
+// tag when it can (clean_attrs.go), else with TagAttr; valid until the
+// next token either way.
 // The tokenizer never returns an attribute with an empty name, so a nil
 // name means there is none.
 func (c *cleaner) readAttrs() {
+	if c.rawAttrs(c.z.Raw()) { // clean_attrs.go
+		return
+	}
 	c.attrs = c.attrs[:0]
 	for {
 		k, v, more := c.z.TagAttr()
@@ -168,7 +172,8 @@ func tiny(v string) bool {
 // allowlist, or one left without attributes that it needs (a without
 // href, img without any), is not written.
 func (c *cleaner) writeStart(a atom.Atom) bool {
-	pol := allowlist[a]
+	el := c.elem(a)
+	pol := el.pol
 	if pol == nil {
 		return false
 	}
@@ -197,7 +202,7 @@ func (c *cleaner) writeStart(a atom.Atom) bool {
 		c.out = c.out[:mark]
 		return false
 	}
-	if voidElements[a] {
+	if el.void {
 		c.out = append(c.out, '/', '>')
 	} else {
 		c.out = append(c.out, '>')
@@ -222,6 +227,9 @@ func (c *cleaner) allowAttr(pol *elemPolicy, kv attrKV) ([]byte, bool) {
 
 func (c *cleaner) check(chk attrCheck, kv attrKV) ([]byte, bool) {
 	if chk.url {
+		if u, ok, known := c.fastURL(kv.val, string(kv.key) == "href"); known {
+			return u, ok // what cleanURL would return (clean_url.go)
+		}
 		u, ok := cleanURL(string(kv.val), c.base, string(kv.key) == "href")
 		return []byte(u), ok
 	}

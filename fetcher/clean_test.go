@@ -112,3 +112,85 @@ func TestPixelsAsWritten(t *testing.T) {
 		}
 	}
 }
+
+// plainURLCases: URLs fastURL must judge as cleanURL does.
+var plainURLCases = []string{
+	"https://www.theguardian.com/world/2024/jan/31/a-story",
+	"http://example.com", "https://example.com/", "https://example.com//x//",
+	"https://EXAMPLE.com/x", "HTTPS://example.com/x", "https://example.com:443/x",
+	"https://example.com:8080/x", "https://user@example.com/x", "https://example.com/x?utm_source=rss",
+	"https://example.com/x#frag", "https://example.com/a%20b", "https://example.com/a%2", "https://example.com/a%zz",
+	"https://example.com/a%2Fb%2fc%00%7E", "https://example.com/a b", "https://example.com/(x)*!'$&+,;=:@~",
+	"https://example.com/x/../y", "https://example.com/.", "https://./x", "https://-/x", "https://x..y/",
+	"https://example.com/ä", "https://example.com/a\\b", "https://example.com/a|b", "https://example.com/{x}",
+	"https://example.com/[x]", "https://example.com/x\x7f", "https:///x", "http://", "https://",
+	"https://example.com/*", "https://1.2.3.4/x", "https://example.com/%25", "https://example.com/x?",
+	"https://xn--bcher-kva.example/", "https://example.com/\"x\"", "https://example.com/<x>",
+	"https://example.com?a=1", "https://example.com/x?a=1&utm_source=rss&b=2", "https://example.com/x?utm_source=rss",
+	"https://example.com/x?&&", "https://example.com/x?a?b", "https://example.com/x?a=%zz", "https://example.com/x?a=1#f",
+	"https://example.com/x?a=<\">", "https://example.com/x?a= b", "https://example.com/x?fbclid=1",
+	"/", "/world?utm_source=rss", "/world", "//host/x", "/a//b", "/a/./b", "/a/../b", "/a/.", "/.well-known/x",
+	"/a?", "/a?&", "/a?x=1&utm_medium=feed", "/a:b", "/a%2e%2E/b", "/a?x#y", "x/y", "x", "?q=1", "#frag", "",
+	"mailto:x@example.com", "javascript:alert(1)", "/a b", "/ä",
+}
+
+var plainURLBases = []string{
+	"https://www.theguardian.com/world/2024/story", "http://news.example", "https://News.Example/x",
+	"https://news.example:8443/x", "https://u@news.example/x", "ftp://news.example/x", "/relative", "https://news.example./x",
+}
+
+func checkFastURL(t *testing.T, v string, base *url.URL) {
+	t.Helper()
+	for _, link := range []bool{true, false} {
+		c := &cleaner{base: base}
+		u, ok, known := c.fastURL([]byte(v), link)
+		if !known {
+			continue
+		}
+		want, wantOK := cleanURL(v, base, link)
+		if ok != wantOK || ok && string(u) != want {
+			t.Errorf("fastURL(%q, base %v, link=%v) = %q, %v; cleanURL: %q, %v", v, base, link, u, ok, want, wantOK)
+		}
+	}
+}
+
+func TestFastURL(t *testing.T) {
+	known := 0
+	for _, b := range append(plainURLBases, "") {
+		base, _ := url.Parse(b)
+		if b == "" {
+			base = nil
+		}
+		for _, v := range plainURLCases {
+			checkFastURL(t, v, base)
+			if _, _, k := (&cleaner{base: base}).fastURL([]byte(v), true); k {
+				known++
+			}
+		}
+	}
+	if known < 50 {
+		t.Errorf("fastURL knows only %d cases", known)
+	}
+}
+
+// FuzzFastURL: whatever fastURL answers, cleanURL answers too.
+//
+//	go test -run '^$' -fuzz '^FuzzFastURL$' -fuzztime 60s ./fetcher/
+func FuzzFastURL(f *testing.F) {
+	for _, v := range plainURLCases {
+		f.Add(v, plainURLBases[0])
+	}
+	for _, b := range plainURLBases {
+		f.Add("/world?utm_source=rss", b)
+	}
+	f.Fuzz(func(t *testing.T, v, b string) {
+		base, err := url.Parse(b)
+		if err != nil {
+			return
+		}
+		checkFastURL(t, v, base)
+		checkFastURL(t, v, nil)
+		checkFastURL(t, "https://example.com/"+v, base)
+		checkFastURL(t, "/"+v, base)
+	})
+}

@@ -62,9 +62,14 @@ func (w *wordHasher) sep() {
 	}
 }
 
-// text hashes text as written to the output (before escaping).
-func (w *wordHasher) text(s []byte) {
+// text hashes the text s as it is written to the output, and writes it:
+// appended to dst escaped as appendEscaped (clean_text.go) does, in the
+// same loop: letters and digits, most of the text, never need escaping,
+// so only the separators are looked up in escapes, and the runs between
+// escapes are copied whole.
+func (w *wordHasher) text(dst, s []byte) []byte {
 	h, in := w.h, w.in
+	last := 0 // s[last:] is still to be written
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
@@ -86,6 +91,11 @@ func (w *wordHasher) text(s []byte) {
 					w.words = append(w.words, h)
 				}
 				h, in = fnvOffset, false
+			}
+			if esc := escapes[c]; esc != "" {
+				dst = append(dst, s[last:i]...)
+				dst = append(dst, esc...)
+				last = i + 1
 			}
 			i++
 			continue
@@ -109,6 +119,7 @@ func (w *wordHasher) text(s []byte) {
 		}
 	}
 	w.h, w.in = h, in
+	return append(dst, s[last:]...)
 }
 
 // finish ends the last word and returns the words.

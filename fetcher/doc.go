@@ -21,16 +21,18 @@
 //	normalize.go    gofeed items -> storage.Item (text, links, dates)
 //	sanitize.go     item HTML cleaning: what it does and in which order,
 //	                pixel and embed hosts, cleanItem/cleanBody
-//	clean.go        the single streaming tokenizer pass doing all of it
+//	clean.go        the cleaning pass: one streaming tokenizer pass per
+//	                body does all of sanitize.go
 //	clean_tags.go   one tag in that pass: allowed attributes, URLs, pixels
+//	clean_attrs.go  a tag's attributes read from its raw bytes (TagAttr's
+//	                answer, without its copies; falls back to it)
+//	clean_atoms.go  the per-pass cache of what the allowlist says of a tag
+//	clean_url.go    URLs that need no url.Parse to clean (cleanURL's answer)
 //	clean_text.go   a line's collapsed text for the boilerplate rules
+//	clean_words.go  the fingerprint's words, hashed as the text is written
 //	allowlist.go    the elements and attributes kept (bluemonday's UGC
 //	                policy as a table; bluemonday is the tests' oracle)
 //	image.go        Item.Image: gofeed's precedence, first <img> from the pass
-//	clean.go        the cleaning pass: one tokenizer pass per body does all
-//	                of sanitize.go (clean_tags.go: tags and attributes,
-//	                allowlist.go: the allowlist, clean_text.go: line text,
-//	                clean_words.go: the fingerprint's words)
 //	boilerplate.go  the named news-cruft rules (READ MORE, Related:, ...)
 //	boilerplate_prefix.go  the rules' first-bytes filter
 //	fingerprint.go  SimHash and lead shingles for near-duplicate stories
