@@ -48,10 +48,7 @@ func benchItem(r *rand.Rand, n uint64, published time.Time, size int) Item {
 func BenchmarkRecordFetch(b *testing.B) {
 	const writers, perFetch = 16, 50
 	s := openTest(b, Options{})
-	var srcs []Source
-	for g := range writers {
-		srcs = append(srcs, addSource(b, s, fmt.Sprintf("https://%d.news.example/feed", g)))
-	}
+	srcs := benchSources(b, s, writers)
 	// Prepare the fetches outside the timer.
 	r := rand.New(rand.NewPCG(1, 2))
 	var seq uint64

@@ -18,12 +18,25 @@ const codecJSON byte = 1
 
 // encodeValue encodes v for storage. HTML is not escaped: item bodies are
 // HTML, and "\u003cp\u003e" would make them larger and harder to read.
+// The result is a new slice of its own (bbolt keeps it until the commit).
 //
-// The JSON is written into a pooled buffer and copied out at its exact
-// size: an item value is some 20 KB, and a fresh bytes.Buffer grew to it
-// by doubling, twice its size in garbage for every item stored. The
-// result is a new slice of its own (bbolt keeps it until the commit).
+// Items, the value stored at every ingest, are written by encodeItem
+// (codec_item.go), to the bytes encoding/json writes, without reflection;
+// every other value by encoding/json.
 func encodeValue(v any) ([]byte, error) {
+	switch v := v.(type) {
+	case Item:
+		return encodeItem(&v)
+	case *Item:
+		return encodeItem(v)
+	}
+	return encodeJSON(v)
+}
+
+// encodeJSON is encodeValue by encoding/json. The JSON is written into a
+// pooled buffer and copied out at its exact size: a fresh bytes.Buffer
+// grows to a large value by doubling, twice its size in garbage.
+func encodeJSON(v any) ([]byte, error) {
 	e := encoders.Get().(*valueEncoder)
 	defer e.release()
 	e.buf.WriteByte(codecJSON)

@@ -220,7 +220,11 @@ func (r *dedupRecord) dedupKeys(dst []dedupKey) []dedupKey {
 // entry is r's entry in the group k, its fields one after another in
 // column order.
 func (r *dedupRecord) entry(k *dedupKey) []byte {
-	e := make([]byte, 0, 40)
+	return r.appendEntry(make([]byte, 0, 40), k)
+}
+
+// appendEntry appends r's entry in the group k to e.
+func (r *dedupRecord) appendEntry(e []byte, k *dedupKey) []byte {
 	e = binary.BigEndian.AppendUint64(e, r.pub)
 	if k.sim() {
 		e = binary.BigEndian.AppendUint64(e, r.fp)
@@ -300,7 +304,11 @@ func (g *group) column(c int) []byte { return g.v[g.off[c] : g.off[c]+g.cols[c]*
 // with is a new value: the group without its first drop entries, with
 // entry e (its fields in column order) inserted at index pos.
 func (g *group) with(e []byte, pos, drop int) []byte {
-	v := make([]byte, 0, len(g.v)+len(e))
+	return g.appendWith(make([]byte, 0, len(g.v)+len(e)), e, pos, drop)
+}
+
+// appendWith appends the value with to v.
+func (g *group) appendWith(v, e []byte, pos, drop int) []byte {
 	for c, w := range g.cols {
 		col := g.column(c)
 		v = append(v, col[w*drop:w*pos]...)
@@ -331,32 +339,32 @@ func (g *group) without(j int) []byte {
 // that could never be read again would otherwise fail every batch that
 // touches it. Check reports such groups.
 func insertEntry(k, old, e []byte, cols []int) (v []byte, ok bool, err error) {
+	g, pos, drop, ok := insertAt(k, old, e, cols)
+	if !ok {
+		return nil, false, nil
+	}
+	return g.with(e, pos, drop), true, nil
+}
+
+// insertAt is where insertEntry puts e: the group old as read (empty when
+// malformed), the index, and how many of its oldest entries to drop.
+func insertAt(k, old, e []byte, cols []int) (g group, pos, drop int, ok bool) {
 	g, err := groupOf(k, old, cols)
 	if err != nil {
 		g, _ = groupOf(k, nil, cols)
 	}
 	pub, id := binary.BigEndian.Uint64(e), binary.BigEndian.Uint64(e[cols[colPub]+cols[colMatch]:])
-	pos := sort.Search(g.cnt, func(j int) bool {
+	pos = sort.Search(g.cnt, func(j int) bool {
 		p := g.u64(colPub, j)
 		return p > pub || p == pub && g.u64(colID, j) > id
 	})
-	drop := 0
 	if g.cnt >= maxGroupEntries {
 		if pos == 0 {
-			return nil, false, nil
+			return g, 0, 0, false
 		}
 		drop = 1
 	}
-	return g.with(e, pos, drop), true, nil
-}
-
-// addEntry inserts e into the group k.
-func addEntry(b *bolt.Bucket, k, e []byte, cols []int) error {
-	v, ok, err := insertEntry(k, b.Get(k), e, cols)
-	if err != nil || !ok {
-		return err
-	}
-	return b.Put(k, v)
+	return g, pos, drop, true
 }
 
 // removeEntry removes the entry of item id from the group k, if there.
@@ -385,15 +393,81 @@ func putDedup(b *bolt.Bucket, it *Item) error {
 }
 
 func putRecord(b *bolt.Bucket, r *dedupRecord) error {
+	var gr groupsRead
+	gr.read(b, r)
+	return gr.put(b, r)
+}
+
+// groupsRead are the values of one item's groups (nil where there is
+// none), read once: findStory looks them up, and put inserts the item's
+// entries into them without reading them again.
+//
+// The values stay valid while the item's own entries are put: a Put to
+// one key of the bucket leaves the values of the others where they are
+// (a node's inodes keep pointing to the same bytes; the file is remapped
+// only at the commit).
+type groupsRead struct {
+	keys []dedupKey // in key order
+	vals [dedupBands + dedupMinHashes][]byte
+	kbuf [dedupBands + dedupMinHashes]dedupKey
+}
+
+// read reads the groups of r's keys with one cursor, keys in ascending
+// order: each descent starts from the root, but the upper pages the
+// previous one read are still cached. It returns the cursor.
+func (gr *groupsRead) read(b *bolt.Bucket, r *dedupRecord) *bolt.Cursor {
+	gr.keys = r.dedupKeys(gr.kbuf[:0])
+	slices.SortFunc(gr.keys, func(a, b dedupKey) int { return bytes.Compare(a.key[:], b.key[:]) })
+	c := b.Cursor()
+	for i := range gr.keys {
+		k := gr.keys[i].key[:]
+		gk, v := c.Seek(k)
+		if bytes.Equal(gk, k) {
+			gr.vals[i] = v
+		} else {
+			gr.vals[i] = nil
+		}
+	}
+	return c
+}
+
+// put stores r's record and inserts its entries into the groups read
+// (r's keys: the same fingerprint and lead as the item read for). The
+// new values share one allocation, each slice capped at its own end;
+// bbolt keeps them until the commit.
+func (gr *groupsRead) put(b *bolt.Bucket, r *dedupRecord) error {
 	if r.fp == 0 && len(r.lead) < minLeadShingles {
 		return nil // nothing to match on
 	}
 	if err := b.Put(recordKey(r.id), r.encode()); err != nil {
 		return err
 	}
-	var buf [dedupBands + dedupMinHashes]dedupKey
-	for _, k := range r.dedupKeys(buf[:0]) {
-		if err := addEntry(b, k.key[:], r.entry(&k), k.columns()); err != nil {
+	type insert struct {
+		g         group
+		e         []byte
+		pos, drop int
+		ok        bool
+	}
+	var ins [len(gr.vals)]insert
+	var ebuf [len(gr.vals)][40]byte
+	size := 0
+	for i := range gr.keys {
+		k, in := &gr.keys[i], &ins[i]
+		in.e = r.appendEntry(ebuf[i][:0], k)
+		in.g, in.pos, in.drop, in.ok = insertAt(k.key[:], gr.vals[i], in.e, k.columns())
+		if in.ok {
+			size += len(in.g.v) + len(in.e)
+		}
+	}
+	all := make([]byte, 0, size)
+	for i := range gr.keys {
+		in := &ins[i]
+		if !in.ok {
+			continue
+		}
+		start := len(all)
+		all = in.g.appendWith(all, in.e, in.pos, in.drop)
+		if err := b.Put(gr.keys[i].key[:], all[start:len(all):len(all)]); err != nil {
 			return err
 		}
 	}
@@ -443,6 +517,12 @@ type storyMatch struct {
 // record. Only when several candidates compete does a candidate found
 // both ways need its record too: its containment can raise its score.
 func findStory(b *bolt.Bucket, it *Item) (storyMatch, bool, error) {
+	var gr groupsRead
+	return gr.findStory(b, it)
+}
+
+// findStory is findStory, keeping the groups it read in gr.
+func (gr *groupsRead) findStory(b *bolt.Bucket, it *Item) (storyMatch, bool, error) {
 	r := recordOf(it)
 	lo := r.pub - min(r.pub, uint64(storyWindow))
 	hi := r.pub + uint64(storyWindow)
@@ -468,19 +548,14 @@ func findStory(b *bolt.Bucket, it *Item) (storyMatch, bool, error) {
 		}
 		cands = append(cands, c)
 	}
-	var kbuf [dedupBands + dedupMinHashes]dedupKey
-	keys := r.dedupKeys(kbuf[:0])
-	// One cursor, keys in ascending order: each descent starts from the
-	// root, but the upper pages the previous one read are still cached.
-	slices.SortFunc(keys, func(a, b dedupKey) int { return bytes.Compare(a.key[:], b.key[:]) })
-	c := b.Cursor()
-	for i := range keys {
-		k := &keys[i]
-		gk, v := c.Seek(k.key[:])
-		if !bytes.Equal(gk, k.key[:]) {
+	c := gr.read(b, &r)
+	for i := range gr.keys {
+		k := &gr.keys[i]
+		v := gr.vals[i]
+		if v == nil {
 			continue
 		}
-		g, err := groupOf(gk, v, k.columns())
+		g, err := groupOf(k.key[:], v, k.columns())
 		if err != nil {
 			continue // malformed: no candidates from it (see insertEntry)
 		}
@@ -663,16 +738,21 @@ func (ix indexes) assignStory(it *Item) error {
 	if ix.dedup == nil {
 		return nil
 	}
+	var gr groupsRead
 	if it.Story == 0 {
-		m, ok, err := findStory(ix.dedup, it)
+		m, ok, err := gr.findStory(ix.dedup, it)
 		if err != nil {
 			return err
 		}
 		if ok {
 			it.Story = m.story
 		}
+	} else {
+		r := recordOf(it)
+		gr.read(ix.dedup, &r)
 	}
-	return putDedup(ix.dedup, it)
+	r := recordOf(it) // with the story found
+	return gr.put(ix.dedup, &r)
 }
 
 // migrateV2 adds the near-duplicate index (bucket dedup) and indexes the

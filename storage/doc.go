@@ -16,5 +16,5 @@
 // near-duplicate index that puts copies of one story from several sources
 // into one story (Item.Story); retention.go what is
 // removed when; backup.go Backup and Check; codec.go how values and keys are
-// encoded.
+// encoded (codec_item.go the items' values, written by hand).
 package storage

@@ -54,6 +54,17 @@ func addSource(t testing.TB, s *Store, url string) Source {
 	return src
 }
 
+// benchSources adds n sources https://0.news.example/feed, … for the
+// benchmarks.
+func benchSources(t testing.TB, s *Store, n int) []Source {
+	t.Helper()
+	srcs := make([]Source, 0, n)
+	for g := range n {
+		srcs = append(srcs, addSource(t, s, fmt.Sprintf("https://%d.news.example/feed", g)))
+	}
+	return srcs
+}
+
 // item builds a test item with a GUID, link and date.
 func item(guid string, published time.Time) Item {
 	return Item{

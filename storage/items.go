@@ -28,11 +28,13 @@ func (s *Store) RecordFetch(ctx context.Context, f Fetch) (Ingested, error) {
 	now := s.now()
 	keys := ItemKeys(f.Items)
 	incoming := make([]Item, len(f.Items))
+	texts := make([]itemText, len(f.Items))
 	for i, it := range f.Items {
 		it.Key = keys[i]
 		it.SourceID = f.SourceID
 		it.Hash = it.BodyHash()
 		incoming[i] = it
+		texts[i] = newItemText(&incoming[i])
 	}
 	var (
 		res     Ingested
@@ -40,7 +42,7 @@ func (s *Store) RecordFetch(ctx context.Context, f Fetch) (Ingested, error) {
 	)
 	err := s.w.do(ctx, len(incoming), func(tx *bolt.Tx) error {
 		var err error
-		res, visible, err = s.recordFetch(tx, f, incoming, now)
+		res, visible, err = s.recordFetch(tx, f, incoming, texts, now)
 		return err
 	}, func() {
 		// A 304 or an error changes only fetch state: readers' caches of
@@ -57,8 +59,12 @@ func (s *Store) RecordFetch(ctx context.Context, f Fetch) (Ingested, error) {
 
 // recordFetch is RecordFetch's transaction. It may run more than once and
 // changes nothing but tx. visible reports a change readers show: items, or
-// the source's URL, title, site or language.
-func (s *Store) recordFetch(tx *bolt.Tx, f Fetch, incoming []Item, now time.Time) (res Ingested, visible bool, err error) {
+// the source's URL, title, site or language. texts are the incoming
+// items' texts, encoded ahead (see itemText); nil = encode them here.
+func (s *Store) recordFetch(tx *bolt.Tx, f Fetch, incoming []Item, texts []itemText, now time.Time) (res Ingested, visible bool, err error) {
+	if len(texts) != len(incoming) {
+		texts = make([]itemText, len(incoming))
+	}
 	src, err := getSource(tx, f.SourceID)
 	if err != nil {
 		return res, false, err
@@ -91,7 +97,7 @@ func (s *Store) recordFetch(tx *bolt.Tx, f Fetch, incoming []Item, now time.Time
 		cutoff = now.Add(-s.ret.MaxAge)
 	}
 	seen := make(map[string]bool, len(incoming))
-	for _, it := range incoming {
+	for i, it := range incoming {
 		if seen[it.Key] {
 			res.Unchanged++
 			continue
@@ -104,7 +110,7 @@ func (s *Store) recordFetch(tx *bolt.Tx, f Fetch, incoming []Item, now time.Time
 		kk := itemKeyKey(src.ID, it.Key)
 		v := ix.keys.Get(kk)
 		if v == nil {
-			if err := ix.add(tx, it, now); err != nil {
+			if err := ix.add(tx, it, texts[i], now); err != nil {
 				return res, false, err
 			}
 			res.Added++
@@ -118,7 +124,7 @@ func (s *Store) recordFetch(tx *bolt.Tx, f Fetch, incoming []Item, now time.Time
 			res.Skipped++
 			continue
 		}
-		updated, err := ix.update(id, it, now)
+		updated, err := ix.update(id, it, texts[i], now)
 		if err != nil {
 			return res, false, err
 		}
@@ -164,7 +170,8 @@ func openIndexes(tx *bolt.Tx) indexes {
 }
 
 // add stores a new item: its ID, FirstSeen, and Published if it has none.
-func (ix indexes) add(tx *bolt.Tx, it Item, now time.Time) error {
+// text is its text encoded ahead, or none.
+func (ix indexes) add(tx *bolt.Tx, it Item, text itemText, now time.Time) error {
 	id, err := nextSeq(tx, metaSeqItem)
 	if err != nil {
 		return err
@@ -177,7 +184,7 @@ func (ix indexes) add(tx *bolt.Tx, it Item, now time.Time) error {
 	if err := ix.assignStory(&it); err != nil {
 		return err
 	}
-	if err := ix.putItem(it); err != nil {
+	if err := ix.putItem(it, text); err != nil {
 		return err
 	}
 	if err := ix.keys.Put(itemKeyKey(it.SourceID, it.Key), u64key(id)); err != nil {
@@ -188,7 +195,8 @@ func (ix indexes) add(tx *bolt.Tx, it Item, now time.Time) error {
 
 // update applies an incoming item to the stored item id of the same
 // identity. It reports whether the body changed (and so was written).
-func (ix indexes) update(id uint64, in Item, now time.Time) (bool, error) {
+// text is in's text encoded ahead, or none.
+func (ix indexes) update(id uint64, in Item, text itemText, now time.Time) (bool, error) {
 	k := u64key(id)
 	v := ix.items.Get(k)
 	if v == nil {
@@ -235,11 +243,15 @@ func (ix indexes) update(id uint64, in Item, now time.Time) (bool, error) {
 			return false, err
 		}
 	}
-	return true, ix.putItem(it)
+	return true, ix.putItem(it, text)
 }
 
-func (ix indexes) putItem(it Item) error {
-	v, err := encodeValue(it)
+// putItem stores it, its text from text when it was encoded ahead.
+func (ix indexes) putItem(it Item, text itemText) error {
+	if text.buf == nil {
+		text = newItemText(&it)
+	}
+	v, err := text.value(&it)
 	if err != nil {
 		return fmt.Errorf("encode item %d: %w", it.ID, err)
 	}

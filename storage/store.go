@@ -79,7 +79,7 @@ func Open(path string, opts Options) (*Store, error) {
 	if wait <= 0 {
 		wait = defaultLockWait
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: wait})
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: wait, InitialMmapSize: initialMmapSize})
 	if err != nil {
 		if errors.Is(err, berrors.ErrTimeout) {
 			return nil, fmt.Errorf("open store %s: %w (waited %v)", path, ErrLocked, wait)

@@ -1,0 +1,275 @@
+package storage
+
+import (
+	"bytes"
+	"encoding/json"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/mmcdole/gofeed"
+	bolt "go.etcd.io/bbolt"
+)
+
+const sharedFeedsDir = "../../shared/testdata/feeds"
+
+// jsonItemValue is what encodeValue wrote for an item before encodeItem:
+// encoding/json with HTML escaping off.
+func jsonItemValue(it *Item) ([]byte, error) {
+	var buf bytes.Buffer
+	buf.WriteByte(codecJSON)
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(it); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// sameAsJSON fails t unless encodeItem writes it as encoding/json does
+// (or both fail), and the value decodes.
+func sameAsJSON(t testing.TB, name string, it *Item) {
+	t.Helper()
+	want, wantErr := jsonItemValue(it)
+	got, err := encodeItem(it)
+	if (err != nil) != (wantErr != nil) {
+		t.Fatalf("%s: encodeItem error %v, encoding/json error %v", name, err, wantErr)
+	}
+	if err != nil {
+		return
+	}
+	if !bytes.Equal(got, want) {
+		i := 0
+		for i < min(len(got), len(want)) && got[i] == want[i] {
+			i++
+		}
+		t.Fatalf("%s: encodeItem differs from encoding/json at byte %d:\n got %q\nwant %q",
+			name, i, got[max(0, i-20):min(len(got), i+40)], want[max(0, i-20):min(len(want), i+40)])
+	}
+	if _, err := decodeItem(nil, got); err != nil {
+		t.Fatalf("%s: decode: %v", name, err)
+	}
+}
+
+// oddStrings are strings at every escaping rule and every position the
+// eight-byte scan can meet them.
+func oddStrings() []string {
+	out := []string{"", "a", `"`, `\`, "\x00", "\x1f", "\x7f", "\x80", "\xff",
+		"\b\f\n\r\t\v", "<p>&amp;</p>", "\u2028\u2029", "\xe2\x80", "\xe2\x80\xa8x",
+		"é", "日本語", "𝄞", "\ufffd", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xc0\xaf"}
+	var all strings.Builder
+	for c := range 256 {
+		all.WriteByte(byte(c))
+	}
+	out = append(out, all.String())
+	for _, special := range []string{`"`, `\`, "\n", "\x01", "’", "\u2028", "\xff", "\xe2\x80"} {
+		for pre := range 17 {
+			s := strings.Repeat("x", pre) + special + strings.Repeat("y", 17-pre)
+			out = append(out, s, s[:pre+len(special)])
+		}
+	}
+	return out
+}
+
+func TestEncodeItemIsJSON(t *testing.T) {
+	t0 := time.Date(2025, 6, 1, 12, 30, 45, 123456789, time.UTC)
+	full := Item{
+		ID: 1<<64 - 1, SourceID: 7, Key: "g:https://a.example/1",
+		GUID: "https://a.example/1", Link: "https://a.example/1?a=1&b=2", Title: `Title with "quotes" and <b>`,
+		Summary: "<p>Summary</p>\n", Content: "<p>Content ’ “x” – £</p>\n<p>two</p>", Author: "Jane",
+		AuthorMail: "jane@a.example", Categories: []string{"a", "", `b"c`},
+		Enclosures: []Enclosure{{URL: "https://a.example/a.mp3", Type: "audio/mpeg", Length: 123},
+			{URL: "u"}, {Length: -1}, {Type: "t", Length: math.MinInt64}},
+		Image: "https://a.example/i.jpg", Language: "en",
+		Published: t0, Updated: t0.Add(time.Hour), FirstSeen: t0.Add(time.Minute),
+		Hash: 1<<63 + 5, Fingerprint: 42, Story: 3, Lead: []uint32{1, 2, 3}, Cleaned: []string{"pixel", "iframe"},
+	}
+	tests := map[string]Item{
+		"zero":  {},
+		"full":  full,
+		"empty": {Categories: []string{}, Enclosures: []Enclosure{}, Cleaned: []string{}, Lead: []uint32{}},
+		"zones": {Published: t0.In(time.FixedZone("x", -(3*3600 + 30*60))), Updated: t0.In(time.FixedZone("y", 14*3600)),
+			FirstSeen: time.Date(2025, 1, 1, 0, 0, 0, 0, time.Local)},
+		"odd dates": {Published: time.Date(1950, 1, 1, 0, 0, 0, 1, time.UTC), FirstSeen: time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC),
+			Updated: time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC)},
+		"monotonic":     {Published: time.Now(), FirstSeen: time.Now().Add(time.Second)},
+		"year 10000":    {Published: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)},
+		"negative year": {FirstSeen: time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC)},
+		"updated only":  {Updated: t0},
+	}
+	for name, it := range tests {
+		sameAsJSON(t, name, &it)
+	}
+	for i, s := range oddStrings() {
+		it := full
+		it.Key, it.GUID, it.Link, it.Title, it.Summary, it.Content = s, s, s, s, s, s
+		it.Author, it.AuthorMail, it.Image, it.Language = s, s, s, s
+		it.Categories = []string{s, s}
+		it.Enclosures = []Enclosure{{URL: s, Type: s}}
+		it.Cleaned = []string{s}
+		sameAsJSON(t, "odd string "+string(rune('a'+i%26)), &it)
+	}
+}
+
+// TestEncodeItemFieldsCovered fails when Item gains a field, so that
+// encodeItem is taught it (and the tests above the new field).
+func TestEncodeItemFieldsCovered(t *testing.T) {
+	if n := reflect.TypeFor[Item]().NumField(); n != 22 {
+		t.Fatalf("Item has %d fields, encodeItem knows 22: teach it the new ones", n)
+	}
+	if n := reflect.TypeFor[Enclosure]().NumField(); n != 3 {
+		t.Fatalf("Enclosure has %d fields, encodeItem knows 3", n)
+	}
+}
+
+// TestEncodeItemSharedFeeds encodes the items of every shared test feed
+// both ways.
+func TestEncodeItemSharedFeeds(t *testing.T) {
+	items := sharedFeedItems(t)
+	if len(items) < 1000 {
+		t.Fatalf("only %d items from %s", len(items), sharedFeedsDir)
+	}
+	for i := range items {
+		sameAsJSON(t, items[i].Link, &items[i])
+	}
+}
+
+// sharedFeedItems parses the shared test feeds with gofeed into items
+// (loosely: the text as gofeed gives it, not as the fetcher cleans it).
+func sharedFeedItems(t testing.TB) []Item {
+	t.Helper()
+	if _, err := os.Stat(sharedFeedsDir); err != nil {
+		t.Skipf("no shared feeds: %v", err)
+	}
+	var items []Item
+	p := gofeed.NewParser()
+	err := filepath.WalkDir(sharedFeedsDir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		// Every file is an item too: its raw bytes, whatever they are.
+		items = append(items, Item{Key: "h:" + path, Content: string(b)})
+		feed, err := p.Parse(bytes.NewReader(b))
+		if err != nil {
+			return nil // not a feed gofeed reads
+		}
+		for n, fi := range feed.Items {
+			it := Item{
+				ID: uint64(len(items)), SourceID: uint64(n), Key: "g:" + fi.GUID, GUID: fi.GUID,
+				Link: fi.Link, Title: fi.Title, Summary: fi.Description, Content: fi.Content,
+				Categories: fi.Categories, Language: feed.Language,
+			}
+			if fi.Author != nil {
+				it.Author, it.AuthorMail = fi.Author.Name, fi.Author.Email
+			}
+			if fi.Image != nil {
+				it.Image = fi.Image.URL
+			}
+			for _, e := range fi.Enclosures {
+				it.Enclosures = append(it.Enclosures, Enclosure{URL: e.URL, Type: e.Type, Length: int64(len(e.Length))})
+			}
+			if fi.PublishedParsed != nil {
+				it.Published = *fi.PublishedParsed
+			}
+			if fi.UpdatedParsed != nil {
+				it.Updated = *fi.UpdatedParsed
+			}
+			it.FirstSeen = time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
+			it.Hash = it.BodyHash()
+			items = append(items, it)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return items
+}
+
+func FuzzEncodeItem(f *testing.F) {
+	for _, s := range oddStrings() {
+		f.Add(s, s, uint64(len(s)), int64(len(s)), "")
+	}
+	f.Add("<p>’</p>\n", `a"b\c`, uint64(1), int64(-1), "audio/mpeg")
+	f.Fuzz(func(t *testing.T, a, b string, n uint64, sec int64, c string) {
+		it := Item{
+			ID: n, SourceID: n >> 3, Key: a, GUID: b, Link: c, Title: a + b, Summary: b, Content: a,
+			Author: c, AuthorMail: b, Categories: []string{a, c}, Image: c, Language: b,
+			Published: time.Unix(sec, int64(n%1e9)).UTC(), FirstSeen: time.Unix(sec>>1, 0),
+			Hash: n * 31, Fingerprint: n ^ 0xff, Story: n >> 1, Cleaned: []string{b},
+		}
+		if n%2 == 0 {
+			it.Updated = time.Unix(int64(n>>40), 0).In(time.FixedZone("z", int(sec%86400)))
+			it.Enclosures = []Enclosure{{URL: a, Type: b, Length: sec}, {}}
+		}
+		if !utf8.ValidString(a) && n%3 == 0 {
+			it.Categories = nil
+		}
+		sameAsJSON(t, "fuzz", &it)
+	})
+}
+
+// TestItemTextRerun: a transaction run again after a rollback (the
+// writer does that when another request of its batch fails) makes the
+// values again from the same texts, with what the new run set.
+func TestItemTextRerun(t *testing.T) {
+	s := openTest(t, Options{})
+	src := addSource(t, s, "https://a.example/")
+	t0 := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	items := []Item{item("a", t0), item("b", time.Time{}), item("a", t0)}
+	items[0].Content = strings.Repeat(`<p class="x">a’b</p>`+"\n", 500)
+	items[1].Cleaned = []string{"pixel", strings.Repeat("rule", 100)}
+	keys := ItemKeys(items)
+	texts := make([]itemText, len(items))
+	for i := range items {
+		items[i].Key, items[i].SourceID = keys[i], src.ID
+		items[i].Hash = items[i].BodyHash()
+		texts[i] = newItemText(&items[i])
+	}
+	for run := range 2 {
+		err := s.db.Update(func(tx *bolt.Tx) error {
+			now := t0.Add(time.Duration(run) * time.Hour)
+			if _, _, err := s.recordFetch(tx, Fetch{SourceID: src.ID}, items, texts, now); err != nil {
+				return err
+			}
+			if run == 0 {
+				return errRequestFailed
+			}
+			return nil
+		})
+		if run == 1 && err != nil {
+			t.Fatal(err)
+		}
+	}
+	n := 0
+	s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte(bucketItems)).ForEach(func(k, v []byte) error {
+			n++
+			it, err := decodeItem(k, v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want, _ := jsonItemValue(&it); !bytes.Equal(v, want) {
+				t.Errorf("item %s stored\n%.300q\nwant\n%.300q", it.GUID, v, want)
+			}
+			if !it.FirstSeen.Equal(t0.Add(time.Hour)) {
+				t.Errorf("item %s first seen %v, want the second run's", it.GUID, it.FirstSeen)
+			}
+			return nil
+		})
+	})
+	if n != 2 {
+		t.Errorf("%d items stored, want 2", n)
+	}
+	mustCheck(t, s)
+}
