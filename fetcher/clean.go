@@ -123,6 +123,12 @@ func (c *cleaner) release() {
 	if cap(c.out) > 1<<20 {
 		c.out = nil
 	}
+	if cap(c.urlBuf) > 64<<10 { // one huge URL does not stay in the pool
+		c.urlBuf = nil
+	}
+	if cap(c.text.b) > 64<<10 {
+		c.text.b = nil
+	}
 	*c = cleaner{out: c.out[:0], stack: c.stack[:0], attrs: c.attrs[:0], seen: c.seen[:0],
 		text: lineText{b: c.text.b[:0]}, elems: c.elems, urlBuf: c.urlBuf[:0], basePre: c.basePre[:0]}
 	cleaners.Put(c)

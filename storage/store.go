@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -71,6 +73,21 @@ type Store struct {
 	closeErr  error
 }
 
+// initialMapping is bbolt's first mapping of the store at path:
+// initialMmapSize (mmap_linux.go) for a store of 16 MiB or more, bbolt's
+// own for a smaller or a new one. bbolt grows the file to its mapping
+// while the mapping is under 16 MiB (and by 16 MiB past what it needs
+// after): a large first mapping would make every new store a 16 MiB file
+// (sparse, but so shown by ls and Size). A store that grows past 16 MiB
+// gets the large mapping when it is next opened; until then bbolt remaps
+// it as it doubles.
+func initialMapping(path string) int {
+	if fi, err := os.Stat(path); err == nil && fi.Size() >= 16<<20 {
+		return initialMmapSize
+	}
+	return 0
+}
+
 // Open opens (creating if needed) the store at path, migrating its schema.
 // When another process (or another Open in this one) holds the file, it
 // returns an error wrapping ErrLocked after Options.LockTimeout.
@@ -79,7 +96,13 @@ func Open(path string, opts Options) (*Store, error) {
 	if wait <= 0 {
 		wait = defaultLockWait
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: wait, InitialMmapSize: initialMmapSize})
+	mapping := initialMapping(path)
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: wait, InitialMmapSize: mapping})
+	if mapping > 0 && errors.Is(err, syscall.ENOMEM) {
+		// An address-space limit (ulimit -v, LimitAS=) below the large
+		// mapping: map what the file needs, as bbolt does by itself.
+		db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: wait})
+	}
 	if err != nil {
 		if errors.Is(err, berrors.ErrTimeout) {
 			return nil, fmt.Errorf("open store %s: %w (waited %v)", path, ErrLocked, wait)
