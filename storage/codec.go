@@ -91,6 +91,38 @@ func decodeItem(key, data []byte) (Item, error) {
 	return it, err
 }
 
+// storedHash reads the "hash" of a stored item value without decoding
+// it: an item value is some 20 KB that json.Unmarshal copies string by
+// string, and a feed answering 200 brings mostly items already stored,
+// each compared by its hash alone. In JSON a key can be told from text
+// by its bytes: `,"hash":` cannot occur inside a string, whose quotes
+// are escaped, nor as a key of the enclosures' objects. ok is false for
+// any value it cannot read that way (another codec, no hash, a number it
+// does not expect); the caller then decodes the value.
+func storedHash(v []byte) (hash uint64, ok bool) {
+	const key = `,"hash":`
+	if len(v) == 0 || v[0] != codecJSON {
+		return 0, false
+	}
+	i := bytes.Index(v, []byte(key))
+	if i < 0 {
+		return 0, false
+	}
+	rest := v[i+len(key):]
+	n := 0
+	for ; n < len(rest) && '0' <= rest[n] && rest[n] <= '9'; n++ {
+		d := uint64(rest[n] - '0')
+		if hash > (math.MaxUint64-d)/10 {
+			return 0, false
+		}
+		hash = hash*10 + d
+	}
+	if n == 0 || n == len(rest) || rest[n] != ',' && rest[n] != '}' || n > 1 && rest[0] == '0' {
+		return 0, false
+	}
+	return hash, true
+}
+
 func decodeSource(key, data []byte) (Source, error) {
 	var src Source
 	err := decodeValue(bucketSources, key, data, &src)
