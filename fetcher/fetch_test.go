@@ -87,20 +87,6 @@ func TestConditionalGET(t *testing.T) {
 	}
 }
 
-func serveFile(t *testing.T, path string, header http.Header) *httptest.Server {
-	t.Helper()
-	body, err := os.ReadFile(path)
-	if err != nil {
-		t.Skip(err)
-	}
-	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		for k, v := range header {
-			w.Header()[k] = v
-		}
-		w.Write(body)
-	}))
-}
-
 func TestCompressedBodies(t *testing.T) {
 	plain := []byte(sampleRSS)
 	var gz, br bytes.Buffer

@@ -511,17 +511,12 @@ type storyMatch struct {
 	score     float64
 }
 
-// findStory looks up the story an item (not yet indexed) belongs to. A
+// findStory looks up the story an item (not yet indexed) belongs to,
+// keeping the groups it read in gr (put inserts the item into them). A
 // candidate found through a SimHash band is confirmed by its distance, one
 // found through a lead MinHash by lead containment, which needs its
 // record. Only when several candidates compete does a candidate found
 // both ways need its record too: its containment can raise its score.
-func findStory(b *bolt.Bucket, it *Item) (storyMatch, bool, error) {
-	var gr groupsRead
-	return gr.findStory(b, it)
-}
-
-// findStory is findStory, keeping the groups it read in gr.
 func (gr *groupsRead) findStory(b *bolt.Bucket, it *Item) (storyMatch, bool, error) {
 	r := recordOf(it)
 	lo := r.pub - min(r.pub, uint64(storyWindow))

@@ -460,3 +460,10 @@ func TestDamagedDedupIndex(t *testing.T) {
 	}
 	mustCheck(t, s) // the write replaced the damaged group
 }
+
+// findStory is groupsRead.findStory with groups of its own: a lookup
+// alone, as the tests and benchmarks make it.
+func findStory(b *bolt.Bucket, it *Item) (storyMatch, bool, error) {
+	var gr groupsRead
+	return gr.findStory(b, it)
+}
