@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/feedmill/feedmill/storage"
 	"github.com/valyala/fasthttp"
 )
 
@@ -66,10 +65,7 @@ func rawDo(t testing.TB, addr, method, target string, hdr ...string) (*http.Resp
 // with and without validators and gzip, HEAD, other methods, other paths,
 // and traversal attempts.
 func TestFastPathSameAnswers(t *testing.T) {
-	f := newFixture(t)
-	a := f.source("https://a.example/feed", "world")
-	f.items(a, storage.Item{Title: "First"})
-	s := f.server(Channel{Name: "world", Title: "World news", Tags: []string{"world"}}, Channel{Name: "tech.daily"})
+	_, _, s := worldFixture(t, Channel{Name: "world", Title: "World news", Tags: []string{"world"}}, Channel{Name: "tech.daily"})
 	ts := httptest.NewServer(s.Handler())
 	defer ts.Close()
 	std := ts.Listener.Addr().String()
@@ -184,10 +180,7 @@ func TestFastPathSameAnswers(t *testing.T) {
 // adaptor (whose answers carry no sign of it, so this looks at the work
 // done: no allocation for a cached 304).
 func TestFastPathServesNatively(t *testing.T) {
-	f := newFixture(t)
-	a := f.source("https://a.example/feed", "world")
-	f.items(a, storage.Item{Title: "First"})
-	s := f.server(Channel{Name: "world", Tags: []string{"world"}})
+	_, _, s := worldFixture(t, Channel{Name: "world", Tags: []string{"world"}})
 	body, _ := s.Render("world", "rss")
 	var ctx fasthttp.RequestCtx
 	ctx.Request.Header.SetMethod("GET")
@@ -213,10 +206,7 @@ func TestFastPathServesNatively(t *testing.T) {
 
 // BenchmarkServeCachedFast304 is BenchmarkServeCached304 on the fast path.
 func BenchmarkServeCachedFast304(b *testing.B) {
-	f := newFixture(b)
-	a := f.source("https://a.example/feed", "world")
-	f.items(a, storage.Item{Title: "First"})
-	s := f.server(Channel{Name: "world", Tags: []string{"world"}})
+	_, _, s := worldFixture(b, Channel{Name: "world", Tags: []string{"world"}})
 	var ctx fasthttp.RequestCtx
 	ctx.Request.Header.SetMethod("GET")
 	ctx.Request.Header.SetRequestURI("/channels/world.rss")

@@ -1,37 +1,17 @@
 package feedserver
 
 import (
-	"bufio"
-	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/feedmill/feedmill/storage"
 )
 
 // rawGet sends path exactly as given (no client-side cleaning or
 // escaping) and returns the status, Location and body.
 func rawGet(t testing.TB, addr, target string) (int, string, string) {
 	t.Helper()
-	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(5 * time.Second))
-	fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: feeds.example.org\r\nConnection: close\r\n\r\n", target)
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		t.Fatalf("GET %s: %v", target, err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
+	resp, body := rawDo(t, addr, "GET", target) // fastpath_test.go
 	return resp.StatusCode, resp.Header.Get("Location"), string(body)
 }
 
@@ -39,10 +19,7 @@ func rawGet(t testing.TB, addr, target string) (int, string, string) {
 // a redirect to a clean path (that then is a 404 or a real channel), never
 // in a file; unknown channels and formats are 404.
 func TestPathTraversal(t *testing.T) {
-	f := newFixture(t)
-	a := f.source("https://a.example/feed", "world")
-	f.items(a, storage.Item{Title: "First"})
-	s := f.server(Channel{Name: "world", Tags: []string{"world"}})
+	_, _, s := worldFixture(t, Channel{Name: "world", Tags: []string{"world"}})
 	ts := httptest.NewServer(s.Handler())
 	defer ts.Close()
 	addr := ts.Listener.Addr().String()

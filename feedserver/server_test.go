@@ -76,6 +76,15 @@ func (f *fixture) reopen() {
 	f.open()
 }
 
+// worldFixture is a fixture whose source a (tag "world") has one item,
+// "First", and the server s of chans.
+func worldFixture(t testing.TB, chans ...Channel) (f *fixture, a storage.Source, s *Server) {
+	f = newFixture(t)
+	a = f.source("https://a.example/feed", "world")
+	f.items(a, storage.Item{Title: "First"})
+	return f, a, f.server(chans...)
+}
+
 func (f *fixture) source(url string, tags ...string) storage.Source {
 	f.t.Helper()
 	src, err := f.store.UpsertSource(context.Background(), storage.Source{URL: url, Title: "Source " + url, Tags: tags, Origin: storage.OriginConfig})
@@ -329,10 +338,7 @@ func get(t *testing.T, method, url string, hdr ...string) (*http.Response, []byt
 }
 
 func TestHTTP(t *testing.T) {
-	f := newFixture(t)
-	a := f.source("https://a.example/feed", "world")
-	f.items(a, storage.Item{Title: "First"})
-	s := f.server(Channel{Name: "world", Title: "World news", Tags: []string{"world"}}, Channel{Name: "tech.daily"})
+	f, a, s := worldFixture(t, Channel{Name: "world", Title: "World news", Tags: []string{"world"}}, Channel{Name: "tech.daily"})
 	ts := httptest.NewServer(s.Handler())
 	defer ts.Close()
 

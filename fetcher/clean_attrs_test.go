@@ -2,6 +2,7 @@ package fetcher
 
 import (
 	"bytes"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -66,18 +67,10 @@ func TestRawAttrs(t *testing.T) {
 		r, n := checkRawAttrs(t, in)
 		read, tags = read+r, tags+n
 	}
-	for _, p := range sharedFeedFiles(t) {
-		feed := parseSharedFeed(t, p)
-		if feed == nil {
-			continue
-		}
-		for _, it := range feed.Items {
-			for _, in := range []string{it.Description, it.Content} {
-				r, n := checkRawAttrs(t, in)
-				read, tags = read+r, tags+n
-			}
-		}
-	}
+	forSharedBodies(t, func(in string, _ *url.URL) {
+		r, n := checkRawAttrs(t, in)
+		read, tags = read+r, tags+n
+	})
 	t.Logf("rawAttrs read %d of %d tags", read, tags)
 	if read < tags/2 {
 		t.Errorf("rawAttrs read only %d of %d tags", read, tags)

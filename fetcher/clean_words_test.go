@@ -55,18 +55,7 @@ func TestCleanWords(t *testing.T) {
 // TestCleanWordsSharedFeeds: the same on every body of the shared test
 // feeds.
 func TestCleanWordsSharedFeeds(t *testing.T) {
-	for _, p := range sharedFeedFiles(t) {
-		feed := parseSharedFeed(t, p)
-		if feed == nil {
-			continue
-		}
-		base, _ := url.Parse("https://feeds.example/" + p)
-		for _, it := range feed.Items {
-			for _, in := range []string{it.Description, it.Content} {
-				checkCleanWords(t, cleanText(in), base)
-			}
-		}
-	}
+	forSharedBodies(t, func(in string, base *url.URL) { checkCleanWords(t, cleanText(in), base) })
 }
 
 // FuzzCleanWords: for any body, the words the pass takes are the

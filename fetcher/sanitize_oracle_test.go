@@ -177,6 +177,19 @@ func TestSanitizeKeeps(t *testing.T) {
 // is left unchanged by bluemonday.
 func TestSanitizeSharedFeeds(t *testing.T) {
 	bodies := 0
+	forSharedBodies(t, func(in string, base *url.URL) {
+		var rules []string
+		in = cleanText(in)
+		checkOracle(t, in, cleanBody(in, base, &rules))
+		bodies++
+	})
+	t.Logf("%d bodies", bodies)
+}
+
+// forSharedBodies calls f with the Description and the Content of every
+// item of every shared test feed, and a base URL named after its file.
+func forSharedBodies(t *testing.T, f func(body string, base *url.URL)) {
+	t.Helper()
 	for _, p := range sharedFeedFiles(t) {
 		feed := parseSharedFeed(t, p)
 		if feed == nil {
@@ -184,15 +197,10 @@ func TestSanitizeSharedFeeds(t *testing.T) {
 		}
 		base, _ := url.Parse("https://feeds.example/" + p)
 		for _, it := range feed.Items {
-			for _, in := range []string{it.Description, it.Content} {
-				var rules []string
-				in = cleanText(in)
-				checkOracle(t, in, cleanBody(in, base, &rules))
-				bodies++
-			}
+			f(it.Description, base)
+			f(it.Content, base)
 		}
 	}
-	t.Logf("%d bodies", bodies)
 }
 
 // parseSharedFeed parses one shared test file as the fetcher would, or

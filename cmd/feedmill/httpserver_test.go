@@ -32,25 +32,14 @@ func TestHTTPServerLimits(t *testing.T) {
 	// The same server with short read timeouts, so the test is quick.
 	srv.ReadTimeout = 300 * time.Millisecond
 	srv.HeaderReceived = bodyTimeout(900 * time.Millisecond)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	defer srv.Shutdown()
-	addr := ln.Addr().String()
+	addr := serveLoopback(t, srv)
 
 	t.Run("slowloris", func(t *testing.T) {
-		conn, err := net.Dial("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
+		conn := dialRaw(t, addr)
 		start := time.Now()
 		io.WriteString(conn, "GET / HTTP/1.1\r\nHost: x\r\n")
 		closed := make(chan time.Duration, 1)
 		go func() {
-			conn.SetReadDeadline(time.Now().Add(5 * time.Second))
 			io.Copy(io.Discard, conn) // until the server closes it
 			closed <- time.Since(start)
 		}()
@@ -70,52 +59,27 @@ func TestHTTPServerLimits(t *testing.T) {
 		}
 	})
 	t.Run("huge header", func(t *testing.T) {
-		conn, err := net.Dial("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
-		conn.SetDeadline(time.Now().Add(5 * time.Second))
+		conn := dialRaw(t, addr)
 		fmt.Fprintf(conn, "GET / HTTP/1.1\r\nHost: x\r\nX-Big: %s\r\n\r\n", strings.Repeat("a", 200<<10))
-		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
-			t.Errorf("status %d, want 431", resp.StatusCode)
+		if status := readStatus(t, conn); status != http.StatusRequestHeaderFieldsTooLarge {
+			t.Errorf("status %d, want 431", status)
 		}
 	})
 	// A body gets its own time after the headers: one slower than the
 	// headers' limit but within its own is read; one that never comes is
 	// cut off.
 	t.Run("slow body", func(t *testing.T) {
-		conn, err := net.Dial("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
-		conn.SetDeadline(time.Now().Add(5 * time.Second))
+		conn := dialRaw(t, addr)
 		io.WriteString(conn, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n")
 		time.Sleep(500 * time.Millisecond)
 		io.WriteString(conn, "hi")
-		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			t.Errorf("status %d", resp.StatusCode)
+		if status := readStatus(t, conn); status != 200 {
+			t.Errorf("status %d", status)
 		}
 	})
 	t.Run("body never sent", func(t *testing.T) {
-		conn, err := net.Dial("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
 		start := time.Now()
-		conn.SetDeadline(time.Now().Add(5 * time.Second))
+		conn := dialRaw(t, addr)
 		io.WriteString(conn, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n")
 		io.Copy(io.Discard, conn) // until the server closes it
 		if took := time.Since(start); took > 2*time.Second || took < 800*time.Millisecond {
@@ -132,6 +96,43 @@ func TestHTTPServerLimits(t *testing.T) {
 			t.Errorf("status %d", resp.StatusCode)
 		}
 	})
+}
+
+// serveLoopback runs srv on a loopback port until the test ends and
+// returns its address.
+func serveLoopback(t *testing.T, srv *fasthttp.Server) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Shutdown() })
+	return ln.Addr().String()
+}
+
+// dialRaw connects to addr for a request written by hand, closed when the
+// test ends; reads and writes give up after 5 s.
+func dialRaw(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	return conn
+}
+
+// readStatus reads one response from conn and returns its status.
+func readStatus(t *testing.T, conn net.Conn) int {
+	t.Helper()
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }
 
 // TestGracefulShutdownDrains: a request in flight when the daemon is told
@@ -195,13 +196,7 @@ func TestHTTPServerRecovers(t *testing.T) {
 	d.handler.Store(&h)
 	d.mem.slow = time.Hour // no memory checks here
 	srv := newHTTPServer(d.serveHTTP, log)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	defer srv.Shutdown()
-	base := "http://" + ln.Addr().String()
+	base := "http://" + serveLoopback(t, srv)
 	for _, tt := range []struct {
 		path   string
 		status int
@@ -256,15 +251,10 @@ func TestServeHTTPReleasesAfterSlowRequests(t *testing.T) {
 	}
 	d.handler.Store(&h)
 	srv := newHTTPServer(d.serveHTTP, log)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	defer srv.Shutdown()
+	addr := serveLoopback(t, srv)
 	get := func(path string) {
 		t.Helper()
-		resp, err := http.Get("http://" + ln.Addr().String() + path)
+		resp, err := http.Get("http://" + addr + path)
 		if err != nil {
 			t.Fatal(err)
 		}
