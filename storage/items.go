@@ -69,6 +69,9 @@ func (s *Store) RecordFetch(ctx context.Context, f Fetch) (Ingested, error) {
 // is encoded by the writer.
 func (s *Store) knownKeys(sourceID uint64, keys []string) []bool {
 	known := make([]bool, len(keys))
+	if len(keys) == 0 {
+		return known // a 304 or an empty feed: no read transaction
+	}
 	_ = s.db.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket([]byte(bucketItemKeys))
 		if b == nil {
