@@ -26,6 +26,13 @@ type rendition struct {
 	// into responses' header maps. Never modified.
 	hdr renditionHeaders
 
+	// file holds body and gzipped for sendfile (sendfile.go); nil = served
+	// from memory.
+	file *bodyFile
+	// wire is the response headers the hot loop writes (hotloop.go); nil
+	// for renditions it does not answer.
+	wire *[2][2]hotWire
+
 	// Freshness: rebuilt when the resolution's source IDs differ, the
 	// store's version for them moved, or validUntil passed.
 	ids        []uint64

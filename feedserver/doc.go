@@ -22,5 +22,13 @@
 // net/http's reach: its per-request parsing and scheduling cost ~15 µs of
 // CPU per 304 here against nginx's ~10 µs.
 //
+// hotloop.go (HotListener) goes one step further for the daemon: a
+// connection starts in feedmill's own loop, which answers requests of one
+// strict form for a feed path (hotloop_request.go) with fasthttp's exact
+// bytes, and hands the connection to fasthttp at its first other request;
+// sendfile.go keeps large bodies in nameless files so that the loop sends
+// them with sendfile. That took the rate of 200s of a 160 KB channel from
+// ~0.87 × to ~0.95 × nginx's.
+//
 // It only reads the store; it never fetches from upstream servers.
 package feedserver

@@ -21,6 +21,10 @@ package feedserver
 // admin API, feeds with a query, anything spelled differently) keeps its
 // net/http handler, Handler, reached through fasthttpadaptor: same code,
 // same answers.
+//
+// In the daemon most hot requests never reach this file: hotloop.go
+// answers them on its own connection loop, with header bytes captured
+// from serveRenditionFast (captureWire), so the two answer alike.
 
 import (
 	"unsafe"

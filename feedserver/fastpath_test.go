@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -23,22 +24,31 @@ func startFast(t testing.TB, s *Server) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &fasthttp.Server{Handler: s.FastHandler(), NoDefaultServerHeader: true, NoDefaultContentType: true}
+	srv := &fasthttp.Server{Handler: s.FastHandler(), NoDefaultServerHeader: true, NoDefaultContentType: true,
+		Logger: log.New(io.Discard, "", 0)}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Shutdown() })
 	return ln.Addr().String()
+}
+
+// dialLoopback connects to addr, with 5 s to do everything on the
+// connection.
+func dialLoopback(t testing.TB, addr string) *net.TCPConn {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	return conn.(*net.TCPConn)
 }
 
 // rawDo sends one request exactly as given and returns the response with
 // its body read.
 func rawDo(t testing.TB, addr, method, target string, hdr ...string) (*http.Response, []byte) {
 	t.Helper()
-	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn := dialLoopback(t, addr)
 	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(5 * time.Second))
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s HTTP/1.1\r\nHost: feeds.example.org\r\nConnection: close\r\n", method, target)
 	for i := 0; i+1 < len(hdr); i += 2 {

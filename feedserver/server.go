@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -60,6 +61,9 @@ type Server struct {
 	handler  http.Handler
 	feeds    map[string]feedPath // the hot paths: /channels/{name}.{format}
 	fast     fasthttp.RequestHandler
+
+	spoolDir  string    // where feed bodies' files go (sendfile.go); "" = memory only
+	spoolOnce sync.Once // logs the first failure to make one
 
 	hub          string
 	admin        *adminAPI // nil = admin API off
@@ -126,6 +130,9 @@ func New(store *storage.Store, opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.cache = newCache(s.channels)
+	if store != nil {
+		s.spoolDir = filepath.Dir(store.Path())
+	}
 	s.metrics = newServerMetrics(s.channels)
 	if opts.AdminToken != "" {
 		s.admin = newAdminAPI(s, opts)
@@ -253,6 +260,8 @@ func (s *Server) build(ch *channel, format string, page int, res *resolution, ve
 		r.buildHeaders()
 	}
 	r.ids, r.allSources, r.version, r.validUntil = ids, ids == nil, version, got.validUntil
+	s.attachBodyFile(r, prev)
+	r.wire = captureWire(r)
 	if page == 1 {
 		s.metrics.setCollapsed(ch.Name, got.collapsed)
 	}

@@ -61,6 +61,7 @@ type daemon struct {
 	store   *storage.Store
 	handler atomic.Pointer[fasthttp.RequestHandler] // the current publisher's FastHandler
 	httpSrv *fasthttp.Server
+	hotLn   *feedserver.HotListener
 	ctlSrv  *http.Server
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
@@ -121,6 +122,9 @@ func startDaemon(parent context.Context, cfg *Config, log *slog.Logger) (*daemon
 	ctx, cancel := context.WithCancel(context.Background())
 	d.cancel = cancel
 	d.httpSrv = newHTTPServer(d.serveHTTP, log)
+	// Connections start in the feeds' own loop (feedserver/hotloop.go),
+	// which hands them to httpSrv at their first other request.
+	d.hotLn = feedserver.NewHotListener(ln, d.pub.Load, d.httpSrv, log)
 	ctl := &controlServer{store: st, fetcher: f, log: log, publisher: d.pub.Load, afterPass: func() { d.mem.check() }}
 	d.ctlSrv = &http.Server{Handler: ctl.handler(), ReadHeaderTimeout: 10 * time.Second}
 
@@ -141,7 +145,7 @@ func startDaemon(parent context.Context, cfg *Config, log *slog.Logger) (*daemon
 	}()
 	go func() {
 		defer d.wg.Done()
-		if err := d.httpSrv.Serve(ln); err != nil && !errors.Is(err, net.ErrClosed) {
+		if err := d.httpSrv.Serve(d.hotLn); err != nil && !errors.Is(err, net.ErrClosed) {
 			log.Error("http server stopped", "err", err)
 		}
 	}()
@@ -291,6 +295,9 @@ func (d *daemon) stop() error {
 	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	errHTTP := d.httpSrv.ShutdownWithContext(sctx)
+	if !d.hotLn.Wait(sctx.Done()) && errHTTP == nil {
+		errHTTP = sctx.Err()
+	}
 	errCtl := d.ctlSrv.Shutdown(sctx)
 	d.hub.stop()
 	d.cancel()
