@@ -75,7 +75,7 @@ bench-load:
 # target per run). `make test` runs their seed corpora.
 FUZZTIME ?= 30s
 FUZZ_TARGETS := ./fetcher/:FuzzParseNormalize ./fetcher/:FuzzCanonical \
-	./cmd/feedmill/:FuzzLoadConfig ./feedserver/:FuzzHandlerPath
+	./cmd/feedmill/:FuzzLoadConfig ./feedserver/:FuzzHandlerPath ./feedserver/:FuzzHotLoop
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; name=$${t##*:}; echo "fuzz $$name ($$pkg) for $(FUZZTIME)"; \

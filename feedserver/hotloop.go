@@ -9,35 +9,42 @@ package feedserver
 // wrk's rate on 2 cores that left feedmill at ~0.87 × nginx's rate of
 // 200s, short of issue 7's 0.9 × (docs/BENCHMARKS.md).
 //
-// So a connection starts in hotConn.serve, which answers requests of one
+// So a connection starts in hotConn.run, which answers requests of one
 // strict form itself, from the cached rendition: a request line
 // `GET|HEAD <feed path> HTTP/1.1`, header lines `name: value` with a token
-// for a name and no control bytes, a Host header, and no Content-Length,
-// Transfer-Encoding, Expect, Upgrade or Connection other than keep-alive.
-// Its answer is byte for byte fasthttp's (the header blocks are captured
-// from serveRenditionFast when a rendition is built, hotWire), and its
-// large bodies leave by sendfile behind a MSG_MORE header (sendfile.go).
+// for a name and no control bytes, a plain Host, and no Content-Length,
+// Transfer-Encoding, Trailer, Expect, Upgrade or Connection other than
+// keep-alive (hotloop_request.go). Its answer is byte for byte fasthttp's
+// (the header blocks are captured from serveRenditionFast when a
+// rendition is built, captureWire), and its large bodies leave by
+// sendfile behind a MSG_MORE header (sendfile.go).
 //
-// The first request that is anything else — another path, a query, a
-// method, HTTP/1.0, a malformed line, an oversized header, an error from
-// the store — is not parsed further: the connection, with every byte
-// read and not answered, goes to fasthttp through Accept, and fasthttp
-// serves it from then on as it served every connection before (its
-// limits, its errors, its shutdown). The loop never answers an error
-// itself, so whatever it does not understand gets exactly the answer it
-// had before the loop existed; a test sends the same bytes to both
-// servers and compares the answers (hotloop_test.go).
+// The loop peeks at a request (MSG_PEEK) and takes it off the socket only
+// once it has answered it. The first request that is anything else —
+// another path, a query, a method, HTTP/1.0, a malformed line, an
+// oversized header, an error from the store — is left where it is, and
+// the bare socket goes to fasthttp through Accept: fasthttp serves it from
+// then on as it served every connection before (its limits, its errors,
+// its writev, its shutdown). The loop never answers an error itself, so
+// whatever it does not understand gets exactly the answer it had before
+// the loop existed; a test sends the same bytes to both servers and
+// compares the answers (hotloop_test.go, FuzzHotLoop).
 //
-// Timeouts are fasthttp's own settings: a request's header must arrive
+// Timeouts are fasthttp's own settings: the first request's header must
+// arrive within ReadTimeout of the connection's start, a later one's
 // within ReadTimeout of its first byte, an idle connection closes after
 // IdleTimeout, and a response must be written within WriteTimeout. To
 // spare a timer update per request, the idle and write deadlines are
 // moved forward only when less than half of them is left, so they end
 // between one half and the whole of the setting after the last request.
+//
+// Linux only (hotloop_linux.go); elsewhere every connection goes to
+// fasthttp at once.
 
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"errors"
 	"io"
 	"log/slog"
@@ -65,6 +72,8 @@ type HotListener struct {
 	current func() *Server
 	srv     *fasthttp.Server
 	log     *slog.Logger
+	slow    time.Duration
+	onSlow  func()
 
 	off     bool // the loop answers nothing
 	handoff chan net.Conn
@@ -81,19 +90,37 @@ type HotListener struct {
 // hotServed counts the requests the loop answered (for tests).
 var hotServed atomic.Int64
 
-// NewHotListener accepts on ln. current returns the Server answering now
-// (the daemon swaps it on a config reload); srv is the fasthttp server
-// that will Serve the listener: its ReadTimeout, IdleTimeout and
-// WriteTimeout apply in the loop too. log gets the loop's panics and the
-// listener's errors.
+// HotOptions configure a HotListener.
+type HotOptions struct {
+	// Current returns the Server answering now (the daemon swaps it on a
+	// config reload).
+	Current func() *Server
+	// Server is the fasthttp server that will Serve the listener: its
+	// ReadTimeout, IdleTimeout and WriteTimeout apply in the loop too.
+	Server *fasthttp.Server
+	// Logger gets the loop's panics and the listener's errors.
+	Logger *slog.Logger
+	// OnSlow, if set, is called after a request that took at least Slow
+	// (one that rebuilt a channel), as the daemon's handler does.
+	Slow   time.Duration
+	OnSlow func()
+}
+
+// NewHotListener accepts on ln.
 //
 // The loop writes the headers fasthttp writes with NoDefaultServerHeader,
-// NoDefaultContentType and a Date (the daemon's settings); with any other
-// srv it answers nothing and hands every connection straight over.
-func NewHotListener(ln net.Listener, current func() *Server, srv *fasthttp.Server, log *slog.Logger) *HotListener {
-	l := &HotListener{ln: ln, current: current, srv: srv, log: log,
+// NoDefaultContentType and a Date, and keeps connections alive as
+// fasthttp does by default (the daemon's settings). With any setting that
+// changes those (keep-alive off or limited, per-IP limits, header names
+// not normalized, GET only, close on shutdown) it answers nothing and
+// hands every connection straight over.
+func NewHotListener(ln net.Listener, o HotOptions) *HotListener {
+	srv := o.Server
+	l := &HotListener{ln: ln, current: o.Current, srv: srv, log: o.Logger, slow: o.Slow, onSlow: o.OnSlow,
 		handoff: make(chan net.Conn), done: make(chan struct{}), live: map[net.Conn]struct{}{}}
-	l.off = !srv.NoDefaultServerHeader || !srv.NoDefaultContentType || srv.NoDefaultDate
+	l.off = !srv.NoDefaultServerHeader || !srv.NoDefaultContentType || srv.NoDefaultDate ||
+		srv.DisableKeepalive || srv.MaxRequestsPerConn > 0 || srv.MaxConnsPerIP > 0 ||
+		srv.DisableHeaderNamesNormalizing || srv.GetOnly || srv.CloseOnShutdown
 	go l.acceptLoop()
 	return l
 }
@@ -125,13 +152,12 @@ func (l *HotListener) acceptLoop() {
 			c.Close()
 			continue
 		}
-		l.loops.Add(1)
 		go l.serve(c)
 	}
 }
 
-// track adds or removes c from the live connections; it reports false
-// when adding after Close.
+// track adds c to the live connections (and a loop to wait for) or
+// removes it; it reports false when adding after Close.
 func (l *HotListener) track(c net.Conn, add bool) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -143,6 +169,7 @@ func (l *HotListener) track(c net.Conn, add bool) bool {
 		return false
 	}
 	l.live[c] = struct{}{}
+	l.loops.Add(1)
 	return true
 }
 
@@ -167,14 +194,14 @@ func (l *HotListener) Accept() (net.Conn, error) {
 func (l *HotListener) Close() error {
 	var err error
 	l.once.Do(func() {
-		l.closing.Store(true)
-		close(l.done)
-		err = l.ln.Close()
 		l.mu.Lock()
+		l.closing.Store(true)
 		for c := range l.live {
 			c.SetReadDeadline(time.Now())
 		}
 		l.mu.Unlock()
+		close(l.done)
+		err = l.ln.Close()
 	})
 	return err
 }
@@ -199,24 +226,34 @@ func (l *HotListener) Wait(done <-chan struct{}) bool {
 type hotConn struct {
 	l      *HotListener
 	c      net.Conn
-	rc     syscall.RawConn // nil: not a TCP socket (no sendfile)
-	buf    []byte          // read, not yet answered: buf[:n]
+	rc     syscall.RawConn // nil: not a TCP socket (handed over at once)
+	buf    []byte          // taken off the socket, not yet answered: buf[:n]
 	n      int
 	out    []byte // the response header being written
 	bufs   net.Buffers
 	hf     headAndFile
 	sendFn func(uintptr) bool
+	sio    sockIO
+	peekFn func(uintptr) bool
+	takeFn func(uintptr)
 
 	readBy, writeBy time.Time // the deadlines set
 	firstByte       time.Time // of the request being read; zero = none
+	served          bool      // a request was answered
 }
 
 func (l *HotListener) serve(c net.Conn) {
 	defer l.loops.Done()
 	h := &hotConn{l: l, c: c, buf: make([]byte, hotBufSize), out: make([]byte, 0, 1024)}
-	if tc, ok := c.(*net.TCPConn); ok && canSendfile {
+	// The first request's header has ReadTimeout from the connection's
+	// start, as in fasthttp.
+	if rt := l.srv.ReadTimeout; rt > 0 {
+		h.setReadDeadline(time.Now().Add(rt))
+	}
+	if tc, ok := c.(*net.TCPConn); ok && hotSyscalls {
 		h.rc, _ = tc.SyscallConn()
-		h.sendFn = h.hf.step
+		h.sendFn, h.peekFn, h.takeFn = h.hf.step, h.sio.peekStep, h.sio.takeStep
+		h.sio.buf = h.buf
 	}
 	handed := false
 	defer func() {
@@ -233,10 +270,65 @@ func (l *HotListener) serve(c net.Conn) {
 
 // run serves requests until the connection ends (false) or is handed to
 // fasthttp (true).
+//
+// Between requests the loop peeks at the socket (MSG_PEEK) and takes a
+// request off it only once it has answered it, so a connection it hands
+// over carries every byte it did not answer, and fasthttp gets the bare
+// TCP socket (its writev and everything else work as on a connection it
+// accepted). Only a request that arrives in pieces is read for real, and
+// handed over, if it comes to that, through a replayConn.
 func (h *hotConn) run() bool {
+	if h.rc == nil || h.l.off {
+		return h.handOver()
+	}
 	srv := h.l.srv
 	var req hotRequest
 	for {
+		if h.n == 0 {
+			// Between requests. The first request's header deadline
+			// runs from the connection's start; later ones get the
+			// idle deadline.
+			now := time.Now()
+			if idle := cmp.Or(srv.IdleTimeout, srv.ReadTimeout); h.served && idle > 0 && h.readBy.Sub(now) < idle/2 {
+				h.setReadDeadline(now.Add(idle))
+			}
+			if h.l.closing.Load() {
+				return false // after the deadline: Close set it to now, or sees this one
+			}
+			if err := h.rc.Read(h.peekFn); err != nil || h.sio.err != nil || h.sio.n == 0 {
+				return false // timeout, error, or the client closed
+			}
+			n := h.sio.n
+			used, st := parseHot(h.buf[:n], &req)
+			switch {
+			case st == hotAnswer:
+				ok, err := h.answer(&req)
+				if !ok {
+					return h.handOver()
+				}
+				if err != nil || !h.take(used) {
+					return false
+				}
+				if h.l.closing.Load() {
+					h.lingeringClose()
+					return false // the last response before shutdown
+				}
+				h.served = true
+				continue
+			case st == hotOther || n == len(h.buf):
+				return h.handOver()
+			}
+			// A request in pieces: take what came and read the rest.
+			if !h.take(n) {
+				return false
+			}
+			h.n = n
+			h.firstByte = now
+			if h.served && srv.ReadTimeout > 0 {
+				h.setReadDeadline(now.Add(srv.ReadTimeout))
+			}
+			continue
+		}
 		used, st := parseHot(h.buf[:h.n], &req)
 		if st == hotAnswer {
 			ok, err := h.answer(&req)
@@ -248,35 +340,18 @@ func (h *hotConn) run() bool {
 			}
 			if h.l.closing.Load() {
 				h.lingeringClose()
-				return false // the last response before shutdown
+				return false
 			}
 			copy(h.buf, h.buf[used:h.n])
 			h.n -= used
-			h.firstByte = time.Time{}
+			h.firstByte, h.served = time.Time{}, true
 			continue
 		}
 		if st == hotOther || h.n == len(h.buf) {
 			return h.handOver()
 		}
-		// Wait for more: the idle deadline between requests, the
-		// header's within one.
-		now := time.Now()
-		if h.n == 0 {
-			idle := srv.IdleTimeout
-			if idle == 0 {
-				idle = srv.ReadTimeout
-			}
-			if idle > 0 && h.readBy.Sub(now) < idle/2 {
-				h.setReadDeadline(now.Add(idle))
-			}
-		} else if h.firstByte.IsZero() {
-			h.firstByte = now
-			if srv.ReadTimeout > 0 {
-				h.setReadDeadline(now.Add(srv.ReadTimeout))
-			}
-		}
 		if h.l.closing.Load() {
-			return false // after the deadline: Close set it to now, or sees this one
+			return false
 		}
 		m, err := h.c.Read(h.buf[h.n:])
 		h.n += m
@@ -284,12 +359,19 @@ func (h *hotConn) run() bool {
 			// A client that closed after part of a request gets
 			// fasthttp's answer to it; a timeout just closes.
 			var ne net.Error
-			if h.n > 0 && !(errors.As(err, &ne) && ne.Timeout()) && !h.l.closing.Load() {
+			if !(errors.As(err, &ne) && ne.Timeout()) && !h.l.closing.Load() {
 				return h.handOver()
 			}
 			return false
 		}
 	}
+}
+
+// take takes n bytes the loop has peeked at off the socket.
+func (h *hotConn) take(n int) bool {
+	h.sio.want = n
+	err := h.rc.Control(h.takeFn)
+	return err == nil && h.sio.err == nil && h.sio.n == n
 }
 
 // lingeringClose ends the connection's sending side and reads what the
@@ -309,8 +391,11 @@ func (h *hotConn) setReadDeadline(t time.Time) {
 }
 
 // handOver gives the connection, with the bytes read and not answered,
-// to fasthttp; false when the listener is closed.
+// to fasthttp; false when the listener is closed. fasthttp sets its own
+// deadlines: a header that fills the loop's buffer (4 KiB) slowly gets
+// ReadTimeout again there.
 func (h *hotConn) handOver() bool {
+	h.l.track(h.c, false) // Close must not touch it any more
 	h.c.SetDeadline(time.Time{})
 	var c net.Conn = h.c
 	if h.n > 0 {
@@ -337,11 +422,12 @@ func (h *hotConn) answer(req *hotRequest) (ok bool, err error) {
 	if !found {
 		return false, nil
 	}
+	start := time.Now()
 	rend, err := s.get(fp.channel, fp.format, 1)
 	if err != nil || rend.wire == nil {
 		return false, nil
 	}
-	gz := req.acceptEncoding != nil && acceptsGzip(b2s(req.acceptEncoding))
+	gz := req.hasAE && acceptsGzip(b2s(req.acceptEncoding))
 	nm := req.notModified(rend)
 	w := &rend.wire[b2i(gz)][b2i(nm)]
 	now := time.Now()
@@ -349,6 +435,9 @@ func (h *hotConn) answer(req *hotRequest) (ok bool, err error) {
 	if wt := h.l.srv.WriteTimeout; wt > 0 && h.writeBy.Sub(now) < wt/2 {
 		h.writeBy = now.Add(wt)
 		h.c.SetWriteDeadline(h.writeBy)
+	}
+	if h.l.onSlow != nil && now.Sub(start) >= h.l.slow {
+		h.l.onSlow()
 	}
 	s.metrics.request(fp.channel, nm)
 	hotServed.Add(1)

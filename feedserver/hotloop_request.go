@@ -27,10 +27,11 @@ type hotRequest struct {
 	head           bool
 	target         []byte
 	host           bool
-	acceptEncoding []byte // nil: none
+	hasAE, hasIMS  bool
+	acceptEncoding []byte
 	ifNoneMatch    [maxHotETags][]byte
 	nINM           int
-	ifModSince     []byte // the first; nil: none
+	ifModSince     []byte // the first
 }
 
 // notModified is notModifiedFast for a hotRequest: every If-None-Match
@@ -44,7 +45,7 @@ func (r *hotRequest) notModified(rend *rendition) bool {
 		}
 		return false
 	}
-	return r.ifModSince != nil && rend.unmodifiedSince(b2s(r.ifModSince))
+	return r.hasIMS && rend.unmodifiedSince(b2s(r.ifModSince))
 }
 
 var crlfcrlf = []byte("\r\n\r\n")
@@ -133,10 +134,10 @@ func (r *hotRequest) header(line []byte) bool {
 		}
 		r.host = true
 	case headerIs(name, "Accept-Encoding"):
-		if r.acceptEncoding != nil {
+		if r.hasAE {
 			return false
 		}
-		r.acceptEncoding = value
+		r.hasAE, r.acceptEncoding = true, value
 	case headerIs(name, "If-None-Match"):
 		if r.nINM == maxHotETags {
 			return false
@@ -144,26 +145,25 @@ func (r *hotRequest) header(line []byte) bool {
 		r.ifNoneMatch[r.nINM] = value
 		r.nINM++
 	case headerIs(name, "If-Modified-Since"):
-		if r.ifModSince == nil {
-			r.ifModSince = value
+		if !r.hasIMS {
+			r.hasIMS, r.ifModSince = true, value
 		}
 	case headerIs(name, "Connection"):
 		return headerIs(value, "keep-alive")
 	case headerIs(name, "Content-Length"), headerIs(name, "Transfer-Encoding"),
-		headerIs(name, "Expect"), headerIs(name, "Upgrade"):
+		headerIs(name, "Trailer"), headerIs(name, "Expect"), headerIs(name, "Upgrade"):
 		return false
 	}
 	return true
 }
 
 // plainHost reports whether a Host value is of the plainest form: a name
-// or IPv4 address ([A-Za-z0-9] then [A-Za-z0-9._-]) or an IPv6 address in
-// brackets, and an optional port of 1-5 digits. What else fasthttp accepts
-// or refuses is its business.
+// or IPv4 address ([A-Za-z0-9] then [A-Za-z0-9._-]) and an optional port
+// of 1-5 digits. Anything else (IPv6 literals included) fasthttp checks.
 func plainHost(v []byte) bool {
-	host, port := v, []byte(nil)
-	if i := bytes.LastIndexByte(v, ':'); i >= 0 && (v[0] != '[' || i > bytes.IndexByte(v, ']')) {
-		host, port = v[:i], v[i+1:]
+	host := v
+	if i := bytes.IndexByte(v, ':'); i >= 0 {
+		port := v[i+1:]
 		if len(port) == 0 || len(port) > 5 {
 			return false
 		}
@@ -172,20 +172,7 @@ func plainHost(v []byte) bool {
 				return false
 			}
 		}
-	}
-	if len(host) == 0 {
-		return false
-	}
-	if host[0] == '[' {
-		if len(host) < 4 || host[len(host)-1] != ']' {
-			return false
-		}
-		for _, c := range host[1 : len(host)-1] {
-			if !(isHex(c) || c == ':' || c == '.') {
-				return false
-			}
-		}
-		return true
+		host = v[:i]
 	}
 	for i, c := range host {
 		alnum := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
@@ -193,11 +180,7 @@ func plainHost(v []byte) bool {
 			return false
 		}
 	}
-	return true
-}
-
-func isHex(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+	return len(host) > 0
 }
 
 // headerIs compares ASCII case-insensitively.

@@ -10,6 +10,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"reflect"
 	"regexp"
 	"runtime"
 	"slices"
@@ -36,7 +37,7 @@ func startHot(t testing.TB, s *Server, tune func(*fasthttp.Server)) (string, *fa
 	if tune != nil {
 		tune(srv)
 	}
-	hl := NewHotListener(ln, func() *Server { return s }, srv, s.log)
+	hl := NewHotListener(ln, HotOptions{Current: func() *Server { return s }, Server: srv, Logger: s.log})
 	go srv.Serve(hl)
 	t.Cleanup(func() {
 		srv.Shutdown()
@@ -162,7 +163,19 @@ func hotCases(t testing.TB, s *Server) []struct {
 		// fourth by fasthttp too (the connection is handed over).
 		{get("/channels/big.rss", "If-None-Match: "+etag+"\r\n") + get("/channels/world.json") + get("/healthz") + get("/channels/world.rss"), true},
 		{get("/channels/world.rss") + "GET /channels/world.rss HTTP/1.1\r\n" + h, true}, // then an incomplete one
+		{get("/channels/big.rss", "Accept-Encoding:   \r\n"), true},
+		{get("/channels/big.rss", "If-Modified-Since:\r\n", "If-Modified-Since: "+lm.Format(http.TimeFormat)+"\r\n"), true},
+		{"GET /channels/big.rss HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n", true},
 		// fasthttp's.
+		{get("/channels/big.rss", "Accept-Encoding:\r\n", "Accept-Encoding: gzip\r\n"), false},
+		{get("/channels/big.rss", "Trailer: Content-Length\r\n"), false},
+		{get("/channels/big.rss", "Trailer: X-Checksum\r\n"), false},
+		{"GET /channels/big.rss HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n", false},
+		{"GET /channels/big.rss HTTP/1.1\r\nHost: [abcd]\r\n\r\n", false},
+		{"GET /channels/big.rss HTTP/1.1\r\nHost: [1:2]\r\n\r\n", false},
+		{"GET /channels/big.rss HTTP/1.1\r\nHost: x:\r\n\r\n", false},
+		{"GET /channels/big.rss HTTP/1.1\r\nHost: :80\r\n\r\n", false},
+		{"GET /channels/big.rss HTTP/1.1\r\nHost:\r\n\r\n", false},
 		{"GET /channels/big.rss HTTP/1.0\r\n\r\n", false},
 		{"GET /channels/big.rss HTTP/1.0\r\n" + h + "\r\n", false},
 		{"GET /channels/big.rss HTTP/1.1\r\n\r\n", false},
@@ -445,4 +458,84 @@ func dialSmallWindow(t testing.TB, addr string) net.Conn {
 	}
 	t.Cleanup(func() { conn.Close() })
 	return conn
+}
+
+// The loop keeps fasthttp's timeouts: a new connection's first header
+// within ReadTimeout of its start, any later header within ReadTimeout
+// of its first byte, IdleTimeout between requests.
+func TestHotLoopTimeouts(t *testing.T) {
+	_, s := hotFixture(t)
+	addr, _, _ := startHot(t, s, func(srv *fasthttp.Server) {
+		srv.ReadTimeout, srv.IdleTimeout = 300*time.Millisecond, 30*time.Second
+	})
+	closedWithin := func(conn net.Conn, br *bufio.Reader, limit time.Duration) bool {
+		conn.SetReadDeadline(time.Now().Add(limit))
+		_, err := br.ReadByte()
+		var ne net.Error
+		return err != nil && !(errors.As(err, &ne) && ne.Timeout())
+	}
+	// Silent from the start.
+	silent := dialLoopback(t, addr)
+	if !closedWithin(silent, bufio.NewReader(silent), 5*time.Second) {
+		t.Error("a connection that sends nothing stays open past ReadTimeout")
+	}
+	// Idle after a request: IdleTimeout, then a request is answered.
+	conn := dialLoopback(t, addr)
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	br := bufio.NewReader(conn)
+	for i := range 2 {
+		fmt.Fprintf(conn, "GET /channels/world.rss HTTP/1.1\r\nHost: x\r\n\r\n")
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("request %d after %v idle: %v", i, time.Second*time.Duration(i), err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		time.Sleep(time.Second)
+	}
+	// Half a header, then nothing.
+	fmt.Fprintf(conn, "GET /channels/world.rss HTTP/1.1\r\n")
+	if !closedWithin(conn, br, 5*time.Second) {
+		t.Error("a connection stalled in a header stays open past ReadTimeout")
+	}
+}
+
+// A connection the loop hands over after answering is fasthttp's bare TCP
+// socket (its writev and sendfile paths need one); only a request that
+// arrived in pieces comes wrapped with the bytes read.
+func TestHotLoopHandsOverTheSocket(t *testing.T) {
+	_, s := hotFixture(t)
+	conns := make(chan net.Conn, 4)
+	addr, _, _ := startHot(t, s, func(srv *fasthttp.Server) {
+		next := srv.Handler
+		srv.Handler = func(ctx *fasthttp.RequestCtx) {
+			conns <- ctx.Conn()
+			next(ctx)
+		}
+	})
+	conn := dialLoopback(t, addr)
+	br := bufio.NewReader(conn)
+	roundTrip := func(parts ...string) {
+		t.Helper()
+		for _, p := range parts {
+			io.WriteString(conn, p)
+			time.Sleep(50 * time.Millisecond)
+		}
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("%q: %v %v", parts, resp, err)
+		}
+		io.Copy(io.Discard, resp.Body)
+	}
+	roundTrip("GET /channels/world.rss HTTP/1.1\r\nHost: x\r\n\r\n")
+	roundTrip("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+	if c := <-conns; reflect.TypeOf(c) != reflect.TypeOf(&net.TCPConn{}) {
+		t.Errorf("handed over as %T, want *net.TCPConn", c)
+	}
+
+	conn = dialLoopback(t, addr)
+	br = bufio.NewReader(conn)
+	roundTrip("GET /healthz HTTP/1.1\r\n", "Host: x\r\n\r\n")
+	if c := <-conns; reflect.TypeOf(c) != reflect.TypeOf(&replayConn{}) {
+		t.Errorf("handed over in pieces as %T, want *replayConn", c)
+	}
 }

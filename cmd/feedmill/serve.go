@@ -124,7 +124,8 @@ func startDaemon(parent context.Context, cfg *Config, log *slog.Logger) (*daemon
 	d.httpSrv = newHTTPServer(d.serveHTTP, log)
 	// Connections start in the feeds' own loop (feedserver/hotloop.go),
 	// which hands them to httpSrv at their first other request.
-	d.hotLn = feedserver.NewHotListener(ln, d.pub.Load, d.httpSrv, log)
+	d.hotLn = feedserver.NewHotListener(ln, feedserver.HotOptions{Current: d.pub.Load, Server: d.httpSrv,
+		Logger: log, Slow: d.mem.slow, OnSlow: func() { d.mem.check() }})
 	ctl := &controlServer{store: st, fetcher: f, log: log, publisher: d.pub.Load, afterPass: func() { d.mem.check() }}
 	d.ctlSrv = &http.Server{Handler: ctl.handler(), ReadHeaderTimeout: 10 * time.Second}
 

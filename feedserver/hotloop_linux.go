@@ -1,9 +1,14 @@
 package feedserver
 
+// The hot loop's system calls (hotloop.go, sendfile.go): peeking at a
+// request before taking it off the socket, and sendfile from a nameless
+// file behind a MSG_MORE header.
+
 import (
 	"io"
 	"os"
 	"syscall"
+	"unsafe"
 )
 
 // openNameless opens a new file in dir that has no name (O_TMPFILE): it
@@ -19,11 +24,53 @@ func openNameless(dir string) (*os.File, error) {
 	return os.NewFile(uintptr(fd), dir+"/(body file)"), nil
 }
 
-// canSendfile: the hot loop sends large bodies with sendHeadAndFile.
-const canSendfile = true
+// hotSyscalls: the loop runs here (elsewhere it hands every connection
+// to fasthttp at once).
+const hotSyscalls = true
 
-// headAndFile is one response being sent by sendHeadAndFile: the header,
-// then n bytes of file fd from off.
+// sockIO is the hot loop's own reads of a TCP socket, as functions for
+// syscall.RawConn bound once per connection (no allocation per request).
+type sockIO struct {
+	buf  []byte
+	n    int // peeked, or taken
+	want int // to take
+	err  error
+}
+
+// peekStep looks at what the socket holds without taking it (MSG_PEEK);
+// false while it holds nothing (RawConn.Read then waits, within the read
+// deadline). n == 0 and no error: the client closed.
+func (s *sockIO) peekStep(fd uintptr) bool {
+	for {
+		r, _, e := syscall.Syscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&s.buf[0])), uintptr(len(s.buf)), syscall.MSG_PEEK, 0, 0)
+		switch e {
+		case syscall.EINTR:
+			continue
+		case syscall.EAGAIN:
+			return false
+		case 0:
+			s.n, s.err = int(r), nil
+		default:
+			s.n, s.err = 0, e
+		}
+		return true
+	}
+}
+
+// takeStep takes want bytes, already peeked, off the socket.
+func (s *sockIO) takeStep(fd uintptr) {
+	for {
+		n, err := syscall.Read(int(fd), s.buf[:s.want])
+		if err == syscall.EINTR {
+			continue
+		}
+		s.n, s.err = n, err
+		return
+	}
+}
+
+// headAndFile is one response being sent by step: the header, then n
+// bytes of file fd from off.
 type headAndFile struct {
 	hdr    []byte
 	fd     int
