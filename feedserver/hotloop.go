@@ -238,7 +238,6 @@ type hotConn struct {
 	takeFn func(uintptr)
 
 	readBy, writeBy time.Time // the deadlines set
-	firstByte       time.Time // of the request being read; zero = none
 	served          bool      // a request was answered
 }
 
@@ -293,9 +292,14 @@ func (h *hotConn) run() bool {
 				h.setReadDeadline(now.Add(idle))
 			}
 			if h.l.closing.Load() {
-				return false // after the deadline: Close set it to now, or sees this one
+				// After the deadline: Close set it to now, or sees this
+				// one. Pipelined requests may wait unread in the socket.
+				return h.closeGently()
 			}
 			if err := h.rc.Read(h.peekFn); err != nil || h.sio.err != nil || h.sio.n == 0 {
+				if h.l.closing.Load() {
+					return h.closeGently()
+				}
 				return false // timeout, error, or the client closed
 			}
 			n := h.sio.n
@@ -309,23 +313,23 @@ func (h *hotConn) run() bool {
 				if err != nil || !h.take(used) {
 					return false
 				}
-				if h.l.closing.Load() {
-					h.lingeringClose()
-					return false // the last response before shutdown
-				}
 				h.served = true
+				if h.l.closing.Load() {
+					return h.closeGently() // the last response before shutdown
+				}
 				continue
 			case st == hotOther || n == len(h.buf):
 				return h.handOver()
 			}
-			// A request in pieces: take what came and read the rest.
+			// A request in pieces: take what came and read the rest,
+			// within ReadTimeout of now (its first byte came during the
+			// peek), or of the connection's start for the first.
 			if !h.take(n) {
 				return false
 			}
 			h.n = n
-			h.firstByte = now
 			if h.served && srv.ReadTimeout > 0 {
-				h.setReadDeadline(now.Add(srv.ReadTimeout))
+				h.setReadDeadline(time.Now().Add(srv.ReadTimeout))
 			}
 			continue
 		}
@@ -338,13 +342,16 @@ func (h *hotConn) run() bool {
 			if err != nil {
 				return false
 			}
+			h.served = true
 			if h.l.closing.Load() {
-				h.lingeringClose()
-				return false
+				return h.closeGently()
 			}
 			copy(h.buf, h.buf[used:h.n])
 			h.n -= used
-			h.firstByte, h.served = time.Time{}, true
+			if h.n > 0 && srv.ReadTimeout > 0 {
+				// A pipelined request's rest: ReadTimeout from now.
+				h.setReadDeadline(time.Now().Add(srv.ReadTimeout))
+			}
 			continue
 		}
 		if st == hotOther || h.n == len(h.buf) {
@@ -372,6 +379,15 @@ func (h *hotConn) take(n int) bool {
 	h.sio.want = n
 	err := h.rc.Control(h.takeFn)
 	return err == nil && h.sio.err == nil && h.sio.n == n
+}
+
+// closeGently ends a connection that answered requests with a lingering
+// close; it reports false (the connection is not handed over).
+func (h *hotConn) closeGently() bool {
+	if h.served {
+		h.lingeringClose()
+	}
+	return false
 }
 
 // lingeringClose ends the connection's sending side and reads what the

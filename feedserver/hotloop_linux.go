@@ -1,3 +1,7 @@
+//go:build linux && !386
+
+// (linux/386 has no SYS_RECVFROM: hotloop_other.go.)
+
 package feedserver
 
 // The hot loop's system calls (hotloop.go, sendfile.go): peeking at a

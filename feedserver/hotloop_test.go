@@ -48,12 +48,18 @@ func startHot(t testing.TB, s *Server, tune func(*fasthttp.Server)) (string, *fa
 
 var dateLine = regexp.MustCompile(`(?m)^Date: [^\r\n]*\r$`)
 
-// exchange sends raw on a new connection, closes its write side and
-// returns all it reads until the server closes (Date values blanked).
-func exchange(t testing.TB, addr string, raw []byte) []byte {
+// exchange sends raw on a new connection (in two writes a moment apart
+// when 0 < split < len(raw)), closes its write side and returns all it
+// reads until the server closes (Date values blanked).
+func exchange(t testing.TB, addr string, raw []byte, split int) []byte {
 	t.Helper()
 	conn := dialLoopback(t, addr)
 	defer conn.Close()
+	if split > 0 && split < len(raw) {
+		conn.Write(raw[:split])
+		time.Sleep(5 * time.Millisecond)
+		raw = raw[split:]
+	}
 	if _, err := conn.Write(raw); err != nil {
 		t.Fatal(err)
 	}
@@ -234,9 +240,9 @@ func TestHotLoopSameAsFasthttp(t *testing.T) {
 	}
 	sent := sendfileBytes.Load()
 	for i, c := range hotCases(t, s) {
-		want := exchange(t, fast, []byte(c.raw))
+		want := exchange(t, fast, []byte(c.raw), 0)
 		served := hotServed.Load()
-		got := exchange(t, hot, []byte(c.raw))
+		got := exchange(t, hot, []byte(c.raw), 0)
 		if diff := compareAnswers([]byte(c.raw), got, want); diff != "" {
 			t.Errorf("case %d %.80q: %s", i, c.raw, diff)
 		}
@@ -251,6 +257,14 @@ func TestHotLoopSameAsFasthttp(t *testing.T) {
 	if sendfileBytes.Load() == sent {
 		t.Error("no body was sent with sendfile")
 	}
+	// The same requests in two pieces (read for real, handed over with
+	// the bytes read).
+	for i, c := range hotCases(t, s) {
+		split := len(c.raw) / 2
+		if diff := compareAnswers([]byte(c.raw), exchange(t, hot, []byte(c.raw), split), exchange(t, fast, []byte(c.raw), split)); diff != "" {
+			t.Errorf("case %d in two pieces %.80q: %s", i, c.raw, diff)
+		}
+	}
 }
 
 // FuzzHotLoop is TestHotLoopSameAsFasthttp for any bytes.
@@ -259,12 +273,13 @@ func FuzzHotLoop(f *testing.F) {
 	fast := startFast(f, s)
 	hot, _, _ := startHot(f, s, nil)
 	for _, c := range hotCases(f, s) {
-		f.Add([]byte(c.raw))
+		f.Add([]byte(c.raw), uint16(0))
+		f.Add([]byte(c.raw), uint16(len(c.raw)/3))
 	}
-	f.Fuzz(func(t *testing.T, raw []byte) {
-		want := exchange(t, fast, raw)
-		if diff := compareAnswers(raw, exchange(t, hot, raw), want); diff != "" {
-			t.Fatalf("%q: %s", raw, diff)
+	f.Fuzz(func(t *testing.T, raw []byte, split uint16) {
+		want := exchange(t, fast, raw, int(split))
+		if diff := compareAnswers(raw, exchange(t, hot, raw, int(split)), want); diff != "" {
+			t.Fatalf("%q split at %d: %s", raw, split, diff)
 		}
 	})
 }
@@ -319,7 +334,7 @@ func TestHotLoopWriteTimeout(t *testing.T) {
 	for range 200 {
 		fmt.Fprintf(conn, "GET /channels/big.rss HTTP/1.1\r\nHost: x\r\n\r\n")
 	}
-	if got := exchange(t, addr, []byte("GET /channels/world.rss HTTP/1.1\r\nHost: x\r\n\r\n")); !bytes.HasPrefix(got, []byte("HTTP/1.1 200 OK")) {
+	if got := exchange(t, addr, []byte("GET /channels/world.rss HTTP/1.1\r\nHost: x\r\n\r\n"), 0); !bytes.HasPrefix(got, []byte("HTTP/1.1 200 OK")) {
 		t.Fatalf("another client: %.100q", got)
 	}
 	deadline := time.Now().Add(10 * time.Second)
@@ -492,6 +507,15 @@ func TestHotLoopTimeouts(t *testing.T) {
 		io.Copy(io.Discard, resp.Body)
 		time.Sleep(time.Second)
 	}
+	// Idle longer than ReadTimeout, then a request in two pieces.
+	io.WriteString(conn, "GET /channels/world.rss HTTP/1.1\r\n")
+	time.Sleep(100 * time.Millisecond)
+	io.WriteString(conn, "Host: x\r\n\r\n")
+	if resp, err := http.ReadResponse(br, nil); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("a request in pieces after a long idle: %v %v", resp, err)
+	} else {
+		io.Copy(io.Discard, resp.Body)
+	}
 	// Half a header, then nothing.
 	fmt.Fprintf(conn, "GET /channels/world.rss HTTP/1.1\r\n")
 	if !closedWithin(conn, br, 5*time.Second) {
@@ -532,10 +556,15 @@ func TestHotLoopHandsOverTheSocket(t *testing.T) {
 		t.Errorf("handed over as %T, want *net.TCPConn", c)
 	}
 
-	conn = dialLoopback(t, addr)
-	br = bufio.NewReader(conn)
-	roundTrip("GET /healthz HTTP/1.1\r\n", "Host: x\r\n\r\n")
-	if c := <-conns; reflect.TypeOf(c) != reflect.TypeOf(&replayConn{}) {
-		t.Errorf("handed over in pieces as %T, want *replayConn", c)
+	for _, first := range []string{"", "GET /channels/world.rss HTTP/1.1\r\nHost: x\r\n\r\n"} {
+		conn = dialLoopback(t, addr)
+		br = bufio.NewReader(conn)
+		if first != "" {
+			roundTrip(first)
+		}
+		roundTrip("GET /healthz HTTP/1.1\r\n", "Host: x\r\n\r\n")
+		if c := <-conns; reflect.TypeOf(c) != reflect.TypeOf(&replayConn{}) {
+			t.Errorf("handed over in pieces (after %q) as %T, want *replayConn", first, c)
+		}
 	}
 }
