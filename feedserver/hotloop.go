@@ -98,7 +98,8 @@ type HotOptions struct {
 	// Server is the fasthttp server that will Serve the listener: its
 	// ReadTimeout, IdleTimeout and WriteTimeout apply in the loop too.
 	Server *fasthttp.Server
-	// Logger gets the loop's panics and the listener's errors.
+	// Logger gets the loop's panics and the listener's errors; nil =
+	// discard.
 	Logger *slog.Logger
 	// OnSlow, if set, is called after a request that took at least Slow
 	// (one that rebuilt a channel), as the daemon's handler does.
@@ -116,6 +117,9 @@ type HotOptions struct {
 // hands every connection straight over.
 func NewHotListener(ln net.Listener, o HotOptions) *HotListener {
 	srv := o.Server
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
 	l := &HotListener{ln: ln, current: o.Current, srv: srv, log: o.Logger, slow: o.Slow, onSlow: o.OnSlow,
 		handoff: make(chan net.Conn), done: make(chan struct{}), live: map[net.Conn]struct{}{}}
 	l.off = !srv.NoDefaultServerHeader || !srv.NoDefaultContentType || srv.NoDefaultDate ||
@@ -210,7 +214,7 @@ func (l *HotListener) Close() error {
 func (l *HotListener) Addr() net.Addr { return l.ln.Addr() }
 
 // Wait waits, after Close, until every loop has closed or handed over its
-// connection, or ctx ends.
+// connection (true), or done is closed (false).
 func (l *HotListener) Wait(done <-chan struct{}) bool {
 	ch := make(chan struct{})
 	go func() { l.loops.Wait(); close(ch) }()
@@ -230,6 +234,7 @@ type hotConn struct {
 	buf    []byte          // taken off the socket, not yet answered: buf[:n]
 	n      int
 	out    []byte // the response header being written
+	vec    [2][]byte
 	bufs   net.Buffers
 	hf     headAndFile
 	sendFn func(uintptr) bool
@@ -476,8 +481,10 @@ func (h *hotConn) answer(req *hotRequest) (ok bool, err error) {
 	case len(h.out)+len(body) <= cap(h.out):
 		_, err = h.c.Write(append(h.out, body...))
 	default:
-		h.bufs = append(h.bufs[:0], h.out, body)
+		h.vec = [2][]byte{h.out, body}
+		h.bufs = h.vec[:] // WriteTo consumes the slice, not the array
 		_, err = h.bufs.WriteTo(h.c)
+		h.vec = [2][]byte{}
 	}
 	return true, err
 }
