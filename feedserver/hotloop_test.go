@@ -489,7 +489,7 @@ func dialSmallWindow(t testing.TB, addr string) net.Conn {
 func TestHotLoopTimeouts(t *testing.T) {
 	_, s := hotFixture(t)
 	addr, _, _ := startHot(t, s, func(srv *fasthttp.Server) {
-		srv.ReadTimeout, srv.IdleTimeout = 300*time.Millisecond, 30*time.Second
+		srv.ReadTimeout, srv.IdleTimeout = 500*time.Millisecond, 30*time.Second
 	})
 	closedWithin := func(conn net.Conn, br *bufio.Reader, limit time.Duration) bool {
 		conn.SetReadDeadline(time.Now().Add(limit))
@@ -510,14 +510,14 @@ func TestHotLoopTimeouts(t *testing.T) {
 		fmt.Fprintf(conn, "GET /channels/world.rss HTTP/1.1\r\nHost: x\r\n\r\n")
 		resp, err := http.ReadResponse(br, nil)
 		if err != nil {
-			t.Fatalf("request %d after %v idle: %v", i, time.Second*time.Duration(i), err)
+			t.Fatalf("request %d after %v idle: %v", i, 800*time.Millisecond*time.Duration(i), err)
 		}
 		io.Copy(io.Discard, resp.Body)
-		time.Sleep(time.Second)
+		time.Sleep(800 * time.Millisecond) // longer than ReadTimeout
 	}
 	// Idle longer than ReadTimeout, then a request in two pieces.
 	io.WriteString(conn, "GET /channels/world.rss HTTP/1.1\r\n")
-	time.Sleep(100 * time.Millisecond)
+	time.Sleep(50 * time.Millisecond)
 	io.WriteString(conn, "Host: x\r\n\r\n")
 	if resp, err := http.ReadResponse(br, nil); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("a request in pieces after a long idle: %v %v", resp, err)
