@@ -119,7 +119,15 @@ func serveRenditionFast(ctx *fasthttp.RequestCtx, rend *rendition) (notModifiedS
 // notModifiedFast is notModified for fasthttp's request header: every
 // If-None-Match field, else the first If-Modified-Since.
 func notModifiedFast(req *fasthttp.RequestHeader, rend *rendition) bool {
-	if inm := req.PeekAll("If-None-Match"); len(inm) > 0 {
+	ims := req.Peek("If-Modified-Since")
+	return rend.notModifiedBy(req.PeekAll("If-None-Match"), ims, ims != nil)
+}
+
+// notModifiedBy reports whether a request with these If-None-Match
+// fields, else this If-Modified-Since (when it has one), gets a 304; the
+// fast path and the hot loop share it.
+func (rend *rendition) notModifiedBy(inm [][]byte, ims []byte, hasIMS bool) bool {
+	if len(inm) > 0 {
 		for _, v := range inm {
 			if rend.matchesETag(b2s(v)) {
 				return true
@@ -127,8 +135,7 @@ func notModifiedFast(req *fasthttp.RequestHeader, rend *rendition) bool {
 		}
 		return false
 	}
-	ims := req.Peek("If-Modified-Since")
-	return ims != nil && rend.unmodifiedSince(b2s(ims))
+	return hasIMS && rend.unmodifiedSince(b2s(ims))
 }
 
 // b2s views b as a string without copying; only while b is not modified

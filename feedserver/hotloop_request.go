@@ -34,18 +34,9 @@ type hotRequest struct {
 	ifModSince     []byte // the first
 }
 
-// notModified is notModifiedFast for a hotRequest: every If-None-Match
-// field, else the first If-Modified-Since.
+// notModified is notModifiedFast for a hotRequest.
 func (r *hotRequest) notModified(rend *rendition) bool {
-	if r.nINM > 0 {
-		for _, v := range r.ifNoneMatch[:r.nINM] {
-			if rend.matchesETag(b2s(v)) {
-				return true
-			}
-		}
-		return false
-	}
-	return r.hasIMS && rend.unmodifiedSince(b2s(r.ifModSince))
+	return rend.notModifiedBy(r.ifNoneMatch[:r.nINM], r.ifModSince, r.hasIMS)
 }
 
 var crlfcrlf = []byte("\r\n\r\n")

@@ -260,8 +260,12 @@ func (s *Server) build(ch *channel, format string, page int, res *resolution, ve
 		r.buildHeaders()
 	}
 	r.ids, r.allSources, r.version, r.validUntil = ids, ids == nil, version, got.validUntil
-	s.attachBodyFile(r, prev)
-	r.wire = captureWire(r)
+	if page == 1 {
+		// Only the first page has a hot path (later ones carry a
+		// query): only it gets a body file and the loop's headers.
+		s.attachBodyFile(r, prev)
+		r.wire = captureWire(r)
+	}
 	if page == 1 {
 		s.metrics.setCollapsed(ch.Name, got.collapsed)
 	}
