@@ -34,10 +34,26 @@ type feedHints struct {
 type hintsTranslator struct {
 	gofeed.DefaultRSSTranslator
 	hints *feedHints
+	// lifted, when not nil, holds the CDATA sections parseFeed took out
+	// of the body (parse_cdata.go); Translate puts them back first and
+	// sets restored, or fails with errLiftMismatch.
+	lifted   *liftedCDATA
+	restored bool
 }
+
+// errLiftMismatch: the lifted CDATA sections could not all be put back;
+// parseFeed parses the original body instead.
+var errLiftMismatch = errors.New("lifted CDATA sections not where they were")
 
 // Translate implements gofeed.Translator.
 func (t *hintsTranslator) Translate(feed interface{}) (*gofeed.Feed, error) {
+	if t.lifted != nil {
+		rf, ok := feed.(*rss.Feed)
+		if !ok || rf == nil || !restoreCDATA(rf, *t.lifted) {
+			return nil, errLiftMismatch
+		}
+		t.restored = true
+	}
 	if rf, ok := feed.(*rss.Feed); ok && rf != nil {
 		if n, err := strconv.Atoi(strings.TrimSpace(rf.TTL)); err == nil && n > 0 && n < 1<<20 {
 			t.hints.TTL = time.Duration(n) * time.Minute
@@ -62,24 +78,36 @@ func (t *hintsTranslator) Translate(feed interface{}) (*gofeed.Feed, error) {
 
 // newFeedParser returns the gofeed parser parseFeed uses: the default one,
 // with the RSS translator above.
-func newFeedParser(hints *feedHints) *gofeed.Parser {
+func newFeedParser(t *hintsTranslator) *gofeed.Parser {
 	p := gofeed.NewParser()
-	p.RSSTranslator = &hintsTranslator{
-		DefaultRSSTranslator: gofeed.DefaultRSSTranslator{DisableContentImageScan: true},
-		hints:                hints,
-	}
+	t.DefaultRSSTranslator = gofeed.DefaultRSSTranslator{DisableContentImageScan: true}
+	p.RSSTranslator = t
 	return p
 }
 
 // parseFeed parses a UTF-8 body (see toUTF8) with gofeed. It never panics:
 // a panic inside the parser becomes an error.
-func parseFeed(body []byte) (feed *gofeed.Feed, hints feedHints, err error) {
+//
+// An RSS body whose item bodies are CDATA sections is parsed without them
+// first (liftCDATA, parse_cdata.go: the same result for a fraction of
+// gofeed's work); if that parse fails in any way, the body is parsed as it
+// came, so every error is gofeed's own on the original bytes.
+func parseFeed(body []byte) (*gofeed.Feed, feedHints, error) {
+	if feed, hints, ok := parseLifted(body, liftMinBytes); ok {
+		return feed, hints, nil
+	}
+	return parseWhole(body)
+}
+
+// parseWhole is gofeed on the body as it came (the lifting's oracle in
+// the tests).
+func parseWhole(body []byte) (feed *gofeed.Feed, hints feedHints, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			feed, err = nil, fmt.Errorf("parser crashed: %v", r)
 		}
 	}()
-	feed, err = newFeedParser(&hints).Parse(bytes.NewReader(body))
+	feed, err = newFeedParser(&hintsTranslator{hints: &hints}).Parse(bytes.NewReader(body))
 	if errors.Is(err, gofeed.ErrFeedTypeNotDetected) {
 		return nil, hints, errNotFeed
 	}
@@ -90,6 +118,27 @@ func parseFeed(body []byte) (feed *gofeed.Feed, hints feedHints, err error) {
 		return nil, hints, errNotFeed
 	}
 	return feed, hints, nil
+}
+
+// parseLifted is parseFeed's first try: gofeed on the body with its large
+// CDATA sections (of minBytes or more) lifted out. ok is false when nothing was lifted or the
+// parse did not succeed whole, panics included.
+func parseLifted(body []byte, minBytes int) (feed *gofeed.Feed, hints feedHints, ok bool) {
+	small, lifted, ok := liftCDATA(body, minBytes)
+	if !ok {
+		return nil, hints, false
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			feed, ok = nil, false
+		}
+	}()
+	t := &hintsTranslator{hints: &hints, lifted: &lifted}
+	feed, err := newFeedParser(t).Parse(bytes.NewReader(small))
+	if err != nil || feed == nil || !t.restored {
+		return nil, feedHints{}, false
+	}
+	return feed, hints, true
 }
 
 // isHTML reports whether a response is an HTML page rather than a feed:
