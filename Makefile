@@ -74,7 +74,7 @@ bench-load:
 # fuzz runs every fuzz target for FUZZTIME each (go test -fuzz takes one
 # target per run). `make test` runs their seed corpora.
 FUZZTIME ?= 30s
-FUZZ_TARGETS := ./fetcher/:FuzzParseNormalize ./fetcher/:FuzzCanonical \
+FUZZ_TARGETS := ./fetcher/:FuzzParseNormalize ./fetcher/:FuzzCanonical ./fetcher/:FuzzLiftCDATA \
 	./cmd/feedmill/:FuzzLoadConfig ./feedserver/:FuzzHandlerPath ./feedserver/:FuzzHotLoop
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \

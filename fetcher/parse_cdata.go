@@ -152,7 +152,7 @@ func findLiftable(b []byte, minBytes int) (spans [][2]int, ok bool) {
 	if bytes.HasPrefix(b, []byte("\ufeff")) {
 		i = len("\ufeff")
 	}
-	depth := 0      // open elements
+	depth := 0 // open elements
 	rootSeen := false
 	liftable := false // the last start tag opened a description or content:encoded
 	contentAt := -1   // where that element's content starts, while liftable

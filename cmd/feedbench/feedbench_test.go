@@ -54,7 +54,7 @@ func TestBenchSetFind(t *testing.T) {
 		"BenchmarkNearDupLookup/items=100000-2 100 2300 ns/op",
 	} {
 		r, _ := parseBenchLine(l)
-		s[r.Name] = r
+		s[r.Name] = append(s[r.Name], r)
 	}
 	if r, ok := s.find(nearDup1M); !ok || r.Metrics["ns/op"] != 2500 {
 		t.Errorf("find 1M: %v %v", r, ok)
@@ -197,5 +197,37 @@ func TestMedianRate(t *testing.T) {
 	text, r := servingMeasured(rounds(900, 1000, 1100), rounds(1000, 1000), "")
 	if r != 1 || !strings.Contains(text, "rounds (k req/s) feedmill 0.9, 1.0, 1.1 — nginx 1.0, 1.0") {
 		t.Errorf("servingMeasured = %q, %v", text, r)
+	}
+}
+
+// TestIngestRowMedians: the ingest row takes each side's median over the
+// rounds of go test -count, so one disturbed round decides nothing.
+func TestIngestRowMedians(t *testing.T) {
+	h := &harness{sz: fullSizes, bench: benchSet{}}
+	for _, l := range []string{
+		"BenchmarkIngest/pipeline-2 6 1 ns/op 4000 items/s 80 MB/s 1.7 cores",
+		"BenchmarkIngest/gofeed-2 6 1 ns/op 5000 items/s 100 MB/s 1.9 cores",
+		"BenchmarkIngest/pipeline-2 6 1 ns/op 1000 items/s 20 MB/s 1.7 cores", // a disturbed round
+		"BenchmarkIngest/gofeed-2 6 1 ns/op 4000 items/s 80 MB/s 1.9 cores",
+		"BenchmarkIngest/pipeline-2 6 1 ns/op 4500 items/s 90 MB/s 1.7 cores",
+		"BenchmarkIngest/gofeed-2 6 1 ns/op 9000 items/s 180 MB/s 1.9 cores",
+	} {
+		r, ok := parseBenchLine(l)
+		if !ok {
+			t.Fatalf("unparsed: %q", l)
+		}
+		h.bench[r.Name] = append(h.bench[r.Name], r)
+	}
+	row := h.rows()[0]
+	if !strings.HasPrefix(row.Figure, "ingest") {
+		t.Fatalf("first row is %q", row.Figure)
+	}
+	// Medians 4000 vs 5000: 0.80 ×, a pass.
+	if !strings.Contains(row.Measured, "4000 items/s") || !strings.Contains(row.Measured, "gofeed 5000 items/s") ||
+		!strings.Contains(row.Measured, "0.80×") || row.Verdict != "pass" {
+		t.Errorf("row: %+v", row)
+	}
+	if !strings.Contains(row.Measured, "rounds (k items/s) pipeline 4.0, 1.0, 4.5 — gofeed 5.0, 4.0, 9.0") {
+		t.Errorf("rounds not listed: %q", row.Measured)
 	}
 }

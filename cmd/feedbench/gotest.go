@@ -44,18 +44,29 @@ func parseBenchLine(line string) (benchResult, bool) {
 	return r, true
 }
 
-// benchSet holds every result seen, by name.
-type benchSet map[string]benchResult
+// benchSet holds every result seen, by name, in the order they came (a
+// benchmark run in several rounds has one each).
+type benchSet map[string][]benchResult
 
-// find returns the result named name, else the first whose name matches
-// the regular expression pattern.
+// find returns the last result named name, else the last of the first
+// name that matches the regular expression pattern.
 func (s benchSet) find(pattern string) (benchResult, bool) {
-	if r, ok := s[pattern]; ok {
-		return r, true
+	rs := s.all(pattern)
+	if len(rs) == 0 {
+		return benchResult{}, false
+	}
+	return rs[len(rs)-1], true
+}
+
+// all returns every result named name, else every result of the first
+// name that matches the regular expression pattern.
+func (s benchSet) all(pattern string) []benchResult {
+	if rs, ok := s[pattern]; ok {
+		return rs
 	}
 	re, err := regexp.Compile(pattern)
 	if err != nil {
-		return benchResult{}, false
+		return nil
 	}
 	best := ""
 	for name := range s {
@@ -64,9 +75,9 @@ func (s benchSet) find(pattern string) (benchResult, bool) {
 		}
 	}
 	if best == "" {
-		return benchResult{}, false
+		return nil
 	}
-	return s[best], true
+	return s[best]
 }
 
 // runGoBench runs `go test -run ^$ -bench pattern -benchmem` on pkgs,
@@ -95,7 +106,7 @@ func (s benchSet) runGoBench(ctx context.Context, log io.Writer, pattern, bencht
 		line := sc.Text()
 		fmt.Fprintln(log, line)
 		if r, ok := parseBenchLine(line); ok {
-			s[r.Name] = r
+			s[r.Name] = append(s[r.Name], r)
 		}
 	}
 	if err := cmd.Wait(); err != nil {
