@@ -2,6 +2,7 @@ package fetcher
 
 import (
 	"bytes"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -33,28 +34,36 @@ import (
 // text before the root, a root other than <rss> or <rdf:RDF>, a '<' inside
 // markup, a DOCTYPE with an internal subset, a malformed comment. A
 // section is lifted only when it is an element's whole content (whitespace
-// around it aside), the element is a description or content:encoded, and
-// its bytes are ones encoding/xml accepts (valid UTF-8, XML characters
-// only). And the restore is checked: every marker must come back exactly
-// once, as the whole value of an item's or the channel's description or
-// an item's content; anything else, or any parse error, and parseFeed
-// parses the original body instead (so errors keep their own positions).
+// around it aside), the element is an unprefixed <description> or a
+// <content:encoded>, and its bytes are ones encoding/xml accepts (valid
+// UTF-8, XML characters only). And the restore is checked: every marker
+// (which carries a nonce drawn for the parse, so no feed can forge one)
+// must come back exactly once, as the whole value of an item's or the
+// channel's description or an item's content, and no other checked field
+// may hold a marker's start; anything else, or any parse error, and
+// parseFeed parses the original body instead (so errors keep their own
+// positions).
 
 // liftMinBytes is the smallest section worth lifting.
 const liftMinBytes = 128
 
-// The marker left in a lifted section: two Unicode noncharacters around
-// the section's index. A body that contains liftMarkOpen anywhere is not
-// lifted, so no marker can be confused with a feed's own text.
+// The marker left in a lifted section: a Unicode noncharacter, a random
+// nonce drawn for each parse, the section's index, and another
+// noncharacter. A body that holds liftMarkOpen itself is not lifted, and
+// a feed cannot write the nonce (it could spell the noncharacters as
+// character references, which gofeed decodes: any field that holds
+// liftMarkOpen but is not a marker of this parse makes the restore fail).
 const (
 	liftMarkOpen  = "\ufdd0"
 	liftMarkClose = "\ufdd1"
 )
 
 // liftedCDATA is what liftCDATA took out of a body: the sections' bytes
-// (slices of the body, in document order; marker i stands for sections[i]).
+// (slices of the body, in document order; marker i stands for
+// sections[i]) and the markers' common start.
 type liftedCDATA struct {
 	sections [][]byte
+	mark     string // liftMarkOpen, the nonce, "."
 }
 
 // liftCDATA returns body with the contents of its large description and
@@ -72,14 +81,15 @@ func liftCDATA(body []byte, minBytes int) (small []byte, lifted liftedCDATA, ok 
 	n := len(body)
 	for _, s := range spans {
 		n -= s[1] - s[0]
-		n += len(liftMarkOpen) + len(liftMarkClose) + 4
+		n += len(liftMarkClose) + 4
 	}
-	small = make([]byte, 0, n)
+	lifted.mark = liftMarkOpen + strconv.FormatUint(rand.Uint64(), 36) + "."
+	small = make([]byte, 0, n+len(spans)*len(lifted.mark))
 	lifted.sections = make([][]byte, len(spans))
 	prev := 0
 	for i, s := range spans {
 		small = append(small, body[prev:s[0]]...)
-		small = appendLiftMarker(small, i)
+		small = appendLiftMarker(small, lifted.mark, i)
 		lifted.sections[i] = body[s[0]:s[1]:s[1]]
 		prev = s[1]
 	}
@@ -87,19 +97,19 @@ func liftCDATA(body []byte, minBytes int) (small []byte, lifted liftedCDATA, ok 
 	return small, lifted, true
 }
 
-func appendLiftMarker(b []byte, i int) []byte {
-	b = append(b, liftMarkOpen...)
+func appendLiftMarker(b []byte, mark string, i int) []byte {
+	b = append(b, mark...)
 	b = strconv.AppendInt(b, int64(i), 10)
 	return append(b, liftMarkClose...)
 }
 
-// liftIndex returns the section index of a marker, or -1 for any other
-// text.
-func liftIndex(s string) int {
-	if len(s) < len(liftMarkOpen)+1+len(liftMarkClose) || !strings.HasPrefix(s, liftMarkOpen) || !strings.HasSuffix(s, liftMarkClose) {
+// liftIndex returns the section index of a marker that starts with mark,
+// or -1 for any other text.
+func liftIndex(s, mark string) int {
+	if len(s) < len(mark)+1+len(liftMarkClose) || !strings.HasPrefix(s, mark) || !strings.HasSuffix(s, liftMarkClose) {
 		return -1
 	}
-	digits := s[len(liftMarkOpen) : len(s)-len(liftMarkClose)]
+	digits := s[len(mark) : len(s)-len(liftMarkClose)]
 	if len(digits) > 1 && digits[0] == '0' {
 		return -1
 	}
@@ -118,7 +128,7 @@ func restoreCDATA(rf *rss.Feed, lifted liftedCDATA) bool {
 	seen := make([]bool, len(lifted.sections))
 	found := 0
 	put := func(s *string) bool {
-		i := liftIndex(*s)
+		i := liftIndex(*s, lifted.mark)
 		if i < 0 {
 			return !strings.Contains(*s, liftMarkOpen)
 		}
@@ -220,9 +230,9 @@ func findLiftable(b []byte, minBytes int) (spans [][2]int, ok bool) {
 				return nil, false
 			}
 			name := tagName(b[at+1 : end])
-			local := name
+			prefix, local := []byte(nil), name
 			if c := bytes.LastIndexByte(name, ':'); c >= 0 {
-				local = name[c+1:]
+				prefix, local = name[:c], name[c+1:]
 			}
 			i = end + 1
 			if !rootSeen {
@@ -236,7 +246,13 @@ func findLiftable(b []byte, minBytes int) (spans [][2]int, ok bool) {
 				continue // an empty element
 			}
 			depth++
-			liftable = depth >= 3 && (bytes.EqualFold(local, []byte("description")) || bytes.EqualFold(local, []byte("encoded")))
+			// Only the elements gofeed reads into the fields restoreCDATA
+			// checks: <description> of RSS itself (no prefix: media:,
+			// itunes: and dc: descriptions are extensions) and
+			// <content:encoded>; anything else lifted would only make the
+			// restore fail and cost a second parse.
+			liftable = depth >= 3 && (prefix == nil && bytes.EqualFold(local, []byte("description")) ||
+				string(prefix) == "content" && bytes.EqualFold(local, []byte("encoded")))
 			contentAt = i
 			continue
 		}

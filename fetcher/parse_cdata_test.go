@@ -111,11 +111,23 @@ func TestLiftCDATA(t *testing.T) {
 
 		// Lifted, but gofeed reads the element elsewhere: the restore
 		// refuses and the body is parsed whole.
-		{"extension description", liftDoc(decl, "", liftItem(1, "<media:description>"+cd(cdataBody)+"</media:description>")), 1, false},
+		{"extension description", liftDoc(decl, "", liftItem(1, "<media:description>"+cd(cdataBody)+"</media:description>")), 0, false},
+		{"encoded of another prefix", liftDoc(decl, "", liftItem(1, `<foo:encoded xmlns:foo="urn:x">`+cd(cdataBody)+"</foo:encoded>")), 0, false},
 		{"image description", liftDoc(decl, `<image><url>https://example.org/i.png</url><title>T</title><link>https://example.org/</link><description>`+cd(cdataBody)+`</description></image>`, liftItem(1, "")), 1, false},
 		{"description inside an unknown element", liftDoc(decl, "", liftItem(1, "<foo><description>"+cd(cdataBody)+"</description></foo>")), 1, false},
 		{"two descriptions in one item", liftDoc(decl, "", liftItem(1, "<description>"+cd(cdataBody)+"</description><description>"+cd(cdataBody+"2")+"</description>")), 2, false},
 		{"atom inside rss", liftDoc(decl, "", liftItem(1, `<atom:content xmlns:atom="http://www.w3.org/2005/Atom"><description>`+cd(cdataBody)+`</description></atom:content>`)), 1, false},
+
+		// A feed spelling a marker with character references (gofeed
+		// decodes them) cannot take a lifted section's place: the nonce
+		// differs, and a stray marker start makes the restore fail.
+		{"forged marker in the channel", liftDoc(decl, "<description>&#xFDD0;0&#xFDD1;</description>",
+			liftItem(1, "<foo><description>"+cd(cdataBody)+"</description></foo>")), 1, false},
+		{"forged marker, decimal", liftDoc(decl, "", liftItem(1, "<description>&#64976;0&#64977;</description><foo><description>"+cd(cdataBody)+"</description></foo>")), 1, false},
+		{"forged marker over a duplicate", liftDoc(decl, "", liftItem(1, "<description>"+cd(cdataBody)+"</description><description>&#x0FDD0;0&#xfdd1;</description>")), 1, false},
+		{"forged marker around a section", liftDoc(decl, "", liftItem(1, "<description>"+cd(cdataBody)+"</description><description>&#xFDD0;<![CDATA[0]]>&#xFDD1;</description>")), 1, false},
+		{"forged marker beside a real one", liftDoc(decl, "<description>&#xFDD0;0&#xFDD1;</description>",
+			liftItem(1, "<content:encoded>"+cd(cdataBody)+"</content:encoded>")), 1, false},
 
 		// What the lexer does not model: it gives up.
 		{"another charset", liftDoc(`<?xml version="1.0" encoding="ISO-8859-1"?>`, "", liftItem(1, "<description>"+cd(cdataBody)+"</description>")), -1, false},
