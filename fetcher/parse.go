@@ -121,8 +121,8 @@ func parseWhole(body []byte) (feed *gofeed.Feed, hints feedHints, err error) {
 }
 
 // parseLifted is parseFeed's first try: gofeed on the body with its large
-// CDATA sections (of minBytes or more) lifted out. ok is false when nothing was lifted or the
-// parse did not succeed whole, panics included.
+// CDATA sections (of minBytes or more) lifted out. ok is false when
+// nothing was lifted or the parse did not succeed whole, panics included.
 func parseLifted(body []byte, minBytes int) (feed *gofeed.Feed, hints feedHints, ok bool) {
 	small, lifted, ok := liftCDATA(body, minBytes)
 	if !ok {
