@@ -218,6 +218,7 @@ func TestIngestRowMedians(t *testing.T) {
 		}
 		h.bench[r.Name] = append(h.bench[r.Name], r)
 	}
+	h.bench[ingestNoImageScan] = []benchResult{{Metrics: map[string]float64{"items/s": 8000}}}
 	row := h.rows()[0]
 	if !strings.HasPrefix(row.Figure, "ingest") {
 		t.Fatalf("first row is %q", row.Figure)
@@ -227,7 +228,30 @@ func TestIngestRowMedians(t *testing.T) {
 		!strings.Contains(row.Measured, "0.80×") || row.Verdict != "pass" {
 		t.Errorf("row: %+v", row)
 	}
-	if !strings.Contains(row.Measured, "rounds (k items/s) pipeline 4.0, 1.0, 4.5 — gofeed 5.0, 4.0, 9.0") {
-		t.Errorf("rounds not listed: %q", row.Measured)
+	if !strings.Contains(row.Measured, "rounds (k items/s) pipeline 4.0, 1.0, 4.5 — gofeed 5.0, 4.0, 9.0") ||
+		!strings.Contains(row.Measured, "without its image scan 8000 items/s: 0.50×") || !strings.Contains(row.How, "3 rounds of 6 passes") {
+		t.Errorf("row: %+v", row)
+	}
+}
+
+// TestKeepRound: a round in which one side of BenchmarkIngest gave no
+// figure is dropped whole, the other sides' figures of that round too.
+func TestKeepRound(t *testing.T) {
+	res := func(v float64) benchResult { return benchResult{Metrics: map[string]float64{"items/s": v}} }
+	s := benchSet{ingestPipeline: {res(1)}, ingestGofeed: {res(2)}}
+	before := s.counts(ingestSides)
+	s[ingestPipeline] = append(s[ingestPipeline], res(3))
+	s[ingestGofeed] = append(s[ingestGofeed], res(4))
+	if !s.keepRound(before, ingestPipeline, ingestGofeed) || len(s[ingestPipeline]) != 2 || len(s[ingestGofeed]) != 2 {
+		t.Fatalf("whole round not kept: %v", s)
+	}
+	before = s.counts(ingestSides)
+	s[ingestGofeed] = append(s[ingestGofeed], res(5)) // the pipeline failed
+	s[ingestNoImageScan] = append(s[ingestNoImageScan], res(6))
+	if s.keepRound(before, ingestPipeline, ingestGofeed) || len(s[ingestPipeline]) != 2 || len(s[ingestGofeed]) != 2 || len(s[ingestNoImageScan]) != 0 {
+		t.Fatalf("partial round kept: %v", s)
+	}
+	if r, ok := s.find(ingestGofeed); !ok || r.Metrics["items/s"] != 4 {
+		t.Errorf("find gives %v, want the last result (4)", r)
 	}
 }

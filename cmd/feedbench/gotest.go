@@ -80,6 +80,31 @@ func (s benchSet) all(pattern string) []benchResult {
 	return s[best]
 }
 
+// counts returns how many results each of names has.
+func (s benchSet) counts(names []string) map[string]int {
+	c := make(map[string]int, len(names))
+	for _, n := range names {
+		c[n] = len(s[n])
+	}
+	return c
+}
+
+// keepRound keeps the results added to the names of before since counts
+// gave before only if every name in need got one; otherwise it drops
+// them all and reports false. A round of a benchmark whose sides are
+// compared is then either whole or absent.
+func (s benchSet) keepRound(before map[string]int, need ...string) bool {
+	for _, n := range need {
+		if len(s[n]) == before[n] {
+			for name, k := range before {
+				s[name] = s[name][:k]
+			}
+			return false
+		}
+	}
+	return true
+}
+
 // runGoBench runs `go test -run ^$ -bench pattern -benchmem` on pkgs,
 // echoes its output to log and adds the results to s. A package whose
 // benchmarks fail still gives the results it printed; the error says

@@ -138,10 +138,19 @@ func runHarness(args []string) error {
 func (h *harness) goBenches(ctx context.Context) error {
 	var errs []string
 	// Rounds of BenchmarkIngest, each a go test run of its own so that the
-	// sides alternate (go test -count would repeat each side in a row).
-	for range max(h.sz.IngestCount, 1) {
-		if err := h.bench.runGoBench(ctx, h.log, "^BenchmarkIngest$", h.sz.IngestBenchtime, "./cmd/feedbench/"); err != nil {
+	// sides alternate (go test -count would repeat each side in a row). A
+	// round that did not give both sides is dropped whole, so the sides'
+	// medians are over the same rounds.
+	for round := range max(h.sz.IngestCount, 1) {
+		before := h.bench.counts(ingestSides)
+		err := h.bench.runGoBench(ctx, h.log, "^BenchmarkIngest$", h.sz.IngestBenchtime, "./cmd/feedbench/")
+		if !h.bench.keepRound(before, ingestPipeline, ingestGofeed) && err == nil {
+			err = fmt.Errorf("BenchmarkIngest round %d gave no figure for one side", round+1)
+		}
+		if err != nil {
 			errs = append(errs, err.Error())
+		}
+		if ctx.Err() != nil {
 			break
 		}
 	}
