@@ -17,8 +17,9 @@
 //	charset.go      HTTP charset vs XML prolog vs BOM (UTF-8/16/32), to UTF-8
 //	limits.go       caps on items per feed and bytes per item (truncation)
 //	parse.go        gofeed, RSS ttl/skipHours hints, HTML detection
-//	parse_cdata.go  large RSS CDATA bodies lifted out before gofeed parses
-//	                and put back after (the same feed, less of gofeed's work)
+//	parse_cdata.go  large RSS item bodies (CDATA or escaped text) lifted out
+//	                before gofeed parses and put back after (the same feed,
+//	                less of gofeed's work)
 //	discover.go     <link rel="alternate"> feed discovery in HTML pages
 //	normalize.go    gofeed items -> storage.Item (text, links, dates)
 //	sanitize.go     item HTML cleaning: what it does and in which order,

@@ -34,16 +34,17 @@ type feedHints struct {
 type hintsTranslator struct {
 	gofeed.DefaultRSSTranslator
 	hints *feedHints
-	// lifted, when not nil, holds the CDATA sections parseFeed took out
-	// of the body (parse_cdata.go); Translate puts them back first and
-	// sets restored, or fails with errLiftMismatch.
+	// lifted, when not nil, holds the item bodies (CDATA sections or
+	// escaped text) parseFeed took out of the body (parse_cdata.go);
+	// Translate puts them back first and sets restored, or fails with
+	// errLiftMismatch.
 	lifted   *liftedCDATA
 	restored bool
 }
 
-// errLiftMismatch: the lifted CDATA sections could not all be put back;
+// errLiftMismatch: the lifted item bodies could not all be put back;
 // parseFeed parses the original body instead.
-var errLiftMismatch = errors.New("lifted CDATA sections not where they were")
+var errLiftMismatch = errors.New("lifted item bodies not where they were")
 
 // Translate implements gofeed.Translator.
 func (t *hintsTranslator) Translate(feed interface{}) (*gofeed.Feed, error) {
@@ -88,8 +89,8 @@ func newFeedParser(t *hintsTranslator) *gofeed.Parser {
 // parseFeed parses a UTF-8 body (see toUTF8) with gofeed. It never panics:
 // a panic inside the parser becomes an error.
 //
-// An RSS body whose item bodies are CDATA sections is parsed without them
-// first (liftCDATA, parse_cdata.go: the same result for a fraction of
+// An RSS body whose item bodies are CDATA sections or escaped text is
+// parsed without them first (liftCDATA, parse_cdata.go: the same result for a fraction of
 // gofeed's work); if that parse fails in any way, the body is parsed as it
 // came, so every error is gofeed's own on the original bytes.
 func parseFeed(body []byte) (*gofeed.Feed, feedHints, error) {
@@ -121,7 +122,7 @@ func parseWhole(body []byte) (feed *gofeed.Feed, hints feedHints, err error) {
 }
 
 // parseLifted is parseFeed's first try: gofeed on the body with its large
-// CDATA sections (of minBytes or more) lifted out. ok is false when
+// item bodies (of minBytes or more) lifted out. ok is false when
 // nothing was lifted or the parse did not succeed whole, panics included.
 func parseLifted(body []byte, minBytes int) (feed *gofeed.Feed, hints feedHints, ok bool) {
 	small, lifted, ok := liftCDATA(body, minBytes)

@@ -2,29 +2,34 @@ package fetcher
 
 import (
 	"bytes"
+	"html"
 	"math/rand/v2"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/mmcdole/gofeed/rss"
 )
 
-// Lifting CDATA out of RSS bodies before gofeed parses them.
+// Lifting item bodies out of RSS bodies before gofeed parses them.
 //
 // Most of gofeed's time on a news feed goes to the item bodies: an RSS
 // <content:encoded> or <description> of 20 KB is read by encoding/xml one
 // byte at a time (with its innerxml copy beside it) only for gofeed to
-// hand the text back unchanged. When such a body is one CDATA section,
-// nothing in it can change how the feed parses: encoding/xml takes a CDATA
-// section's bytes verbatim up to the first "]]>", and gofeed's ParseText
-// returns them as they are. So parseFeed first lifts those sections out
-// (liftCDATA), leaving a short marker inside each, lets gofeed parse the
-// much smaller rest, and puts the bytes back into the rss.Feed before the
-// translator sees it (restoreCDATA). The gofeed.Feed that comes out is the
-// one gofeed gives for the whole body; FuzzLiftCDATA and TestLiftCDATA
-// check that against parsing the body as it came, on every shared test
-// feed and on fuzzed bodies.
+// hand the text back unchanged, or entity-decoded by its own
+// DecodeEntities. When such a body is an element's whole content — one
+// CDATA section, or text without markup — nothing in it can change how
+// the feed parses: encoding/xml takes a CDATA section's bytes verbatim up
+// to the first "]]>", and gofeed's ParseText returns them as they are; of
+// text content it returns DecodeEntities of the raw bytes, trimmed. So
+// parseFeed first lifts those bodies out (liftCDATA), leaving a short
+// marker in each place, lets gofeed parse the much smaller rest, and puts
+// the bodies back into the rss.Feed before the translator sees it
+// (restoreCDATA: CDATA as it is, text decoded as ParseText does). The
+// gofeed.Feed that comes out is the one gofeed gives for the whole body;
+// FuzzLiftCDATA and TestLiftCDATA check that against parsing the body as
+// it came, on every shared test feed and on fuzzed bodies.
 //
 // The lexer below is deliberately narrow. It lifts only when it can follow
 // the whole document the way encoding/xml (non-strict, as gofeed sets it)
@@ -32,15 +37,15 @@ import (
 // anything it does not model: a C0 control byte anywhere (gofeed's reader
 // drops those before the decoder sees them), a charset other than UTF-8,
 // text before the root, a root other than <rss> or <rdf:RDF>, a '<' inside
-// markup, a DOCTYPE with an internal subset, a malformed comment. A
-// section is lifted only when it is an element's whole content (whitespace
-// around it aside), the element is an unprefixed <description> or a
-// <content:encoded>, and its bytes are ones encoding/xml accepts (valid
-// UTF-8, XML characters only). And the restore is checked: every marker
-// (which carries a nonce drawn for the parse, so no feed can forge one)
-// must come back exactly once, as the whole value of an item's or the
-// channel's description or an item's content, and no other checked field
-// may hold a marker's start; anything else, or any parse error, and
+// markup, a DOCTYPE with an internal subset, a malformed comment. A body
+// is lifted only when it is an element's whole content (for a CDATA
+// section, whitespace around it aside), the element is an unprefixed
+// <description> or a <content:encoded>, and encoding/xml would read it
+// without an error (xmlChars, xmlText). And the restore is checked: every
+// marker (which carries a nonce drawn for the parse, so no feed can forge
+// one) must come back exactly once, as the whole value of an item's or
+// the channel's description or an item's content, and no other checked
+// field may hold a marker's start; anything else, or any parse error, and
 // parseFeed parses the original body instead (so errors keep their own
 // positions).
 
@@ -63,12 +68,13 @@ const (
 // sections[i]) and the markers' common start.
 type liftedCDATA struct {
 	sections [][]byte
+	escaped  []bool // sections[i] is escaped text, not a CDATA section
 	mark     string // liftMarkOpen, the nonce, "."
 }
 
-// liftCDATA returns body with the contents of its large description and
-// content:encoded CDATA sections (of minBytes or more; parseFeed uses
-// liftMinBytes) replaced by markers, and the sections.
+// liftCDATA returns body with its large description and content:encoded
+// bodies (CDATA sections or text of minBytes or more; parseFeed uses
+// liftMinBytes) replaced by markers, and the bodies.
 // ok is false when nothing was lifted: the body is to be parsed as it is.
 func liftCDATA(body []byte, minBytes int) (small []byte, lifted liftedCDATA, ok bool) {
 	if len(body) < minBytes || bytes.Contains(body, []byte(liftMarkOpen)) || hasBadControl(body) {
@@ -80,18 +86,20 @@ func liftCDATA(body []byte, minBytes int) (small []byte, lifted liftedCDATA, ok 
 	}
 	n := len(body)
 	for _, s := range spans {
-		n -= s[1] - s[0]
+		n -= s.end - s.start
 		n += len(liftMarkClose) + 4
 	}
 	lifted.mark = liftMarkOpen + strconv.FormatUint(rand.Uint64(), 36) + "."
 	small = make([]byte, 0, n+len(spans)*len(lifted.mark))
 	lifted.sections = make([][]byte, len(spans))
+	lifted.escaped = make([]bool, len(spans))
 	prev := 0
 	for i, s := range spans {
-		small = append(small, body[prev:s[0]]...)
+		small = append(small, body[prev:s.start]...)
 		small = appendLiftMarker(small, lifted.mark, i)
-		lifted.sections[i] = body[s[0]:s[1]:s[1]]
-		prev = s[1]
+		lifted.sections[i] = body[s.start:s.end:s.end]
+		lifted.escaped[i] = s.escaped
+		prev = s.end
 	}
 	small = append(small, body[prev:]...)
 	return small, lifted, true
@@ -137,7 +145,12 @@ func restoreCDATA(rf *rss.Feed, lifted liftedCDATA) bool {
 		}
 		seen[i] = true
 		found++
-		*s = string(lifted.sections[i])
+		if lifted.escaped[i] {
+			// What gofeed's ParseText makes of text content.
+			*s = decodeEntities(strings.TrimSpace(string(lifted.sections[i])))
+		} else {
+			*s = string(lifted.sections[i])
+		}
 		return true
 	}
 	if !put(&rf.Description) {
@@ -154,10 +167,18 @@ func restoreCDATA(rf *rss.Feed, lifted liftedCDATA) bool {
 	return found == len(lifted.sections)
 }
 
-// findLiftable follows body as encoding/xml would and returns the
-// [start, end) byte ranges of the CDATA sections to lift. ok is false
+// liftSpan is a [start, end) byte range of a body to lift: a CDATA
+// section's contents, or the text that is an element's whole content
+// (escaped: gofeed entity-decodes it).
+type liftSpan struct {
+	start, end int
+	escaped    bool
+}
+
+// findLiftable follows body as encoding/xml would and returns the byte
+// ranges to lift. ok is false
 // when the body has something the lexer does not model.
-func findLiftable(b []byte, minBytes int) (spans [][2]int, ok bool) {
+func findLiftable(b []byte, minBytes int) (spans []liftSpan, ok bool) {
 	i := 0
 	if bytes.HasPrefix(b, []byte("\ufeff")) {
 		i = len("\ufeff")
@@ -179,6 +200,10 @@ func findLiftable(b []byte, minBytes int) (spans [][2]int, ok bool) {
 		}
 		at := i + j
 		rest := b[at:]
+		if liftable && bytes.HasPrefix(rest, []byte("</")) && at-contentAt >= minBytes && xmlText(b[contentAt:at]) {
+			// Escaped text, the element's whole content.
+			spans = append(spans, liftSpan{contentAt, at, true})
+		}
 		switch {
 		case bytes.HasPrefix(rest, []byte("<![CDATA[")):
 			start := at + len("<![CDATA[")
@@ -190,7 +215,7 @@ func findLiftable(b []byte, minBytes int) (spans [][2]int, ok bool) {
 			i = end + len("]]>")
 			if liftable && end-start >= minBytes && isXMLSpace(b[contentAt:at]) &&
 				closesAfterSpace(b[i:]) && xmlChars(b[start:end]) {
-				spans = append(spans, [2]int{start, end})
+				spans = append(spans, liftSpan{start, end, false})
 			}
 			liftable = false
 			continue
@@ -388,6 +413,62 @@ func xmlChars(b []byte) bool {
 	}
 }
 
+// xmlText reports whether encoding/xml reads b (text content, no '<') in
+// a non-strict decoder without an error: XML characters only (xmlChars),
+// no "]]>", and no numeric character reference to a character XML
+// forbids ("&#0;", "&#xFFFE;": encoding/xml decodes them and then rejects
+// the text). Named references never fail in a non-strict decoder.
+func xmlText(b []byte) bool {
+	if !xmlChars(b) || bytes.Contains(b, []byte("]]>")) {
+		return false
+	}
+	for {
+		k := bytes.Index(b, []byte("&#"))
+		if k < 0 {
+			return true
+		}
+		b = b[k+2:]
+		base := 10
+		if len(b) > 0 && b[0] == 'x' {
+			base, b = 16, b[1:]
+		}
+		d := 0
+		for d < len(b) && ('0' <= b[d] && b[d] <= '9' || base == 16 && ('a' <= b[d] && b[d] <= 'f' || 'A' <= b[d] && b[d] <= 'F')) {
+			d++
+		}
+		if d == len(b) || b[d] != ';' {
+			continue // not a reference: the text as it is
+		}
+		// encoding/xml: strconv.ParseUint(digits, base, 64), a character
+		// only for n <= unicode.MaxRune; past that (or empty) it keeps
+		// the reference as text. Summed here without a string.
+		n := 0
+		for _, c := range b[:d] {
+			v := int(c - '0')
+			if c > '9' {
+				v = int(c|0x20-'a') + 10
+			}
+			if n = n*base + v; n > unicode.MaxRune {
+				break
+			}
+		}
+		if d > 0 && n <= unicode.MaxRune && !isXMLChar(rune(n)) {
+			return false
+		}
+		b = b[d:]
+	}
+}
+
+// isXMLChar is encoding/xml's isInCharacterRange for the rune that
+// string(rune(n)) gives (a surrogate becomes U+FFFD).
+func isXMLChar(r rune) bool {
+	if 0xD800 <= r && r <= 0xDFFF {
+		r = utf8.RuneError
+	}
+	return r == 0x09 || r == 0x0A || r == 0x0D ||
+		r >= 0x20 && r <= 0xD7FF || r >= 0xE000 && r <= 0xFFFD || r >= 0x10000 && r <= 0x10FFFF
+}
+
 func isXMLSpace(b []byte) bool {
 	for _, c := range b {
 		if !isXMLSpaceByte(c) {
@@ -404,3 +485,67 @@ func isNameByte(c byte) bool {
 	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' ||
 		c == '_' || c == ':' || c == '.' || c == '-'
 }
+
+// decodeEntities is gofeed v1.4.2's internal shared.DecodeEntities (MIT
+// licence, github.com/mmcdole/gofeed), which ParseText applies to an
+// element's text content; it is internal to gofeed, hence this copy. Any
+// difference from gofeed's own would show in TestLiftCDATASharedFeeds
+// and FuzzLiftCDATA, which compare with gofeed's parse of the whole body.
+func decodeEntities(str string) string {
+	idx := strings.IndexByte(str, '&')
+	if idx == -1 {
+		return str
+	}
+
+	var buf bytes.Buffer
+	data := []byte(str)
+
+	for len(data) > 0 {
+		idx := bytes.IndexByte(data, '&')
+		if idx == -1 {
+			buf.Write(data)
+			break
+		}
+
+		buf.Write(data[:idx])
+		data = data[idx:]
+
+		// Find the end of the entity within the bounded window.
+		window := data
+		if len(window) > maxEntityLen {
+			window = window[:maxEntityLen]
+		}
+		end := bytes.IndexByte(window, ';')
+
+		if end == -1 && len(window) == len(data) {
+			// No ';' in the rest of the input: everything left is literal.
+			buf.Write(data)
+			break
+		}
+
+		// A candidate containing whitespace (or no nearby ';') is not an
+		// entity: the '&' is literal.
+		if end == -1 || bytes.ContainsAny(data[1:end], " \t\r\n") {
+			buf.WriteByte('&')
+			data = data[1:]
+			continue
+		}
+
+		// Accept the decode only when it consumed the terminating ';'.
+		span := string(data[:end+1])
+		dec := html.UnescapeString(span)
+		if dec == html.UnescapeString(span[:len(span)-1])+";" {
+			buf.WriteByte('&')
+			data = data[1:]
+			continue
+		}
+
+		buf.WriteString(dec)
+		data = data[end+1:]
+	}
+
+	return buf.String()
+}
+
+// maxEntityLen is gofeed's bound on how far past an '&' the ';' may be.
+const maxEntityLen = 64

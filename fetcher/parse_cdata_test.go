@@ -2,7 +2,9 @@ package fetcher
 
 import (
 	"bytes"
+	"encoding/xml"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -63,6 +65,13 @@ var cdataBody = "<p>Story text with <a href=\"https://example.org/?a=1&amp;b=2\"
 	"a CRLF\r\nline, ]] brackets, a <![CDATA[ that is only text, and é ünïcödé — " +
 	strings.Repeat("more words of the story ", 6) + "</p>\n"
 
+// escBody is an item body as escaped text (the Guardian's way), with the
+// entities gofeed's DecodeEntities treats in its own ways: HTML names
+// encoding/xml does not know, numeric references, a query string that
+// only looks like one, a lone ampersand.
+var escBody = "&lt;p&gt;Story text with &lt;a href=&quot;https://example.org/?a=1&amp;amp;copy=2&quot;&gt;a link&lt;/a&gt;, " +
+	"&nbsp;&eacute;&#8217;&#x2019; &copy=2; AT&T &amp x; and é ünïcödé — " + strings.Repeat("more words of the story ", 6) + "&lt;/p&gt;"
+
 func liftDoc(prolog, channelExtra, items string) string {
 	return prolog + `<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:media="http://search.yahoo.com/mrss/" xmlns:dc="http://purl.org/dc/elements/1.1/">
 <channel><title>T</title><link>https://example.org/</link>` + channelExtra + items + `
@@ -100,6 +109,18 @@ func TestLiftCDATA(t *testing.T) {
 		{"quoted > in attributes, comments and PIs around", liftDoc(decl+"<?xml-stylesheet href=\"a.xsl?x>y\"?>\n<!-- <description><![CDATA[ not a section ]]></description> -->\n", "",
 			liftItem(1, `<category domain="a>b">c</category><description>`+cd(cdataBody)+`</description><!-- c --><?pi <![CDATA[ ?>`)), 1, true},
 		{"section ending in ]", liftDoc(decl, "", liftItem(1, "<description>"+cd(cdataBody+"]")+"</description>")), 1, true},
+		// Escaped text, the element's whole content: gofeed decodes it
+		// (its DecodeEntities), and so does the restore.
+		{"escaped description", liftDoc(decl, "", liftItem(1, "<description>\n  "+escBody+"  \n</description>")), 1, true},
+		{"escaped content and channel description", liftDoc(decl, "<description>"+escBody+"</description>",
+			liftItem(1, "<content:encoded>"+escBody+"</content:encoded>")), 2, true},
+		{"escaped and CDATA in one item", liftDoc(decl, "", liftItem(1, "<description>"+escBody+"</description><content:encoded>"+cd(cdataBody)+"</content:encoded>")), 2, true},
+		{"references encoding/xml leaves alone", liftDoc(decl, "", liftItem(1, "<description>"+escBody+" &#X41; &#99999999999; &#xD800; &#9; &#; &#x; &#12</description>")), 1, true},
+		{"markup in the text", liftDoc(decl, "", liftItem(1, "<description>"+escBody+" <b>bold</b></description>")), 0, false},
+		{"]]> in the text", liftDoc(decl, "", liftItem(1, "<description>"+escBody+" ]]> </description>")), 0, false},
+		{"&#0; in the text", liftDoc(decl, "", liftItem(1, "<description>"+escBody+" &#0; </description>")), 0, false},
+		{"&#xFFFE; in the text", liftDoc(decl, "", liftItem(1, "<description>"+escBody+" &#xFFFE; </description>")), 0, false},
+		{"&#x1f; in the text", liftDoc(decl, "", liftItem(1, "<description>"+escBody+" &#x1f; </description>")), 0, false},
 		{"short sections stay", liftDoc(decl, "", liftItem(1, "<description>"+cd("short")+"</description>")), 0, false},
 
 		// Not whole-element sections: left in place.
@@ -218,7 +239,51 @@ func FuzzLiftCDATA(f *testing.F) {
 		}
 	}
 	f.Add([]byte(liftDoc("", "", liftItem(1, "<description>"+cd("x")+"</description><content:encoded>"+cd("<p>y</p>")+"</content:encoded>"))))
+	f.Add([]byte(liftDoc("", "", liftItem(1, "<description>"+escBody+" &#0; &#x41;</description>"))))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		sameAsWhole(t, "fuzz", body, 1)
 	})
+}
+
+// TestXMLTextMatchesDecoder: xmlText says a text is fine exactly when a
+// non-strict encoding/xml decoder (gofeed's) reads it as an element's
+// content without an error: every string of up to four symbols over the
+// bytes that matter to references and "]]>", and long references.
+func TestXMLTextMatchesDecoder(t *testing.T) {
+	decodes := func(s string) bool {
+		d := xml.NewDecoder(strings.NewReader("<a>" + s + "</a>"))
+		d.Strict = false
+		for {
+			_, err := d.Token()
+			if err == io.EOF {
+				return true
+			}
+			if err != nil {
+				return false
+			}
+		}
+	}
+	check := func(s string) {
+		if got, want := xmlText([]byte(s)), decodes(s); got != want {
+			t.Errorf("xmlText(%q) = %v, the decoder reads it: %v", s, got, want)
+		}
+	}
+	alphabet := []string{"&", "#", "x", "X", "0", "1", "9", "d", "F", ";", "]", ">", "\ufffe", " "}
+	var gen func(prefix string, n int)
+	gen = func(prefix string, n int) {
+		check(prefix)
+		if n == 0 {
+			return
+		}
+		for _, a := range alphabet {
+			gen(prefix+a, n-1)
+		}
+	}
+	gen("", 4)
+	for _, s := range []string{"&#0000000000000000000065;", "&#00000000000000000000000;", "&#x0000000000000000000000FFFE;",
+		"&#1114111;", "&#1114112;", "&#x10FFFF;", "&#x110000;", "&#99999999999999999999999;", "&#xD800;", "&#xDFFF;",
+		"&#55295;", "&#57344;", "&#65533;", "&#65534;", "&#65535;", "&#65536;", "&#8;", "&#9;", "&#10;", "&#11;", "&#13;", "&#31;", "&#32;"} {
+		check(s)
+		check("text " + s + " text")
+	}
 }
