@@ -23,9 +23,9 @@ import (
 //     headline, cut last paragraph, inserted "READ MORE" lines), and a
 //     teaser feed carries exactly that opening.
 //
-// Storage indexes both so a lookup costs ten seeks, whatever the store's
-// size (bucket neardup, keys below), and confirms every candidate with
-// data stored in the index itself, never a scan.
+// Storage indexes both so a lookup costs ten groups read, whatever the
+// store's size (bucket neardup, keys below), and confirms every candidate
+// with data stored in the index itself, never a scan.
 //
 // Thresholds and why:
 //
@@ -53,39 +53,56 @@ import (
 // story's ID (the ID of its first item). An item keeps its story on an
 // update.
 //
-// Keys of bucket neardup (schema 4; published = pubNanos, all big-endian):
+// Keys of bucket neardup (schema 5; published = pubNanos, all big-endian):
 //
-//	'S' band(1) value(2)  one group per SimHash band value, entries of
-//	                      published(8) fingerprint(8) itemID(8) source(8) story(8)
-//	'L' seed(1) low16(2)  one group per low 16 bits of a lead MinHash, entries of
-//	                      published(8) minhash(4) itemID(8) source(8)
-//	'R' itemID(8)         -> source(8) published(8) story(8) fingerprint(8) lead(4 each)
+//	's' band(1) hi(1) 'B'  base of the shard of band values hi00..hiff:
+//	                       a directory (256 group ends, uint32) then the
+//	                       groups, entries of
+//	                       published(8) fingerprint(8) itemID(8) source(8) story(8)
+//	's' band(1) hi(1) 'P'  pending entries of the same shard: one group
+//	'l' seed(1) hi(1) 'B'  base of the shard of lead MinHashes whose low 16
+//	                       bits are hi00..hiff, entries of
+//	                       published(8) minhash(4) itemID(8) source(8)
+//	'l' seed(1) hi(1) 'P'  pending entries of the same shard
+//	's'/'l' n hi 'A', 'C'  empty fences around each base (partFenceBefore)
+//	'R' itemID(8)          -> source(8) published(8) story(8) fingerprint(8) lead(4 each)
 //
-// A group's value holds its n entries sorted by (published, itemID), by
-// column: the n published times, then the n fingerprints (or MinHashes),
-// and so on. A lookup binary-searches the times for its window and tests
-// the window's fingerprints, which are adjacent: it reads two or three
-// cache lines of a group, and the IDs, sources and stories only of the
-// entries that match.
+// A key of an item (a band value, or a MinHash's low 16 bits) names a
+// group: the items sharing it. A group holds its n entries sorted by
+// (published, itemID), by column: the n published times, then the n
+// fingerprints (or MinHashes), and so on. A lookup binary-searches the
+// times for its window and tests the window's fingerprints, which are
+// adjacent: it reads two or three cache lines of a group, and the IDs,
+// sources and stories only of the entries that match. An item's key is
+// in the base group or in its shard's pending value, which holds the
+// entries added to any of the shard's 256 groups since the shard's last
+// merge, as one group; a lookup reads both. A deleted item whose entry is
+// in the base leaves a tombstone in the pending value: its entry with
+// source tombSource and published 0, so that tombstones come first. Once the pending value holds enough entries
+// (mergeDue) they are merged into the base (dedup_shard.go).
+//
+// Why shards (schema 5). The index of schema 4 kept one key per group:
+// 655,360 keys beside the records, ~330 MB of group pages at 1M items. A
+// lookup's ten keys each ended in a random leaf page of those, neither in
+// the CPU cache nor in the TLB: each descent was a chain of 5-7 dependent
+// cache misses (the leaf's binary search, bbolt's page check, the group),
+// and the lookup took 2.7-3.9 × as long at 1M items as at 10k, doing the
+// same work (docs/BENCHMARKS.md, "Sixth round"). Shards cut the keys to
+// 5,120, whose pages stay cached. A lookup first finds all ten of its
+// groups (seeks in those cached pages and the shards' directories), then
+// touches each group once before reading any: the ten cache misses are
+// independent loads, which the CPU overlaps, instead of ten chains.
+// Pending values keep writes cheap: an insert rewrites its ten shards'
+// pending values (~1-3 KB each), and a merge, once per ~64 entries of a
+// shard, rewrites that base (~150 KB at 1M items).
 //
 // Why groups (schema 4; schemas 2-3 had one key per item and band or
-// MinHash, see migrateV4). Measured on the issue-4 benchmark, a lookup
-// in that layout did the same work at 10k and at 1M items: 10.5 seeks
-// (10 keys, half a record read), 5 vs 21 index entries read, all next to
-// where each seek landed. What grew was where the seeks land: 110k keys
-// in 8 MB (depth 3, cached) against 11M keys in 807 MB (depth 4, ~55 keys
-// a leaf), so each descent ends in a leaf page that is neither in the CPU
-// cache nor in the TLB, and its binary search (6-7 dependent probes, a
-// cache miss each) plus bbolt's page check took 63 % of the lookup's
-// CPU (pprof: Cursor.searchPage, cmpbody, Page.FastCheck). One key per
-// group bounds the keys (at most 10 × 65,536 groups beside the records;
-// 1.6M keys at 1M items, ~9 a leaf, so 3-4 probes), the entries of a
-// window are adjacent in one value, and a lookup reads no record unless
-// it must: entries carry published (the exact 72-hour window is checked
-// in the entry) and band entries the fingerprint and the story, so a
-// candidate the SimHash confirms needs its record only when its lead
-// must break a tie between several candidates. Fewer keys also make
-// writes cheaper (~35 % less time to look up and index an item).
+// MinHash, see migrateV4): the entries of a window are adjacent in one
+// value, and a lookup reads no record unless it must: entries carry
+// published (the exact 72-hour window is checked in the entry) and band
+// entries the fingerprint and the story, so a candidate the SimHash
+// confirms needs its record only when its lead must break a tie between
+// several candidates.
 const bucketDedup = "neardup"
 
 // bucketDedupV2 is the index of schemas 2 and 3: one key per item and
@@ -266,125 +283,6 @@ func mix32(h, seed uint32) uint32 {
 	return h
 }
 
-// group is a view of a group's value (see the key layout above).
-type group struct {
-	v    []byte
-	cnt  int
-	cols []int // column widths
-	off  [5]int
-}
-
-// groupOf checks a group's value: whole entries of the given columns.
-func groupOf(k, v []byte, cols []int) (group, error) {
-	size := 0
-	for _, w := range cols {
-		size += w
-	}
-	if len(v)%size != 0 {
-		return group{}, fmt.Errorf("%s %x: malformed group of %d bytes", bucketDedup, k, len(v))
-	}
-	g := group{v: v, cnt: len(v) / size, cols: cols}
-	for c := 1; c < len(cols); c++ {
-		g.off[c] = g.off[c-1] + cols[c-1]*g.cnt
-	}
-	return g, nil
-}
-
-// field is column c of entry j.
-func (g *group) field(c, j int) []byte {
-	o := g.off[c] + g.cols[c]*j
-	return g.v[o : o+g.cols[c]]
-}
-
-func (g *group) u64(c, j int) uint64 { return binary.BigEndian.Uint64(g.field(c, j)) }
-
-// column is all of column c.
-func (g *group) column(c int) []byte { return g.v[g.off[c] : g.off[c]+g.cols[c]*g.cnt] }
-
-// with is a new value: the group without its first drop entries, with
-// entry e (its fields in column order) inserted at index pos.
-func (g *group) with(e []byte, pos, drop int) []byte {
-	return g.appendWith(make([]byte, 0, len(g.v)+len(e)), e, pos, drop)
-}
-
-// appendWith appends the value with to v.
-func (g *group) appendWith(v, e []byte, pos, drop int) []byte {
-	for c, w := range g.cols {
-		col := g.column(c)
-		v = append(v, col[w*drop:w*pos]...)
-		v = append(v, e[:w]...)
-		v = append(v, col[w*pos:]...)
-		e = e[w:]
-	}
-	return v
-}
-
-// without is a new value: the group without entry j.
-func (g *group) without(j int) []byte {
-	v := make([]byte, 0, len(g.v))
-	for c, w := range g.cols {
-		col := g.column(c)
-		v = append(v, col[:w*j]...)
-		v = append(v, col[w*(j+1):]...)
-	}
-	return v
-}
-
-// insertEntry is the group's value with entry e in (published, itemID)
-// order. A full group drops its oldest entry (maxGroupEntries); ok is
-// false when e itself would be that one.
-//
-// A malformed group (its length is not a whole number of entries) is
-// replaced by one holding e alone: the index is derived data, and a group
-// that could never be read again would otherwise fail every batch that
-// touches it. Check reports such groups.
-func insertEntry(k, old, e []byte, cols []int) (v []byte, ok bool, err error) {
-	g, pos, drop, ok := insertAt(k, old, e, cols)
-	if !ok {
-		return nil, false, nil
-	}
-	return g.with(e, pos, drop), true, nil
-}
-
-// insertAt is where insertEntry puts e: the group old as read (empty when
-// malformed), the index, and how many of its oldest entries to drop.
-func insertAt(k, old, e []byte, cols []int) (g group, pos, drop int, ok bool) {
-	g, err := groupOf(k, old, cols)
-	if err != nil {
-		g, _ = groupOf(k, nil, cols)
-	}
-	pub, id := binary.BigEndian.Uint64(e), binary.BigEndian.Uint64(e[cols[colPub]+cols[colMatch]:])
-	pos = sort.Search(g.cnt, func(j int) bool {
-		p := g.u64(colPub, j)
-		return p > pub || p == pub && g.u64(colID, j) > id
-	})
-	if g.cnt >= maxGroupEntries {
-		if pos == 0 {
-			return g, 0, 0, false
-		}
-		drop = 1
-	}
-	return g, pos, drop, true
-}
-
-// removeEntry removes the entry of item id from the group k, if there.
-func removeEntry(b *bolt.Bucket, k []byte, id uint64, cols []int) error {
-	g, err := groupOf(k, b.Get(k), cols)
-	if err != nil {
-		return b.Delete(k) // malformed: see insertEntry
-	}
-	for j := range g.cnt {
-		if g.u64(colID, j) != id {
-			continue
-		}
-		if g.cnt == 1 {
-			return b.Delete(k)
-		}
-		return b.Put(k, g.without(j))
-	}
-	return nil
-}
-
 // putDedup indexes an item (a no-op for a nil bucket: a store opened
 // before version 2 was never written by this code).
 func putDedup(b *bolt.Bucket, it *Item) error {
@@ -398,43 +296,50 @@ func putRecord(b *bolt.Bucket, r *dedupRecord) error {
 	return gr.put(b, r)
 }
 
-// groupsRead are the values of one item's groups (nil where there is
+// groupsRead are the shard values of one item's keys (nil where there is
 // none), read once: findStory looks them up, and put inserts the item's
 // entries into them without reading them again.
 //
 // The values stay valid while the item's own entries are put: a Put to
 // one key of the bucket leaves the values of the others where they are
 // (a node's inodes keep pointing to the same bytes; the file is remapped
-// only at the commit).
+// only at the commit), and an item's ten keys lie in ten shards.
 type groupsRead struct {
-	keys []dedupKey // in key order
-	vals [dedupBands + dedupMinHashes][]byte
-	kbuf [dedupBands + dedupMinHashes]dedupKey
+	keys  []dedupKey // in key order
+	base  [dedupBands + dedupMinHashes][]byte
+	pend  [dedupBands + dedupMinHashes][]byte
+	kbuf  [dedupBands + dedupMinHashes]dedupKey
+	touch byte // see findStory
 }
 
-// read reads the groups of r's keys with one cursor, keys in ascending
-// order: each descent starts from the root, but the upper pages the
-// previous one read are still cached. It returns the cursor.
+// read reads the shards of r's keys with one cursor, keys in ascending
+// order (a shard's pending key follows its base key). It returns the
+// cursor.
 func (gr *groupsRead) read(b *bolt.Bucket, r *dedupRecord) *bolt.Cursor {
 	gr.keys = r.dedupKeys(gr.kbuf[:0])
 	slices.SortFunc(gr.keys, func(a, b dedupKey) int { return bytes.Compare(a.key[:], b.key[:]) })
 	c := b.Cursor()
 	for i := range gr.keys {
-		k := gr.keys[i].key[:]
-		gk, v := c.Seek(k)
-		if bytes.Equal(gk, k) {
-			gr.vals[i] = v
-		} else {
-			gr.vals[i] = nil
+		gr.base[i], gr.pend[i] = nil, nil
+		bk := gr.keys[i].shardKey(partBase)
+		k, v := c.Seek(bk[:])
+		if bytes.Equal(k, bk[:]) {
+			gr.base[i] = v
+			if k, v = c.Next(); len(k) == 4 && k[3] == partFenceAfter {
+				k, v = c.Next()
+			}
+		}
+		pk := gr.keys[i].shardKey(partPending)
+		if bytes.Equal(k, pk[:]) {
+			gr.pend[i] = v
 		}
 	}
 	return c
 }
 
-// put stores r's record and inserts its entries into the groups read
-// (r's keys: the same fingerprint and lead as the item read for). The
-// new values share one allocation, each slice capped at its own end;
-// bbolt keeps them until the commit.
+// put stores r's record and inserts its entries into the pending values
+// read (r's keys: the same fingerprint and lead as the item read for),
+// merging a shard whose pending value is due.
 func (gr *groupsRead) put(b *bolt.Bucket, r *dedupRecord) error {
 	if r.fp == 0 && len(r.lead) < minLeadShingles {
 		return nil // nothing to match on
@@ -442,39 +347,72 @@ func (gr *groupsRead) put(b *bolt.Bucket, r *dedupRecord) error {
 	if err := b.Put(recordKey(r.id), r.encode()); err != nil {
 		return err
 	}
-	type insert struct {
-		g         group
-		e         []byte
-		pos, drop int
-		ok        bool
-	}
-	var ins [len(gr.vals)]insert
-	var ebuf [len(gr.vals)][40]byte
-	size := 0
+	var ebuf [40]byte
 	for i := range gr.keys {
-		k, in := &gr.keys[i], &ins[i]
-		in.e = r.appendEntry(ebuf[i][:0], k)
-		in.g, in.pos, in.drop, in.ok = insertAt(k.key[:], gr.vals[i], in.e, k.columns())
-		if in.ok {
-			size += len(in.g.v) + len(in.e)
+		k := &gr.keys[i]
+		v, ok, err := insertEntry(k.key[:], gr.pend[i], r.appendEntry(ebuf[:0], k), k.columns())
+		if err != nil {
+			return err
 		}
-	}
-	all := make([]byte, 0, size)
-	for i := range gr.keys {
-		in := &ins[i]
-		if !in.ok {
-			continue
+		if !ok {
+			continue // older than a full pending value (see writePending)
 		}
-		start := len(all)
-		all = in.g.appendWith(all, in.e, in.pos, in.drop)
-		if err := b.Put(gr.keys[i].key[:], all[start:len(all):len(all)]); err != nil {
+		if err := writePending(b, k, gr.base[i], v); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// deleteDedup removes an item's record and index entries, if any.
+// writePending stores v as the pending value of k's shard, or, when it is
+// due, merges it into the shard's base (whose value is base). A pending
+// value never fills (maxGroupEntries): it is merged at mergeMaxPending.
+//
+// An emptied pending value is kept, empty: a delete marks its leaf for
+// bbolt's rebalance at the commit, which merges a small leaf into a
+// neighbour, a base's leaf among them, and so writes that base again (the
+// fences, see partFenceBefore, do not prevent that; deleting merged
+// pending values wrote 35-118 KB per item at 1M items, growing).
+func writePending(b *bolt.Bucket, k *dedupKey, base, v []byte) error {
+	pk := k.shardKey(partPending)
+	n := len(v) / entrySize(k.columns())
+	if n == 0 || !mergeDue(n, len(base)) {
+		return b.Put(pk[:], v)
+	}
+	if err := putBase(b, k, base != nil, mergeShard(k, base, v)); err != nil {
+		return err
+	}
+	return b.Put(pk[:], []byte{})
+}
+
+// putBase stores v as the base of k's shard, with its fences (see
+// partFenceBefore), or deletes base and fences when v is nil. had says
+// whether the shard has a base already.
+func putBase(b *bolt.Bucket, k *dedupKey, had bool, v []byte) error {
+	bk := k.shardKey(partBase)
+	if had && v != nil {
+		return b.Put(bk[:], v)
+	}
+	fa, fb := k.shardKey(partFenceBefore), k.shardKey(partFenceAfter)
+	for _, key := range [][4]byte{fa, bk, fb} {
+		var err error
+		switch {
+		case v == nil:
+			err = b.Delete(key[:])
+		case key == bk:
+			err = b.Put(key[:], v)
+		default:
+			err = b.Put(key[:], []byte{})
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// deleteDedup removes an item's record and index entries, if any: its
+// pending entries go, and an entry in a base gets a tombstone.
 func deleteDedup(b *bolt.Bucket, id uint64) error {
 	rk := recordKey(id)
 	v := b.Get(rk)
@@ -485,13 +423,66 @@ func deleteDedup(b *bolt.Bucket, id uint64) error {
 	if err != nil {
 		return b.Delete(rk)
 	}
-	var buf [dedupBands + dedupMinHashes]dedupKey
-	for _, k := range r.dedupKeys(buf[:0]) {
-		if err := removeEntry(b, k.key[:], id, k.columns()); err != nil {
+	var gr groupsRead
+	gr.read(b, &r)
+	var ebuf [40]byte
+	for i := range gr.keys {
+		k := &gr.keys[i]
+		cols := k.columns()
+		pg, err := groupOf(k.key[:], gr.pend[i], cols)
+		if err != nil {
+			pg, _ = groupOf(k.key[:], nil, cols) // malformed: replaced (see insertEntry)
+		}
+		nv, changed, tombed := gr.pend[i], false, false
+		if err != nil {
+			nv, changed = nil, true
+		}
+		for j := pg.cnt - 1; j >= 0; j-- {
+			if pg.u64(colID, j) != id {
+				continue
+			}
+			if pg.u64(colSrc, j) == tombSource {
+				tombed = true
+				continue
+			}
+			nv, changed = pg.without(j), true
+			pg, _ = groupOf(k.key[:], nv, cols)
+		}
+		if !tombed && baseHolds(gr.base[i], k, id) {
+			t := r
+			t.source, t.pub = tombSource, 0
+			if nv, _, err = insertEntry(k.key[:], nv, t.appendEntry(ebuf[:0], k), cols); err != nil {
+				return err
+			}
+			changed = true
+		}
+		if !changed {
+			continue
+		}
+		if err := writePending(b, k, gr.base[i], nv); err != nil {
 			return err
 		}
 	}
 	return b.Delete(rk)
+}
+
+// baseHolds reports whether k's group in a shard base holds an entry of
+// item id.
+func baseHolds(base []byte, k *dedupKey, id uint64) bool {
+	bv, ok := baseGroup(base, k.lo())
+	if !ok {
+		return false
+	}
+	g, err := groupOf(k.key[:], bv, k.columns())
+	if err != nil {
+		return false
+	}
+	for j := range g.cnt {
+		if g.u64(colID, j) == id {
+			return true
+		}
+	}
+	return false
 }
 
 // deleteDedupTx removes the index entries of the item with the 8-byte ID
@@ -544,36 +535,61 @@ func (gr *groupsRead) findStory(b *bolt.Bucket, it *Item) (storyMatch, bool, err
 		cands = append(cands, c)
 	}
 	c := gr.read(b, &r)
+	// Find the ten base groups first (the shard keys' pages and the
+	// directories stay cached), then touch each once: ten independent
+	// loads, whose cache misses the CPU overlaps, where reading the
+	// groups one after another would wait for each miss in turn.
+	var bases [len(gr.base)]group
 	for i := range gr.keys {
 		k := &gr.keys[i]
-		v := gr.vals[i]
-		if v == nil {
-			continue
+		bv, ok := baseGroup(gr.base[i], k.lo())
+		g, err := groupOf(k.key[:], bv, k.columns())
+		if !ok || err != nil {
+			g, _ = groupOf(k.key[:], nil, k.columns()) // malformed: no candidates from it
 		}
-		g, err := groupOf(k.key[:], v, k.columns())
+		bases[i] = g
+	}
+	var t byte
+	for i := range gr.keys {
+		// The published and match columns: what the window search reads.
+		if g := &bases[i]; g.cnt > 0 {
+			end := g.off[colID]
+			for o := 0; o < end; o += 64 {
+				t ^= g.v[o]
+			}
+			t ^= g.v[end-1]
+		}
+	}
+	gr.touch = t
+	var abuf, pbuf [maxCandidatesPerKey]hit
+	var tbuf [8]uint64
+	for i := range gr.keys {
+		k := &gr.keys[i]
+		pg, err := groupOf(k.key[:], gr.pend[i], k.columns())
 		if err != nil {
-			continue // malformed: no candidates from it (see insertEntry)
+			pg, _ = groupOf(k.key[:], nil, k.columns())
 		}
-		j := sort.Search(g.cnt, func(j int) bool { return g.u64(colPub, j) >= lo })
-		for taken := 0; j < g.cnt && taken < maxCandidatesPerKey && g.u64(colPub, j) <= hi; j++ {
-			d := 0
-			if k.sim() {
-				if d = bits.OnesCount64(r.fp ^ g.u64(colMatch, j)); d > maxSimDistance {
-					continue
-				}
-			} else if binary.BigEndian.Uint32(g.field(colMatch, j)) != k.min {
-				continue
+		tombs := tbuf[:0] // tombstones come first (published 0)
+		for j := 0; bases[i].cnt > 0 && j < pg.cnt && pg.u64(colPub, j) == 0; j++ {
+			if pg.u64(colSrc, j) == tombSource && memberOf(k.key[0], k.key[1], &pg, j) == k.value16() {
+				tombs = append(tombs, pg.u64(colID, j))
 			}
-			id := g.u64(colID, j)
-			if g.u64(colSrc, j) == r.source || id == r.id {
-				continue // an outlet's own posts never merge
-			}
-			if k.sim() {
-				add(cand{id: id, story: g.u64(colStory, j), dist: d, bySim: true})
+		}
+		old := scanWindow(abuf[:0], &bases[i], k, &r, lo, hi, tombs, false)
+		pend := scanWindow(pbuf[:0], &pg, k, &r, lo, hi, nil, true)
+		// The oldest maxCandidatesPerKey of both, as one group would give.
+		for x, y, n := 0, 0, 0; n < maxCandidatesPerKey && (x < len(old) || y < len(pend)); n++ {
+			var h hit
+			if y == len(pend) || x < len(old) && old[x].before(&pend[y]) {
+				h, x = old[x], x+1
 			} else {
-				add(cand{id: id, byL: true})
+				h, y = pend[y], y+1
 			}
-			taken++
+			if k.sim() {
+				add(cand{id: h.id, story: h.story, dist: h.dist, bySim: true})
+			} else {
+				add(cand{id: h.id, byL: true})
+			}
 		}
 	}
 	var best storyMatch
@@ -623,6 +639,53 @@ func (gr *groupsRead) findStory(b *bolt.Bucket, it *Item) (storyMatch, bool, err
 		}
 	}
 	return best, found, nil
+}
+
+// hit is an entry of a group that matches a lookup.
+type hit struct {
+	pub, id, story uint64
+	dist           int
+}
+
+func (h *hit) before(o *hit) bool { return h.pub < o.pub || h.pub == o.pub && h.id < o.id }
+
+// scanWindow appends to dst (up to maxCandidatesPerKey) the entries of g
+// published in [lo, hi] that match r through its key k, oldest first:
+// SimHash within maxSimDistance, or the same MinHash. It skips r's own
+// source (an outlet's own posts never merge), tombstones, and the items
+// in tombs. In a pending value (pending), which holds the entries of the
+// shard's 256 groups, it also skips entries of other groups than k's.
+func scanWindow(dst []hit, g *group, k *dedupKey, r *dedupRecord, lo, hi uint64, tombs []uint64, pending bool) []hit {
+	sim, n := k.sim(), k.key[1]
+	j := sort.Search(g.cnt, func(j int) bool { return g.u64(colPub, j) >= lo })
+	for ; j < g.cnt && len(dst) < maxCandidatesPerKey; j++ {
+		pub := g.u64(colPub, j)
+		if pub > hi {
+			break
+		}
+		d := 0
+		if sim {
+			fp := g.u64(colMatch, j)
+			if d = bits.OnesCount64(r.fp ^ fp); d > maxSimDistance {
+				continue
+			}
+			if pending && uint16(fp>>(16*uint(n))) != k.value16() {
+				continue
+			}
+		} else if binary.BigEndian.Uint32(g.field(colMatch, j)) != k.min {
+			continue
+		}
+		id, src := g.u64(colID, j), g.u64(colSrc, j)
+		if src == r.source || src == tombSource || id == r.id || slices.Contains(tombs, id) {
+			continue
+		}
+		h := hit{pub: pub, id: id, dist: d}
+		if sim {
+			h.story = g.u64(colStory, j)
+		}
+		dst = append(dst, h)
+	}
+	return dst
 }
 
 // sortedSet sorts and deduplicates dst, after appending src to it.
@@ -750,123 +813,12 @@ func (ix indexes) assignStory(it *Item) error {
 	return gr.put(ix.dedup, &r)
 }
 
-// migrateV2 adds the near-duplicate index (bucket dedup) and indexes the
-// items stored so far that carry a fingerprint. (Its index keys are
-// rebuilt by migrateV4; only its records are read there.)
-func migrateV2(tx *bolt.Tx) error {
-	b, err := tx.CreateBucketIfNotExists([]byte(bucketDedupV2))
-	if err != nil {
-		return fmt.Errorf("create bucket %s: %w", bucketDedupV2, err)
-	}
-	return tx.Bucket([]byte(bucketItems)).ForEach(func(k, v []byte) error {
-		it, err := decodeItem(k, v)
-		if err != nil {
-			return err
-		}
-		return putDedup(b, &it)
-	})
-}
-
-// migrateV4 rebuilds the near-duplicate index in the grouped layout
-// (bucket neardup, see bucketDedup) and drops the index of schemas 2-3
-// (bucket dedup). The leads live only in the index's records, not in the
-// items, so the new index is built from those records. One transaction,
-// like every migration: a crash leaves the store at schema 3.
-//
-// bbolt splits a transaction's nodes only when it commits, so keys put in
-// random order into a new bucket make one node of millions of keys that
-// every insert shifts (300k items took 8 minutes that way). Keys are
-// written in ascending order instead: the groups of one key family (a
-// band or a MinHash seed) at a time, collected from a pass over the
-// records (~40 MB at 1M items), then the records, then the band groups.
-func migrateV4(tx *bolt.Tx) error {
-	b, err := tx.CreateBucketIfNotExists([]byte(bucketDedup))
-	if err != nil {
-		return fmt.Errorf("create bucket %s: %w", bucketDedup, err)
-	}
-	old := tx.Bucket([]byte(bucketDedupV2))
-	if old == nil {
-		return nil
-	}
-	// each calls f for every record of the old index, in ID order.
-	each := func(f func(k, v []byte, r *dedupRecord) error) error {
-		c := old.Cursor()
-		for k, v := c.Seek([]byte{'R'}); k != nil && k[0] == 'R'; k, v = c.Next() {
-			// The index is derived data: a malformed record costs that
-			// item its place in the index (as deleteDedup treats one),
-			// not the whole store its upgrade.
-			id, ok := u64(k[1:])
-			if !ok {
-				continue
-			}
-			r, err := decodeRecord(id, v)
-			if err != nil {
-				continue
-			}
-			if r.fp == 0 && len(r.lead) < minLeadShingles {
-				continue
-			}
-			if err := f(k, v, &r); err != nil {
-				return fmt.Errorf("index item %d: %w", id, err)
-			}
-		}
-		return nil
-	}
-	family := func(kind, n byte) error {
-		groups := make(map[uint16][]byte)
-		err := each(func(_, _ []byte, r *dedupRecord) error {
-			var buf [dedupBands + dedupMinHashes]dedupKey
-			for _, k := range r.dedupKeys(buf[:0]) {
-				if k.key[0] != kind || k.key[1] != n {
-					continue
-				}
-				g := binary.BigEndian.Uint16(k.key[2:])
-				v, ok, err := insertEntry(k.key[:], groups[g], r.entry(&k), k.columns())
-				if err != nil {
-					return err
-				}
-				if ok {
-					groups[g] = v
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		for g := range 1 << 16 {
-			if v, ok := groups[uint16(g)]; ok {
-				if err := b.Put([]byte{kind, n, byte(g >> 8), byte(g)}, v); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	}
-	for i := range dedupMinHashes {
-		if err := family('L', byte(i)); err != nil {
-			return err
-		}
-	}
-	err = each(func(k, v []byte, _ *dedupRecord) error { return b.Put(k, v) })
-	if err != nil {
-		return err
-	}
-	for i := range dedupBands {
-		if err := family('S', byte(i)); err != nil {
-			return err
-		}
-	}
-	if err := tx.DeleteBucket([]byte(bucketDedupV2)); err != nil {
-		return fmt.Errorf("drop bucket %s: %w", bucketDedupV2, err)
-	}
-	return nil
-}
-
 // checkDedup reports near-duplicate index entries that cannot be read: a
-// record or a group whose length is malformed. Writes repair a group they
-// touch (insertEntry) and lookups skip it, so such damage costs recall,
-// never a failed ingest; Check is where an operator hears of it.
+// record, a shard base or a pending value that is malformed, or an entry
+// filed under another key than its own. Writes repair a pending value
+// they touch (insertEntry), merges a base, and lookups skip what they
+// cannot read, so such damage costs recall, never a failed ingest; Check
+// is where an operator hears of it.
 func checkDedup(tx *bolt.Tx, report func(string, ...any)) {
 	b := tx.Bucket([]byte(bucketDedup))
 	if b == nil {
@@ -874,22 +826,54 @@ func checkDedup(tx *bolt.Tx, report func(string, ...any)) {
 	}
 	b.ForEach(func(k, v []byte) error {
 		switch {
-		case len(k) == 4 && k[0] == 'S':
-			if _, err := groupOf(k, v, simColumns); err != nil {
-				report("%w", err)
-			}
-		case len(k) == 4 && k[0] == 'L':
-			if _, err := groupOf(k, v, leadColumns); err != nil {
-				report("%w", err)
-			}
 		case len(k) == 9 && k[0] == 'R':
 			id, _ := u64(k[1:])
 			if _, err := decodeRecord(id, v); err != nil {
 				report("%w", err)
+			}
+		case len(k) == 4 && (k[0] == 's' && k[1] < dedupBands || k[0] == 'l' && k[1] < dedupMinHashes) && (k[3] == partBase || k[3] == partPending):
+			if err := checkShard(k, v); err != nil {
+				report("%w", err)
+			}
+		case len(k) == 4 && (k[0] == 's' || k[0] == 'l') && (k[3] == partFenceBefore || k[3] == partFenceAfter):
+			if len(v) != 0 {
+				report("%s %x: fence holds %d bytes", bucketDedup, k, len(v))
 			}
 		default:
 			report("%s: unexpected key %x", bucketDedup, k)
 		}
 		return nil
 	})
+}
+
+// checkShard checks a shard's base or pending value (key k): well formed,
+// and every entry where its key puts it.
+func checkShard(k, v []byte) error {
+	dk := dedupKey{key: [4]byte{k[0] &^ 0x20, k[1], k[2], 0}}
+	cols := dk.columns()
+	if k[3] == partPending {
+		g, err := groupOf(k, v, cols)
+		if err != nil {
+			return err
+		}
+		for j := range g.cnt {
+			if m := memberOf(dk.key[0], dk.key[1], &g, j); byte(m>>8) != k[2] {
+				return fmt.Errorf("%s %x: entry of item %d belongs to group %04x", bucketDedup, k, g.u64(colID, j), m)
+			}
+		}
+		return nil
+	}
+	if err := checkBase(k, v, cols); err != nil {
+		return err
+	}
+	for lo := range shardGroups {
+		bv, _ := baseGroup(v, lo)
+		g, _ := groupOf(k, bv, cols)
+		for j := range g.cnt {
+			if m := memberOf(dk.key[0], dk.key[1], &g, j); m != uint16(k[2])<<8|uint16(lo) {
+				return fmt.Errorf("%s %x: group %02x holds an entry of item %d of group %04x", bucketDedup, k, lo, g.u64(colID, j), m)
+			}
+		}
+	}
+	return nil
 }

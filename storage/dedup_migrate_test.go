@@ -167,11 +167,11 @@ func (c *storyCorpus) item(guid string) Item {
 	return it
 }
 
-// TestMigrateV3ToV4: a store whose index schema 3 wrote (one key per item
-// and band) opens at schema 4 with the grouped index, which finds for
-// every probe the story schema 3's lookup found, and keeps assigning
-// stories to new items.
-func TestMigrateV3ToV4(t *testing.T) {
+// TestMigrateV3ToV5: a store whose index schema 3 wrote (one key per item
+// and band) opens at schema 5, through schema 4's grouped index, with the
+// sharded index, which finds for every probe the story schema 3's lookup
+// found, and keeps assigning stories to new items.
+func TestMigrateV3ToV5(t *testing.T) {
 	const nsrc = 6
 	path := filepath.Join(t.TempDir(), "v3.db")
 	s := openAt(t, path, Options{})
@@ -251,7 +251,7 @@ func TestMigrateV3ToV4(t *testing.T) {
 	t.Logf("%d records, %d of %d probes found a story", records, matched, len(probes))
 	s = openAt(t, path, Options{})
 	err = s.db.View(func(tx *bolt.Tx) error {
-		if v, err := readSchema(tx); err != nil || v != 4 {
+		if v, err := readSchema(tx); err != nil || v != schemaVersion() {
 			return fmt.Errorf("schema %d, %v", v, err)
 		}
 		if tx.Bucket([]byte(bucketDedupV2)) != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
@@ -102,19 +103,18 @@ func TestStoryAssignment(t *testing.T) {
 }
 
 // dedupKeys counts the entries of the near-duplicate index: records and
-// group entries.
+// live group entries (base entries no tombstone deletes, and pending
+// entries).
 func dedupKeys(t *testing.T, s *Store) int {
 	t.Helper()
 	n := 0
 	if err := s.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket([]byte(bucketDedup)).ForEach(func(k, v []byte) error {
-			switch k[0] {
-			case 'R':
+		for _, ids := range indexEntries(t, tx) {
+			n += len(ids)
+		}
+		return tx.Bucket([]byte(bucketDedup)).ForEach(func(k, _ []byte) error {
+			if k[0] == 'R' {
 				n++
-			case 'S':
-				n += len(v) / 40
-			case 'L':
-				n += len(v) / 28
 			}
 			return nil
 		})
@@ -122,6 +122,73 @@ func dedupKeys(t *testing.T, s *Store) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// indexEntries are the live entries of the index: the item IDs under each
+// key ('S' or 'L', family, value), sorted.
+func indexEntries(t testing.TB, tx *bolt.Tx) map[[4]byte][]uint64 {
+	t.Helper()
+	out := map[[4]byte][]uint64{}
+	b := tx.Bucket([]byte(bucketDedup))
+	c := b.Cursor()
+	for k, v := c.Seek([]byte{'l'}); k != nil; k, v = c.Next() {
+		if len(k) != 4 {
+			t.Fatalf("unexpected key %x", k)
+		}
+		if k[3] == partFenceBefore || k[3] == partFenceAfter {
+			continue
+		}
+		dk := dedupKey{key: [4]byte{k[0] &^ 0x20, k[1], k[2], 0}}
+		if k[3] == partPending {
+			continue // read with its base (or alone, below)
+		}
+		pend := b.Get([]byte{k[0], k[1], k[2], partPending})
+		addShard(t, out, &dk, v, pend)
+	}
+	for k, v := c.Seek([]byte{'l'}); k != nil; k, v = c.Next() {
+		if k[3] == partPending && b.Get([]byte{k[0], k[1], k[2], partBase}) == nil {
+			dk := dedupKey{key: [4]byte{k[0] &^ 0x20, k[1], k[2], 0}}
+			addShard(t, out, &dk, nil, v)
+		}
+	}
+	for k := range out {
+		slices.Sort(out[k])
+	}
+	return out
+}
+
+func addShard(t testing.TB, out map[[4]byte][]uint64, dk *dedupKey, base, pend []byte) {
+	cols := dk.columns()
+	pg, err := groupOf(nil, pend, cols)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tombs []uint64
+	for j := range pg.cnt {
+		m := memberOf(dk.key[0], dk.key[1], &pg, j)
+		key := [4]byte{dk.key[0], dk.key[1], byte(m >> 8), byte(m)}
+		if pg.u64(colSrc, j) == tombSource {
+			tombs = append(tombs, pg.u64(colID, j))
+		} else {
+			out[key] = append(out[key], pg.u64(colID, j))
+		}
+	}
+	for lo := range shardGroups {
+		bv, ok := baseGroup(base, lo)
+		if !ok {
+			t.Fatalf("shard %x: malformed base", dk.key[:3])
+		}
+		g, err := groupOf(nil, bv, cols)
+		if err != nil {
+			t.Fatal(err)
+		}
+		key := [4]byte{dk.key[0], dk.key[1], dk.key[2], byte(lo)}
+		for j := range g.cnt {
+			if id := g.u64(colID, j); !slices.Contains(tombs, id) {
+				out[key] = append(out[key], id)
+			}
+		}
+	}
 }
 
 func TestDedupIndexFollowsItems(t *testing.T) {
@@ -194,8 +261,12 @@ func TestMigrateV1ToV2(t *testing.T) {
 		}
 		// The v1 item carried a fingerprint (its lead is not stored in
 		// the item): its record and its 4 SimHash bands are indexed.
-		if b.Get(recordKey(1)) == nil || b.Stats().KeyN != 5 {
-			return fmt.Errorf("dedup holds %d keys, want 5", b.Stats().KeyN)
+		n := 0
+		for _, ids := range indexEntries(t, tx) {
+			n += len(ids)
+		}
+		if b.Get(recordKey(1)) == nil || n != 4 {
+			return fmt.Errorf("index holds %d entries (record: %v), want 4 and the record", n, b.Get(recordKey(1)) != nil)
 		}
 		return nil
 	}); err != nil {
@@ -241,15 +312,7 @@ func benchNearDup(b *testing.B, recent bool) {
 			s := openTest(b, Options{})
 			r := rand.New(rand.NewPCG(7, uint64(n)))
 			t0 := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
-			recs := make([]dedupRecord, n)
-			for i := range recs {
-				lead := make([]uint32, 62)
-				for j := range lead {
-					lead[j] = r.Uint32()
-				}
-				pub := t0.Add(time.Duration(r.Int64N(int64(30 * 24 * time.Hour))))
-				recs[i] = dedupRecord{id: uint64(i + 1), source: uint64(i%5000 + 1), pub: pubNanos(pub), fp: r.Uint64() | 1, lead: lead}
-			}
+			recs := randomRecords(r, n, t0)
 			from := 0 // probes copy items from recs[from:]
 			if recent {
 				slices.SortFunc(recs, func(x, y dedupRecord) int { return cmp.Compare(x.pub, y.pub) })
@@ -303,34 +366,84 @@ func benchNearDup(b *testing.B, recent bool) {
 	}
 }
 
-// bulkIndex writes the records and their groups in key order, in large
-// transactions: each group's entries collected first, in (published, ID)
-// order.
+// bulkIndex writes the index that inserting recs in ID order leaves (each
+// shard merged whenever mergeDue said so, the entries since pending), in
+// key order and large transactions, to build it fast. TestBulkIndex checks
+// it against the inserts themselves.
 func bulkIndex(s *Store, recs []dedupRecord) error {
+	type shard struct {
+		k       dedupKey // family and hi
+		entries []int    // indexes into recs, in insertion order
+		merged  int      // entries[:merged] are in the base
+	}
+	shards := map[[4]byte]*shard{}
 	order := make([]int, len(recs))
 	for i := range order {
 		order[i] = i
 	}
-	slices.SortFunc(order, func(x, y int) int {
-		return cmp.Or(cmp.Compare(recs[x].pub, recs[y].pub), cmp.Compare(recs[x].id, recs[y].id))
-	})
-	groups := make(map[[4]byte][]byte)
+	slices.SortFunc(order, func(x, y int) int { return cmp.Compare(recs[x].id, recs[y].id) })
 	var kbuf [dedupBands + dedupMinHashes]dedupKey
 	for _, i := range order {
 		for _, k := range recs[i].dedupKeys(kbuf[:0]) {
-			v, ok, err := insertEntry(k.key[:], groups[k.key], recs[i].entry(&k), k.columns())
-			if err != nil {
-				return err
+			sk := k.shardKey(partBase)
+			sh := shards[sk]
+			if sh == nil {
+				sh = &shard{k: k}
+				shards[sk] = sh
 			}
-			if ok {
-				groups[k.key] = v
+			sh.entries = append(sh.entries, i)
+			baseLen := 0
+			if sh.merged > 0 {
+				baseLen = shardDirSize + sh.merged*entrySize(k.columns())
+			}
+			if mergeDue(len(sh.entries)-sh.merged, baseLen) {
+				sh.merged = len(sh.entries)
 			}
 		}
 	}
 	type kv struct{ k, v []byte }
-	kvs := make([]kv, 0, len(groups)+len(recs))
-	for k, v := range groups {
-		kvs = append(kvs, kv{append([]byte(nil), k[:]...), v})
+	kvs := make([]kv, 0, 2*len(shards)+len(recs))
+	for sk, sh := range shards {
+		keyOf := func(i int) dedupKey { // recs[i]'s key in sh's family
+			for _, k := range recs[i].dedupKeys(kbuf[:0]) {
+				if k.key[0] == sh.k.key[0] && k.key[1] == sh.k.key[1] {
+					return k
+				}
+			}
+			panic("no key")
+		}
+		cols := sh.k.columns()
+		if sh.merged > 0 {
+			groups := make([][]byte, shardGroups)
+			for _, i := range sh.entries[:sh.merged] {
+				k := keyOf(i)
+				v, _, err := insertEntry(k.key[:], groups[k.lo()], recs[i].entry(&k), cols)
+				if err != nil {
+					return err
+				}
+				groups[k.lo()] = v
+			}
+			base := make([]byte, shardDirSize)
+			for lo, g := range groups {
+				base = append(base, g...)
+				binary.BigEndian.PutUint32(base[4*lo:], uint32(len(base)-shardDirSize))
+			}
+			fa, fb := sh.k.shardKey(partFenceBefore), sh.k.shardKey(partFenceAfter)
+			kvs = append(kvs, kv{bytes.Clone(sk[:]), base}, kv{fa[:], []byte{}}, kv{fb[:], []byte{}})
+		}
+		{ // written at the first insert, kept when emptied
+			pend := []byte{}
+			for _, i := range sh.entries[sh.merged:] {
+				k := keyOf(i)
+				v, _, err := insertEntry(k.key[:], pend, recs[i].entry(&k), cols)
+				if err != nil {
+					return err
+				}
+				pend = v
+			}
+			pk := sh.k.shardKey(partPending)
+			kvs = append(kvs, kv{pk[:], pend})
+		}
 	}
 	for i := range recs {
 		kvs = append(kvs, kv{recordKey(recs[i].id), recs[i].encode()})
@@ -352,6 +465,75 @@ func bulkIndex(s *Store, recs []dedupRecord) error {
 		}
 	}
 	return nil
+}
+
+// randomRecords are n records of random fingerprints and leads, from 5,000
+// sources, published over 30 days from t0, IDs 1..n in random order of
+// publication.
+func randomRecords(r *rand.Rand, n int, t0 time.Time) []dedupRecord {
+	recs := make([]dedupRecord, n)
+	for i := range recs {
+		lead := make([]uint32, 62)
+		for j := range lead {
+			lead[j] = r.Uint32()
+		}
+		pub := t0.Add(time.Duration(r.Int64N(int64(30 * 24 * time.Hour))))
+		recs[i] = dedupRecord{id: uint64(i + 1), source: uint64(i%5000 + 1), pub: pubNanos(pub), fp: r.Uint64() | 1, lead: lead}
+	}
+	return recs
+}
+
+// TestBulkIndex: the benchmark's index is the one the inserts leave,
+// byte for byte (40,000 items: every shard merged at least once, pending
+// entries in all of them).
+func TestBulkIndex(t *testing.T) {
+	recs := randomRecords(rand.New(rand.NewPCG(1, 2)), 40_000, time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC))
+	bulk, real := openTest(t, Options{}), openTest(t, Options{})
+	if err := bulkIndex(bulk, recs); err != nil {
+		t.Fatal(err)
+	}
+	for start := 0; start < len(recs); start += 10_000 {
+		if err := real.db.Update(func(tx *bolt.Tx) error {
+			bk := tx.Bucket([]byte(bucketDedup))
+			for i := range recs[start : start+10_000] {
+				if err := putRecord(bk, &recs[start+i]); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dump := func(s *Store) (out []string, bases, pending int) {
+		s.db.View(func(tx *bolt.Tx) error {
+			return tx.Bucket([]byte(bucketDedup)).ForEach(func(k, v []byte) error {
+				out = append(out, fmt.Sprintf("%x %x", k, v))
+				switch {
+				case len(k) == 4 && k[3] == partBase:
+					bases++
+				case len(k) == 4 && k[3] == partPending:
+					pending++
+				}
+				return nil
+			})
+		})
+		return out, bases, pending
+	}
+	want, bases, pending := dump(real)
+	got, _, _ := dump(bulk)
+	if bases != 10*shardGroups || pending < 9*shardGroups {
+		t.Fatalf("%d bases and %d pending values: the test exercises too little", bases, pending)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("bulk index: %d keys, inserts: %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("key %d: bulk index\n%.200s\ninserts\n%.200s", i, got[i], want[i])
+		}
+	}
+	mustCheck(t, real)
 }
 
 // TestStoryLookupBounded: a source that repeats one body many times does
@@ -420,23 +602,30 @@ func TestGroupEntries(t *testing.T) {
 	}
 }
 
-// A damaged near-dup group or record never fails an ingest: Check reports
-// it, the next write to the group repairs it, and the copy that the intact
-// groups still point to is found.
+// A damaged near-dup shard or record never fails an ingest: Check reports
+// it, the next write to a damaged pending value repairs it, the next merge
+// a damaged base, and the copy that the intact groups still point to is
+// found.
 func TestDamagedDedupIndex(t *testing.T) {
-	s, a, b, _, t0 := threeSources(t)
-	const fpA = 0x0123456789abcdef
+	s, a, b, c, t0 := threeSources(t)
+	var fpA uint64 = 0x0123456789abcdef
 	record(t, s, a.ID, dupItem("a1", storyA, fpA, t0))
 	first := collect(t, s, Query{SourceIDs: []uint64{a.ID}})[0]
 
-	low := uint16(uint64(fpA) & 0xffff)
-	band0 := []byte{'S', 0, byte(low >> 8), byte(low)}
+	// Band 0's pending value holds a1's entry; band 1's shard gets a base
+	// that is not one.
+	band0 := dedupKey{key: [4]byte{'S', 0, byte(fpA >> 8), byte(fpA)}}
+	band1 := dedupKey{key: [4]byte{'S', 1, byte(fpA >> 24), byte(fpA >> 16)}}
+	pend0, base1 := band0.shardKey(partPending), band1.shardKey(partBase)
 	if err := s.db.Update(func(tx *bolt.Tx) error {
 		bk := tx.Bucket([]byte(bucketDedup))
-		if bk.Get(band0) == nil {
-			t.Fatalf("no group %x for the first item", band0)
+		if bk.Get(pend0[:]) == nil {
+			t.Fatalf("no pending value %x for the first item", pend0)
 		}
-		if err := bk.Put(band0, []byte("seven b")); err != nil {
+		if err := bk.Put(pend0[:], []byte("seven b")); err != nil {
+			return err
+		}
+		if err := bk.Put(base1[:], []byte("short")); err != nil {
 			return err
 		}
 		return bk.Put(recordKey(999), []byte("short"))
@@ -444,21 +633,34 @@ func TestDamagedDedupIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := s.Check()
-	if err == nil || !strings.Contains(err.Error(), "malformed group") || !strings.Contains(err.Error(), "record of item 999") {
-		t.Fatalf("Check = %v, want the malformed group and record reported", err)
+	for _, want := range []string{"malformed group", "malformed shard", "record of item 999"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Fatalf("Check = %v, want %q reported", err, want)
+		}
 	}
 
-	record(t, s, b.ID, dupItem("b1", storyC, fpA^(1<<20), t0.Add(time.Hour))) // same band 0
+	record(t, s, b.ID, dupItem("b1", storyC, fpA^(1<<20), t0.Add(time.Hour))) // same bands 0, 2, 3
 	got := collect(t, s, Query{SourceIDs: []uint64{b.ID}})[0]
 	if got.Story != first.ID {
 		t.Errorf("copy got story %d, want %d (found through the intact bands)", got.Story, first.ID)
 	}
+	if err := s.Check(); err == nil || strings.Contains(err.Error(), "malformed group") || !strings.Contains(err.Error(), "malformed shard") {
+		t.Fatalf("Check = %v, want the pending value repaired and the base still reported", err)
+	}
+	// Enough items in band 1's shard merge it: the base is replaced.
+	r := rand.New(rand.NewPCG(3, 4))
+	var more []Item
+	for i := range mergeMinPending {
+		fp := r.Uint64()&^(0xff<<24) | fpA&(0xff<<24)
+		more = append(more, dupItem(fmt.Sprintf("c%d", i), fmt.Sprintf("%s %d", storyB, i), fp, t0))
+	}
+	record(t, s, c.ID, more...)
 	if err := s.db.Update(func(tx *bolt.Tx) error {
 		return tx.Bucket([]byte(bucketDedup)).Delete(recordKey(999))
 	}); err != nil {
 		t.Fatal(err)
 	}
-	mustCheck(t, s) // the write replaced the damaged group
+	mustCheck(t, s)
 }
 
 // findStory is groupsRead.findStory with groups of its own: a lookup

@@ -1,0 +1,186 @@
+package storage
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Migrations of the near-duplicate index (dedup.go): its first version,
+// then each new layout built from the one before.
+
+// migrateV2 adds the near-duplicate index (bucket dedup) and indexes the
+// items stored so far that carry a fingerprint. Only the records are
+// written: migrateV4 rebuilds the index keys from them, reading nothing
+// else of this bucket.
+func migrateV2(tx *bolt.Tx) error {
+	b, err := tx.CreateBucketIfNotExists([]byte(bucketDedupV2))
+	if err != nil {
+		return fmt.Errorf("create bucket %s: %w", bucketDedupV2, err)
+	}
+	return tx.Bucket([]byte(bucketItems)).ForEach(func(k, v []byte) error {
+		it, err := decodeItem(k, v)
+		if err != nil {
+			return err
+		}
+		r := recordOf(&it)
+		if r.fp == 0 && len(r.lead) < minLeadShingles {
+			return nil
+		}
+		return b.Put(recordKey(r.id), r.encode())
+	})
+}
+
+// migrateV4 rebuilds the near-duplicate index in the grouped layout
+// (bucket neardup) and drops the index of schemas 2-3
+// (bucket dedup). The leads live only in the index's records, not in the
+// items, so the new index is built from those records. One transaction,
+// like every migration: a crash leaves the store at schema 3.
+//
+// bbolt splits a transaction's nodes only when it commits, so keys put in
+// random order into a new bucket make one node of millions of keys that
+// every insert shifts (300k items took 8 minutes that way). Keys are
+// written in ascending order instead: the groups of one key family (a
+// band or a MinHash seed) at a time, collected from a pass over the
+// records (~40 MB at 1M items), then the records, then the band groups.
+func migrateV4(tx *bolt.Tx) error {
+	b, err := tx.CreateBucketIfNotExists([]byte(bucketDedup))
+	if err != nil {
+		return fmt.Errorf("create bucket %s: %w", bucketDedup, err)
+	}
+	old := tx.Bucket([]byte(bucketDedupV2))
+	if old == nil {
+		return nil
+	}
+	// each calls f for every record of the old index, in ID order.
+	each := func(f func(k, v []byte, r *dedupRecord) error) error {
+		c := old.Cursor()
+		for k, v := c.Seek([]byte{'R'}); k != nil && k[0] == 'R'; k, v = c.Next() {
+			// The index is derived data: a malformed record costs that
+			// item its place in the index (as deleteDedup treats one),
+			// not the whole store its upgrade.
+			id, ok := u64(k[1:])
+			if !ok {
+				continue
+			}
+			r, err := decodeRecord(id, v)
+			if err != nil {
+				continue
+			}
+			if r.fp == 0 && len(r.lead) < minLeadShingles {
+				continue
+			}
+			if err := f(k, v, &r); err != nil {
+				return fmt.Errorf("index item %d: %w", id, err)
+			}
+		}
+		return nil
+	}
+	family := func(kind, n byte) error {
+		groups := make(map[uint16][]byte)
+		err := each(func(_, _ []byte, r *dedupRecord) error {
+			var buf [dedupBands + dedupMinHashes]dedupKey
+			for _, k := range r.dedupKeys(buf[:0]) {
+				if k.key[0] != kind || k.key[1] != n {
+					continue
+				}
+				g := binary.BigEndian.Uint16(k.key[2:])
+				v, ok, err := insertEntry(k.key[:], groups[g], r.entry(&k), k.columns())
+				if err != nil {
+					return err
+				}
+				if ok {
+					groups[g] = v
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for g := range 1 << 16 {
+			if v, ok := groups[uint16(g)]; ok {
+				if err := b.Put([]byte{kind, n, byte(g >> 8), byte(g)}, v); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	for i := range dedupMinHashes {
+		if err := family('L', byte(i)); err != nil {
+			return err
+		}
+	}
+	err = each(func(k, v []byte, _ *dedupRecord) error { return b.Put(k, v) })
+	if err != nil {
+		return err
+	}
+	for i := range dedupBands {
+		if err := family('S', byte(i)); err != nil {
+			return err
+		}
+	}
+	if err := tx.DeleteBucket([]byte(bucketDedupV2)); err != nil {
+		return fmt.Errorf("drop bucket %s: %w", bucketDedupV2, err)
+	}
+	return nil
+}
+
+// migrateV5 moves the near-duplicate index into shards, in place (bucket
+// neardup; schema 4 keyed groups 'S'/'L' band value, schema 5 keys
+// shards 's'/'l', and the 'R' records stay as they are): each shard's 256
+// groups, already sorted and bounded, become its base, behind a
+// directory; no entry is pending. Shards are written in ascending key
+// order (see migrateV4), each right after its groups are deleted. A
+// malformed group of schema 4 is left out (it costs that group's recall,
+// as a lookup skipped it). 1M items: ~1.5 s, and ~0.9 GB of memory until
+// the commit (the new bases, and bbolt's copies of the pages it writes).
+func migrateV5(tx *bolt.Tx) error {
+	b := tx.Bucket([]byte(bucketDedup))
+	if b == nil {
+		return nil
+	}
+	c := b.Cursor()
+	var old [][]byte
+	for _, fam := range []struct {
+		kind byte
+		n    int
+	}{{'L', dedupMinHashes}, {'S', dedupBands}} {
+		for n := range fam.n {
+			for hi := range shardGroups {
+				k := dedupKey{key: [4]byte{fam.kind, byte(n), byte(hi), 0}}
+				base := make([]byte, shardDirSize)
+				next := 0 // the first group whose end is not written
+				end := func(to int) {
+					for ; next < to; next++ {
+						binary.BigEndian.PutUint32(base[4*next:], uint32(len(base)-shardDirSize))
+					}
+				}
+				old = old[:0]
+				for gk, v := c.Seek(k.key[:]); len(gk) == 4 && bytes.Equal(gk[:3], k.key[:3]); gk, v = c.Next() {
+					end(int(gk[3]))
+					if _, err := groupOf(gk, v, k.columns()); err == nil {
+						base = append(base, v...)
+					}
+					old = append(old, bytes.Clone(gk))
+				}
+				end(shardGroups)
+				for _, gk := range old {
+					if err := b.Delete(gk); err != nil {
+						return err
+					}
+				}
+				if len(base) == shardDirSize {
+					continue
+				}
+				if err := putBase(b, &k, false, base); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
