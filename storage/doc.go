@@ -14,7 +14,9 @@
 // migrate.go the schema versions; sources.go and items.go the operations;
 // identity.go how an item is told apart from another; dedup.go the
 // near-duplicate index that puts copies of one story from several sources
-// into one story (Item.Story); retention.go what is
+// into one story (Item.Story), dedup_shard.go how that index stores its
+// entries (groups, shards, merges) and dedup_migrate.go its layouts'
+// migrations; retention.go what is
 // removed when; backup.go Backup and Check; codec.go how values and keys are
 // encoded (codec_item.go the items' values, written by hand).
 package storage
