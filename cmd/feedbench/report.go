@@ -233,7 +233,7 @@ func (h *harness) rows() []row {
 	}
 	// Store.
 	{
-		how := fmt.Sprintf("%d items (1,000 per source, Guardian summaries, spread over 29 days) written with RecordFetch from 8 goroutines; file size / items; `feedmill serve` on it (one channel over all sources, duplicates: collapse) after 3 rounds of requests to every page; storage.Open median of 3 (warm page cache, no daemon)", h.sz.StoreItems)
+		how := fmt.Sprintf("%d items (1,000 per source, Guardian summaries with a random fingerprint and lead each, so the near-duplicate index holds them all, spread over 29 days) written with RecordFetch from 8 goroutines; file size / items; `feedmill serve` on it (one channel over all sources, duplicates: collapse) after 3 rounds of requests to every page; storage.Open median of 3 (warm page cache, no daemon)", h.sz.StoreItems)
 		if s := h.res.store; s != nil {
 			rows = append(rows,
 				row{"store: bytes per item", how, fmt.Sprintf("%.0f B/item (%.0f MB; built in %.0f s)", float64(s.fileBytes)/float64(s.items), float64(s.fileBytes)/1e6, s.build.Seconds()), "report", "—"},

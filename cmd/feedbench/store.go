@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -162,16 +163,28 @@ func fillSource(ctx context.Context, st *storage.Store, c *corpus, s, nSources i
 		ETag: fmt.Sprintf(`"s%d"`, s), FeedTitle: fmt.Sprintf("Bench source %d", s),
 		LastFetch: now, LastSuccess: now, LastStatus: 200, NextDue: now.Add(365 * 24 * time.Hour),
 	}}
+	r := rand.New(rand.NewPCG(uint64(s), 1))
 	for i := range storeItemsPerSource {
 		k := int(mix(s, i) % uint64(len(c.titles)))
+		// A fingerprint and a lead as the fetcher computes them for a
+		// distinct story (fetcher/fingerprint.go: a 64-bit SimHash, the
+		// hashes of a 64-word opening's 62 shingles), drawn at random: the
+		// summaries repeat across sources, and fingerprints of them would
+		// make one story of thousands of items, which no real store holds.
+		lead := make([]uint32, 62)
+		for j := range lead {
+			lead[j] = r.Uint32()
+		}
 		f.Items = append(f.Items, storage.Item{
-			GUID:       fmt.Sprintf("bench-%d-%d", s, i),
-			Link:       fmt.Sprintf("https://news.example/s%d/2025/story-%d", s, i),
-			Title:      fmt.Sprintf("%s (%d/%d)", c.titles[k], s, i),
-			Summary:    c.summaries[k],
-			Author:     fmt.Sprintf("Reporter %d", i%97),
-			Categories: c.categories[k],
-			Published:  base.Add(time.Duration(i*nSources+s) * step),
+			Fingerprint: r.Uint64() | 1,
+			Lead:        lead,
+			GUID:        fmt.Sprintf("bench-%d-%d", s, i),
+			Link:        fmt.Sprintf("https://news.example/s%d/2025/story-%d", s, i),
+			Title:       fmt.Sprintf("%s (%d/%d)", c.titles[k], s, i),
+			Summary:     c.summaries[k],
+			Author:      fmt.Sprintf("Reporter %d", i%97),
+			Categories:  c.categories[k],
+			Published:   base.Add(time.Duration(i*nSources+s) * step),
 		})
 	}
 	res, err := st.RecordFetch(ctx, f)
