@@ -64,7 +64,7 @@ import (
 //	                       bits are hi00..hiff, entries of
 //	                       published(8) minhash(4) itemID(8) source(8)
 //	'l' seed(1) hi(1) 'P'  pending entries of the same shard
-//	's'/'l' n hi 'A', 'C'  empty fences around each base (partFenceBefore)
+//	's'/'l' n hi '?'-'A', 'C'-'E'  empty fences around each base (fenceKeys)
 //	'R' itemID(8)          -> source(8) published(8) story(8) fingerprint(8) lead(4 each)
 //
 // A key of an item (a band value, or a MinHash's low 16 bits) names a
@@ -333,9 +333,10 @@ func (gr *groupsRead) read(b *bolt.Bucket, r *dedupRecord) *bolt.Cursor {
 		k, v := c.Seek(bk[:])
 		if bytes.Equal(k, bk[:]) {
 			gr.base[i] = v
-			if k, v = c.Next(); len(k) == 4 && k[3] == partFenceAfter {
-				k, v = c.Next()
-			}
+			k, v = c.Next()
+		}
+		for len(k) == 4 && bytes.Equal(k[:3], bk[:3]) && isFence(k[3]) {
+			k, v = c.Next() // (fences without a base too: see checkDedup)
 		}
 		pk := gr.keys[i].shardKey(partPending)
 		if bytes.Equal(k, pk[:]) {
@@ -358,18 +359,35 @@ func (gr *groupsRead) put(b *bolt.Bucket, r *dedupRecord) error {
 	var ebuf [40]byte
 	for i := range gr.keys {
 		k := &gr.keys[i]
-		v, ok, err := insertEntry(k.key[:], gr.pend[i], r.appendEntry(ebuf[:0], k), k.columns())
+		base, pend, err := makeRoom(b, k, gr.base[i], gr.pend[i])
 		if err != nil {
 			return err
 		}
-		if !ok {
-			continue // older than a full pending value (see writePending)
+		v, _, err := insertEntry(k.key[:], pend, r.appendEntry(ebuf[:0], k), k.columns())
+		if err != nil {
+			return err
 		}
-		if err := writePending(b, k, gr.base[i], v); err != nil {
+		if err := writePending(b, k, base, v); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// makeRoom merges k's pending value into the base first when it could not
+// take another entry without dropping its oldest (maxGroupEntries), so
+// that no entry and no tombstone is lost. Only a damaged or hand-written
+// value is that full: writePending merges at mergeMaxPending. It returns
+// the base and pending values to go on with.
+func makeRoom(b *bolt.Bucket, k *dedupKey, base, pend []byte) ([]byte, []byte, error) {
+	if len(pend)/entrySize(k.columns()) < maxGroupEntries {
+		return base, pend, nil
+	}
+	nb := mergeShard(k, base, pend)
+	if err := putBase(b, k, base != nil, nb); err != nil {
+		return nil, nil, err
+	}
+	return nb, nil, nil
 }
 
 // writePending stores v as the pending value of k's shard, or, when it is
@@ -379,7 +397,7 @@ func (gr *groupsRead) put(b *bolt.Bucket, r *dedupRecord) error {
 // An emptied pending value is kept, empty: a delete marks its leaf for
 // bbolt's rebalance at the commit, which merges a small leaf into a
 // neighbour, a base's leaf among them, and so writes that base again (the
-// fences, see partFenceBefore, do not prevent that; deleting merged
+// fences, see fenceKeys, do not prevent that; deleting merged
 // pending values wrote 35-118 KB per item at 1M items, growing).
 func writePending(b *bolt.Bucket, k *dedupKey, base, v []byte) error {
 	pk := k.shardKey(partPending)
@@ -394,15 +412,15 @@ func writePending(b *bolt.Bucket, k *dedupKey, base, v []byte) error {
 }
 
 // putBase stores v as the base of k's shard, with its fences (see
-// partFenceBefore), or deletes base and fences when v is nil. had says
-// whether the shard has a base already.
+// fenceKeys), or deletes base and fences when v is nil. had says whether
+// the shard has a base already.
 func putBase(b *bolt.Bucket, k *dedupKey, had bool, v []byte) error {
 	bk := k.shardKey(partBase)
 	if had && v != nil {
 		return b.Put(bk[:], v)
 	}
-	fa, fb := k.shardKey(partFenceBefore), k.shardKey(partFenceAfter)
-	for _, key := range [][4]byte{fa, bk, fb} {
+	for part := partBase - fenceKeys; part <= partBase+fenceKeys; part++ {
+		key := k.shardKey(byte(part))
 		var err error
 		switch {
 		case v == nil:
@@ -437,11 +455,15 @@ func deleteDedup(b *bolt.Bucket, id uint64) error {
 	for i := range gr.keys {
 		k := &gr.keys[i]
 		cols := k.columns()
-		pg, err := groupOf(k.key[:], gr.pend[i], cols)
+		base, pend, err := makeRoom(b, k, gr.base[i], gr.pend[i])
+		if err != nil {
+			return err
+		}
+		pg, err := groupOf(k.key[:], pend, cols)
 		if err != nil {
 			pg, _ = groupOf(k.key[:], nil, cols) // malformed: replaced (see insertEntry)
 		}
-		nv, changed, tombed := gr.pend[i], false, false
+		nv, changed, tombed := pend, pend == nil && gr.pend[i] != nil, false
 		if err != nil {
 			nv, changed = nil, true
 		}
@@ -456,7 +478,7 @@ func deleteDedup(b *bolt.Bucket, id uint64) error {
 			nv, changed = pg.without(j), true
 			pg, _ = groupOf(k.key[:], nv, cols)
 		}
-		if !tombed && baseHolds(gr.base[i], k, id) {
+		if !tombed && baseHolds(base, k, id) {
 			t := r
 			t.source, t.pub = tombSource, 0
 			if nv, _, err = insertEntry(k.key[:], nv, t.appendEntry(ebuf[:0], k), cols); err != nil {
@@ -467,7 +489,7 @@ func deleteDedup(b *bolt.Bucket, id uint64) error {
 		if !changed {
 			continue
 		}
-		if err := writePending(b, k, gr.base[i], nv); err != nil {
+		if err := writePending(b, k, base, nv); err != nil {
 			return err
 		}
 	}
@@ -843,9 +865,12 @@ func checkDedup(tx *bolt.Tx, report func(string, ...any)) {
 			if err := checkShard(k, v); err != nil {
 				report("%w", err)
 			}
-		case len(k) == 4 && (k[0] == 's' || k[0] == 'l') && (k[3] == partFenceBefore || k[3] == partFenceAfter):
+		case len(k) == 4 && (k[0] == 's' || k[0] == 'l') && isFence(k[3]):
 			if len(v) != 0 {
 				report("%s %x: fence holds %d bytes", bucketDedup, k, len(v))
+			}
+			if b.Get([]byte{k[0], k[1], k[2], partBase}) == nil {
+				report("%s %x: fence without a base", bucketDedup, k)
 			}
 		default:
 			report("%s: unexpected key %x", bucketDedup, k)

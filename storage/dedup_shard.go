@@ -21,17 +21,23 @@ import (
 const (
 	shardGroups  = 256
 	shardDirSize = 4 * shardGroups // the base's directory: each group's end, uint32
-	// A shard's keys, in key order: a base fenced by two empty keys, then
-	// its pending value. bbolt puts at least two keys in a leaf (its
-	// minKeysPerPage), so a base (~150 KB at 1M items) shares its leaf
-	// with a neighbour, and the leaf is written whole when either changes:
-	// next to its pending value, every insert into the shard would write
-	// the base again (327 KB written per item at 1M, measured). The fences
-	// never change, so a base is written only when it is merged.
-	partFenceBefore = 'A'
-	partBase        = 'B'
-	partFenceAfter  = 'C'
-	partPending     = 'P'
+	// A shard's keys, in key order: its base between fenceKeys empty
+	// keys on either side, then its pending value. bbolt writes a leaf
+	// whole when any of its keys changes, and a base (~150 KB at 1M
+	// items) must not share a leaf with its pending value, or every insert
+	// into the shard writes the base again (327 KB written per item at
+	// 1M, measured). bbolt (node.go) puts at least two keys in a leaf
+	// (splitIndex) and never splits a node of four keys or fewer
+	// (splitTwo): with one fence a side, leaves such as [base fence
+	// pending] stayed, in half the shards of an index grown by inserts (41
+	// KB per item at 200k items, growing; the review's page walk). With
+	// three, a node holding a base and any other shard's or its own
+	// pending value has at least five keys, and the split puts the base
+	// with its fences alone (TestShardLeafLayout walks the pages). The
+	// fences never change, so a base is written only when it is merged.
+	fenceKeys   = 3
+	partBase    = 'B' // fences before: 'B'-3 .. 'B'-1; after: 'B'+1 .. 'B'+3
+	partPending = 'P'
 	// A shard's pending entries are merged into its base when there are
 	// mergeMinPending of them, or one per mergeBytesPerEntry of base if
 	// that is more (at most mergeMaxPending): a merge rewrites the base,
@@ -51,6 +57,11 @@ const (
 // shardKey is the key of k's shard's base or pending value.
 func (k *dedupKey) shardKey(part byte) [4]byte {
 	return [4]byte{k.key[0] | 0x20, k.key[1], k.key[2], part}
+}
+
+// isFence reports whether part is one of a base's fences.
+func isFence(part byte) bool {
+	return part != partBase && part >= partBase-fenceKeys && part <= partBase+fenceKeys
 }
 
 // lo is k's group within its shard.

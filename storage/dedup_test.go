@@ -135,7 +135,7 @@ func indexEntries(t testing.TB, tx *bolt.Tx) map[[4]byte][]uint64 {
 		if len(k) != 4 {
 			t.Fatalf("unexpected key %x", k)
 		}
-		if k[3] == partFenceBefore || k[3] == partFenceAfter {
+		if isFence(k[3]) {
 			continue
 		}
 		dk := dedupKey{key: [4]byte{k[0] &^ 0x20, k[1], k[2], 0}}
@@ -428,8 +428,13 @@ func bulkIndex(s *Store, recs []dedupRecord) error {
 				base = append(base, g...)
 				binary.BigEndian.PutUint32(base[4*lo:], uint32(len(base)-shardDirSize))
 			}
-			fa, fb := sh.k.shardKey(partFenceBefore), sh.k.shardKey(partFenceAfter)
-			kvs = append(kvs, kv{bytes.Clone(sk[:]), base}, kv{fa[:], []byte{}}, kv{fb[:], []byte{}})
+			kvs = append(kvs, kv{bytes.Clone(sk[:]), base})
+			for part := partBase - fenceKeys; part <= partBase+fenceKeys; part++ {
+				if part != partBase {
+					fk := sh.k.shardKey(byte(part))
+					kvs = append(kvs, kv{fk[:], []byte{}})
+				}
+			}
 		}
 		{ // written at the first insert, kept when emptied
 			pend := []byte{}
