@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -230,6 +231,38 @@ func TestIngestRowMedians(t *testing.T) {
 	}
 	if !strings.Contains(row.Measured, "rounds (k items/s) pipeline 4.0, 1.0, 4.5 — gofeed 5.0, 4.0, 9.0") ||
 		!strings.Contains(row.Measured, "without its image scan 8000 items/s: 0.50×") || !strings.Contains(row.How, "3 rounds of 6 passes") {
+		t.Errorf("row: %+v", row)
+	}
+}
+
+// TestNearDupRowMedians: the near-duplicate row reads the median of each
+// size's rounds, so one disturbed round neither fails nor passes it, and
+// lists the rounds; the result names are the ones nearDupSides expects.
+func TestNearDupRowMedians(t *testing.T) {
+	h := &harness{sz: fullSizes, bench: benchSet{}}
+	for _, l := range []string{
+		"BenchmarkNearDupLookup/items=10000-2 300000 3100 ns/op",
+		"BenchmarkNearDupLookup/items=1000000-2 300000 4700 ns/op",
+		"BenchmarkNearDupLookup/items=10000-2 300000 3200 ns/op",
+		"BenchmarkNearDupLookup/items=1000000-2 300000 7200 ns/op", // a disturbed round
+		"BenchmarkNearDupLookup/items=10000-2 300000 3000 ns/op",
+		"BenchmarkNearDupLookup/items=1000000-2 300000 4900 ns/op",
+	} {
+		r, ok := parseBenchLine(l)
+		if !ok || !slices.Contains(nearDupSides, r.Name) {
+			t.Fatalf("%q: parsed %v as %q, not one of %q", l, ok, r.Name, nearDupSides)
+		}
+		h.bench[r.Name] = append(h.bench[r.Name], r)
+	}
+	rows := h.rows()
+	row := rows[len(rows)-1]
+	if row.Figure != "near-duplicate lookup" {
+		t.Fatalf("last row is %q", row.Figure)
+	}
+	// Medians 3.1 and 4.9 µs: 1.58 ×, a pass (the last round alone would
+	// read 1.63 ×, the second 2.25 ×).
+	if !strings.Contains(row.Measured, "medians 3.1 µs at 10k, 4.9 µs at 1M (1.58×)") || row.Verdict != "pass" ||
+		!strings.Contains(row.Measured, "rounds (µs) 10k 3.1, 3.2, 3.0 — 1M 4.7, 7.2, 4.9") || !strings.Contains(row.How, "3 rounds") {
 		t.Errorf("row: %+v", row)
 	}
 }
