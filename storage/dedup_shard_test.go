@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -879,4 +880,100 @@ func TestMergeShard(t *testing.T) {
 	if mergeMinPending != 64 || mergeMaxPending != 256 || mergeBytesPerEntry != 4096 {
 		t.Errorf("merge thresholds %d, %d, %d bytes; the test assumes 64, 256, 4096", mergeMinPending, mergeMaxPending, mergeBytesPerEntry)
 	}
+}
+
+// TestDamagedShardKeys: two states only damage or a hand-made value can
+// give lose nothing. Fences left without their base do not hide the
+// shard's pending value from reads (each insert would otherwise replace
+// it), and Check reports them; a pending value already holding
+// maxGroupEntries entries is merged before a tombstone is added to it,
+// instead of dropping its entries.
+func TestDamagedShardKeys(t *testing.T) {
+	t0 := uint64(time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC).UnixNano())
+	rec := func(id uint64) dedupRecord {
+		return dedupRecord{id: id, source: id, pub: t0 + id, fp: 0x1111_2222_3333_4445 ^ id<<40}
+	}
+	band0 := func(r dedupRecord) dedupKey { return r.dedupKeys(nil)[0] } // bands come first
+	entries := func(t *testing.T, s *Store, k dedupKey) []uint64 {
+		var ids []uint64
+		s.db.View(func(tx *bolt.Tx) error {
+			ids = indexEntries(t, tx)[k.key]
+			return nil
+		})
+		return ids
+	}
+
+	t.Run("fences without a base", func(t *testing.T) {
+		s := openTest(t, Options{})
+		k := band0(rec(1))
+		if err := s.db.Update(func(tx *bolt.Tx) error {
+			b := tx.Bucket([]byte(bucketDedup))
+			for id := uint64(1); id <= 3; id++ {
+				r := rec(id)
+				if err := putRecord(b, &r); err != nil {
+					return err
+				}
+			}
+			for part := partBase - fenceKeys; part <= partBase+fenceKeys; part++ {
+				if fk := k.shardKey(byte(part)); part != partBase {
+					if err := b.Put(fk[:], []byte{}); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Check(); err == nil || !strings.Contains(err.Error(), "fence without a base") {
+			t.Fatalf("Check = %v, want the fences reported", err)
+		}
+		if err := s.db.Update(func(tx *bolt.Tx) error {
+			r := rec(4)
+			return putRecord(tx.Bucket([]byte(bucketDedup)), &r)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if got := entries(t, s, k); !slices.Equal(got, []uint64{1, 2, 3, 4}) {
+			t.Errorf("group %x holds items %v after four inserts, want 1-4", k.key, got)
+		}
+	})
+
+	t.Run("full pending value", func(t *testing.T) {
+		s := openTest(t, Options{})
+		victim := rec(1)
+		k := band0(victim)
+		var want []uint64
+		if err := s.db.Update(func(tx *bolt.Tx) error {
+			b := tx.Bucket([]byte(bucketDedup))
+			if err := putRecord(b, &victim); err != nil {
+				return err
+			}
+			pk := k.shardKey(partPending)
+			if err := putBase(b, &k, false, mergeShard(&k, nil, b.Get(pk[:]))); err != nil {
+				return err
+			}
+			var pend []byte
+			for i := range maxGroupEntries {
+				// Newer than the victim: the merge's cap (maxGroupEntries
+				// of 513) drops the victim, never one of these.
+				r := dedupRecord{id: uint64(100 + i), source: 2, pub: victim.pub + 1 + uint64(i), fp: victim.fp ^ uint64(i+1)<<32}
+				v, _, err := insertEntry(k.key[:], pend, r.entry(&k), k.columns())
+				if err != nil {
+					return err
+				}
+				pend = v
+				want = append(want, r.id)
+			}
+			return b.Put(pk[:], pend)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.db.Update(func(tx *bolt.Tx) error { return deleteDedup(tx.Bucket([]byte(bucketDedup)), victim.id) }); err != nil {
+			t.Fatal(err)
+		}
+		if got := entries(t, s, k); !slices.Equal(got, want) {
+			t.Errorf("group %x holds %d items after deleting item 1, want the %d others (first %v)", k.key, len(got), len(want), got[:min(len(got), 3)])
+		}
+	})
 }
