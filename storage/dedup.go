@@ -97,12 +97,12 @@ import (
 // shard, rewrites that base (~150 KB at 1M items).
 //
 // Measured (storage benchmarks, 2 cores, schema 4 against 5 in the same
-// minutes): a lookup (BenchmarkNearDupLookup) 3.2 / 4.0 / 4.9 µs at 10k /
-// 100k / 1M items (1.45-1.56 × from 10k to 1M over three runs), against
-// 2.9 / 5.0 / 6.7 µs (2.7-3.9 × in earlier runs); indexing an item
-// (BenchmarkNearDupInsert, lookup and commit included) 34 µs and 11 KB
-// written at 10k, 68 µs and 32 KB at 1M, against 50 µs / 14 KB and
-// 134 µs / 41 KB.
+// minutes): a lookup (BenchmarkNearDupLookup) 3.1-3.3 µs at 10k and
+// 4.7-5.0 µs at 1M items (1.39-1.75 × from 10k to 1M in single runs, one
+// of 2.3 ×; 1.52 × as medians of three), against 2.9 and 6.7 µs (2.7-3.9 ×
+// in earlier runs); indexing an item (BenchmarkNearDupInsert, lookup and
+// commit included) 35 µs and 10 KB written at 10k, 66 µs and 31 KB at 1M,
+// against 50 µs / 14 KB and 134 µs / 41 KB.
 //
 // Why groups (schema 4; schemas 2-3 had one key per item and band or
 // MinHash, see migrateV4): the entries of a window are adjacent in one
