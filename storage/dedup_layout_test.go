@@ -113,19 +113,7 @@ func TestShardLeafLayout(t *testing.T) {
 	recs := randomRecords(rand.New(rand.NewPCG(3, 3)), 40_000, t0)
 	t.Run("inserts", func(t *testing.T) {
 		s := openTest(t, Options{})
-		for start := 0; start < len(recs); start += 1000 {
-			if err := s.db.Update(func(tx *bolt.Tx) error {
-				bk := tx.Bucket([]byte(bucketDedup))
-				for i := range recs[start : start+1000] {
-					if err := putRecord(bk, &recs[start+i]); err != nil {
-						return err
-					}
-				}
-				return nil
-			}); err != nil {
-				t.Fatal(err)
-			}
-		}
+		insertRecords(t, s, recs, 1000)
 		checkBaseLeaves(t, s.db.Path())
 	})
 	t.Run("migrated", func(t *testing.T) {

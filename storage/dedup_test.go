@@ -488,19 +488,14 @@ func randomRecords(r *rand.Rand, n int, t0 time.Time) []dedupRecord {
 	return recs
 }
 
-// TestBulkIndex: the benchmark's index is the one the inserts leave,
-// byte for byte (40,000 items: every shard merged at least once, pending
-// entries in all of them).
-func TestBulkIndex(t *testing.T) {
-	recs := randomRecords(rand.New(rand.NewPCG(1, 2)), 40_000, time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC))
-	bulk, real := openTest(t, Options{}), openTest(t, Options{})
-	if err := bulkIndex(bulk, recs); err != nil {
-		t.Fatal(err)
-	}
-	for start := 0; start < len(recs); start += 10_000 {
-		if err := real.db.Update(func(tx *bolt.Tx) error {
+// insertRecords indexes recs as the writer does (putRecord), perTx to a
+// transaction.
+func insertRecords(t *testing.T, s *Store, recs []dedupRecord, perTx int) {
+	t.Helper()
+	for start := 0; start < len(recs); start += perTx {
+		if err := s.db.Update(func(tx *bolt.Tx) error {
 			bk := tx.Bucket([]byte(bucketDedup))
-			for i := range recs[start : start+10_000] {
+			for i := range recs[start:min(start+perTx, len(recs))] {
 				if err := putRecord(bk, &recs[start+i]); err != nil {
 					return err
 				}
@@ -510,6 +505,18 @@ func TestBulkIndex(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// TestBulkIndex: the benchmark's index is the one the inserts leave,
+// byte for byte (40,000 items: every shard merged at least once, pending
+// entries in all of them).
+func TestBulkIndex(t *testing.T) {
+	recs := randomRecords(rand.New(rand.NewPCG(1, 2)), 40_000, time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC))
+	bulk, real := openTest(t, Options{}), openTest(t, Options{})
+	if err := bulkIndex(bulk, recs); err != nil {
+		t.Fatal(err)
+	}
+	insertRecords(t, real, recs, 10_000)
 	dump := func(s *Store) (out []string, bases, pending int) {
 		s.db.View(func(tx *bolt.Tx) error {
 			return tx.Bucket([]byte(bucketDedup)).ForEach(func(k, v []byte) error {
