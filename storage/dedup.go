@@ -699,7 +699,7 @@ func scanWindow(dst []hit, g *group, k *dedupKey, r *dedupRecord, lo, hi uint64,
 			if d = bits.OnesCount64(r.fp ^ fp); d > maxSimDistance {
 				continue
 			}
-			if pending && uint16(fp>>(16*uint(n))) != k.value16() {
+			if pending && memberOf(k.key[0], n, g, j) != k.value16() {
 				continue
 			}
 		} else if binary.BigEndian.Uint32(g.field(colMatch, j)) != k.min {

@@ -99,10 +99,7 @@ type group struct {
 
 // groupOf checks a group's value: whole entries of the given columns.
 func groupOf(k, v []byte, cols []int) (group, error) {
-	size := 0
-	for _, w := range cols {
-		size += w
-	}
+	size := entrySize(cols)
 	if len(v)%size != 0 {
 		return group{}, fmt.Errorf("%s %x: malformed group of %d bytes", bucketDedup, k, len(v))
 	}
