@@ -74,7 +74,7 @@ type Store struct {
 }
 
 // initialMapping is bbolt's first mapping of the store at path:
-// initialMmapSize (mmap_linux.go) for a store of 16 MiB or more, bbolt's
+// initialMmapSize (mapping_linux.go) for a store of 16 MiB or more, bbolt's
 // own for a smaller or a new one. bbolt grows the file to its mapping
 // while the mapping is under 16 MiB (and by 16 MiB past what it needs
 // after): a large first mapping would make every new store a 16 MiB file
