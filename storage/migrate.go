@@ -61,6 +61,26 @@ func readSchema(tx *bolt.Tx) (uint64, error) {
 	return n, nil
 }
 
+// checkSchema is migrate for a store opened read-only: it accepts only a
+// store already at this code's schema.
+func checkSchema(db *bolt.DB) error {
+	var have uint64
+	if err := db.View(func(tx *bolt.Tx) error {
+		var err error
+		have, err = readSchema(tx)
+		return err
+	}); err != nil {
+		return err
+	}
+	if want := schemaVersion(); have != want {
+		if have > want {
+			return fmt.Errorf("schema version %d is newer than this feedmill understands (%d): upgrade feedmill", have, want)
+		}
+		return fmt.Errorf("schema version %d, this feedmill writes %d: %w", have, want, ErrNeedsMigration)
+	}
+	return nil
+}
+
 // migrate runs the migrations the store lacks. It refuses a store written by
 // a newer feedmill: this code would not understand its layout.
 func migrate(db *bolt.DB, log *slog.Logger) error {
