@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/feedmill/feedmill/storage/internal/neardup"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -45,7 +46,9 @@ func (s *Store) Check() error {
 			report("bbolt: %w", err)
 		}
 		checkLayout(tx, report)
-		checkDedup(tx, report)
+		if b := tx.Bucket([]byte(neardup.Bucket)); b != nil {
+			neardup.Check(b, report)
+		}
 		return nil
 	})
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/feedmill/feedmill/storage/internal/neardup"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -22,10 +23,10 @@ var (
 // own transaction together with the version bump, at Open.
 var migrations = []func(tx *bolt.Tx) error{
 	migrateV1,
-	migrateV2, // dedup_migrate.go: the near-duplicate index
-	migrateV3, // retention.go: the tombstone watermark
-	migrateV4, // dedup_migrate.go: the near-duplicate index, grouped by band value
-	migrateV5, // dedup_migrate.go: the near-duplicate index in shards
+	migrateV2,         // dedup.go: the near-duplicate index
+	migrateV3,         // retention.go: the tombstone watermark
+	neardup.MigrateV4, // the near-duplicate index, grouped by band value
+	neardup.MigrateV5, // the near-duplicate index in shards
 }
 
 // schemaVersion is the layout this code reads and writes.
