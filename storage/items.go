@@ -282,7 +282,10 @@ func (ix indexes) update(id uint64, in Item, text itemText, now time.Time) (bool
 // putItem stores it, its text from text when it was encoded ahead.
 func (ix indexes) putItem(it Item, text itemText) error {
 	if text.buf == nil {
-		text = newItemText(&it)
+		var err error
+		if text, err = encodeItemText(&it); err != nil {
+			return fmt.Errorf("encode item %d: %w", it.ID, err)
+		}
 	}
 	v, err := text.value(&it)
 	if err != nil {
