@@ -492,31 +492,42 @@ func (gr *groupsRead) findStory(b *bolt.Bucket, r *dedupRecord) (storyMatch, boo
 	if hi < r.pub {
 		hi = ^uint64(0)
 	}
-	type cand struct {
-		id, story  uint64
-		dist       int
-		bySim, byL bool
-	}
-	var cbuf [16]cand
-	cands := cbuf[:0]
-	add := func(c cand) {
-		for i := range cands {
-			if cands[i].id == c.id {
-				cands[i].byL = cands[i].byL || c.byL
-				if c.bySim {
-					cands[i].bySim, cands[i].dist, cands[i].story = true, c.dist, c.story
-				}
-				return
-			}
-		}
-		cands = append(cands, c)
-	}
 	c := gr.read(b, r)
-	// Find the ten base groups first (the shard keys' pages and the
-	// directories stay cached), then touch each once: ten independent
-	// loads, whose cache misses the CPU overlaps, where reading the
-	// groups one after another would wait for each miss in turn.
 	var bases [len(gr.base)]group
+	gr.baseGroups(&bases)
+	var cbuf [16]cand
+	cands := gr.candidates(cbuf[:0], &bases, r, lo, hi)
+	best, found := bestCandidate(c, cands, r)
+	return best, found, nil
+}
+
+// cand is a candidate of findStory: an item found through a band (its
+// distance and story known) or a lead MinHash, or both.
+type cand struct {
+	id, story  uint64
+	dist       int
+	bySim, byL bool
+}
+
+// addCand adds c to cands, merging it with an entry of the same item.
+func addCand(cands []cand, c cand) []cand {
+	for i := range cands {
+		if cands[i].id == c.id {
+			cands[i].byL = cands[i].byL || c.byL
+			if c.bySim {
+				cands[i].bySim, cands[i].dist, cands[i].story = true, c.dist, c.story
+			}
+			return cands
+		}
+	}
+	return append(cands, c)
+}
+
+// baseGroups finds the base group of each of gr's keys first (the shard
+// keys' pages and the directories stay cached), then touches each once:
+// ten independent loads, whose cache misses the CPU overlaps, where
+// reading the groups one after another would wait for each miss in turn.
+func (gr *groupsRead) baseGroups(bases *[dedupBands + dedupMinHashes]group) {
 	for i := range gr.keys {
 		k := &gr.keys[i]
 		bv, ok := baseGroup(gr.base[i], k.lo())
@@ -538,6 +549,12 @@ func (gr *groupsRead) findStory(b *bolt.Bucket, r *dedupRecord) (storyMatch, boo
 		}
 	}
 	gr.touch = t
+}
+
+// candidates appends to dst the entries of r's window in each key's base
+// group (less its tombstones) and pending value: the oldest
+// maxCandidatesPerKey of each key.
+func (gr *groupsRead) candidates(dst []cand, bases *[dedupBands + dedupMinHashes]group, r *dedupRecord, lo, hi uint64) []cand {
 	var abuf, pbuf [maxCandidatesPerKey]hit
 	var tbuf [8]uint64
 	for i := range gr.keys {
@@ -563,12 +580,21 @@ func (gr *groupsRead) findStory(b *bolt.Bucket, r *dedupRecord) (storyMatch, boo
 				h, y = pend[y], y+1
 			}
 			if k.sim() {
-				add(cand{id: h.id, story: h.story, dist: h.dist, bySim: true})
+				dst = addCand(dst, cand{id: h.id, story: h.story, dist: h.dist, bySim: true})
 			} else {
-				add(cand{id: h.id, byL: true})
+				dst = addCand(dst, cand{id: h.id, byL: true})
 			}
 		}
 	}
+	return dst
+}
+
+// bestCandidate scores the candidates and returns the best: the SimHash's
+// score for one found through a band, its lead containment for one found
+// through a MinHash, read from its record (c is a cursor on the bucket).
+// Only when several candidates compete does one found both ways need its
+// record too: its containment can raise its score.
+func bestCandidate(c *bolt.Cursor, cands []cand, r *dedupRecord) (storyMatch, bool) {
 	var best storyMatch
 	found := false
 	var mine, theirs []uint32
@@ -615,7 +641,7 @@ func (gr *groupsRead) findStory(b *bolt.Bucket, r *dedupRecord) (storyMatch, boo
 			best, found = storyMatch{id: cd.id, story: cd.story, score: score}, true
 		}
 	}
-	return best, found, nil
+	return best, found
 }
 
 // hit is an entry of a group that matches a lookup.
