@@ -20,7 +20,7 @@ const defaultHealthGrace = 10 * time.Second
 const failureLogEvery = 5 * time.Minute
 
 // ErrUnhealthy is wrapped by every error Health returns.
-var ErrUnhealthy = errors.New("store unhealthy")
+var ErrUnhealthy = errors.New("unhealthy")
 
 // commitHealth records whether the writer's commits succeed. The writer
 // calls commitFailed and commitSucceeded; Health reads it.
@@ -92,10 +92,10 @@ func (h *commitHealth) check(grace time.Duration) error {
 // A read-only store reports only the second.
 func (s *Store) Health() error {
 	if err := s.fileHealth(); err != nil {
-		return fmt.Errorf("%w: store %s: %w", ErrUnhealthy, s.path, err)
+		return fmt.Errorf("store %s: %w: %w", s.path, ErrUnhealthy, err)
 	}
 	if err := s.commits.check(s.grace); err != nil {
-		return fmt.Errorf("%w: store %s: %w", ErrUnhealthy, s.path, err)
+		return fmt.Errorf("store %s: %w: %w", s.path, ErrUnhealthy, err)
 	}
 	return nil
 }

@@ -76,7 +76,20 @@ func TestReadCommandsOnReadOnlyFileSystem(t *testing.T) {
 		t.Errorf("backup: %v", err)
 	}
 
-	code, _, errOut := runCLI(t, "sources", "add", "https://new.example/feed", "-c", cfgPath)
+	// A config that lists a source the store lacks cannot be applied to
+	// it: the store is read as it is, with a warning.
+	more := strings.Replace(string(cfg), "db: store.db", "db: "+db, 1)
+	more = strings.Replace(more, "sources:\n", "sources:\n  - url: https://added.example/feed\n", 1)
+	morePath := filepath.Join(t.TempDir(), "more.yaml")
+	if err := os.WriteFile(morePath, []byte(more), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, errOut := runCLI(t, "sources", "list", "-c", morePath)
+	if code != exitOK || !strings.Contains(errOut, "config sources not applied") || strings.Contains(stdout, "added.example") {
+		t.Errorf("sources list with a config the read-only store lacks: exit %d\n%s%s", code, stdout, errOut)
+	}
+
+	code, _, errOut = runCLI(t, "sources", "add", "https://new.example/feed", "-c", cfgPath)
 	if code == exitOK {
 		t.Fatal("sources add succeeded on a read-only file system")
 	}
