@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/feedmill/feedmill/storage/internal/neardup"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -45,7 +46,9 @@ func (s *Store) Check() error {
 			report("bbolt: %w", err)
 		}
 		checkLayout(tx, report)
-		checkDedup(tx, report)
+		if b := tx.Bucket([]byte(neardup.Bucket)); b != nil {
+			neardup.Check(b, report)
+		}
 		return nil
 	})
 	if err != nil {
@@ -72,14 +75,22 @@ func checkLayout(tx *bolt.Tx, report func(string, ...any)) {
 			return
 		}
 	}
-	b := func(name string) *bolt.Bucket { return tx.Bucket([]byte(name)) }
-	seq := func(name []byte) uint64 {
-		n, _ := u64(b(bucketMeta).Get(name))
-		return n
-	}
-	maxSource, maxItem := seq(metaSeqSource), seq(metaSeqItem)
+	sources := checkSources(tx, report)
+	items := checkItems(tx, sources, report)
+	checkIndexEntries(tx, sources, items, report)
+}
 
-	// Sources and their URLs, both ways.
+// seqOf is the last ID handed out of a sequence (0 when unreadable).
+func seqOf(tx *bolt.Tx, name []byte) uint64 {
+	n, _ := u64(tx.Bucket([]byte(bucketMeta)).Get(name))
+	return n
+}
+
+// checkSources checks sources and their URLs, both ways, and returns the
+// sources it could read.
+func checkSources(tx *bolt.Tx, report func(string, ...any)) map[uint64]Source {
+	b := func(name string) *bolt.Bucket { return tx.Bucket([]byte(name)) }
+	maxSource := seqOf(tx, metaSeqSource)
 	sources := make(map[uint64]Source)
 	b(bucketSources).ForEach(func(k, v []byte) error {
 		src, err := decodeSource(k, v)
@@ -108,8 +119,15 @@ func checkLayout(tx *bolt.Tx, report func(string, ...any)) {
 		}
 		return nil
 	})
+	return sources
+}
 
-	// Items, and that each has its three index entries.
+// checkItems checks that each item has its three index entries and that
+// the sources' counts are right, and returns what the index checks need
+// of the items it could read.
+func checkItems(tx *bolt.Tx, sources map[uint64]Source, report func(string, ...any)) map[uint64]itemFacts {
+	b := func(name string) *bolt.Bucket { return tx.Bucket([]byte(name)) }
+	maxItem := seqOf(tx, metaSeqItem)
 	items := make(map[uint64]itemFacts)
 	counts := make(map[uint64]int)
 	b(bucketItems).ForEach(func(k, v []byte) error {
@@ -145,8 +163,13 @@ func checkLayout(tx *bolt.Tx, report func(string, ...any)) {
 			report("source %d: stats count %d items, the store holds %d", id, src.Stats.Items, counts[id])
 		}
 	}
+	return items
+}
 
-	// Every index entry points to an existing item of the right source.
+// checkIndexEntries checks that every index entry points to an existing
+// item of the right source.
+func checkIndexEntries(tx *bolt.Tx, sources map[uint64]Source, items map[uint64]itemFacts, report func(string, ...any)) {
+	b := func(name string) *bolt.Bucket { return tx.Bucket([]byte(name)) }
 	b(bucketBySource).ForEach(func(k, _ []byte) error {
 		if len(k) != 24 {
 			report("%s %x: malformed key", bucketBySource, k)

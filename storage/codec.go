@@ -11,9 +11,9 @@ import (
 	"time"
 )
 
-// Values are stored as one version byte followed by the JSON encoding of the
-// value: simple to debug with `bbolt get`, and the version byte leaves room
-// for a denser encoding later without a guess at what a value holds.
+// Values are stored as one version byte followed by their encoding: the
+// JSON encoding (codecJSON) for every value but items, which are CBOR
+// (codecCBOR, codec_item.go). The byte tells a reader which one it holds.
 const codecJSON byte = 1
 
 // encodeValue encodes v for storage. HTML is not escaped: item bodies are
@@ -21,8 +21,7 @@ const codecJSON byte = 1
 // The result is a new slice of its own (bbolt keeps it until the commit).
 //
 // Items, the value stored at every ingest, are written by encodeItem
-// (codec_item.go), to the bytes encoding/json writes, without reflection;
-// every other value by encoding/json.
+// (codec_item.go); every other value by encoding/json.
 func encodeValue(v any) ([]byte, error) {
 	switch v := v.(type) {
 	case Item:
@@ -85,22 +84,34 @@ func decodeValue(bucket string, key, data []byte, v any) error {
 	return nil
 }
 
+// decodeItem decodes an item value of either codec.
 func decodeItem(key, data []byte) (Item, error) {
+	if len(data) > 0 && data[0] == codecCBOR {
+		it, err := decodeItemCBOR(data[1:])
+		if err != nil {
+			return Item{}, fmt.Errorf("decode %s %x: %w", bucketItems, key, err)
+		}
+		return it, nil
+	}
 	var it Item
 	err := decodeValue(bucketItems, key, data, &it)
 	return it, err
 }
 
-// storedHash reads the "hash" of a stored item value without decoding
-// it: an item value is some 20 KB that json.Unmarshal copies string by
-// string, and a feed answering 200 brings mostly items already stored,
-// each compared by its hash alone. In JSON a key can be told from text
+// storedHash reads the hash of a stored item value without decoding it:
+// an item value is some 20 KB that decoding copies string by string, and a
+// feed answering 200 brings mostly items already stored, each compared by
+// its hash alone. A value of codecCBOR begins with it. In JSON (values
+// of earlier versions) a key can be told from text
 // by its bytes: `,"hash":` cannot occur inside a string, whose quotes
 // are escaped, nor as a key of the enclosures' objects. ok is false for
 // any value it cannot read that way (another codec, no hash, a number it
 // does not expect); the caller then decodes the value.
 func storedHash(v []byte) (hash uint64, ok bool) {
 	const key = `,"hash":`
+	if len(v) >= itemValueHead && v[0] == codecCBOR {
+		return binary.BigEndian.Uint64(v[1:]), true
+	}
 	if len(v) == 0 || v[0] != codecJSON {
 		return 0, false
 	}

@@ -1,7 +1,6 @@
 package storage
 
 import (
-	"encoding/json"
 	"math"
 	"testing"
 	"time"
@@ -22,9 +21,17 @@ func TestStoredHash(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if h, ok := storedHash(v); !ok || h != it.Hash {
+			t.Errorf("%d: storedHash = %d, %v; want %d", i, h, ok, it.Hash)
+		}
+		// The same item as earlier versions stored it (JSON).
+		v, err = jsonItemValue(&it)
+		if err != nil {
+			t.Fatal(err)
+		}
 		h, ok := storedHash(v)
 		if want := it.Hash != 0; ok != want || ok && h != it.Hash {
-			t.Errorf("%d: storedHash = %d, %v; want %d, %v", i, h, ok, it.Hash, want)
+			t.Errorf("%d: storedHash of the JSON value = %d, %v; want %d, %v", i, h, ok, it.Hash, want)
 		}
 	}
 	for _, v := range []string{
@@ -46,19 +53,19 @@ func FuzzStoredHash(f *testing.F) {
 	f.Add("", "", "", uint64(0))
 	f.Fuzz(func(t *testing.T, title, content, cat string, hash uint64) {
 		it := Item{Title: title, Content: content, Categories: []string{cat}, Cleaned: []string{content}, Hash: hash}
-		v, err := encodeValue(it)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var back struct {
-			Hash uint64 `json:"hash"`
-		}
-		if err := json.Unmarshal(v[1:], &back); err != nil {
-			t.Fatal(err)
-		}
-		h, ok := storedHash(v)
-		if ok && h != back.Hash || !ok && back.Hash != 0 {
-			t.Errorf("storedHash = %d, %v; decoded %d", h, ok, back.Hash)
+		for _, enc := range []func(*Item) ([]byte, error){encodeItem, jsonItemValue} {
+			v, err := enc(&it)
+			if err != nil {
+				t.Fatal(err)
+			}
+			back, err := decodeItem(nil, v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h, ok := storedHash(v)
+			if ok && h != back.Hash || !ok && back.Hash != 0 {
+				t.Errorf("storedHash = %d, %v; decoded %d", h, ok, back.Hash)
+			}
 		}
 		storedHash([]byte(content)) // any bytes: no panic
 	})

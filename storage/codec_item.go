@@ -1,254 +1,267 @@
 package storage
 
 import (
-	"strconv"
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/fxamacker/cbor/v2"
 )
 
-// encodeItem is encodeValue(it), written without reflection: the bytes
-// are those encoding/json writes for an Item with SetEscapeHTML(false)
-// (TestEncodeItemIsJSON and FuzzEncodeItem compare the two), in a fraction
-// of the time. Items are the one value stored at every ingest, some 20 KB
-// each, most of it strings that need no escape; appendJSONString skips
-// over those eight bytes at a time.
+// Item values are stored as
 //
-// A change to Item's fields or tags must be made here too: the tests
-// compare with encoding/json over every field.
+//	codecCBOR(1) hash(8, big-endian) body(CBOR) head(CBOR)
+//
+// body holds the fields RecordFetch knows before the transaction (the
+// item's text: nearly all of its bytes), head those the transaction sets
+// (ID, times, story) and the rest. Maps are keyed by small integers, so a
+// field name costs one byte. The hash comes first so that storedHash can
+// tell a repeat from an update without decoding. Values of codecJSON,
+// written by earlier versions, are still read (decodeItem).
+const codecCBOR byte = 2
+
+// itemValueHead is the room before the body: the codec byte and the hash.
+const itemValueHead = 1 + 8
+
+// itemBody is the part of an item's value encoded ahead (see itemText).
+type itemBody struct {
+	Source     uint64            `cbor:"1,keyasint,omitempty"`
+	Key        string            `cbor:"2,keyasint,omitempty"`
+	GUID       string            `cbor:"3,keyasint,omitempty"`
+	Link       string            `cbor:"4,keyasint,omitempty"`
+	Title      string            `cbor:"5,keyasint,omitempty"`
+	Summary    string            `cbor:"6,keyasint,omitempty"`
+	Content    string            `cbor:"7,keyasint,omitempty"`
+	Author     string            `cbor:"8,keyasint,omitempty"`
+	AuthorMail string            `cbor:"9,keyasint,omitempty"`
+	Categories []string          `cbor:"10,keyasint,omitempty"`
+	Enclosures []storedEnclosure `cbor:"11,keyasint,omitempty"`
+	Image      string            `cbor:"12,keyasint,omitempty"`
+	Language   string            `cbor:"13,keyasint,omitempty"`
+}
+
+type storedEnclosure struct {
+	URL    string `cbor:"1,keyasint,omitempty"`
+	Type   string `cbor:"2,keyasint,omitempty"`
+	Length int64  `cbor:"3,keyasint,omitempty"`
+}
+
+// itemHead is the part of an item's value the transaction completes.
+type itemHead struct {
+	ID          uint64     `cbor:"1,keyasint,omitempty"`
+	Published   storedTime `cbor:"2,keyasint,omitempty"`
+	Updated     storedTime `cbor:"3,keyasint,omitempty"`
+	FirstSeen   storedTime `cbor:"4,keyasint,omitempty"`
+	Fingerprint uint64     `cbor:"5,keyasint,omitempty"`
+	Story       uint64     `cbor:"6,keyasint,omitempty"`
+	Cleaned     []string   `cbor:"7,keyasint,omitempty"`
+}
+
+// storedTime is a time as [seconds since the epoch, nanoseconds, zone
+// offset in seconds, whole minutes], trailing zeros left out; nil for the
+// zero time.
+type storedTime []int64
+
+func timeToStored(t time.Time) storedTime {
+	if t.IsZero() {
+		return nil
+	}
+	_, off := t.Zone()
+	off = off / 60 * 60 // whole minutes, as RFC 3339 (and encoding/json) keeps it
+	st := storedTime{t.Unix(), int64(t.Nanosecond()), int64(off)}
+	for len(st) > 1 && st[len(st)-1] == 0 {
+		st = st[:len(st)-1]
+	}
+	return st
+}
+
+// time is st as encoding/json would have read it back: UTC for offset 0,
+// Local when the offset is Local's at that time, else a fixed zone.
+func (st storedTime) time() (time.Time, error) {
+	if len(st) == 0 {
+		return time.Time{}, nil
+	}
+	if len(st) > 3 || len(st) > 1 && (st[1] < 0 || st[1] >= 1e9) {
+		return time.Time{}, fmt.Errorf("malformed time %v", []int64(st))
+	}
+	var nsec, off int64
+	if len(st) > 1 {
+		nsec = st[1]
+	}
+	if len(st) > 2 {
+		off = st[2]
+	}
+	t := time.Unix(st[0], nsec)
+	if off == 0 {
+		return t.UTC(), nil
+	}
+	if _, local := t.Zone(); int64(local) == off {
+		return t, nil
+	}
+	return t.In(time.FixedZone("", int(off))), nil
+}
+
+var (
+	itemEnc = mustEncMode()
+	itemDec = mustDecMode()
+)
+
+func mustEncMode() cbor.EncMode {
+	em, err := cbor.EncOptions{}.EncMode()
+	if err != nil {
+		panic(err) // static options: a programming error
+	}
+	return em
+}
+
+// mustDecMode reads text strings as they are: encodeItem stores valid
+// UTF-8 only, and a damaged value must still decode.
+func mustDecMode() cbor.DecMode {
+	dm, err := cbor.DecOptions{UTF8: cbor.UTF8DecodeInvalid}.DecMode()
+	if err != nil {
+		panic(err) // static options: a programming error
+	}
+	return dm
+}
+
+// encodeItem is encodeValue(it).
 func encodeItem(it *Item) ([]byte, error) {
-	return newItemText(it).value(it)
-}
-
-// itemText is an item's value with its text encoded ahead: the fields
-// from "source" to "language" (all of the item's strings but its
-// Cleaned, nearly all of its bytes), in a buffer with room on both sides
-// for the fields the transaction sets (ID, times, Story). RecordFetch
-// encodes it on its caller's goroutine, before the write is queued, so
-// that the writer, the one goroutine every write waits for, only adds
-// the rest around it.
-//
-// The text must be that of the item value puts: the transaction sets no
-// field of it. value writes into buf, so an itemText makes one value
-// per transaction (a transaction run again after a rollback may make it
-// again: bbolt dropped the first one).
-type itemText struct {
-	buf []byte // itemTextHead bytes of room, then the text
-}
-
-// itemTextHead is the room before the text: codecJSON, `{"id":` and 20
-// digits.
-const itemTextHead = 1 + len(`{"id":`) + 20
-
-func newItemText(it *Item) itemText {
-	n := len(it.Key) + len(it.GUID) + len(it.Link) + len(it.Title) + len(it.Summary) +
-		len(it.Content) + len(it.Author) + len(it.AuthorMail) + len(it.Image) + len(it.Language)
-	for _, c := range it.Categories {
-		n += len(c) + 3
-	}
-	for _, e := range it.Enclosures {
-		n += len(e.URL) + len(e.Type) + 64
-	}
-	tail := 0
-	for _, c := range it.Cleaned {
-		tail += len(c) + 3
-	}
-	// Room for the names, numbers and times, and for escapes (HTML
-	// bodies have a quote or a newline every hundred bytes or so).
-	b := make([]byte, itemTextHead, itemTextHead+n+n/16+400+tail)
-	b = append(b, `,"source":`...)
-	b = strconv.AppendUint(b, it.SourceID, 10)
-	b = append(b, `,"key":`...)
-	b = appendJSONString(b, it.Key)
-	b = appendStringField(b, `,"guid":`, it.GUID)
-	b = appendStringField(b, `,"link":`, it.Link)
-	b = appendStringField(b, `,"title":`, it.Title)
-	b = appendStringField(b, `,"summary":`, it.Summary)
-	b = appendStringField(b, `,"content":`, it.Content)
-	b = appendStringField(b, `,"author":`, it.Author)
-	b = appendStringField(b, `,"author_email":`, it.AuthorMail)
-	b = appendStringsField(b, `,"categories":`, it.Categories)
-	if len(it.Enclosures) > 0 {
-		b = append(b, `,"enclosures":[`...)
-		for i, e := range it.Enclosures {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, `{"url":`...)
-			b = appendJSONString(b, e.URL)
-			b = appendStringField(b, `,"type":`, e.Type)
-			if e.Length != 0 {
-				b = append(b, `,"length":`...)
-				b = strconv.AppendInt(b, e.Length, 10)
-			}
-			b = append(b, '}')
-		}
-		b = append(b, ']')
-	}
-	b = appendStringField(b, `,"image":`, it.Image)
-	b = appendStringField(b, `,"language":`, it.Language)
-	return itemText{buf: b[:len(b):cap(b)]}
-}
-
-// value is it's value: the text, with ID before it and the other fields
-// after it, in t's buffer (no copy when the room suffices).
-func (t itemText) value(it *Item) ([]byte, error) {
-	var head [itemTextHead]byte
-	h := append(head[:0], codecJSON)
-	h = append(h, `{"id":`...)
-	h = strconv.AppendUint(h, it.ID, 10)
-	start := itemTextHead - len(h)
-	copy(t.buf[start:], h)
-	b := t.buf
-	var err error
-	b = append(b, `,"published":`...)
-	if b, err = appendJSONTime(b, it.Published); err != nil {
-		return nil, err
-	}
-	if !it.Updated.IsZero() {
-		b = append(b, `,"updated":`...)
-		if b, err = appendJSONTime(b, it.Updated); err != nil {
-			return nil, err
-		}
-	}
-	b = append(b, `,"first_seen":`...)
-	if b, err = appendJSONTime(b, it.FirstSeen); err != nil {
-		return nil, err
-	}
-	b = appendUintField(b, `,"hash":`, it.Hash)
-	b = appendUintField(b, `,"fp":`, it.Fingerprint)
-	b = appendUintField(b, `,"story":`, it.Story)
-	b = appendStringsField(b, `,"cleaned":`, it.Cleaned)
-	b = append(b, '}')
-	return b[start:len(b):len(b)], nil
-}
-
-// appendStringField appends an omitempty string field.
-func appendStringField(b []byte, name, s string) []byte {
-	if s == "" {
-		return b
-	}
-	return appendJSONString(append(b, name...), s)
-}
-
-// appendStringsField appends an omitempty []string field.
-func appendStringsField(b []byte, name string, ss []string) []byte {
-	if len(ss) == 0 {
-		return b
-	}
-	b = append(b, name...)
-	b = append(b, '[')
-	for i, s := range ss {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendJSONString(b, s)
-	}
-	return append(b, ']')
-}
-
-// appendUintField appends an omitempty uint64 field.
-func appendUintField(b []byte, name string, n uint64) []byte {
-	if n == 0 {
-		return b
-	}
-	return strconv.AppendUint(append(b, name...), n, 10)
-}
-
-// appendJSONTime appends t as time.Time.MarshalJSON does (RFC 3339 with
-// nanoseconds, quoted; an error for a year it cannot write).
-func appendJSONTime(b []byte, t time.Time) ([]byte, error) {
-	b = append(b, '"')
-	b, err := t.AppendText(b)
+	t, err := encodeItemText(it)
 	if err != nil {
 		return nil, err
 	}
-	return append(b, '"'), nil
+	return t.value(it)
 }
 
-// load64 is the little-endian number of s's first eight bytes (the
-// compiler makes it one load).
-func load64(s string) uint64 {
-	_ = s[7]
-	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
-		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+// itemText is an item's body (see codecCBOR) encoded ahead, behind room
+// for the codec byte and the hash. RecordFetch encodes it on its caller's
+// goroutine, before the write is queued, so that the writer, the one
+// goroutine every write waits for, only adds the head.
+//
+// The body must be that of the item value puts: the transaction sets no
+// field of it. value writes into buf, so an itemText makes one value per
+// transaction (a transaction run again after a rollback may make it
+// again: bbolt dropped the first one).
+type itemText struct {
+	buf []byte
 }
 
-const jsonHex = "0123456789abcdef"
-
-const (
-	lsb = 0x0101010101010101
-	msb = 0x8080808080808080
-)
-
-// appendJSONString appends s quoted as encoding/json quotes a string
-// with HTML escaping off: '"', '\\' and control characters escaped,
-// invalid UTF-8 replaced by U+FFFD, U+2028 and U+2029 escaped, all else
-// as is.
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start, i := 0, 0
-	for i < len(s) {
-		// Eight bytes at a time while none is a quote, a backslash, a
-		// control character or part of a multi-byte character.
-		for i+8 <= len(s) {
-			x := load64(s[i : i+8])
-			q, bs := x^('"'*lsb), x^('\\'*lsb)
-			// A byte below 0x20 or equal to '"' or '\\' (the "has less"
-			// and "has zero" tests of Bit Twiddling Hacks: exact as to
-			// whether there is one), or one of 0x80 and up.
-			if ((x-0x20*lsb)&^x|(q-lsb)&^q|(bs-lsb)&^bs|x)&msb == 0 {
-				i += 8
-				continue
-			}
-			break
-		}
-		if i >= len(s) {
-			break
-		}
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '\\', '"':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', jsonHex[c>>4], jsonHex[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', jsonHex[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
+// newItemText encodes it's body; on an error (none is expected of these
+// types) the text is empty and putItem encodes the item itself.
+func newItemText(it *Item) itemText {
+	t, err := encodeItemText(it)
+	if err != nil {
+		return itemText{}
 	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
+	return t
+}
+
+func encodeItemText(it *Item) (itemText, error) {
+	body := itemBody{
+		Source: it.SourceID, Key: validUTF8(it.Key), GUID: validUTF8(it.GUID), Link: validUTF8(it.Link),
+		Title: validUTF8(it.Title), Summary: validUTF8(it.Summary), Content: validUTF8(it.Content),
+		Author: validUTF8(it.Author), AuthorMail: validUTF8(it.AuthorMail), Categories: validUTF8s(it.Categories),
+		Image: validUTF8(it.Image), Language: validUTF8(it.Language),
+	}
+	for _, e := range it.Enclosures {
+		body.Enclosures = append(body.Enclosures, storedEnclosure{URL: validUTF8(e.URL), Type: validUTF8(e.Type), Length: e.Length})
+	}
+	var buf bytes.Buffer
+	buf.Grow(itemValueHead + len(it.Content) + len(it.Summary) + len(it.Title) + 512)
+	buf.Write(make([]byte, itemValueHead))
+	if err := itemEnc.NewEncoder(&buf).Encode(body); err != nil {
+		return itemText{}, fmt.Errorf("encode item: %w", err)
+	}
+	b := buf.Bytes()
+	return itemText{buf: b[:len(b):cap(b)]}, nil
+}
+
+// value is it's value: the codec byte and hash before the body, the head
+// after it, in t's buffer (no copy when its room suffices).
+func (t itemText) value(it *Item) ([]byte, error) {
+	head, err := itemEnc.Marshal(itemHead{
+		ID: it.ID, Published: timeToStored(it.Published), Updated: timeToStored(it.Updated),
+		FirstSeen: timeToStored(it.FirstSeen), Fingerprint: it.Fingerprint, Story: it.Story,
+		Cleaned: validUTF8s(it.Cleaned),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("encode item %d: %w", it.ID, err)
+	}
+	b := t.buf
+	b[0] = codecCBOR
+	binary.BigEndian.PutUint64(b[1:], it.Hash)
+	b = append(b, head...)
+	return b[:len(b):len(b)], nil
+}
+
+// decodeItemCBOR decodes a value of codecCBOR (data without the codec
+// byte). The strings are copies: the item outlives the transaction.
+func decodeItemCBOR(data []byte) (Item, error) {
+	var it Item
+	if len(data) < itemValueHead-1 {
+		return it, fmt.Errorf("item value of %d bytes", len(data)+1)
+	}
+	it.Hash = binary.BigEndian.Uint64(data)
+	var body itemBody
+	rest, err := itemDec.UnmarshalFirst(data[8:], &body)
+	if err != nil {
+		return it, fmt.Errorf("item body: %w", err)
+	}
+	var head itemHead
+	if err := itemDec.Unmarshal(rest, &head); err != nil {
+		return it, fmt.Errorf("item head: %w", err)
+	}
+	it.ID, it.SourceID, it.Key, it.GUID, it.Link = head.ID, body.Source, body.Key, body.GUID, body.Link
+	it.Title, it.Summary, it.Content, it.Author, it.AuthorMail = body.Title, body.Summary, body.Content, body.Author, body.AuthorMail
+	it.Categories, it.Image, it.Language = body.Categories, body.Image, body.Language
+	for _, e := range body.Enclosures {
+		it.Enclosures = append(it.Enclosures, Enclosure(e))
+	}
+	it.Fingerprint, it.Story, it.Cleaned = head.Fingerprint, head.Story, head.Cleaned
+	for _, f := range []struct {
+		st  storedTime
+		dst *time.Time
+	}{{head.Published, &it.Published}, {head.Updated, &it.Updated}, {head.FirstSeen, &it.FirstSeen}} {
+		if *f.dst, err = f.st.time(); err != nil {
+			return it, err
+		}
+	}
+	return it, nil
+}
+
+// validUTF8 is s with each byte that is not part of valid UTF-8 replaced
+// by U+FFFD, as encoding/json writes it.
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 16)
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			b.WriteRune(utf8.RuneError)
+		} else {
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
+}
+
+// validUTF8s is validUTF8 over ss, ss itself when all are valid.
+func validUTF8s(ss []string) []string {
+	for i, s := range ss {
+		if !utf8.ValidString(s) {
+			out := append([]string(nil), ss[:i]...)
+			for _, s := range ss[i:] {
+				out = append(out, validUTF8(s))
+			}
+			return out
+		}
+	}
+	return ss
 }

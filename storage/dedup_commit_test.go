@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/feedmill/feedmill/storage/internal/neardup"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -72,7 +73,7 @@ func TestDedupOneCommit(t *testing.T) {
 		mustCheck(t, s)
 		var out bytes.Buffer
 		s.db.View(func(tx *bolt.Tx) error {
-			for _, name := range []string{bucketItems, bucketDedup} {
+			for _, name := range []string{bucketItems, neardup.Bucket} {
 				tx.Bucket([]byte(name)).ForEach(func(k, v []byte) error {
 					fmt.Fprintf(&out, "%s %x %x\n", name, k, v)
 					return nil

@@ -9,14 +9,14 @@
 // same API. It imports nothing of feedmill's and knows nothing of HTTP,
 // feed formats or channels.
 //
-// Where things are: store.go opens and closes the file and keeps Version;
-// writer.go is the one goroutine every write goes through (group commit);
-// migrate.go the schema versions; sources.go and items.go the operations;
-// identity.go how an item is told apart from another; dedup.go the
-// near-duplicate index that puts copies of one story from several sources
-// into one story (Item.Story), dedup_shard.go how that index stores its
-// entries (groups, shards, merges) and dedup_migrate.go its layouts'
-// migrations; retention.go what is
-// removed when; backup.go Backup and Check; codec.go how values and keys are
-// encoded (codec_item.go the items' values, written by hand).
+// Where things are: store.go opens and closes the file (read-write or
+// read-only) and keeps Version; health.go says whether the store can do its
+// job (Health, WriteErrors, Size); writer.go is the one goroutine every
+// write goes through (group commit); migrate.go the schema versions;
+// sources.go and items.go the operations; identity.go how an item is told
+// apart from another; dedup.go the store's side of the near-duplicate index
+// (internal/neardup), which puts copies of one story from several sources
+// into one story (Item.Story); retention.go what is removed when; backup.go
+// Backup and Check; codec.go how values and keys are encoded (codec_item.go
+// the items' values).
 package storage

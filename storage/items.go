@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/feedmill/feedmill/storage/internal/neardup"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -193,7 +194,7 @@ func openIndexes(tx *bolt.Tx) indexes {
 		keys:     tx.Bucket([]byte(bucketItemKeys)),
 		bySource: tx.Bucket([]byte(bucketBySource)),
 		byTime:   tx.Bucket([]byte(bucketByTime)),
-		dedup:    tx.Bucket([]byte(bucketDedup)),
+		dedup:    tx.Bucket([]byte(neardup.Bucket)),
 	}
 }
 
@@ -259,10 +260,11 @@ func (ix indexes) update(id uint64, in Item, text itemText, now time.Time) (bool
 		it.Updated = now
 	}
 	if ix.dedup != nil {
-		if err := deleteDedup(ix.dedup, it.ID); err != nil {
+		if err := neardup.Delete(ix.dedup, it.ID); err != nil {
 			return false, err
 		}
-		if err := putDedup(ix.dedup, &it); err != nil {
+		d := docOf(&it)
+		if err := neardup.Put(ix.dedup, &d); err != nil {
 			return false, err
 		}
 	}
@@ -280,7 +282,10 @@ func (ix indexes) update(id uint64, in Item, text itemText, now time.Time) (bool
 // putItem stores it, its text from text when it was encoded ahead.
 func (ix indexes) putItem(it Item, text itemText) error {
 	if text.buf == nil {
-		text = newItemText(&it)
+		var err error
+		if text, err = encodeItemText(&it); err != nil {
+			return fmt.Errorf("encode item %d: %w", it.ID, err)
+		}
 	}
 	v, err := text.value(&it)
 	if err != nil {
@@ -317,7 +322,7 @@ func (ix indexes) remove(it Item, now time.Time) error {
 		return err
 	}
 	if ix.dedup != nil {
-		if err := deleteDedup(ix.dedup, it.ID); err != nil {
+		if err := neardup.Delete(ix.dedup, it.ID); err != nil {
 			return err
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/feedmill/feedmill/storage/internal/neardup"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -22,10 +23,10 @@ var (
 // own transaction together with the version bump, at Open.
 var migrations = []func(tx *bolt.Tx) error{
 	migrateV1,
-	migrateV2, // dedup_migrate.go: the near-duplicate index
-	migrateV3, // retention.go: the tombstone watermark
-	migrateV4, // dedup_migrate.go: the near-duplicate index, grouped by band value
-	migrateV5, // dedup_migrate.go: the near-duplicate index in shards
+	migrateV2,         // dedup.go: the near-duplicate index
+	migrateV3,         // retention.go: the tombstone watermark
+	neardup.MigrateV4, // the near-duplicate index, grouped by band value
+	neardup.MigrateV5, // the near-duplicate index in shards
 }
 
 // schemaVersion is the layout this code reads and writes.
@@ -59,6 +60,26 @@ func readSchema(tx *bolt.Tx) (uint64, error) {
 		return 0, fmt.Errorf("schema version: malformed value %x", v)
 	}
 	return n, nil
+}
+
+// checkSchema is migrate for a store opened read-only: it accepts only a
+// store already at this code's schema.
+func checkSchema(db *bolt.DB) error {
+	var have uint64
+	if err := db.View(func(tx *bolt.Tx) error {
+		var err error
+		have, err = readSchema(tx)
+		return err
+	}); err != nil {
+		return err
+	}
+	if want := schemaVersion(); have != want {
+		if have > want {
+			return fmt.Errorf("schema version %d is newer than this feedmill understands (%d): upgrade feedmill", have, want)
+		}
+		return fmt.Errorf("schema version %d, this feedmill writes %d: %w", have, want, ErrNeedsMigration)
+	}
+	return nil
 }
 
 // migrate runs the migrations the store lacks. It refuses a store written by

@@ -2,10 +2,11 @@ package storage
 
 import (
 	"context"
-	bolt "go.etcd.io/bbolt"
 	"slices"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 func TestMaxItemsPerSource(t *testing.T) {

@@ -141,7 +141,7 @@ func deleteSourceItems(tx *bolt.Tx, sourceID uint64) error {
 				if err := items.Delete(k[16:]); err != nil {
 					return err
 				}
-				if err := deleteDedupTx(tx, k[16:]); err != nil {
+				if err := deleteNearDup(tx, k[16:]); err != nil {
 					return err
 				}
 			}

@@ -3,10 +3,11 @@ package storage
 import (
 	"context"
 	"errors"
-	bolt "go.etcd.io/bbolt"
 	"slices"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 func TestUpsertSource(t *testing.T) {

@@ -3,6 +3,7 @@ package storage
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"sync"
@@ -23,6 +24,14 @@ var ErrLocked = errors.New("store is locked by another process")
 
 // ErrClosed is returned by writes submitted after Close.
 var ErrClosed = errors.New("store is closed")
+
+// ErrReadOnly is returned by every write to a store opened with
+// Options.ReadOnly.
+var ErrReadOnly = errors.New("store is opened read-only")
+
+// ErrNeedsMigration is returned by a read-only Open of a store whose schema
+// is older than this code's: it must be opened writable once to migrate.
+var ErrNeedsMigration = errors.New("store schema needs a migration (open it writable once)")
 
 // Bucket names of layout version 1 (see migrate.go).
 const (
@@ -45,6 +54,13 @@ type Options struct {
 	// LockTimeout is how long Open waits for the file lock before it
 	// returns ErrLocked. 0 = barely wait (about 100ms), then ErrLocked.
 	LockTimeout time.Duration
+	// ReadOnly opens the file read-only (it must exist): it works on a
+	// read-only file system, shares the file lock with other readers,
+	// and every write returns an error wrapping ErrReadOnly.
+	ReadOnly bool
+	// HealthGrace is how long commits may fail before Health reports
+	// it (0 = 10 s).
+	HealthGrace time.Duration
 	Retention   Retention
 	Logger      *slog.Logger     // nil = discard
 	Now         func() time.Time // clock; nil = time.Now
@@ -62,19 +78,22 @@ type Options struct {
 type Store struct {
 	db   *bolt.DB
 	path string
+	file *os.File // the store file, opened again for fstat (Size, Health)
 	ret  Retention
 	log  *slog.Logger
 	now  func() time.Time
 
-	w   *writer
-	ver versions
+	w       *writer
+	ver     versions
+	commits *commitHealth
+	grace   time.Duration
 
 	closeOnce sync.Once
 	closeErr  error
 }
 
 // initialMapping is bbolt's first mapping of the store at path:
-// initialMmapSize (mmap_linux.go) for a store of 16 MiB or more, bbolt's
+// initialMmapSize (mapping_linux.go) for a store of 16 MiB or more, bbolt's
 // own for a smaller or a new one. bbolt grows the file to its mapping
 // while the mapping is under 16 MiB (and by 16 MiB past what it needs
 // after): a large first mapping would make every new store a 16 MiB file
@@ -88,33 +107,22 @@ func initialMapping(path string) int {
 	return 0
 }
 
-// Open opens (creating if needed) the store at path, migrating its schema.
-// When another process (or another Open in this one) holds the file, it
-// returns an error wrapping ErrLocked after Options.LockTimeout.
+// Open opens (creating if needed, unless Options.ReadOnly) the store at
+// path, migrating its schema. When another process (or another Open in
+// this one) holds the file, it returns an error wrapping ErrLocked after
+// Options.LockTimeout. Every error names path once.
 func Open(path string, opts Options) (*Store, error) {
-	wait := opts.LockTimeout
-	if wait <= 0 {
-		wait = defaultLockWait
-	}
-	mapping := initialMapping(path)
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: wait, InitialMmapSize: mapping})
-	if mapping > 0 && errors.Is(err, syscall.ENOMEM) {
-		// An address-space limit (ulimit -v, LimitAS=) below the large
-		// mapping: map what the file needs, as bbolt does by itself.
-		db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: wait})
-	}
+	db, err := openBolt(path, opts)
 	if err != nil {
-		if errors.Is(err, berrors.ErrTimeout) {
-			return nil, fmt.Errorf("open store %s: %w (waited %v)", path, ErrLocked, wait)
-		}
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	s := &Store{
-		db:   db,
-		path: path,
-		ret:  opts.Retention,
-		log:  opts.Logger,
-		now:  opts.Now,
+		db:    db,
+		path:  path,
+		ret:   opts.Retention,
+		log:   opts.Logger,
+		now:   opts.Now,
+		grace: opts.HealthGrace,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -122,13 +130,61 @@ func Open(path string, opts Options) (*Store, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	if err := migrate(db, s.log); err != nil {
+	if s.grace <= 0 {
+		s.grace = defaultHealthGrace
+	}
+	s.commits = &commitHealth{log: s.log, now: s.now}
+	if s.file, err = os.Open(path); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, unwrapPath(err, path))
+	}
+	if opts.ReadOnly {
+		err = checkSchema(db)
+	} else {
+		err = migrate(db, s.log)
+	}
+	if err != nil {
+		s.file.Close()
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	s.ver.init()
-	s.w = startWriter(db, s.log)
+	if opts.ReadOnly {
+		s.w = readOnlyWriter()
+	} else {
+		s.w = startWriter(db, s.commits)
+	}
 	return s, nil
+}
+
+// openBolt opens the bbolt file. Its errors do not name path (Open does).
+func openBolt(path string, opts Options) (*bolt.DB, error) {
+	wait := opts.LockTimeout
+	if wait <= 0 {
+		wait = defaultLockWait
+	}
+	bo := bolt.Options{Timeout: wait, ReadOnly: opts.ReadOnly, InitialMmapSize: initialMapping(path)}
+	db, err := bolt.Open(path, 0o600, &bo)
+	if bo.InitialMmapSize > 0 && errors.Is(err, syscall.ENOMEM) {
+		// An address-space limit (ulimit -v, LimitAS=) below the large
+		// mapping: map what the file needs, as bbolt does by itself.
+		bo.InitialMmapSize = 0
+		db, err = bolt.Open(path, 0o600, &bo)
+	}
+	if errors.Is(err, berrors.ErrTimeout) {
+		return nil, fmt.Errorf("%w (waited %v)", ErrLocked, wait)
+	}
+	return db, unwrapPath(err, path)
+}
+
+// unwrapPath drops the path from an *fs.PathError about path: the caller
+// names it ("open PATH: " would name it a second time).
+func unwrapPath(err error, path string) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) && pe.Path == path {
+		return pe.Err
+	}
+	return err
 }
 
 // Close waits for the writes in flight to commit, then closes the file.
@@ -137,6 +193,7 @@ func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.w.close()
 		s.closeErr = s.db.Close()
+		s.file.Close()
 	})
 	return s.closeErr
 }

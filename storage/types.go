@@ -84,7 +84,7 @@ type FetchState struct {
 	RetryUntil time.Time     `json:"retry_until,omitzero"` // a Retry-After window: never fetched before this
 	Interval   time.Duration `json:"interval,omitempty"`   // the interval that gave NextDue
 	Retired    bool          `json:"retired,omitempty"`    // 410 Gone: kept, listed, never fetched
-	// Hints the feed and the server gave for the schedule (issue 3 fills them).
+	// Hints the feed and the server gave for the schedule.
 	TTL        time.Duration `json:"ttl,omitempty"`
 	SkipHours  []int         `json:"skip_hours,omitempty"`
 	SkipDays   []string      `json:"skip_days,omitempty"`
@@ -134,7 +134,7 @@ type Item struct {
 	FirstSeen time.Time `json:"first_seen"`       // when feedmill stored it
 	Hash      uint64    `json:"hash,omitempty"`   // of the body fields, to tell an update from a repeat
 
-	// Near-duplicate detection (issue 4): a fingerprint of the cleaned
+	// Near-duplicate detection: a fingerprint of the cleaned
 	// text and the story the item belongs to (the ID of the story's first
 	// item; 0 = its own story).
 	Fingerprint uint64 `json:"fp,omitempty"`

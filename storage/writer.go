@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"sync"
 
 	bolt "go.etcd.io/bbolt"
@@ -33,23 +32,33 @@ type request struct {
 // while one commit (and its fsync) runs, the next requests queue up, which
 // is all the batching group commit needs.
 type writer struct {
-	db    *bolt.DB
-	log   *slog.Logger
-	queue chan *request
+	db     *bolt.DB
+	health *commitHealth
+	queue  chan *request
 
-	mu     sync.RWMutex // guards closed against sends on a closed queue
-	closed bool
-	done   chan struct{} // closed when run returns
+	mu       sync.RWMutex // guards closed against sends on a closed queue
+	closed   bool
+	readOnly bool          // the store is read-only: do answers ErrReadOnly
+	done     chan struct{} // closed when run returns
 }
 
-func startWriter(db *bolt.DB, log *slog.Logger) *writer {
+func startWriter(db *bolt.DB, health *commitHealth) *writer {
 	w := &writer{
-		db:    db,
-		log:   log,
-		queue: make(chan *request, 256),
-		done:  make(chan struct{}),
+		db:     db,
+		health: health,
+		queue:  make(chan *request, 256),
+		done:   make(chan struct{}),
 	}
 	go w.run()
+	return w
+}
+
+// readOnlyWriter is the writer of a read-only store: it runs no goroutine
+// and refuses every request.
+func readOnlyWriter() *writer {
+	w := &writer{queue: make(chan *request), done: make(chan struct{}), closed: true, readOnly: true}
+	close(w.queue)
+	close(w.done)
 	return w
 }
 
@@ -64,6 +73,9 @@ func (w *writer) do(ctx context.Context, weight int, fn func(tx *bolt.Tx) error,
 	w.mu.RLock()
 	if w.closed {
 		w.mu.RUnlock()
+		if w.readOnly {
+			return ErrReadOnly
+		}
 		return ErrClosed
 	}
 	select {
@@ -147,12 +159,13 @@ func (w *writer) commit(batch []*request) {
 			continue
 		}
 		if err != nil {
-			w.log.Error("store commit failed", "requests", len(live), "err", err)
+			w.health.commitFailed(err, len(live))
 			for _, r := range live {
 				r.done <- fmt.Errorf("commit: %w", err)
 			}
 			return
 		}
+		w.health.commitSucceeded()
 		for _, r := range live {
 			if r.onCommit != nil {
 				r.onCommit()

@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
+	"slices"
+	"syscall"
 
 	"github.com/feedmill/feedmill/fetcher"
 	"github.com/feedmill/feedmill/storage"
@@ -23,16 +26,76 @@ func newLogger(cfg *Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// openStore opens the config's store. A store held by another process
-// gives an error wrapping storage.ErrLocked.
+// openStore opens the config's store for writing. A store held by another
+// process gives an error wrapping storage.ErrLocked. storage.Open's errors
+// name the path already.
 func openStore(cfg *Config, log *slog.Logger) (*storage.Store, error) {
 	opts := cfg.storageOptions()
 	opts.Logger = log
+	return storage.Open(cfg.DB, opts)
+}
+
+// openReadStore opens the config's store for a command that only reads
+// (sources list, export, render, backup, explain) and runs without a
+// daemon. An existing store whose config sources are in place is opened
+// read-only, so these commands work on a read-only file system and beside
+// other readers. A store that does not exist yet, needs a schema migration
+// or lacks the config's latest sources is opened writable and synced, as
+// every command did before; when that fails because the file or its file
+// system is read-only, the store is read as it is, with a warning. The
+// caller closes the store.
+func openReadStore(ctx context.Context, cfg *Config, env *cmdEnv) (*storage.Store, *slog.Logger, error) {
+	log := newLogger(cfg, env.stderr)
+	opts := cfg.storageOptions()
+	opts.Logger = log
+	opts.ReadOnly = true
 	st, err := storage.Open(cfg.DB, opts)
-	if err != nil {
-		return nil, fmt.Errorf("open store %s: %w", cfg.DB, err)
+	if err == nil && configApplied(cfg, st) {
+		return st, log, nil
 	}
-	return st, nil
+	if err == nil {
+		st.Close()
+	} else if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, storage.ErrNeedsMigration) {
+		return nil, nil, err
+	}
+	st, _, werr := openSyncedStore(ctx, cfg, env)
+	if werr == nil || err != nil || !isReadOnlyErr(werr) {
+		return st, log, werr
+	}
+	log.Warn("store is read-only: config sources not applied to it", "store", cfg.DB, "err", werr)
+	st, err = storage.Open(cfg.DB, opts)
+	return st, log, err
+}
+
+// isReadOnlyErr tells whether err comes from a file or file system that
+// cannot be written.
+func isReadOnlyErr(err error) bool {
+	return errors.Is(err, syscall.EROFS) || errors.Is(err, fs.ErrPermission)
+}
+
+// configApplied tells whether syncSources would leave st unchanged: every
+// config source is stored with the config's settings, and no source the
+// config once added is gone from it.
+func configApplied(cfg *Config, st *storage.Store) bool {
+	want := map[string]bool{}
+	for _, src := range cfg.configSources() {
+		want[src.URL] = true
+		have, err := st.SourceByURL(src.URL)
+		if err != nil || have.Origin != src.Origin || have.Title != src.Title || !slices.Equal(have.Tags, src.Tags) ||
+			have.Every != src.Every || have.Cron != src.Cron || have.Paused != src.Paused || have.Priority != src.Priority {
+			return false
+		}
+	}
+	all, err := st.Sources()
+	if err != nil {
+		return false
+	}
+	for _, src := range all {
+		if src.Origin == storage.OriginConfig && !want[src.URL] && !want[src.Subscribed] {
+			return false
+		}
+	}
+	return true
 }
 
 // syncSources makes the store's config sources match the config: each is
@@ -108,6 +171,20 @@ func withStore(ctx context.Context, cfg *Config, env *cmdEnv, remote func(*daemo
 		return remote(d)
 	}
 	st, _, err := openSyncedStore(ctx, cfg, env)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return local(st)
+}
+
+// withReadStore is withStore for a command that only reads: local gets the
+// store opened by openReadStore.
+func withReadStore(ctx context.Context, cfg *Config, env *cmdEnv, remote func(*daemonClient) error, local func(*storage.Store) error) error {
+	if d := dialDaemon(cfg); d != nil {
+		return remote(d)
+	}
+	st, _, err := openReadStore(ctx, cfg, env)
 	if err != nil {
 		return err
 	}

@@ -32,7 +32,7 @@ func cmdBackup(ctx context.Context, env *cmdEnv, args []string) error {
 		}
 		n = out.Bytes
 	} else {
-		st, err := openStore(cfg, newLogger(cfg, env.stderr))
+		st, _, err := openReadStore(ctx, cfg, env)
 		if err != nil {
 			return err
 		}

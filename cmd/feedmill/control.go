@@ -58,9 +58,6 @@ type controlServer struct {
 	log     *slog.Logger
 	// publisher is the daemon's current feedserver (explain.go).
 	publisher func() *feedserver.Server
-	// afterPass, when set, runs once a pass has ended (the daemon hands
-	// the store pages the pass touched back: memrelease.go).
-	afterPass func()
 }
 
 func (c *controlServer) handler() http.Handler {
@@ -126,9 +123,6 @@ func (c *controlServer) fetch(w http.ResponseWriter, r *http.Request) {
 		OnStart:  func(n int) { lines <- fetchLine{Total: &n} },
 		OnResult: func(res fetcher.Result) { lines <- fetchLine{Result: &res} },
 	})
-	if c.afterPass != nil {
-		c.afterPass()
-	}
 	if err != nil {
 		lines <- fetchLine{Error: err.Error()}
 	} else {

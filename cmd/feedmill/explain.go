@@ -36,7 +36,7 @@ func cmdExplain(ctx context.Context, env *cmdEnv, args []string) error {
 			return err
 		}
 	} else {
-		st, log, err := openSyncedStore(ctx, cfg, env)
+		st, log, err := openReadStore(ctx, cfg, env)
 		if err != nil {
 			return err
 		}

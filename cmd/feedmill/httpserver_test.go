@@ -2,19 +2,15 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/feedmill/feedmill/storage"
 	"github.com/valyala/fasthttp"
 )
 
@@ -189,7 +185,7 @@ func TestGracefulShutdownDrains(t *testing.T) {
 func TestHTTPServerRecovers(t *testing.T) {
 	var logged strings.Builder
 	log := slog.New(slog.NewTextHandler(&logged, nil))
-	d := &daemon{log: log, mem: newMemReleaser(nil, log)}
+	d := &daemon{log: log}
 	var h fasthttp.RequestHandler = func(ctx *fasthttp.RequestCtx) {
 		if string(ctx.Path()) == "/boom" {
 			panic("boom")
@@ -197,7 +193,6 @@ func TestHTTPServerRecovers(t *testing.T) {
 		ctx.WriteString("ok")
 	}
 	d.handler.Store(&h)
-	d.mem.slow = time.Hour // no memory checks here
 	srv := newHTTPServer(d.serveHTTP, log)
 	base := "http://" + serveLoopback(t, srv)
 	for _, tt := range []struct {
@@ -215,64 +210,5 @@ func TestHTTPServerRecovers(t *testing.T) {
 	}
 	if !strings.Contains(logged.String(), "panic") {
 		t.Errorf("panic not logged: %q", logged.String())
-	}
-}
-
-// TestServeHTTPReleasesAfterSlowRequests: the public server lets the
-// memReleaser check after a request that took long enough to have read the
-// store (a render), and only then.
-func TestServeHTTPReleasesAfterSlowRequests(t *testing.T) {
-	st, err := storage.Open(filepath.Join(t.TempDir(), "feedmill.db"), storage.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	src, err := st.UpsertSource(context.Background(), storage.Source{URL: "https://example.org/feed", Origin: storage.OriginConfig})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var items []storage.Item
-	for i := range 200 {
-		g := fmt.Sprintf("g%d", i)
-		items = append(items, storage.Item{GUID: g, Link: "https://example.org/" + g, Title: g,
-			Content: strings.Repeat("<p>body</p>", 200), Published: time.Date(2025, 5, 1, 0, i, 0, 0, time.UTC)})
-	}
-	if _, err := st.RecordFetch(context.Background(), storage.Fetch{SourceID: src.ID, Items: items}); err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.DiscardHandler)
-	d := &daemon{log: log, mem: newMemReleaser(st, log)}
-	d.mem.growth = 1 // any growth counts
-	d.mem.slow = 250 * time.Millisecond
-	var h fasthttp.RequestHandler = func(ctx *fasthttp.RequestCtx) {
-		n := 0
-		st.Items(storage.Query{}, func(storage.Item) bool { n++; return true })
-		if string(ctx.Path()) == "/slow" {
-			time.Sleep(300 * time.Millisecond)
-		}
-		fmt.Fprint(ctx, n)
-	}
-	d.handler.Store(&h)
-	srv := newHTTPServer(d.serveHTTP, log)
-	addr := serveLoopback(t, srv)
-	get := func(path string) {
-		t.Helper()
-		resp, err := http.Get("http://" + addr + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-	}
-	get("/fast")
-	if n := d.mem.releases.Load(); n != 0 {
-		t.Fatalf("%d releases after a fast request, want 0", n)
-	}
-	get("/slow")
-	want := int64(0)
-	if _, ok := fileResident(); ok && runtime.GOOS == "linux" {
-		want = 1
-	}
-	if n := d.mem.releases.Load(); n != want {
-		t.Fatalf("%d releases after a slow request, want %d", n, want)
 	}
 }

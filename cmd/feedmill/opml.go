@@ -221,7 +221,7 @@ func cmdExport(ctx context.Context, env *cmdEnv, args []string) error {
 		return usagef("export takes no arguments")
 	}
 	var srcs []storage.Source
-	err = withStore(ctx, cfg, env, func(d *daemonClient) error {
+	err = withReadStore(ctx, cfg, env, func(d *daemonClient) error {
 		return d.callJSON(ctx, "GET", "/v1/sources", nil, &srcs)
 	}, func(st *storage.Store) (err error) {
 		srcs, err = st.Sources()

@@ -23,7 +23,7 @@ func cmdRender(ctx context.Context, env *cmdEnv, args []string) error {
 	if d := dialDaemon(cfg); d != nil {
 		return fmt.Errorf("a daemon holds the store (%s): it serves the same pages at %s; stop it to render", d.sock, cfg.BaseURL)
 	}
-	st, log, err := openSyncedStore(ctx, cfg, env)
+	st, log, err := openReadStore(ctx, cfg, env)
 	if err != nil {
 		return err
 	}

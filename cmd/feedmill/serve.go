@@ -71,7 +71,6 @@ type daemon struct {
 	Addr    net.Addr     // where the HTTP server listens (tests use port 0)
 	admin   *daemonAdmin // lends the fetcher to the admin API and /metrics (admin.go)
 	hub     hubWatcher   // WebSub pings of the current publisher
-	mem     *memReleaser // hands the store's mapped pages back after reads (memrelease.go)
 
 	// pub is the current publisher (explain over the control socket).
 	pub atomic.Pointer[feedserver.Server]
@@ -87,7 +86,7 @@ func startDaemon(parent context.Context, cfg *Config, log *slog.Logger) (*daemon
 		}
 		return nil, err
 	}
-	d := &daemon{cfg: cfg, log: log, store: st, sock: socketPath(cfg), mem: newMemReleaser(st, log)}
+	d := &daemon{cfg: cfg, log: log, store: st, sock: socketPath(cfg)}
 	ok := false
 	defer func() {
 		if !ok {
@@ -125,15 +124,11 @@ func startDaemon(parent context.Context, cfg *Config, log *slog.Logger) (*daemon
 	// Connections start in the feeds' own loop (feedserver/hotloop.go),
 	// which hands them to httpSrv at their first other request.
 	d.hotLn = feedserver.NewHotListener(ln, feedserver.HotOptions{Current: d.pub.Load, Server: d.httpSrv,
-		Logger: log, Slow: d.mem.slow, OnSlow: func() { d.mem.check() }})
-	ctl := &controlServer{store: st, fetcher: f, log: log, publisher: d.pub.Load, afterPass: func() { d.mem.check() }}
+		Logger: log})
+	ctl := &controlServer{store: st, fetcher: f, log: log, publisher: d.pub.Load}
 	d.ctlSrv = &http.Server{Handler: ctl.handler(), ReadHeaderTimeout: 10 * time.Second}
 
-	d.wg.Add(5)
-	go func() {
-		defer d.wg.Done()
-		d.mem.loop(ctx, memReleaseEvery)
-	}()
+	d.wg.Add(4)
 	go func() {
 		defer d.wg.Done()
 		if err := f.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
@@ -164,8 +159,7 @@ func startDaemon(parent context.Context, cfg *Config, log *slog.Logger) (*daemon
 }
 
 // serveHTTP answers a request of the public server with the current
-// publisher, then lets the memReleaser check when the request took long
-// enough to have read the store (a render; cached answers take µs). A
+// publisher. A
 // panic is logged and answered 500 on a closed connection, as net/http
 // would (fasthttp itself does not recover).
 func (d *daemon) serveHTTP(ctx *fasthttp.RequestCtx) {
@@ -178,9 +172,6 @@ func (d *daemon) serveHTTP(ctx *fasthttp.RequestCtx) {
 		}
 	}()
 	(*d.handler.Load())(ctx)
-	if time.Since(ctx.Time()) >= d.mem.slow {
-		d.mem.check()
-	}
 }
 
 // newHTTPServer is the daemon's public HTTP server, with the limits that
@@ -250,7 +241,6 @@ func (d *daemon) retentionLoop(ctx context.Context) {
 		} else if n > 0 {
 			d.log.Info("retention removed old items", "items", n)
 		}
-		d.mem.check()
 		select {
 		case <-ctx.Done():
 			return

@@ -58,15 +58,15 @@ func cmdSources(ctx context.Context, env *cmdEnv, args []string) error {
 		return nil
 	}
 
-	log := newLogger(cfg, env.stderr)
-	st, err := openStore(cfg, log)
+	open := openSyncedStore
+	if verb == "list" {
+		open = openReadStore
+	}
+	st, _, err := open(ctx, cfg, env)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if err := syncSources(ctx, cfg, st, log); err != nil {
-		return err
-	}
 	switch verb {
 	case "list":
 		srcs, err := st.Sources()

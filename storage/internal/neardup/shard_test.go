@@ -1,4 +1,4 @@
-package storage
+package neardup
 
 import (
 	"bytes"
@@ -25,7 +25,7 @@ import (
 // tombstones, finds what a scan of the live records finds: the same
 // story, item and score, or nothing.
 //
-// The index is written directly (putRecord, deleteDedup in large
+// The index is written directly (putRecord, Delete in large
 // transactions); after each transaction a read transaction compares the
 // index's live entries and records with the model's, probes the lookup
 // against a brute-force oracle over the live records, and runs Check.
@@ -43,7 +43,7 @@ func TestShardedIndexMatchesScan(t *testing.T) {
 	if raceBuild() {
 		rounds, minBases = 7, minBases*3/4
 	}
-	s := openTest(t, Options{})
+	s := openTest(t)
 	m := newShardModel(42)
 	var st shardStats
 	for round := range rounds {
@@ -59,7 +59,7 @@ func TestShardedIndexMatchesScan(t *testing.T) {
 		}
 		m.r.Shuffle(len(ops), func(i, j int) { ops[i], ops[j] = ops[j], ops[i] })
 		if err := s.db.Update(func(tx *bolt.Tx) error {
-			b := tx.Bucket([]byte(bucketDedup))
+			b := tx.Bucket([]byte(Bucket))
 			for _, op := range ops {
 				if err := m.apply(b, op); err != nil {
 					return err
@@ -176,14 +176,14 @@ func (m *shardModel) apply(b *bolt.Bucket, op byte) error {
 	case 'd':
 		if m.r.IntN(20) == 0 && len(m.dead) > 0 { // gone already: a no-op
 			if id := m.dead[m.r.IntN(len(m.dead))].id; m.live[id] == nil {
-				return deleteDedup(b, id)
+				return Delete(b, id)
 			}
 		}
 		o := m.pickLive(len(m.order))
 		if o == nil {
 			return nil
 		}
-		if err := deleteDedup(b, o.id); err != nil {
+		if err := Delete(b, o.id); err != nil {
 			return fmt.Errorf("delete %d: %w", o.id, err)
 		}
 		m.remove(o)
@@ -194,7 +194,7 @@ func (m *shardModel) apply(b *bolt.Bucket, op byte) error {
 			return nil
 		}
 		r := m.changed(&o.dedupRecord)
-		if err := deleteDedup(b, o.id); err != nil {
+		if err := Delete(b, o.id); err != nil {
 			return fmt.Errorf("update %d: delete: %w", o.id, err)
 		}
 		if err := putRecord(b, &r); err != nil {
@@ -434,10 +434,10 @@ func (m *shardModel) probe() dedupRecord {
 
 // verify compares the index with the model (see
 // TestShardedIndexMatchesScan).
-func (m *shardModel) verify(t *testing.T, s *Store, round, probes int, st *shardStats) {
+func (m *shardModel) verify(t *testing.T, s *testStore, round, probes int, st *shardStats) {
 	t.Helper()
 	err := s.db.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket([]byte(bucketDedup))
+		b := tx.Bucket([]byte(Bucket))
 		m.checkEntries(t, tx, round)
 		// What the rounds exercise: shards and tombstones.
 		st.bases, st.pending = 0, 0
@@ -473,7 +473,7 @@ func (m *shardModel) verify(t *testing.T, s *Store, round, probes int, st *shard
 		slices.SortFunc(byPub, func(x, y modelRec) int { return cmp.Or(cmp.Compare(x.pub, y.pub), cmp.Compare(x.id, y.id)) })
 		for range probes {
 			p := newModelRec(m.probe())
-			it := Item{ID: p.id, SourceID: p.source, Published: time.Unix(0, int64(p.pub)), Fingerprint: p.fp, Lead: p.lead}
+			it := Doc{ID: p.id, Source: p.source, Published: p.pub, Fingerprint: p.fp, Lead: p.lead}
 			gm, gok, err := findStory(b, &it)
 			if err != nil {
 				t.Fatalf("round %d: findStory: %v", round, err)
@@ -527,7 +527,7 @@ func (m *shardModel) checkEntries(t *testing.T, tx *bolt.Tx, round int) {
 		}
 	}
 	// b. The records are the live ones.
-	c := tx.Bucket([]byte(bucketDedup)).Cursor()
+	c := tx.Bucket([]byte(Bucket)).Cursor()
 	n := 0
 	for k, v := c.Seek([]byte{'R'}); k != nil && k[0] == 'R'; k, v = c.Next() {
 		id := binary.BigEndian.Uint64(k[1:])
@@ -894,7 +894,7 @@ func TestDamagedShardKeys(t *testing.T) {
 		return dedupRecord{id: id, source: id, pub: t0 + id, fp: 0x1111_2222_3333_4445 ^ id<<40}
 	}
 	band0 := func(r dedupRecord) dedupKey { return r.dedupKeys(nil)[0] } // bands come first
-	entries := func(t *testing.T, s *Store, k dedupKey) []uint64 {
+	entries := func(t *testing.T, s *testStore, k dedupKey) []uint64 {
 		var ids []uint64
 		s.db.View(func(tx *bolt.Tx) error {
 			ids = indexEntries(t, tx)[k.key]
@@ -904,10 +904,10 @@ func TestDamagedShardKeys(t *testing.T) {
 	}
 
 	t.Run("fences without a base", func(t *testing.T) {
-		s := openTest(t, Options{})
+		s := openTest(t)
 		k := band0(rec(1))
 		if err := s.db.Update(func(tx *bolt.Tx) error {
-			b := tx.Bucket([]byte(bucketDedup))
+			b := tx.Bucket([]byte(Bucket))
 			for id := uint64(1); id <= 3; id++ {
 				r := rec(id)
 				if err := putRecord(b, &r); err != nil {
@@ -930,7 +930,7 @@ func TestDamagedShardKeys(t *testing.T) {
 		}
 		if err := s.db.Update(func(tx *bolt.Tx) error {
 			r := rec(4)
-			return putRecord(tx.Bucket([]byte(bucketDedup)), &r)
+			return putRecord(tx.Bucket([]byte(Bucket)), &r)
 		}); err != nil {
 			t.Fatal(err)
 		}
@@ -940,12 +940,12 @@ func TestDamagedShardKeys(t *testing.T) {
 	})
 
 	t.Run("full pending value", func(t *testing.T) {
-		s := openTest(t, Options{})
+		s := openTest(t)
 		victim := rec(1)
 		k := band0(victim)
 		var want []uint64
 		if err := s.db.Update(func(tx *bolt.Tx) error {
-			b := tx.Bucket([]byte(bucketDedup))
+			b := tx.Bucket([]byte(Bucket))
 			if err := putRecord(b, &victim); err != nil {
 				return err
 			}
@@ -969,7 +969,7 @@ func TestDamagedShardKeys(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.db.Update(func(tx *bolt.Tx) error { return deleteDedup(tx.Bucket([]byte(bucketDedup)), victim.id) }); err != nil {
+		if err := s.db.Update(func(tx *bolt.Tx) error { return Delete(tx.Bucket([]byte(Bucket)), victim.id) }); err != nil {
 			t.Fatal(err)
 		}
 		if got := entries(t, s, k); !slices.Equal(got, want) {

@@ -1,4 +1,4 @@
-package storage
+package neardup
 
 import (
 	"bytes"
@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/bits"
 	"math/rand/v2"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -48,7 +47,7 @@ func v3Put(b *bolt.Bucket, r *dedupRecord) error {
 	}
 	for _, p := range v3Prefixes(r) {
 		k := binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint32(p, v3Day(r.pub)), r.id)
-		v := u64key(r.source)
+		v := binary.BigEndian.AppendUint64(nil, r.source)
 		if p[0] == 'S' {
 			v = binary.BigEndian.AppendUint64(v, r.fp)
 		}
@@ -60,8 +59,8 @@ func v3Put(b *bolt.Bucket, r *dedupRecord) error {
 }
 
 // v3FindStory is schema 3's lookup: the story found and whether one was.
-func v3FindStory(b *bolt.Bucket, it *Item) (uint64, bool) {
-	r := recordOf(it)
+func v3FindStory(b *bolt.Bucket, d *Doc) (uint64, bool) {
+	r := recordOf(d)
 	day := v3Day(r.pub)
 	from, to := day-min(day, 3), day+3
 	type cand struct {
@@ -144,9 +143,9 @@ func newStoryCorpus(seed uint64, stories int) *storyCorpus {
 	return c
 }
 
-func (c *storyCorpus) item(guid string) Item {
+func (c *storyCorpus) item() Doc {
 	s := c.r.IntN(len(c.fps))
-	it := Item{GUID: guid, Link: "https://x.example/" + guid, Published: c.t0.Add(time.Duration(c.r.Int64N(int64(10 * 24 * time.Hour))))}
+	it := Doc{Published: pubNanos(c.t0.Add(time.Duration(c.r.Int64N(int64(10 * 24 * time.Hour)))))}
 	switch c.r.IntN(5) {
 	case 0: // a copy: a few bits off, same lead
 		it.Fingerprint = c.fps[s] ^ (1 << c.r.IntN(64)) ^ (1 << c.r.IntN(64))
@@ -173,36 +172,24 @@ func (c *storyCorpus) item(guid string) Item {
 // found, and keeps assigning stories to new items.
 func TestMigrateV3ToV5(t *testing.T) {
 	const nsrc = 6
-	path := filepath.Join(t.TempDir(), "v3.db")
-	s := openAt(t, path, Options{})
-	var srcs []Source
-	for i := range nsrc {
-		srcs = append(srcs, addSource(t, s, fmt.Sprintf("https://%d.example/feed", i)))
-	}
+	s := openTest(t)
 	corpus := newStoryCorpus(11, 40)
 	for i := range 60 {
-		var batch []Item
-		for j := range 10 {
-			batch = append(batch, corpus.item(fmt.Sprintf("i%d-%d", i, j)))
+		var batch []Doc
+		for range 10 {
+			batch = append(batch, corpus.item())
 		}
-		record(t, s, srcs[i%nsrc].ID, batch...)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
+		record(t, s, uint64(1+i%nsrc), batch...)
 	}
 
 	// Rewrite it as schema 3 left it: the old bucket with the old keys.
-	db, err := bolt.Open(path, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	records, entries := 0, 0
-	err = db.Update(func(tx *bolt.Tx) error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
 		old, err := tx.CreateBucket([]byte(bucketDedupV2))
 		if err != nil {
 			return err
 		}
-		nb := tx.Bucket([]byte(bucketDedup))
+		nb := tx.Bucket([]byte(Bucket))
 		c := nb.Cursor()
 		for k, v := c.Seek([]byte{'R'}); k != nil && k[0] == 'R'; k, v = c.Next() {
 			r, err := decodeRecord(binary.BigEndian.Uint64(k[1:]), v)
@@ -215,23 +202,20 @@ func TestMigrateV3ToV5(t *testing.T) {
 			records++
 			entries += 1 + len(v3Prefixes(&r))
 		}
-		if err := tx.DeleteBucket([]byte(bucketDedup)); err != nil {
-			return err
-		}
-		return tx.Bucket([]byte(bucketMeta)).Put(metaSchema, u64key(3))
+		return tx.DeleteBucket([]byte(Bucket))
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// What schema 3 finds for probes from the sources and from a new one.
-	probes := make([]Item, 400)
+	probes := make([]Doc, 400)
 	want := make([][2]uint64, len(probes))
 	matched := 0
-	err = db.View(func(tx *bolt.Tx) error {
+	err = s.db.View(func(tx *bolt.Tx) error {
 		old := tx.Bucket([]byte(bucketDedupV2))
 		for i := range probes {
-			probes[i] = corpus.item(fmt.Sprintf("p%d", i))
-			probes[i].ID, probes[i].SourceID = uint64(100_000+i), uint64(1+i%(nsrc+1))
+			probes[i] = corpus.item()
+			probes[i].ID, probes[i].Source = uint64(100_000+i), uint64(1+i%(nsrc+1))
 			story, ok := v3FindStory(old, &probes[i])
 			if ok {
 				want[i] = [2]uint64{1, story}
@@ -243,21 +227,23 @@ func TestMigrateV3ToV5(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db.Close()
 	if records < 500 || matched < 100 || matched > 350 {
 		t.Fatalf("corpus: %d records, %d of %d probes matched: not a useful test", records, matched, len(probes))
 	}
 
 	t.Logf("%d records, %d of %d probes found a story", records, matched, len(probes))
-	s = openAt(t, path, Options{})
-	err = s.db.View(func(tx *bolt.Tx) error {
-		if v, err := readSchema(tx); err != nil || v != schemaVersion() {
-			return fmt.Errorf("schema %d, %v", v, err)
+	// The store runs schema 4's and 5's migrations, each in its own
+	// transaction.
+	for _, m := range []func(*bolt.Tx) error{MigrateV4, MigrateV5} {
+		if err := s.db.Update(m); err != nil {
+			t.Fatal(err)
 		}
+	}
+	err = s.db.View(func(tx *bolt.Tx) error {
 		if tx.Bucket([]byte(bucketDedupV2)) != nil {
 			return fmt.Errorf("bucket %s is still there", bucketDedupV2)
 		}
-		b := tx.Bucket([]byte(bucketDedup))
+		b := tx.Bucket([]byte(Bucket))
 		for i := range probes {
 			m, ok, err := findStory(b, &probes[i])
 			if err != nil {
@@ -268,7 +254,7 @@ func TestMigrateV3ToV5(t *testing.T) {
 				got = [2]uint64{1, m.story}
 			}
 			if got != want[i] {
-				t.Errorf("probe %d (source %d, fp %x, lead %d): found %v, schema 3 found %v", i, probes[i].SourceID, probes[i].Fingerprint, len(probes[i].Lead), got, want[i])
+				t.Errorf("probe %d (source %d, fp %x, lead %d): found %v, schema 3 found %v", i, probes[i].Source, probes[i].Fingerprint, len(probes[i].Lead), got, want[i])
 			}
 		}
 		return nil
@@ -279,9 +265,9 @@ func TestMigrateV3ToV5(t *testing.T) {
 	if n := dedupKeys(t, s); n != entries {
 		t.Errorf("%d index entries after the migration, want %d", n, entries)
 	}
-	// New items still join their story, and the store checks out.
+	// New items still join their story, and the index checks out.
 	for i := range 50 {
-		record(t, s, srcs[i%nsrc].ID, corpus.item(fmt.Sprintf("n%d", i)))
+		record(t, s, uint64(1+i%nsrc), corpus.item())
 	}
 	mustCheck(t, s)
 }

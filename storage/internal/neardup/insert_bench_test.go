@@ -1,4 +1,4 @@
-package storage
+package neardup
 
 import (
 	"bytes"
@@ -22,7 +22,7 @@ import (
 func BenchmarkNearDupInsert(b *testing.B) {
 	for _, n := range []int{10_000, 1_000_000} {
 		b.Run(fmt.Sprintf("items=%d", n), func(b *testing.B) {
-			s := openTest(b, Options{})
+			s := openTest(b)
 			r := rand.New(rand.NewPCG(9, uint64(n)))
 			t0 := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
 			newRec := func(id int, at time.Duration) dedupRecord {
@@ -50,10 +50,10 @@ func BenchmarkNearDupInsert(b *testing.B) {
 				}
 				b.StartTimer()
 				err := s.db.Update(func(tx *bolt.Tx) error {
-					bk := tx.Bucket([]byte(bucketDedup))
+					bk := tx.Bucket([]byte(Bucket))
 					for i := range more {
-						it := Item{ID: more[i].id, SourceID: more[i].source, Published: time.Unix(0, int64(more[i].pub)), Fingerprint: more[i].fp, Lead: more[i].lead}
-						if err := (indexes{dedup: bk}).assignStory(&it); err != nil {
+						it := Doc{ID: more[i].id, Source: more[i].source, Published: more[i].pub, Fingerprint: more[i].fp, Lead: more[i].lead}
+						if err := AssignStory(bk, &it); err != nil {
 							return err
 						}
 					}

@@ -1,4 +1,4 @@
-package storage
+package neardup
 
 import (
 	"bytes"
@@ -54,14 +54,14 @@ func leafKeys(t *testing.T, path string) (leaves [][][]byte, sizes []int, pageSi
 	var find func(id uint64)
 	find = func(id uint64) {
 		elements(page(id), func(k, v []byte, flags uint32) {
-			if flags&1 != 0 && string(k) == bucketDedup {
+			if flags&1 != 0 && string(k) == Bucket {
 				bucketRoot = le.Uint64(v)
 			}
 		}, find)
 	}
 	find(root)
 	if bucketRoot == 0 {
-		t.Fatalf("bucket %s is inline or missing", bucketDedup)
+		t.Fatalf("bucket %s is inline or missing", Bucket)
 	}
 	var walk func(id uint64)
 	walk = func(id uint64) {
@@ -105,20 +105,20 @@ func checkBaseLeaves(t *testing.T, path string) {
 }
 
 // TestShardLeafLayout: in an index grown by inserts (transactions of
-// 1,000, as the writer commits them) and in one that migrateV5 converted,
+// 1,000, as the writer commits them) and in one that MigrateV5 converted,
 // every base larger than a page sits in a leaf with nothing but its own
 // fences, so inserts into pending values never write a base.
 func TestShardLeafLayout(t *testing.T) {
 	t0 := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
 	recs := randomRecords(rand.New(rand.NewPCG(3, 3)), 40_000, t0)
 	t.Run("inserts", func(t *testing.T) {
-		s := openTest(t, Options{})
+		s := openTest(t)
 		insertRecords(t, s, recs, 1000)
 		checkBaseLeaves(t, s.db.Path())
 	})
 	t.Run("migrated", func(t *testing.T) {
-		s := openTest(t, Options{})
-		// Schema 4's groups, as migrateV4 wrote them: ascending key order.
+		s := openTest(t)
+		// Schema 4's groups, as MigrateV4 wrote them: ascending key order.
 		sorted := slices.Clone(recs)
 		slices.SortFunc(sorted, func(x, y dedupRecord) int { return cmp.Or(cmp.Compare(x.pub, y.pub), cmp.Compare(x.id, y.id)) })
 		groups := map[[4]byte][]byte{}
@@ -141,10 +141,10 @@ func TestShardLeafLayout(t *testing.T) {
 			kvs = append(kvs, kv{recordKey(recs[i].id), recs[i].encode()})
 		}
 		// In key order: bbolt splits a transaction's nodes only at the
-		// commit (see migrateV4).
+		// commit (see MigrateV4).
 		slices.SortFunc(kvs, func(a, b kv) int { return bytes.Compare(a.k, b.k) })
 		if err := s.db.Update(func(tx *bolt.Tx) error {
-			b := tx.Bucket([]byte(bucketDedup))
+			b := tx.Bucket([]byte(Bucket))
 			for _, e := range kvs {
 				if err := b.Put(e.k, e.v); err != nil {
 					return err
@@ -154,7 +154,7 @@ func TestShardLeafLayout(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.db.Update(migrateV5); err != nil {
+		if err := s.db.Update(MigrateV5); err != nil {
 			t.Fatal(err)
 		}
 		checkBaseLeaves(t, s.db.Path())

@@ -1,4 +1,4 @@
-package storage
+package neardup
 
 import (
 	"bytes"
@@ -8,24 +8,21 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// Migrations of the near-duplicate index (dedup.go): its first version,
-// then each new layout built from the one before.
+// Migrations of the near-duplicate index: its first version, then each
+// new layout built from the one before. The store runs them as its schema
+// versions 2, 4 and 5.
 
-// migrateV2 adds the near-duplicate index (bucket dedup) and indexes the
-// items stored so far that carry a fingerprint. Only the records are
-// written: migrateV4 rebuilds the index keys from them, reading nothing
-// else of this bucket.
-func migrateV2(tx *bolt.Tx) error {
+// MigrateV2 adds the first layout of the index (bucket dedup) holding the
+// records of the items each gives (via yield) that carry a fingerprint or
+// a lead. Only the records are written: MigrateV4 builds the index keys
+// from them, reading nothing else of this bucket.
+func MigrateV2(tx *bolt.Tx, each func(yield func(*Doc) error) error) error {
 	b, err := tx.CreateBucketIfNotExists([]byte(bucketDedupV2))
 	if err != nil {
 		return fmt.Errorf("create bucket %s: %w", bucketDedupV2, err)
 	}
-	return tx.Bucket([]byte(bucketItems)).ForEach(func(k, v []byte) error {
-		it, err := decodeItem(k, v)
-		if err != nil {
-			return err
-		}
-		r := recordOf(&it)
+	return each(func(d *Doc) error {
+		r := recordOf(d)
 		if r.fp == 0 && len(r.lead) < minLeadShingles {
 			return nil
 		}
@@ -33,19 +30,18 @@ func migrateV2(tx *bolt.Tx) error {
 	})
 }
 
-// migrateV4 rebuilds the near-duplicate index in the grouped layout
-// (bucket neardup) and drops the index of schemas 2-3
-// (bucket dedup). The leads live only in the index's records, not in the
+// MigrateV4 rebuilds the near-duplicate index in the grouped layout
+// (bucket neardup) and drops the first layout (bucket dedup). The leads live only in the index's records, not in the
 // items, so the new index is built from those records. One transaction,
-// like every migration: a crash leaves the store at schema 3.
+// like every migration: a crash leaves the first layout in place.
 //
 // bbolt splits a transaction's nodes only when it commits, so keys put in
 // random order into a new bucket make one node of millions of keys that
-// every insert shifts (300k items took 8 minutes that way). Keys are
+// every insert shifts. Keys are
 // written in ascending order instead: the groups of one key family (a
 // band or a MinHash seed) at a time, collected from a pass over the
-// records (~40 MB at 1M items), then the records, then the band groups.
-func migrateV4(tx *bolt.Tx) error {
+// records, then the records, then the band groups.
+func MigrateV4(tx *bolt.Tx) error {
 	b, err := tx.CreateBucketIfNotExists([]byte(bucketDedup))
 	if err != nil {
 		return fmt.Errorf("create bucket %s: %w", bucketDedup, err)
@@ -59,7 +55,7 @@ func migrateV4(tx *bolt.Tx) error {
 		c := old.Cursor()
 		for k, v := c.Seek([]byte{'R'}); k != nil && k[0] == 'R'; k, v = c.Next() {
 			// The index is derived data: a malformed record costs that
-			// item its place in the index (as deleteDedup treats one),
+			// item its place in the index (as Delete treats one),
 			// not the whole store its upgrade.
 			id, ok := u64(k[1:])
 			if !ok {
@@ -129,16 +125,16 @@ func migrateV4(tx *bolt.Tx) error {
 	return nil
 }
 
-// migrateV5 moves the near-duplicate index into shards, in place (bucket
-// neardup; schema 4 keyed groups 'S'/'L' band value, schema 5 keys
-// shards 's'/'l', and the 'R' records stay as they are): each shard's 256
+// MigrateV5 moves the near-duplicate index into shards, in place (bucket
+// neardup; the grouped layout keys groups 'S'/'L' band value, the
+// sharded one keys shards 's'/'l', and the 'R' records stay as they are): each shard's 256
 // groups, already sorted and bounded, become its base, behind a
 // directory; no entry is pending. Shards are written in ascending key
-// order (see migrateV4), each right after its groups are deleted. A
-// malformed group of schema 4 is left out (it costs that group's recall,
-// as a lookup skipped it). 1M items: ~1.5 s, and ~0.9 GB of memory until
-// the commit (the new bases, and bbolt's copies of the pages it writes).
-func migrateV5(tx *bolt.Tx) error {
+// order (see MigrateV4), each right after its groups are deleted. A
+// malformed group is left out (it costs that group's recall,
+// as a lookup skipped it). The new bases are held in memory until the
+// commit.
+func MigrateV5(tx *bolt.Tx) error {
 	b := tx.Bucket([]byte(bucketDedup))
 	if b == nil {
 		return nil

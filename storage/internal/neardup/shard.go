@@ -1,4 +1,4 @@
-package storage
+package neardup
 
 import (
 	"cmp"
@@ -8,8 +8,8 @@ import (
 	"sort"
 )
 
-// Groups and shards of the near-duplicate index (dedup.go has the key
-// layout and why).
+// Groups and shards of the near-duplicate index (index.go has the key
+// layout).
 //
 // A group holds the entries of one key (a SimHash band value or the low 16
 // bits of a lead MinHash) sorted by (published, itemID), column by column.
@@ -23,26 +23,22 @@ const (
 	shardDirSize = 4 * shardGroups // the base's directory: each group's end, uint32
 	// A shard's keys, in key order: its base between fenceKeys empty
 	// keys on either side, then its pending value. bbolt writes a leaf
-	// whole when any of its keys changes, and a base (~150 KB at 1M
-	// items) must not share a leaf with its pending value, or every insert
-	// into the shard writes the base again (327 KB written per item at
-	// 1M, measured). bbolt (node.go) puts at least two keys in a leaf
-	// (splitIndex) and never splits a node of four keys or fewer
-	// (splitTwo): with one fence a side, leaves such as [base fence
-	// pending] stayed, in half the shards of an index grown by inserts (41
-	// KB per item at 200k items, growing; the review's page walk). With
-	// three, a node holding a base and any other shard's or its own
-	// pending value has at least five keys, and the split puts the base
-	// with its fences alone (TestShardLeafLayout walks the pages). The
-	// fences never change, so a base is written only when it is merged.
+	// whole when any of its keys changes, and a base must not share a
+	// leaf with a pending value, or every insert into the shard writes the
+	// base again. bbolt puts at least two keys in a leaf and never splits
+	// a node of four keys or fewer: with three fences a side, a node
+	// holding a base and any pending value has at least five keys, and the
+	// split puts the base with its fences alone (TestShardLeafLayout walks
+	// the pages). The fences never change, so a base is written only when
+	// it is merged.
 	fenceKeys   = 3
 	partBase    = 'B' // fences before: 'B'-3 .. 'B'-1; after: 'B'+1 .. 'B'+3
 	partPending = 'P'
 	// A shard's pending entries are merged into its base when there are
 	// mergeMinPending of them, or one per mergeBytesPerEntry of base if
 	// that is more (at most mergeMaxPending): a merge rewrites the base,
-	// so each entry costs at most ~4 KB of base written, and the pending
-	// value a lookup scans stays ~2.5 KB however large the store.
+	// so each entry costs at most mergeBytesPerEntry of base written, and
+	// the pending value a lookup scans stays small however large the store.
 	mergeMinPending    = 64
 	mergeMaxPending    = 256
 	mergeBytesPerEntry = 4096

@@ -1,0 +1,99 @@
+//go:build linux
+
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// mountTmpfs mounts a tmpfs of size bytes on a new folder and unmounts it
+// when the test ends. It needs root (the test machines run as root).
+func mountTmpfs(t *testing.T, size string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size="+size); err != nil {
+		t.Fatalf("mount a tmpfs on %s (this test needs root, or CAP_SYS_ADMIN): %v", dir, err)
+	}
+	t.Cleanup(func() {
+		if err := syscall.Unmount(dir, syscall.MNT_DETACH); err != nil {
+			t.Errorf("unmount %s: %v", dir, err)
+		}
+	})
+	return dir
+}
+
+// remountReadOnly makes the tmpfs at dir read-only.
+func remountReadOnly(t *testing.T, dir string) {
+	t.Helper()
+	if err := syscall.Mount("tmpfs", dir, "tmpfs", syscall.MS_REMOUNT|syscall.MS_RDONLY, ""); err != nil {
+		t.Fatalf("remount %s read-only: %v", dir, err)
+	}
+}
+
+// The commands that only read work on a store on a read-only file system,
+// and a command that writes fails naming the store's path once.
+func TestReadCommandsOnReadOnlyFileSystem(t *testing.T) {
+	up := startUpstream(t)
+	cfgPath := writeE2EConfig(t, up)
+	mnt := mountTmpfs(t, "64m")
+	db := filepath.Join(mnt, "store.db")
+	cfg, err := os.ReadFile(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cfgPath, []byte(strings.Replace(string(cfg), "db: store.db", "db: "+db, 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := runCLI(t, "fetch", "-c", cfgPath); code != exitOK {
+		t.Fatalf("fetch: exit %d\n%s%s", code, out, errOut)
+	}
+	remountReadOnly(t, mnt)
+	if f, err := os.Create(filepath.Join(mnt, "probe")); err == nil {
+		f.Close()
+		t.Fatal("the remounted tmpfs is writable")
+	}
+
+	out := t.TempDir()
+	for _, args := range [][]string{
+		{"sources", "list"},
+		{"export"},
+		{"render", "--out", filepath.Join(out, "site")},
+		{"backup", filepath.Join(out, "copy.db")},
+		{"explain", "world"},
+	} {
+		code, stdout, errOut := runCLI(t, append(append([]string{}, args...), "-c", cfgPath)...)
+		if code != exitOK {
+			t.Errorf("%s on a read-only file system: exit %d\n%s%s", strings.Join(args, " "), code, stdout, errOut)
+		} else if stdout == "" {
+			t.Errorf("%s printed nothing", strings.Join(args, " "))
+		}
+	}
+	if _, err := os.Stat(filepath.Join(out, "copy.db")); err != nil {
+		t.Errorf("backup: %v", err)
+	}
+
+	// A config that lists a source the store lacks cannot be applied to
+	// it: the store is read as it is, with a warning.
+	more := strings.Replace(string(cfg), "db: store.db", "db: "+db, 1)
+	more = strings.Replace(more, "sources:\n", "sources:\n  - url: https://added.example/feed\n", 1)
+	morePath := filepath.Join(t.TempDir(), "more.yaml")
+	if err := os.WriteFile(morePath, []byte(more), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, errOut := runCLI(t, "sources", "list", "-c", morePath)
+	if code != exitOK || !strings.Contains(errOut, "config sources not applied") || strings.Contains(stdout, "added.example") {
+		t.Errorf("sources list with a config the read-only store lacks: exit %d\n%s%s", code, stdout, errOut)
+	}
+
+	code, _, errOut = runCLI(t, "sources", "add", "https://new.example/feed", "-c", cfgPath)
+	if code == exitOK {
+		t.Fatal("sources add succeeded on a read-only file system")
+	}
+	if n := strings.Count(errOut, db); n != 1 {
+		t.Errorf("the error names the store's path %d times, want once: %s", n, errOut)
+	}
+}
