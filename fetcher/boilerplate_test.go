@@ -92,7 +92,7 @@ func TestCleanBody(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var rules []string
-			got := cleanBody(tt.in, base, &rules)
+			got := cleanedBody(tt.in, base, &rules)
 			if got != tt.want {
 				t.Errorf("cleanBody:\n got %s\nwant %s", got, tt.want)
 			}

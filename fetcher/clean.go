@@ -64,7 +64,6 @@ type cleaner struct {
 	seen  [][]byte   // attribute names written for the current tag
 	text  lineText   // the current line's text, collapsed
 	img   bodyImage  // the first <img src>, for Item.Image (image.go)
-	words wordHasher // the output's words, for the fingerprint (clean_words.go)
 	elems *elemCache // what the maps say of elements (clean_atoms.go)
 
 	urlBuf      []byte // a URL fastURL made (clean_url.go)
@@ -72,10 +71,9 @@ type cleaner struct {
 	baseChecked bool   // basePre is worked out
 
 	inLine    bool
-	lineStart int      // len(out) where the current line starts
-	lineWords wordMark // words where it starts
-	lineDepth int      // len(stack) when it started
-	lineMedia bool     // it holds an image or an iframe
+	lineStart int  // len(out) where the current line starts
+	lineDepth int  // len(stack) when it started
+	lineMedia bool // it holds an image or an iframe
 
 	skip      atom.Atom // dropping everything up to this element's end tag
 	skipDepth int       // nested elements of the same name inside it
@@ -90,31 +88,25 @@ type openElem struct {
 	// judged on their own; its start tag is at out[outStart:].
 	context  bool
 	outStart int
-	words    wordMark // the words at outStart
-	kept     bool     // some line inside kept text or media
-	removed  bool     // some line inside was removed
+	kept     bool // some line inside kept text or media
+	removed  bool // some line inside was removed
 }
 
 type attrKV struct{ key, val []byte }
 
 var cleaners = sync.Pool{New: func() any { return new(cleaner) }}
 
-// cleanHTMLWords runs the cleaning pass over the HTML s (see above): base
+// cleanHTML runs the cleaning pass over the HTML s (see above): base
 // resolves relative URLs (nil: relative URLs stay relative), the names
 // of the rules that changed something are added to rules. It returns the
-// cleaned HTML, trimmed, the body's first <img src>, and the fingerprint
-// words of the output (clean_words.go), appended to words[:0]; ok is
-// false when they could not be taken on the way (the caller hashes the
-// output).
-func cleanHTMLWords(s string, base *url.URL, rules *[]string, words []uint64) (string, bodyImage, []uint64, bool) {
+// rewritten HTML, for the sanitizer, and the body's first <img src>.
+func cleanHTML(s string, base *url.URL, rules *[]string) (string, bodyImage) {
 	c := cleaners.Get().(*cleaner)
 	defer c.release()
 	c.base, c.rules = base, rules
-	c.words.reset(words)
 	c.z = html.NewTokenizer(strings.NewReader(s))
 	c.run()
-	words = c.words.finish()
-	return strings.TrimSpace(string(c.out)), c.img, words, !c.words.bad
+	return string(c.out), c.img
 }
 
 // release resets c and returns it to the pool (huge buffers are left to
@@ -246,12 +238,13 @@ func (c *cleaner) startTag(a atom.Atom) {
 	case a == atom.Br:
 		c.br()
 		return
+	case a == atom.Xmp || a == atom.Plaintext || a == atom.Textarea:
+		return // raw text to the sanitizer's tokenizer: its text stays, escaped, its tags go
 	}
 	void := el.void
 	if el.block && (!c.inLine || len(c.stack) == c.lineDepth) {
 		c.flushLine()
 		start := len(c.out)
-		words := c.words.mark()
 		emitted := c.writeStart(a)
 		if void { // <hr>
 			if emitted && el.media {
@@ -259,7 +252,7 @@ func (c *cleaner) startTag(a atom.Atom) {
 			}
 			return
 		}
-		c.stack = append(c.stack, openElem{a: a, emitted: emitted, context: true, outStart: start, words: words})
+		c.stack = append(c.stack, openElem{a: a, emitted: emitted, context: true, outStart: start})
 		return
 	}
 	// Inline content, or a block inside an inline element of the line
@@ -300,7 +293,6 @@ func (c *cleaner) pop() {
 		c.out = append(c.out, "</"...)
 		c.out = append(c.out, e.a.String()...)
 		c.out = append(c.out, '>')
-		c.words.sep()
 	}
 	if !e.context {
 		return
@@ -308,7 +300,6 @@ func (c *cleaner) pop() {
 	parent := c.ctx(len(c.stack))
 	if e.removed && !e.kept { // emptied by removals: goes too
 		c.out = c.out[:e.outStart]
-		c.words.undo(e.words)
 		parent.removed = true
 		return
 	}
@@ -330,14 +321,13 @@ func (c *cleaner) br() {
 		return // the line was removed: its <br> goes with it
 	}
 	c.out = append(c.out, "<br/>"...)
-	c.words.sep()
 }
 
 func (c *cleaner) writeText(t []byte) {
 	if !c.inLine {
 		c.startLine()
 	}
-	c.out = c.words.text(c.out, t) // escaped (clean_words.go)
+	c.out = appendEscaped(c.out, t)
 	c.text.write(t)
 }
 
@@ -359,7 +349,6 @@ func (c *cleaner) tokenText() []byte {
 func (c *cleaner) startLine() {
 	c.inLine = true
 	c.lineStart, c.lineDepth, c.lineMedia = len(c.out), len(c.stack), false
-	c.lineWords = c.words.mark()
 	c.text.reset()
 }
 
@@ -374,7 +363,6 @@ func (c *cleaner) flushLine() bool {
 	if len(t) > 0 && !c.text.done() {
 		if name := cruftRuleBytes(t); name != "" {
 			c.out = c.out[:c.lineStart]
-			c.words.undo(c.lineWords)
 			c.stack = c.stack[:c.lineDepth]
 			c.ctx(c.lineDepth).removed = true
 			c.note(name)

@@ -46,15 +46,11 @@ func (c *cleaner) tagAtom() atom.Atom {
 	return atom.Lookup(buf[:n])
 }
 
-// readAttrs sets c.attrs to the current tag's attributes, from the raw
-// tag when it can (clean_attrs.go), else with TagAttr; valid until the
-// next token either way.
+// readAttrs sets c.attrs to the current tag's attributes (TagAttr's
+// bytes: valid until the next token).
 // The tokenizer never returns an attribute with an empty name, so a nil
 // name means there is none.
 func (c *cleaner) readAttrs() {
-	if c.rawAttrs(c.z.Raw()) { // clean_attrs.go
-		return
-	}
 	c.attrs = c.attrs[:0]
 	for {
 		k, v, more := c.z.TagAttr()
@@ -151,10 +147,24 @@ func (c *cleaner) isPixel() bool {
 func (c *cleaner) sizeAttr(name string) string {
 	v, _ := c.attr(name)
 	s := strings.TrimSuffix(strings.TrimSpace(string(v)), "px")
-	if !reNumOrPercent.MatchString(s) {
+	if !numOrPercent(s) {
 		return ""
 	}
 	return s
+}
+
+// numOrPercent reports whether s is digits, optionally followed by "%".
+func numOrPercent(s string) bool {
+	s = strings.TrimSuffix(s, "%")
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // tiny reports whether a width/height attribute is at most 1 pixel ("" is
@@ -167,38 +177,36 @@ func tiny(v string) bool {
 	return err == nil && n <= 1
 }
 
-// writeStart writes the start tag of a with the current tag's allowed
-// attributes, and reports whether it did: an element not on the
-// allowlist, or one left without attributes that it needs (a without
-// href, img without any), is not written.
+// writeStart writes the start tag of a with the current tag's
+// attributes, URLs resolved and made canonical (cleanURL), and reports
+// whether it did: an element left without the URL it needs (a without
+// href, img without src) is not written. Which elements and attributes
+// may reach a reader is not decided here but by sanitize.go's policy,
+// which runs on the output.
 func (c *cleaner) writeStart(a atom.Atom) bool {
 	el := c.elem(a)
-	pol := el.pol
-	if pol == nil {
-		return false
-	}
 	mark := len(c.out)
 	c.out = append(c.out, '<')
 	c.out = append(c.out, a.String()...)
 	c.seen = c.seen[:0]
-	n := 0
+	hasURL := false
 	for _, kv := range c.attrs {
 		if slices.ContainsFunc(c.seen, func(k []byte) bool { return bytes.Equal(k, kv.key) }) {
 			continue // a repeated attribute: the first one counts
 		}
-		val, ok := c.allowAttr(pol, kv)
+		val, isURL, ok := c.attrValue(kv)
 		if !ok {
 			continue
 		}
+		hasURL = hasURL || isURL
 		c.seen = append(c.seen, kv.key)
 		c.out = append(c.out, ' ')
 		c.out = append(c.out, kv.key...)
 		c.out = append(c.out, '=', '"')
 		c.out = appendEscaped(c.out, val)
 		c.out = append(c.out, '"')
-		n++
 	}
-	if n == 0 && !pol.bare {
+	if el.needsURL && !hasURL {
 		c.out = c.out[:mark]
 		return false
 	}
@@ -207,34 +215,23 @@ func (c *cleaner) writeStart(a atom.Atom) bool {
 	} else {
 		c.out = append(c.out, '>')
 	}
-	c.words.sep()
 	return true
 }
 
-// allowAttr checks one attribute against the element's policy, then the
-// global one, and returns the value to write.
-func (c *cleaner) allowAttr(pol *elemPolicy, kv attrKV) ([]byte, bool) {
-	if chk, ok := pol.attrs[string(kv.key)]; ok {
-		if v, ok := c.check(chk, kv); ok {
-			return v, true
+// attrValue returns the value to write for one attribute: URLs (href,
+// src, cite) resolved against the base and cleaned, or refused; event
+// handlers and style refused (the policy would drop them anyway); the
+// rest as it came.
+func (c *cleaner) attrValue(kv attrKV) (val []byte, isURL, ok bool) {
+	switch key := string(kv.key); {
+	case key == "href" || key == "src" || key == "cite":
+		if u, ok, known := c.fastURL(kv.val, key == "href"); known {
+			return u, true, ok // what cleanURL would return (clean_url.go)
 		}
+		u, ok := cleanURL(string(kv.val), c.base, key == "href")
+		return []byte(u), true, ok
+	case key == "style" || strings.HasPrefix(key, "on"):
+		return nil, false, false
 	}
-	if chk, ok := globalAttrs[string(kv.key)]; ok {
-		return c.check(chk, kv)
-	}
-	return nil, false
-}
-
-func (c *cleaner) check(chk attrCheck, kv attrKV) ([]byte, bool) {
-	if chk.url {
-		if u, ok, known := c.fastURL(kv.val, string(kv.key) == "href"); known {
-			return u, ok // what cleanURL would return (clean_url.go)
-		}
-		u, ok := cleanURL(string(kv.val), c.base, string(kv.key) == "href")
-		return []byte(u), ok
-	}
-	if chk.re != nil && !chk.re.Match(kv.val) {
-		return nil, false
-	}
-	return kv.val, true
+	return kv.val, false, true
 }

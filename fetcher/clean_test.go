@@ -57,9 +57,9 @@ func TestCleanLines(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var rules []string
-			got := cleanBody(tt.in, base, &rules)
+			got := cleanedBody(tt.in, base, &rules)
 			if got != tt.want {
-				t.Errorf("cleanBody(%q)\n got %q\nwant %q", tt.in, got, tt.want)
+				t.Errorf("cleanedBody(%q)\n got %q\nwant %q", tt.in, got, tt.want)
 			}
 			if !slices.Equal(rules, tt.rules) {
 				t.Errorf("rules %v, want %v", rules, tt.rules)
@@ -84,7 +84,7 @@ func TestEmbedPathStaysInPlayer(t *testing.T) {
 		{"https://www.youtube.com/embed/x%2F..%2Fevil", false},
 	} {
 		var rules []string
-		out := cleanBody(`<p>a</p><iframe src="`+tt.src+`"></iframe>`, nil, &rules)
+		out := cleanedBody(`<p>a</p><iframe src="`+tt.src+`"></iframe>`, nil, &rules)
 		if kept := strings.Contains(out, "<iframe"); kept != tt.kept {
 			t.Errorf("%s: kept = %v, want %v (%s)", tt.src, kept, tt.kept, out)
 		}
@@ -106,7 +106,7 @@ func TestPixelsAsWritten(t *testing.T) {
 		{`<img src="https://PIXEL.wp.com./g.gif">`, false},
 	} {
 		var rules []string
-		out := cleanBody(`<p>story text</p>`+tt.img, nil, &rules)
+		out := cleanedBody(`<p>story text</p>`+tt.img, nil, &rules)
 		if kept := strings.Contains(out, "<img"); kept != tt.kept {
 			t.Errorf("%s: kept = %v, want %v (%s)", tt.img, kept, tt.kept, out)
 		}

@@ -1,7 +1,6 @@
 package fetcher
 
 import (
-	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -9,10 +8,7 @@ import (
 	"golang.org/x/net/html"
 )
 
-// FuzzAppendEscaped: appendEscaped writes what html.EscapeString does
-// (and so what bluemonday writes for a text token), and so does the
-// pass's word hasher (clean_words.go), which takes the words of plain
-// text that wordHashes takes.
+// FuzzAppendEscaped: appendEscaped writes what html.EscapeString does.
 //
 //	go test -run '^$' -fuzz '^FuzzAppendEscaped$' -fuzztime 60s ./fetcher/
 func FuzzAppendEscaped(f *testing.F) {
@@ -22,16 +18,6 @@ func FuzzAppendEscaped(f *testing.F) {
 		want := html.EscapeString(s)
 		if got := string(appendEscaped(nil, []byte(s))); got != want {
 			t.Errorf("appendEscaped(%q) = %q, want %q", s, got, want)
-		}
-		var w wordHasher
-		w.reset(nil)
-		if got := string(w.text([]byte("x"), []byte(s))); got != "x"+want {
-			t.Errorf("wordHasher.text(%q) wrote %q, want %q", s, got, "x"+want)
-		}
-		w.reset(nil)
-		w.text(nil, []byte(s))
-		if words, want := w.finish(), wordHashes(nil, s, maxFingerprintWords, false); !w.bad && !slices.Equal(words, want) {
-			t.Errorf("wordHasher.text(%q): %x, wordHashes: %x", s, words, want)
 		}
 	})
 }

@@ -1,10 +1,14 @@
 package fetcher
 
-import "bytes"
+import (
+	"bytes"
+	"net/url"
+	"strings"
+)
 
 // The cleaning pass's shortcut (fastURL) for the commonest URLs of all,
 // the links and images of news stories: "https://www.example.com/2025/
-// jan/01/a-story". cleanURL (allowlist.go) parses such a URL three times
+// jan/01/a-story". cleanURL parses such a URL three times
 // and writes it twice (Canonical, then the round-trip check) only to
 // return it as it was; fastURL tells from its bytes, without allocating.
 //
@@ -167,3 +171,60 @@ var urlHostByte, urlPathByte = func() (host, path [256]bool) {
 	}
 	return host, path
 }()
+
+// urlSchemes are the schemes a URL in the output may have ("" is a
+// relative URL, left only when there was no base to resolve it against).
+var urlSchemes = map[string]bool{"": true, "http": true, "https": true, "mailto": true}
+
+// cleanURL resolves v against base (nil: left relative), makes links
+// canonical (tracking parameters out), and reports whether the result is
+// allowed: parseable, stable through url.Parse and String, no white
+// space, an allowed scheme. A fragment-only link ("#notes") stays as it
+// is.
+func cleanURL(v string, base *url.URL, link bool) (string, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return "", false
+	}
+	if link && isHTTPish(v, base) {
+		// Canonical resolves too: one parse less than resolving first,
+		// on the commonest URL of all (a link of a news story).
+		c, err := Canonical(v, base)
+		if err != nil {
+			return "", false
+		}
+		v = c
+	} else if v[0] != '#' {
+		u, err := url.Parse(v)
+		if err != nil {
+			return "", false
+		}
+		if !u.IsAbs() && base != nil {
+			u = base.ResolveReference(u)
+		}
+		v = u.String()
+	}
+	if v == "" || strings.ContainsAny(v, " \t\n\r\f") {
+		return "", false
+	}
+	u, err := url.Parse(v)
+	if err != nil || !urlSchemes[u.Scheme] || u.String() != v {
+		return "", false
+	}
+	return v, true
+}
+
+// isHTTPish reports whether the link v is, or resolves against base to,
+// an http(s) URL (then Canonical applies): it starts with http: or
+// https:, or has no scheme and base is http(s). Fragment-only links stay
+// as they are.
+func isHTTPish(v string, base *url.URL) bool {
+	if v[0] == '#' {
+		return false
+	}
+	if i := strings.IndexByte(v, ':'); i >= 0 && !strings.ContainsAny(v[:i], "/?#") {
+		scheme := strings.ToLower(v[:i])
+		return scheme == "http" || scheme == "https"
+	}
+	return base != nil && (base.Scheme == "http" || base.Scheme == "https")
+}

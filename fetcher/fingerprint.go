@@ -15,6 +15,9 @@ import (
 // removed), over words: letters and digits, lower-cased; everything else
 // separates words.
 const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+
 	// leadWords is how many words of the body's opening Item.Lead covers.
 	leadWords = 64
 	// minSimShingles is the fewest shingles that give a SimHash.
@@ -26,48 +29,29 @@ const (
 // fingerprintItem sets it.Fingerprint (a 64-bit SimHash over the word
 // 3-shingles of title and body; 0 = text too short) and it.Lead (32-bit
 // hashes of the word 3-shingles of the body's first leadWords words, in
-// order). The body is Content, else Summary.
-func fingerprintItem(it *storage.Item) { fingerprintBody(it, nil, false) }
-
-// fingerprintBody is fingerprintItem with the body's words given, when
-// bodyOK (the cleaning pass took them: clean_words.go); else they are
-// read from the body.
-func fingerprintBody(it *storage.Item, bodyWords []uint64, bodyOK bool) {
+// order). The body is Content, else Summary, as sanitized.
+func fingerprintItem(it *storage.Item) {
 	buf := wordBufs.Get().(*[]uint64)
 	title := wordHashes((*buf)[:0], it.Title, maxFingerprintWords, false)
-	words := bodyWords
-	if !bodyOK {
-		body := it.Content
-		if body == "" {
-			body = it.Summary
-		}
-		words = wordHashes(title[len(title):], body, maxFingerprintWords, true)
+	body := it.Content
+	if body == "" {
+		body = it.Summary
 	}
+	words := wordHashes(title[len(title):], body, maxFingerprintWords, true)
 	it.Fingerprint = simHash(title, words)
 	it.Lead = leadHashes(words[:min(len(words), leadWords)])
-	if !bodyOK && cap(words) > cap(*buf) {
+	if cap(words) > cap(*buf) {
 		*buf = words[:0] // grown: keep the larger one
-	} else if cap(title) > cap(*buf) {
-		*buf = title[:0]
 	}
-	putWordBuf(buf, nil)
+	if cap(*buf) <= 4*maxFingerprintWords {
+		wordBufs.Put(buf)
+	}
 }
 
 // wordBufs holds the word-hash buffers of fingerprintItem (a 20 KB body
 // has some 3,000 words: 24 KB a buffer, for every item), which keeps
 // nothing of them (leadHashes copies).
 var wordBufs = sync.Pool{New: func() any { b := make([]uint64, 0, 1024); return &b }}
-
-// putWordBuf returns buf to wordBufs, as used: grown is what was appended
-// to it (nil: nothing), kept when it outgrew buf.
-func putWordBuf(buf *[]uint64, grown []uint64) {
-	if cap(grown) > cap(*buf) {
-		*buf = grown[:0]
-	}
-	if cap(*buf) <= 4*maxFingerprintWords {
-		wordBufs.Put(buf)
-	}
-}
 
 // wordHashes appends the 64-bit FNV-1a hash of each word of s (at most
 // limit words) to dst. With markup set, s is sanitized HTML (sanitize.go):

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/microcosm-cc/bluemonday"
 	"golang.org/x/net/html"
 
 	"github.com/feedmill/feedmill/internal/htmlblock"
@@ -77,25 +78,18 @@ func plainEmbedPath(raw string) bool {
 
 // cleanBody cleans the HTML of a Summary or Content (see above). base
 // resolves relative URLs (nil: they stay relative). It records the rules
-// that changed something.
-func cleanBody(s string, base *url.URL, rules *[]string) string {
-	out, _, _, _ := cleanBodyWords(s, base, rules, nil)
-	return out
-}
-
-// cleanBodyWords is cleanBody that also returns the body's first
-// <img src> as gofeed's image scan would have found it (image.go) and the
-// fingerprint's words of the cleaned body, appended to words[:0], when the cleaning
-// pass could take them (ok; clean_words.go): else the caller takes them
-// from the result (wordHashes).
-func cleanBodyWords(s string, base *url.URL, rules *[]string, words []uint64) (string, bodyImage, []uint64, bool) {
+// that changed something, and returns the body's first <img src> as
+// gofeed's image scan would have found it (image.go).
+func cleanBody(s string, base *url.URL, rules *[]string) (string, bodyImage) {
 	if strings.TrimSpace(s) == "" {
-		return "", bodyImage{}, words[:0], true
+		return "", bodyImage{}
 	}
-	if !looksLikeMarkup(s) {
-		// Plain text: its lines are the text's lines. Escaped, it is
-		// already what the sanitizer would write.
-		out, _ := htmlblock.RemoveFrom(html.EscapeString(html.UnescapeString(s)), func(text string) bool {
+	var img bodyImage
+	if looksLikeMarkup(s) {
+		s, img = cleanHTML(s, base, rules) // clean.go
+	} else {
+		// Plain text: its lines are the text's lines.
+		s, _ = htmlblock.RemoveFrom(html.EscapeString(html.UnescapeString(s)), func(text string) bool {
 			if name := cruftRule(text); name != "" {
 				if !slices.Contains(*rules, name) {
 					*rules = append(*rules, name)
@@ -104,10 +98,24 @@ func cleanBodyWords(s string, base *url.URL, rules *[]string, words []uint64) (s
 			}
 			return false
 		})
-		return strings.TrimSpace(out), bodyImage{}, words, false
 	}
-	return cleanHTMLWords(s, base, rules, words) // clean.go
+	return strings.TrimSpace(policy.Sanitize(s)), img
 }
+
+// policy is the security decision on every body, run last: bluemonday's
+// user-generated-content policy, without rel="nofollow", with http,
+// https and mailto URLs, a plain class on a few elements, and iframes
+// only from the video players of embedSrc.
+var policy = func() *bluemonday.Policy {
+	p := bluemonday.UGCPolicy()
+	p.RequireNoFollowOnLinks(false)
+	p.AllowURLSchemes("http", "https", "mailto")
+	p.AllowElements("iframe")
+	p.AllowAttrs("src").Matching(embedSrc).OnElements("iframe")
+	p.AllowAttrs("width", "height", "allowfullscreen", "title").OnElements("iframe")
+	p.AllowAttrs("class").Matching(regexp.MustCompile(`^[\w -]{1,100}$`)).OnElements("figure", "img", "span", "div", "p")
+	return p
+}()
 
 // cleanItem cleans an item's Summary and Content (boilerplate, URLs,
 // sanitizing), records what changed it, and computes its fingerprint from
@@ -121,18 +129,9 @@ func cleanItem(it *storage.Item, base *url.URL) (summaryImg, contentImg bodyImag
 		}
 	}
 	var rules []string
-	sbuf, cbuf := wordBufs.Get().(*[]uint64), wordBufs.Get().(*[]uint64)
-	var sw, cw []uint64
-	var sok, cok bool
-	it.Summary, summaryImg, sw, sok = cleanBodyWords(it.Summary, base, &rules, *sbuf)
-	it.Content, contentImg, cw, cok = cleanBodyWords(it.Content, base, &rules, *cbuf)
+	it.Summary, summaryImg = cleanBody(it.Summary, base, &rules)
+	it.Content, contentImg = cleanBody(it.Content, base, &rules)
 	it.Cleaned = rules
-	if it.Content != "" {
-		fingerprintBody(it, cw, cok)
-	} else {
-		fingerprintBody(it, sw, sok)
-	}
-	putWordBuf(sbuf, sw)
-	putWordBuf(cbuf, cw)
+	fingerprintItem(it)
 	return summaryImg, contentImg
 }

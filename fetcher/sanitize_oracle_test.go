@@ -127,7 +127,7 @@ func TestSanitizeXSS(t *testing.T) {
 	for _, in := range xssVectors {
 		for _, b := range []*url.URL{base, nil} {
 			var rules []string
-			out := cleanBody(in, b, &rules)
+			out := cleanedBody(in, b, &rules)
 			checkOracle(t, in, out)
 			low := strings.ToLower(out)
 			for _, bad := range []string{"<script", "javascript:", "vbscript:", "data:", " on", "<style", "<svg", "<math", "<object", "<embed", "<form", "<meta", "<link", "<base", "srcset", "style=", "<!--", "<frame"} {
@@ -135,11 +135,11 @@ func TestSanitizeXSS(t *testing.T) {
 					if bad == " on" && !hasEventAttr(low) {
 						continue
 					}
-					t.Errorf("cleanBody(%q) = %q: contains %q", in, out, bad)
+					t.Errorf("cleanedBody(%q) = %q: contains %q", in, out, bad)
 				}
 			}
 			if strings.Contains(low, "<iframe") && !strings.Contains(low, `<iframe src="https://www.youtube.com/embed/x"></iframe>`) {
-				t.Errorf("cleanBody(%q) = %q: keeps a foreign iframe", in, out)
+				t.Errorf("cleanedBody(%q) = %q: keeps a foreign iframe", in, out)
 			}
 		}
 	}
@@ -167,8 +167,8 @@ func TestSanitizeKeeps(t *testing.T) {
 	}
 	for _, tt := range tests {
 		var rules []string
-		if got := cleanBody(tt.in, base, &rules); got != tt.want {
-			t.Errorf("cleanBody(%q)\n got %q\nwant %q", tt.in, got, tt.want)
+		if got := cleanedBody(tt.in, base, &rules); got != tt.want {
+			t.Errorf("cleanedBody(%q)\n got %q\nwant %q", tt.in, got, tt.want)
 		}
 	}
 }
@@ -180,7 +180,7 @@ func TestSanitizeSharedFeeds(t *testing.T) {
 	forSharedBodies(t, func(in string, base *url.URL) {
 		var rules []string
 		in = cleanText(in)
-		checkOracle(t, in, cleanBody(in, base, &rules))
+		checkOracle(t, in, cleanedBody(in, base, &rules))
 		bodies++
 	})
 	t.Logf("%d bodies", bodies)
@@ -232,10 +232,10 @@ func FuzzSanitize(f *testing.F) {
 	base, _ := url.Parse("https://news.example/2025/story.html")
 	f.Fuzz(func(t *testing.T, in string) {
 		var rules []string
-		out := cleanBody(in, base, &rules)
+		out := cleanedBody(in, base, &rules)
 		checkOracle(t, in, out)
 		if hasEventAttr(strings.ToLower(out)) {
-			t.Errorf("cleanBody(%q) = %q: event handler", in, out)
+			t.Errorf("cleanedBody(%q) = %q: event handler", in, out)
 		}
 	})
 }
