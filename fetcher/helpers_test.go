@@ -2,7 +2,6 @@ package fetcher
 
 import (
 	"context"
-	"net/url"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -114,9 +113,3 @@ const sampleRSS = `<?xml version="1.0" encoding="utf-8"?>
 <item><title>One</title><link>https://example.org/1?utm_source=rss</link><guid>https://example.org/1</guid><pubDate>Mon, 03 Mar 2025 10:00:00 GMT</pubDate></item>
 <item><title>Two</title><link>/2</link><guid isPermaLink="false">two</guid><pubDate>Mon, 03 Mar 2025 11:00:00 GMT</pubDate></item>
 </channel></rss>`
-
-// cleanedBody is cleanBody's HTML.
-func cleanedBody(s string, base *url.URL, rules *[]string) string {
-	out, _ := cleanBody(s, base, rules)
-	return out
-}
