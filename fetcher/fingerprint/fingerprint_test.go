@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/feedmill/feedmill/storage"
 )
@@ -68,14 +67,6 @@ func BenchmarkFingerprint(b *testing.B) {
 		x := it
 		fingerprintItem(&x)
 	}
-}
-
-func mustTime(s string) time.Time {
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		panic(err)
-	}
-	return t
 }
 
 // fingerprintItem sets it's fingerprint as the item cleaning does: the

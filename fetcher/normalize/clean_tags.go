@@ -13,8 +13,8 @@ import (
 // The cleaning pass's work on one tag (clean.go): its name and
 // attributes as the tokenizer gives them, the first <img src> for
 // Item.Image, the elements dropped for what they are (FeedBurner flare,
-// tracking pixels, iframes that are not video players), and writing an
-// allowed start tag with its allowed attributes (allowlist.go).
+// tracking pixels, iframes that are not video players), and writing a
+// start tag with its attributes, URLs cleaned.
 
 // tagAtom returns the atom of the current tag's name (0: not an HTML
 // element we know), read from the raw token as the tokenizer reads it:

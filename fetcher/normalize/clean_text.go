@@ -76,9 +76,7 @@ func (w *lineText) word(s []byte, runes int) {
 }
 
 // appendEscaped appends s to dst escaped as x/net/html escapes text and
-// attribute values (& ' < > " and carriage return), so that bluemonday,
-// which writes its tokens the same way, leaves the output as it is. The
-// runs between those bytes are copied whole: this is the pass's hottest
+// attribute values (& ' < > " and carriage return). The runs between those bytes are copied whole: this is the pass's hottest
 // loop.
 func appendEscaped(dst, s []byte) []byte {
 	last := 0

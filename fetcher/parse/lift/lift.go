@@ -192,36 +192,15 @@ func findLiftable(b []byte, minBytes int) (spans []liftSpan, ok bool) {
 			}
 			liftable = false
 			continue
-		case bytes.HasPrefix(rest, []byte("<!--")):
-			k := bytes.Index(b[at+4:], []byte("--"))
-			if k < 0 || at+4+k+2 >= len(b) || b[at+4+k+2] != '>' {
-				return nil, false
-			}
-			i = at + 4 + k + 3
-		case bytes.HasPrefix(rest, []byte("<![")):
-			return nil, false
-		case bytes.HasPrefix(rest, []byte("<!")):
-			end, ok := directiveEnd(b, at+3)
+		case bytes.HasPrefix(rest, []byte("<!")) || bytes.HasPrefix(rest, []byte("<?")) || bytes.HasPrefix(rest, []byte("</")):
+			next, ok := skipMarkup(b, at)
 			if !ok {
 				return nil, false
 			}
-			i = end + 1
-		case bytes.HasPrefix(rest, []byte("<?")):
-			k := bytes.Index(b[at+2:], []byte("?>"))
-			if k < 0 {
-				return nil, false
+			if rest[1] == '/' {
+				depth--
 			}
-			if !utf8Decl(b[at+2 : at+2+k]) {
-				return nil, false
-			}
-			i = at + 2 + k + 2
-		case bytes.HasPrefix(rest, []byte("</")):
-			k := bytes.IndexByte(b[at+2:], '>')
-			if k < 0 || bytes.IndexByte(b[at+2:at+2+k], '<') >= 0 {
-				return nil, false
-			}
-			i = at + 2 + k + 1
-			depth--
+			i = next
 		default:
 			end, ok := tagEnd(b, at+1)
 			if !ok {
@@ -244,7 +223,7 @@ func findLiftable(b []byte, minBytes int) (spans []liftSpan, ok bool) {
 				continue // an empty element
 			}
 			depth++
-			// Only the elements gofeed reads into the fields restoreCDATA
+			// Only the elements gofeed reads into the fields Restore
 			// checks: <description> of RSS itself (no prefix: media:,
 			// itunes: and dc: descriptions are extensions) and
 			// <content:encoded>; anything else lifted would only make the
@@ -256,6 +235,37 @@ func findLiftable(b []byte, minBytes int) (spans []liftSpan, ok bool) {
 		}
 		liftable = false
 	}
+}
+
+// skipMarkup returns the index just past the comment, directive,
+// processing instruction or end tag that starts at b[at] ("<!", "<?" or
+// "</"); ok is false where the lexer gives up.
+func skipMarkup(b []byte, at int) (next int, ok bool) {
+	rest := b[at:]
+	switch {
+	case bytes.HasPrefix(rest, []byte("<!--")):
+		k := bytes.Index(b[at+4:], []byte("--"))
+		if k < 0 || at+4+k+2 >= len(b) || b[at+4+k+2] != '>' {
+			return 0, false
+		}
+		return at + 4 + k + 3, true
+	case bytes.HasPrefix(rest, []byte("<![")):
+		return 0, false
+	case bytes.HasPrefix(rest, []byte("<!")):
+		end, ok := directiveEnd(b, at+3)
+		return end + 1, ok
+	case bytes.HasPrefix(rest, []byte("<?")):
+		k := bytes.Index(b[at+2:], []byte("?>"))
+		if k < 0 || !utf8Decl(b[at+2:at+2+k]) {
+			return 0, false
+		}
+		return at + 2 + k + 2, true
+	}
+	k := bytes.IndexByte(b[at+2:], '>') // an end tag
+	if k < 0 || bytes.IndexByte(b[at+2:at+2+k], '<') >= 0 {
+		return 0, false
+	}
+	return at + 2 + k + 1, true
 }
 
 // tagEnd returns the index of the '>' that closes the start tag whose
