@@ -74,7 +74,8 @@ bench-load:
 # fuzz runs every fuzz target for FUZZTIME each (go test -fuzz takes one
 # target per run). `make test` runs their seed corpora.
 FUZZTIME ?= 30s
-FUZZ_TARGETS := ./fetcher/:FuzzParseNormalize ./fetcher/:FuzzCanonical ./fetcher/:FuzzLiftCDATA \
+FUZZ_TARGETS := ./fetcher/:FuzzParseNormalize ./fetcher/urlclean/:FuzzCanonical ./fetcher/parse/:FuzzLiftCDATA \
+	./fetcher/normalize/:FuzzSanitize ./fetcher/sanitize/:FuzzHTML \
 	./cmd/feedmill/:FuzzLoadConfig ./feedserver/:FuzzHandlerPath ./feedserver/:FuzzHotLoop
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/feedmill/feedmill/fetcher/normalize"
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/japanese"
@@ -213,7 +214,7 @@ func TestFeedparserI18N(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(feed.Items) != 1 || cleanText(feed.Items[0].Description) != "don\u2019t" {
+	if len(feed.Items) != 1 || normalize.Text(feed.Items[0].Description) != "don\u2019t" {
 		t.Errorf("demoronize: %+v", feed.Items)
 	}
 	_ = bytes.MinRead

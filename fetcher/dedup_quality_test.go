@@ -2,7 +2,6 @@ package fetcher
 
 import (
 	"fmt"
-	"html"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -11,8 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/net/html"
+
 	"github.com/mmcdole/gofeed"
 
+	"github.com/feedmill/feedmill/fetcher/urlclean"
 	"github.com/feedmill/feedmill/storage"
 )
 
@@ -180,7 +182,7 @@ func TestNearDuplicateQuality(t *testing.T) {
 	for i, name := range names {
 		addSource(t, st, srv.URL+"/"+name+".xml")
 		for _, c := range sources[i] {
-			link, err := Canonical(c.link, nil)
+			link, err := urlclean.Canonical(c.link, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -336,4 +338,20 @@ func logMargins(t *testing.T, st *storage.Store, truth map[string]int) {
 	}
 	t.Logf("lead containment: lowest between copies %.2f, highest between different stories %.2f; smallest SimHash distance between different stories %d bits",
 		minSame, maxOther, minDist)
+}
+
+// plainText is the text of an HTML fragment, white space collapsed.
+func plainText(s string) string {
+	var b strings.Builder
+	z := html.NewTokenizer(strings.NewReader(s))
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			return strings.Join(strings.Fields(b.String()), " ")
+		case html.TextToken:
+			b.Write(z.Text())
+		default:
+			b.WriteByte(' ')
+		}
+	}
 }

@@ -1,7 +1,8 @@
 // Package fetcher gets items in: the HTTP client (one shared keep-alive
 // client, conditional GET, gzip, body and time limits, per-host politeness),
-// the scheduler that decides when each source is due, parsing with gofeed,
-// and the normalization and cleaning of items before they reach storage.
+// the scheduler that decides when each source is due, and, through its
+// content packages below, parsing with gofeed and the normalization and
+// cleaning of items before they reach storage.
 //
 // It writes only through storage's domain operations and never serves
 // anything: publishing is feedserver's room.
@@ -15,32 +16,21 @@
 //	body.go         Content-Encoding (gzip, br, deflate), the size limit,
 //	                reused body buffers
 //	charset.go      HTTP charset vs XML prolog vs BOM (UTF-8/16/32), to UTF-8
-//	limits.go       caps on items per feed and bytes per item (truncation)
-//	parse.go        gofeed, RSS ttl/skipHours hints, HTML detection
-//	parse_cdata.go  large RSS item bodies (CDATA or escaped text) lifted out
-//	                before gofeed parses and put back after (the same feed,
-//	                less of gofeed's work)
-//	discover.go     <link rel="alternate"> feed discovery in HTML pages
-//	normalize.go    gofeed items -> storage.Item (text, links, dates)
-//	sanitize.go     item HTML cleaning: what it does and in which order,
-//	                pixel and embed hosts, cleanItem/cleanBody
-//	clean.go        the cleaning pass: one streaming tokenizer pass per
-//	                body does all of sanitize.go
-//	clean_tags.go   one tag in that pass: allowed attributes, URLs, pixels
-//	clean_attrs.go  a tag's attributes read from its raw bytes (TagAttr's
-//	                answer, without its copies; falls back to it)
-//	clean_atoms.go  the per-pass cache of what the allowlist says of a tag
-//	clean_url.go    URLs that need no url.Parse to clean (cleanURL's answer)
-//	clean_text.go   a line's collapsed text for the boilerplate rules
-//	clean_words.go  the fingerprint's words, hashed as the text is written
-//	allowlist.go    the elements and attributes kept (bluemonday's UGC
-//	                policy as a table; bluemonday is the tests' oracle)
-//	image.go        Item.Image: gofeed's precedence, first <img> from the pass
-//	boilerplate.go  the named news-cruft rules (READ MORE, Related:, ...)
-//	boilerplate_prefix.go  the rules' first-bytes filter
-//	fingerprint.go  SimHash and lead shingles for near-duplicate stories
-//	canonical.go    Canonical: canonical absolute URLs
-//	tracking.go     the tracking query parameters Canonical removes
+//	limits.go       the defaults of Options.MaxItems and MaxItemBytes
+//
+// The content pipeline, one package each (see their doc.go):
+//
+//	parse           gofeed, RSS schedule hints, HTML detection, feed
+//	                discovery; parse/lift: large CDATA bodies lifted out
+//	                before gofeed parses (parse.Options.NoLift: off)
+//	normalize       gofeed items -> storage.Item (text, links, dates,
+//	                image), the item cleaning pass, caps on items and bytes
+//	sanitize        bluemonday's policy, last on every body; pixel and
+//	                embed rules
+//	boilerplate     the named news-cruft rules (READ MORE, Related:, ...)
+//	urlclean        canonical links, tracking parameters
+//	fingerprint     SimHash and lead shingles for near-duplicate stories
+//
 //	fetch.go        one source: request, status handling, new fetch state
 //	schedule.go     next due time: the one pure function of all the rules
 //	adaptive.go     adaptive interval from the publishing rate, sy:updatePeriod

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/feedmill/feedmill/fetcher/normalize"
+	"github.com/feedmill/feedmill/fetcher/parse"
 	"github.com/feedmill/feedmill/storage"
 )
 
@@ -154,14 +156,14 @@ func (f *Fetcher) takeFeed(ctx context.Context, src storage.Source, resp *respon
 	st *storage.FetchState, fetch *storage.Fetch, fail func(int, string), succeed func(int)) {
 	ct := resp.header.Get("Content-Type")
 	body := toUTF8(resp.body, ct)
-	feed, hints, err := parseFeed(body)
+	feed, hints, err := parse.Feed(body, parse.Options{})
 	feedResp := resp
-	if err != nil && (errors.Is(err, errNotFeed) || isHTML(ct, body)) {
-		if !isHTML(ct, body) {
+	if err != nil && (errors.Is(err, parse.ErrNotFeed) || parse.IsHTML(ct, body)) {
+		if !parse.IsHTML(ct, body) {
 			fail(resp.status, "parse: not a feed")
 			return
 		}
-		link := discoverFeed(body, resp.finalURL)
+		link := parse.DiscoverFeed(body, resp.finalURL)
 		if link == "" {
 			fail(resp.status, "parse: not a feed (HTML page without a feed link)")
 			return
@@ -176,7 +178,7 @@ func (f *Fetcher) takeFeed(ctx context.Context, src storage.Source, resp *respon
 			fail(r2.status, fmt.Sprintf("feed link %s: HTTP %d", link, r2.status))
 			return
 		}
-		feed, hints, err = parseFeed(toUTF8(r2.body, r2.header.Get("Content-Type")))
+		feed, hints, err = parse.Feed(toUTF8(r2.body, r2.header.Get("Content-Type")), parse.Options{})
 		if err != nil {
 			fail(r2.status, fmt.Sprintf("feed link %s: parse: %s", link, shorten(err.Error())))
 			return
@@ -194,9 +196,8 @@ func (f *Fetcher) takeFeed(ctx context.Context, src storage.Source, resp *respon
 	}
 
 	takeValidators(st, feedResp.header)
-	capParsed(feed, f.opts.MaxItems, f.opts.MaxItemBytes)
-	meta, items := normalizeFeed(feed, feedResp.finalURL, now)
-	items = applyLimits(items, f.opts.MaxItems, f.opts.MaxItemBytes)
+	meta, items := normalize.Feed(feed, feedResp.finalURL, now,
+		normalize.Limits{MaxItems: f.opts.MaxItems, MaxItemBytes: f.opts.MaxItemBytes})
 	st.FeedTitle, st.SiteURL, st.Language = meta.Title, meta.SiteURL, meta.Language
 	st.TTL, st.SkipHours, st.SkipDays = hints.TTL, hints.SkipHours, hints.SkipDays
 	st.UpdatePeriod = syndicationPeriod(feed)
@@ -255,5 +256,5 @@ func shorten(s string) string {
 	if len(s) <= max {
 		return s
 	}
-	return cleanText(s[:max]) + "…"
+	return normalize.Text(s[:max]) + "…"
 }

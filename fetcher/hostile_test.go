@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
@@ -19,6 +20,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/andybalholm/brotli"
+	"golang.org/x/net/html"
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/unicode"
 	"golang.org/x/text/encoding/unicode/utf32"
@@ -438,66 +440,6 @@ func TestItemLimits(t *testing.T) {
 	}
 }
 
-func TestTruncateHTML(t *testing.T) {
-	tests := []struct {
-		in   string
-		max  int
-		want string
-	}{
-		{"short", 10, "short"},
-		{"<p>abc</p>", 10, "<p>abc</p>"},
-		{"<p>abcdef</p>", 9, "<p>abcdef"},
-		{"<p>ab<a href=x>", 10, "<p>ab"},
-		{"ab&amp;cd", 5, "ab"},
-		{"ab&amp;cd", 7, "ab&amp;"},
-		{"aé", 2, "a"},
-		{"€€", 4, "€"},
-	}
-	for _, tt := range tests {
-		if got := truncateHTML(tt.in, tt.max); got != tt.want {
-			t.Errorf("truncateHTML(%q, %d) = %q, want %q", tt.in, tt.max, got, tt.want)
-		}
-	}
-}
-
-func TestLimitItemFields(t *testing.T) {
-	it := storage.Item{
-		Title:      strings.Repeat("t", 10000),
-		Link:       "https://example.org/" + strings.Repeat("a", 10000),
-		Categories: make([]string, 200),
-		Enclosures: make([]storage.Enclosure, 100),
-	}
-	limitItem(&it, DefaultMaxItemBytes)
-	if len(it.Title) != maxLineBytes || it.Link != "" || len(it.Categories) != maxCategories || len(it.Enclosures) != maxEnclosures {
-		t.Errorf("title %d, link %q, %d categories, %d enclosures", len(it.Title), it.Link, len(it.Categories), len(it.Enclosures))
-	}
-	it = storage.Item{
-		Image: "javascript:alert(1)",
-		Enclosures: []storage.Enclosure{
-			{URL: "JavaScript:alert(1)"}, {URL: "data:text/html,<script>"}, {URL: "magnet:?xt=urn:btih:x"}, {URL: "https://example.org/a.mp3"},
-		},
-	}
-	limitItem(&it, DefaultMaxItemBytes)
-	if it.Image != "" || len(it.Enclosures) != 2 || it.Enclosures[0].URL != "magnet:?xt=urn:btih:x" {
-		t.Errorf("image %q, enclosures %+v", it.Image, it.Enclosures)
-	}
-}
-
-func TestItemLinkHTTPOnly(t *testing.T) {
-	body := `<rss version="2.0"><channel><title>x</title>
-<item><title>a</title><link>javascript:alert(1)</link><guid>https://example.org/a</guid></item>
-<item><title>b</title><link>tag:example.org,2024:b</link><guid isPermaLink="false">b</guid></item></channel></rss>`
-	feed, _, err := parseFeed([]byte(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	base, _ := url.Parse("https://example.org/feed")
-	_, items := normalizeFeed(feed, base, time.Now())
-	if len(items) != 2 || items[0].Link != "https://example.org/a" || items[1].Link != "" {
-		t.Errorf("links %q, %q", items[0].Link, items[1].Link)
-	}
-}
-
 // TestBadBytesCleaned: invalid UTF-8 and control characters in a feed are
 // cleaned, so the feed parses and the stored text is valid.
 func TestBadBytesCleaned(t *testing.T) {
@@ -555,5 +497,54 @@ func TestUnicodeEncodingsWithBOM(t *testing.T) {
 				t.Errorf("feed title %q, want %q", got, title)
 			}
 		})
+	}
+}
+
+// TestNoScriptReachesStorage: item bodies that try to get script into a
+// reader's page, fetched over HTTP into a real store, come out of it with
+// no script element, event handler, script URL or foreign iframe, in
+// CDATA sections (lifted) and escaped text alike.
+func TestNoScriptReachesStorage(t *testing.T) {
+	vectors := []string{
+		`<script>alert(1)</script>`,
+		`<scr<script>ipt>alert(1)</scr</script>ipt>`,
+		`<a href="jav&#x09;ascript:alert(1)">x</a>`,
+		`<a href="data:text/html;base64,PHNjcmlwdD4=">x</a>`,
+		`<img src=x onerror=alert(1)>`,
+		`<svg onload=alert(1)><a xlink:href="javascript:alert(1)">x</a></svg>`,
+		`<iframe src="https://evil.example/"></iframe>`,
+		`<iframe src="https://www.youtube.com/embed/x/../../watch"></iframe>`,
+		`<noscript><p title="</noscript><img src=x onerror=alert(1)>"></noscript>`,
+		`<xmp><img src=x onerror=alert(1)></xmp>`,
+		`<p style="behavior:url(x.htc)" onclick="alert(1)">text</p>`,
+		`<math><mtext><table><mglyph><style><img src=x onerror=alert(1)></style></mglyph></table></mtext></math>`,
+	}
+	pad := strings.Repeat(" story text", 20) // long enough to be lifted
+	var b strings.Builder
+	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?><rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>x</title><link>https://news.example/</link>`)
+	for i, v := range vectors {
+		fmt.Fprintf(&b, "<item><title>t%d</title><link>https://news.example/%d</link><description>%s</description><content:encoded><![CDATA[<p>%s</p>%s]]></content:encoded></item>",
+			i, i, html.EscapeString(v+pad), pad, v)
+	}
+	b.WriteString("</channel></rss>")
+	st, src, r := fetchFrom(t, serveBody("application/rss+xml", []byte(b.String())), nil)
+	if r.Err != "" {
+		t.Fatal(r.Err)
+	}
+	event := regexp.MustCompile(`<[^>]*\son[a-z]+\s*=`)
+	n := 0
+	err := st.Items(storage.Query{SourceIDs: []uint64{src.ID}}, func(it storage.Item) bool {
+		n++
+		for _, s := range []string{it.Summary, it.Content} {
+			low := strings.ToLower(s)
+			if strings.Contains(low, "<script") || strings.Contains(low, "javascript:") || strings.Contains(low, "data:") ||
+				event.MatchString(low) || strings.Contains(low, "<iframe") || strings.Contains(low, "<style") || strings.Contains(low, "<svg") {
+				t.Errorf("item %q stored with %q", it.Title, s)
+			}
+		}
+		return true
+	})
+	if err != nil || n != len(vectors) {
+		t.Fatalf("%d items stored of %d: %v", n, len(vectors), err)
 	}
 }

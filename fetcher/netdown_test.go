@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/feedmill/feedmill/fetcher/parse"
 )
 
 // deadURL is a URL on a loopback port nobody listens on (connection
@@ -84,7 +86,7 @@ func TestIsNetworkError(t *testing.T) {
 	if !isNetworkError(err) {
 		t.Errorf("connection refused: %v not a network error", err)
 	}
-	for _, err := range []error{nil, errRedirectLoop, &BodyTooLargeError{}, fmt.Errorf("parse: %w", errNotFeed)} {
+	for _, err := range []error{nil, errRedirectLoop, &BodyTooLargeError{}, fmt.Errorf("parse: %w", parse.ErrNotFeed)} {
 		if isNetworkError(err) {
 			t.Errorf("%v is a network error", err)
 		}

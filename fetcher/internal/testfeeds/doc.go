@@ -1,0 +1,5 @@
+// Package testfeeds gives tests the shared test feeds (../shared/testdata
+// from the worktree's root) as UTF-8 bodies. Tests only: it reads files,
+// never fetches, and its charset handling is good enough for tests, not
+// the fetcher's.
+package testfeeds

@@ -1,0 +1,292 @@
+package normalize
+
+import (
+	"html"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/mmcdole/gofeed"
+	nethtml "golang.org/x/net/html"
+	"golang.org/x/text/encoding/charmap"
+
+	"github.com/feedmill/feedmill/fetcher/urlclean"
+	"github.com/feedmill/feedmill/storage"
+)
+
+// maxFuture is how far in the future an item's date may lie before it is
+// taken as wrong and clamped to now.
+const maxFuture = 24 * time.Hour
+
+// Meta is what the fetcher keeps of a feed document itself.
+type Meta struct {
+	Title    string
+	SiteURL  string
+	Language string
+}
+
+// Feed converts a feed parsed from the body fetched at feedURL into the
+// feed's metadata and its items, cleaned (item.go) and capped (limits.go),
+// as storage expects them; now bounds dates in the future.
+func Feed(feed *gofeed.Feed, feedURL *url.URL, now time.Time, lim Limits) (Meta, []storage.Item) {
+	capParsed(feed, lim.MaxItems, lim.MaxItemBytes)
+	meta, items := normalizeFeed(feed, feedURL, now)
+	return meta, applyLimits(items, lim.MaxItems, lim.MaxItemBytes)
+}
+
+// normalizeFeed is Feed without the caps.
+func normalizeFeed(feed *gofeed.Feed, feedURL *url.URL, now time.Time) (Meta, []storage.Item) {
+	meta := Meta{
+		Title:    plainText(feed.Title),
+		Language: Text(strings.TrimSpace(feed.Language)),
+	}
+	base := feedURL
+	if feed.Link != "" {
+		if site, err := urlclean.Canonical(feed.Link, feedURL); err == nil {
+			meta.SiteURL = site
+			if u, err := url.Parse(site); err == nil && (u.Scheme == "http" || u.Scheme == "https") {
+				base = u
+			}
+		}
+	}
+	items := make([]storage.Item, 0, len(feed.Items))
+	for _, it := range feed.Items {
+		if it == nil {
+			continue
+		}
+		items = append(items, normalizeItem(it, base, meta.Language, now))
+	}
+	return meta, items
+}
+
+// normalizeItem converts one gofeed item: relative links are resolved
+// against base (the feed's link, else the feed's URL), lang is the feed's
+// language, now bounds dates in the future.
+func normalizeItem(it *gofeed.Item, base *url.URL, lang string, now time.Time) storage.Item {
+	out := storage.Item{
+		GUID:     Text(strings.TrimSpace(it.GUID)),
+		Title:    plainText(it.Title),
+		Summary:  Text(it.Description),
+		Content:  Text(it.Content),
+		Language: lang,
+	}
+	out.Link = itemLink(it, base)
+
+	var published, updated time.Time
+	if it.PublishedParsed != nil {
+		published = *it.PublishedParsed
+	}
+	if it.UpdatedParsed != nil {
+		updated = *it.UpdatedParsed
+	}
+	published, updated = clampFuture(published, now), clampFuture(updated, now)
+	if published.IsZero() {
+		published = updated
+	}
+	if !updated.IsZero() && updated.After(published) {
+		out.Updated = updated.UTC()
+	}
+	if !published.IsZero() {
+		out.Published = published.UTC()
+	}
+
+	author := it.Author
+	if len(it.Authors) > 0 && it.Authors[0] != nil {
+		author = it.Authors[0]
+	}
+	if author != nil {
+		out.Author = plainText(author.Name)
+		out.AuthorMail = Text(strings.TrimSpace(author.Email))
+	}
+	out.Categories = cleanCategories(it.Categories)
+	for _, e := range it.Enclosures {
+		if e == nil {
+			continue
+		}
+		u, err := urlclean.Canonical(e.URL, base)
+		if err != nil {
+			continue
+		}
+		enc := storage.Enclosure{URL: u, Type: Text(strings.TrimSpace(e.Type))}
+		if n, err := strconv.ParseInt(strings.TrimSpace(e.Length), 10, 64); err == nil && n > 0 {
+			enc.Length = n
+		}
+		out.Enclosures = append(out.Enclosures, enc)
+	}
+	// item.go: boilerplate, sanitizing, fingerprint; and the bodies'
+	// first images, for items whose image gofeed no longer looks for
+	// (image.go).
+	summaryImg, contentImg := cleanItem(&out, base)
+	if src := itemImageURL(it, contentImg, summaryImg); src != "" {
+		if u, err := urlclean.Canonical(src, base); err == nil {
+			out.Image = u
+		}
+	}
+	return out
+}
+
+// itemLink picks an item's link: Link, else a GUID that is an http(s) URL
+// (gofeed does not cross-fill them), else the first of Links; resolved
+// against base and canonical, http(s) only. "" when none works.
+func itemLink(it *gofeed.Item, base *url.URL) string {
+	candidates := []string{it.Link}
+	if urlclean.IsHTTP(it.GUID) {
+		candidates = append(candidates, it.GUID)
+	}
+	candidates = append(candidates, it.Links...)
+	for _, c := range candidates {
+		c = strings.TrimSpace(c)
+		if c == "" {
+			continue
+		}
+		// Only http(s): a reader must be able to open the link, and a
+		// javascript: or data: link must never reach a page.
+		if u, err := urlclean.Canonical(Text(c), base); err == nil && urlclean.IsHTTP(u) {
+			return u
+		}
+	}
+	return ""
+}
+
+// clampFuture returns now for a time more than maxFuture ahead of it.
+func clampFuture(t, now time.Time) time.Time {
+	if !t.IsZero() && t.After(now.Add(maxFuture)) {
+		return now
+	}
+	return t
+}
+
+// cleanCategories trims categories, drops empty ones and duplicates
+// (ignoring case; the first spelling stays).
+func cleanCategories(in []string) []string {
+	var out []string
+	seen := make(map[string]bool, len(in))
+	for _, c := range in {
+		c = plainText(c)
+		k := strings.ToLower(c)
+		if c == "" || seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, c)
+	}
+	return out
+}
+
+// plainText turns a title-like field into plain text: tags stripped,
+// entities unescaped once, whitespace collapsed, trimmed, valid UTF-8
+// without control characters.
+func plainText(s string) string {
+	s = Text(s)
+	if s == "" {
+		return ""
+	}
+	if looksLikeMarkup(s) {
+		var b strings.Builder
+		z := nethtml.NewTokenizer(strings.NewReader(s))
+	loop:
+		for {
+			switch z.Next() {
+			case nethtml.ErrorToken:
+				break loop
+			case nethtml.TextToken:
+				b.Write(z.Text()) // unescaped by the tokenizer
+			case nethtml.StartTagToken, nethtml.EndTagToken, nethtml.SelfClosingTagToken:
+				b.WriteByte(' ')
+			}
+		}
+		s = b.String()
+	} else {
+		s = html.UnescapeString(s)
+	}
+	return Text(strings.Join(strings.Fields(s), " "))
+}
+
+// looksLikeMarkup reports whether s contains something like an HTML tag or
+// comment ("<b", "</", "<!"), not just a "<" in running text ("a < b").
+func looksLikeMarkup(s string) bool {
+	for i := 0; i+1 < len(s); i++ {
+		if s[i] != '<' {
+			continue
+		}
+		c := s[i+1]
+		if c == '/' || c == '!' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' {
+			if strings.IndexByte(s[i:], '>') > 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Text makes s valid UTF-8, removes C0 control characters other
+// than tab, newline and carriage return, and turns C1 controls
+// (U+0080–U+009F) into the windows-1252 characters they were meant to be
+// ("don\u0092t" -> "don’t": text converted from windows-1252 as if it
+// were Latin-1).
+func Text(s string) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	if !hasControls(s) {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r < 0x20 && r != '\t' && r != '\n' && r != '\r':
+			return -1
+		case r >= 0x80 && r <= 0x9F:
+			if m := charmap.Windows1252.DecodeByte(byte(r)); m != utf8.RuneError && (m < 0x80 || m > 0x9F) {
+				return m
+			}
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// hasControls reports whether the valid UTF-8 s holds a character
+// Text maps: a C0 control other than tab, newline and carriage
+// return, or a C1 control (encoded 0xC2 0x80–0x9F). A byte loop: this
+// runs over every field of every item, and decoding runes cost a tenth
+// of the cleaning.
+func hasControls(s string) bool {
+	// Eight bytes at a time: a word with no byte below 0x20 and no 0xC2
+	// byte holds none (bit tricks from "Bit Twiddling Hacks": hasless and
+	// haszero); a word that has one is looked at byte by byte.
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		c2 := x ^ 0xC2*ones
+		if (x-0x20*ones)&^x&highs == 0 && (c2-ones)&^c2&highs == 0 {
+			continue
+		}
+		if controlsIn(s[i:min(i+9, len(s))], 8) {
+			return true
+		}
+	}
+	return controlsIn(s[i:], len(s)-i)
+}
+
+// controlsIn is hasControls byte by byte, for the characters starting in
+// the first n bytes of s (s may hold the byte after them, the second byte
+// of a C1 control).
+func controlsIn(s string, n int) bool {
+	for i := 0; i < n; i++ {
+		switch c := s[i]; {
+		case c < 0x20:
+			if c != '\t' && c != '\n' && c != '\r' {
+				return true
+			}
+		case c == 0xC2:
+			if i+1 < len(s) && s[i+1] >= 0x80 && s[i+1] <= 0x9F {
+				return true
+			}
+		}
+	}
+	return false
+}
