@@ -28,8 +28,13 @@ type soakConfig struct {
 	ReadRate                           float64
 	Budget, Overhead                   int64   // cache.max_bytes; what the daemon may hold besides
 	MaxGrowth                          float64 // MB of RssAnon an hour, after warm-up
-	Bin, Corpus, Out, SVG              string
-	Keep                               bool
+	// Noise is the rise of the fitted line over the samples after warm-up
+	// below which a slope is taken for the GC's sawtooth, not growth: -1
+	// = 16 MiB for a run under longSoak (minutes of samples make a steep
+	// line of noise), 0 for a long one.
+	Noise                 int64
+	Bin, Corpus, Out, SVG string
+	Keep                  bool
 }
 
 // longSoak is the duration from which the soak runs at full size (issue
@@ -52,6 +57,9 @@ func (c *soakConfig) soakSizes() {
 	pick(&c.MaxItems, 100, 50)
 	if c.GenEvery == 0 {
 		c.GenEvery = map[bool]time.Duration{true: 2 * time.Minute, false: 30 * time.Second}[full]
+	}
+	if c.Noise < 0 {
+		c.Noise = map[bool]int64{true: 0, false: 16 << 20}[full]
 	}
 	if c.Warmup == 0 {
 		c.Warmup = min(c.Duration/3, 5*time.Minute).Round(time.Second)
@@ -85,6 +93,7 @@ func parseSoakFlags(args []string) (*soakConfig, error) {
 	budget := fs.String("budget", "64MiB", "cache.max_bytes (set in the config when the daemon knows the key)")
 	overhead := fs.String("overhead", "96MiB", "RssAnon the daemon may hold besides the cache budget")
 	fs.Float64Var(&c.MaxGrowth, "max-growth", 5, "MB an hour RssAnon may grow after warm-up (linear fit)")
+	noise := fs.String("noise", "", "a fitted rise after warm-up below this is noise, whatever its slope (default 16MiB under 20m, 0 from 20m)")
 	fs.StringVar(&c.Bin, "feedmill", "bin/feedmill", "the feedmill binary")
 	fs.StringVar(&c.Corpus, "corpus", "../shared/testdata/feeds/realworld/guardian.rss", "real RSS capture the feeds are made of")
 	fs.StringVar(&c.Out, "out", "docs/BENCHMARKS.md", "markdown file the samples table goes into (\"\" = none)")
@@ -98,6 +107,12 @@ func parseSoakFlags(args []string) (*soakConfig, error) {
 	}
 	if c.Overhead, err = parseBytes(*overhead); err != nil {
 		return nil, fmt.Errorf("-overhead: %w", err)
+	}
+	c.Noise = -1
+	if *noise != "" {
+		if c.Noise, err = parseBytes(*noise); err != nil {
+			return nil, fmt.Errorf("-noise: %w", err)
+		}
 	}
 	if c.Duration <= 0 || c.Sample <= 0 || c.ReadRate <= 0 || c.Channels < 1 || c.Pages < 1 {
 		return nil, errors.New("-duration, -sample, -rate, -channels and -pages must be above 0")

@@ -62,6 +62,9 @@ func TestSoakVerdict(t *testing.T) {
 		{"died", soakRun{samples: soakSamples(30, 100, 0), daemonDied: "feedmill serve exited"}, false, "exited"},
 		{"reader errors", soakRun{samples: soakSamples(30, 100, 0), reads: readStats{Errors: 2}}, false, "2 reader requests failed"},
 		{"too short", soakRun{samples: soakSamples(6, 100, 0)}, false, "only 1 samples after warm-up"},
+		// 0.5 MB a minute over 24 minutes: 12 MB, under a 16 MiB noise
+		// floor when one is set (below).
+		{"noise", soakRun{samples: soakSamples(30, 100, 0.5)}, false, "RssAnon grows 30 MB/h"},
 		// Growth during warm-up does not count.
 		{"warm-up", soakRun{samples: append(soakSamples(5, 10, 20), soakSamples(30, 100, 0)[5:]...)}, true, ""},
 	}
@@ -70,6 +73,13 @@ func TestSoakVerdict(t *testing.T) {
 		if v.ok != tt.ok || !strings.Contains(v.short, tt.why) {
 			t.Errorf("%s: ok=%v %q; want ok=%v with %q", tt.name, v.ok, v.short, tt.ok, tt.why)
 		}
+	}
+	c.Noise = 16 << 20
+	if v := (&soakRun{samples: soakSamples(30, 100, 0.5)}).verdict(c); !v.ok {
+		t.Errorf("a 12 MB rise under a 16 MiB noise floor failed: %s", v.short)
+	}
+	if v := (&soakRun{samples: soakSamples(30, 100, 1)}).verdict(c); v.ok {
+		t.Errorf("a 24 MB rise over a 16 MiB noise floor passed")
 	}
 }
 

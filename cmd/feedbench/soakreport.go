@@ -21,7 +21,8 @@ type soakVerdict struct {
 }
 
 // verdict fails the run when, after warm-up, RssAnon grows faster than
-// c.MaxGrowth MB an hour (least-squares line) or exceeds budget + overhead,
+// c.MaxGrowth MB an hour (least-squares line; unless the line rises less
+// than c.Noise over those samples) or exceeds budget + overhead,
 // or when the daemon died or the readers met errors.
 func (r *soakRun) verdict(c *soakConfig) soakVerdict {
 	v := soakVerdict{limit: c.Budget + c.Overhead}
@@ -48,7 +49,8 @@ func (r *soakRun) verdict(c *soakConfig) soakVerdict {
 		if len(heap) == len(ts) {
 			v.heapMBh = slope(ts, heap)
 		}
-		if v.slopeMBh > c.MaxGrowth {
+		rise := v.slopeMBh * (ts[len(ts)-1] - ts[0])
+		if v.slopeMBh > c.MaxGrowth && rise > float64(c.Noise)/(1<<20) {
 			fails = append(fails, fmt.Sprintf("RssAnon grows %.0f MB/h after warm-up (limit %.0f MB/h)", v.slopeMBh, c.MaxGrowth))
 		}
 		if v.maxAnon > v.limit {
@@ -60,8 +62,8 @@ func (r *soakRun) verdict(c *soakConfig) soakVerdict {
 	}
 	v.ok = len(fails) == 0
 	v.short = strings.Join(fails, "; ")
-	v.text = fmt.Sprintf("after warm-up (%s): RssAnon %+.1f MB/h (limit %.0f), max %s (limit %s); Go heap %+.1f MB/h. ",
-		c.Warmup, v.slopeMBh, c.MaxGrowth, mbText(v.maxAnon), mbText(v.limit), v.heapMBh)
+	v.text = fmt.Sprintf("after warm-up (%s): RssAnon %+.1f MB/h (limit %.0f, rises under %s taken for noise), max %s (limit %s); Go heap %+.1f MB/h. ",
+		c.Warmup, v.slopeMBh, c.MaxGrowth, mbText(c.Noise), mbText(v.maxAnon), mbText(v.limit), v.heapMBh)
 	if v.ok {
 		v.text += "Verdict: pass"
 	} else {
