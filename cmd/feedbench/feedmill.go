@@ -163,19 +163,27 @@ func startServe(ctx context.Context, bin string, m millConfig) (*daemon, error) 
 		return nil, err
 	}
 	d := &daemon{child: c, base: "http://" + m.Listen}
-	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline) && !c.exited(); time.Sleep(50 * time.Millisecond) {
+	if err := d.waitHealthy(2 * time.Minute); err != nil {
+		d.stop()
+		return nil, err
+	}
+	return d, nil
+}
+
+// waitHealthy waits until the daemon's /healthz answers 200.
+func (d *daemon) waitHealthy(wait time.Duration) error {
+	for deadline := time.Now().Add(wait); time.Now().Before(deadline) && !d.exited(); time.Sleep(50 * time.Millisecond) {
 		if resp, err := http.Get(d.base + "/healthz"); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return d, nil
+				return nil
 			}
 		}
 	}
-	if c.exited() {
-		return nil, fmt.Errorf("feedmill serve exited: %v", c.cmd.ProcessState)
+	if d.exited() {
+		return fmt.Errorf("feedmill serve exited: %v", d.cmd.ProcessState)
 	}
-	d.stop()
-	return nil, fmt.Errorf("feedmill serve did not answer /healthz within 2m")
+	return fmt.Errorf("feedmill serve did not answer /healthz within %s", wait)
 }
 
 // stop ends the daemon gracefully (requests drain, the store commits).

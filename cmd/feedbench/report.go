@@ -391,21 +391,5 @@ func writeReport(path, machine string, started time.Time, took time.Duration, qu
 		}
 	}
 	gen.WriteString(endMark)
-	old, err := os.ReadFile(path)
-	var out string
-	switch {
-	case os.IsNotExist(err):
-		out = "# Benchmarks\n\n" + gen.String() + "\n"
-	case err != nil:
-		return err
-	default:
-		s := string(old)
-		i, j := strings.Index(s, beginMark), strings.Index(s, endMark)
-		if i < 0 || j < i {
-			out = s + "\n" + gen.String() + "\n"
-		} else {
-			out = s[:i] + gen.String() + s[j+len(endMark):]
-		}
-	}
-	return os.WriteFile(path, []byte(out), 0o644)
+	return replaceSection(path, beginMark, endMark, gen.String())
 }

@@ -54,8 +54,12 @@ func (a *daemonAdmin) RemoveSource(ctx context.Context, url string) error {
 // Reschedule tells the scheduler that sources changed.
 func (a *daemonAdmin) Reschedule() { a.fetcher.Reschedule() }
 
-// writeMetrics writes the fetcher's counters into /metrics.
-func (a *daemonAdmin) writeMetrics(w io.Writer) { a.fetcher.Metrics().WritePrometheus(w) }
+// writeMetrics writes the fetcher's counters and the process' runtime
+// figures (runtimemetrics.go) into /metrics.
+func (a *daemonAdmin) writeMetrics(w io.Writer) {
+	a.fetcher.Metrics().WritePrometheus(w)
+	writeRuntimeMetrics(w)
+}
 
 // hubWatcher runs the WebSub watcher of the current publisher, replacing
 // it when a reload makes a new one.

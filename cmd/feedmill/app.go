@@ -134,10 +134,6 @@ func newFetcher(cfg *Config, st *storage.Store, log *slog.Logger) *fetcher.Fetch
 	return fetcher.New(st, opts)
 }
 
-// socketPath is where a running daemon listens for the CLI: beside the
-// store, mode 0600.
-func socketPath(cfg *Config) string { return cfg.DB + ".sock" }
-
 // isTerminal reports whether w is a terminal (for progress output).
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)

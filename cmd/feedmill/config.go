@@ -34,6 +34,11 @@ type Config struct {
 	Sources    []SourceConfig  `yaml:"sources"`
 	Channels   []ChannelConfig `yaml:"channels"`
 
+	// ControlSocket is where the daemon listens for the CLI; "" = beside
+	// the store, or under the runtime directory when that path is too
+	// long for a unix socket (socketpath.go).
+	ControlSocket string `yaml:"control_socket"`
+
 	// File is the config file read ("" = built-in defaults); relative
 	// paths in it are relative to its folder.
 	File  string         `yaml:"-"`
@@ -213,10 +218,14 @@ func (c *Config) at(path string) string {
 	return path
 }
 
-// resolvePaths makes db relative to the config file's folder.
+// resolvePaths makes db and control_socket relative to the config file's
+// folder.
 func (c *Config) resolvePaths() {
 	if c.File != "" && c.DB != "" && !filepath.IsAbs(c.DB) {
 		c.DB = filepath.Join(filepath.Dir(c.File), c.DB)
+	}
+	if c.File != "" && c.ControlSocket != "" && !filepath.IsAbs(c.ControlSocket) {
+		c.ControlSocket = filepath.Join(filepath.Dir(c.File), c.ControlSocket)
 	}
 	if c.BaseURL == "" {
 		c.BaseURL = "http://" + c.Listen
@@ -233,6 +242,9 @@ func (c *Config) validate() error {
 	}
 	if c.DB == "" {
 		bad("db", "must not be empty")
+	}
+	if n := len(c.ControlSocket); n > maxSocketPath {
+		bad("control_socket", "%s is %d bytes, longer than the %d a unix socket allows", c.ControlSocket, n, maxSocketPath)
 	}
 	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		bad("base_url", "want an absolute http(s) URL, got %q", c.BaseURL)

@@ -3,8 +3,8 @@ package main
 // The control socket: bbolt locks the store exclusively, even for readers,
 // so while `feedmill serve` runs, the one-shot commands (fetch, backup,
 // sources) ask the daemon to do their work. The daemon listens on a unix
-// socket beside the store (feedmill.db.sock, mode 0600: only the store's
-// owner can connect, so no token is needed) and speaks JSON over HTTP.
+// socket (mode 0600: only the store's owner can connect, so no token is
+// needed; where it is: socketpath.go) and speaks JSON over HTTP.
 
 import (
 	"bufio"
@@ -73,26 +73,67 @@ func (c *controlServer) handler() http.Handler {
 }
 
 // listenControl opens the daemon's socket. A socket file left by a daemon
-// that died is removed; one a live daemon answers on is an error.
-func listenControl(path string) (net.Listener, error) {
+// that died is removed; one a live daemon answers on is an error, and so
+// is a file there that is not a socket. Errors say what to change.
+func listenControl(sock controlSocket) (net.Listener, error) {
+	path := sock.Path
+	if len(path) > maxSocketPath {
+		return nil, fmt.Errorf("control socket path %s is %d bytes, longer than the %d a unix socket allows; set `control_socket:` to a shorter path",
+			path, len(path), maxSocketPath)
+	}
+	if err := prepareSocketDir(sock); err != nil {
+		return nil, err
+	}
 	if conn, err := net.DialTimeout("unix", path, time.Second); err == nil {
 		conn.Close()
 		return nil, fmt.Errorf("another feedmill daemon answers on %s", path)
 	}
-	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("remove stale socket: %w", err)
+	if fi, err := os.Lstat(path); err == nil {
+		if fi.Mode()&os.ModeSocket == 0 {
+			return nil, fmt.Errorf("%s is in the control socket's place and is not a socket; move it away or set `control_socket:`", path)
+		}
+		if err := os.Remove(path); err != nil {
+			return nil, fmt.Errorf("cannot remove the stale control socket %s: %w; remove it or set `control_socket:` to a writable path",
+				path, unwrapErrno(err))
+		}
 	}
 	old := syscall.Umask(0o177)
 	ln, err := net.Listen("unix", path)
 	syscall.Umask(old)
 	if err != nil {
-		return nil, fmt.Errorf("control socket: %w", err)
+		return nil, socketCreateError(path, err)
 	}
 	if err := os.Chmod(path, 0o600); err != nil {
 		ln.Close()
-		return nil, fmt.Errorf("control socket: %w", err)
+		return nil, fmt.Errorf("control socket %s: %w", path, err)
 	}
 	return ln, nil
+}
+
+// socketCreateError says why the socket could not be created at path, and
+// what to do, for the errors an operator can fix.
+func socketCreateError(path string, err error) error {
+	dir := filepath.Dir(path)
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		switch errno {
+		case syscall.EROFS, syscall.EACCES, syscall.EPERM, syscall.ENOSPC, syscall.EDQUOT:
+			return fmt.Errorf("cannot create control socket in %s: %v; set `control_socket:` to a writable path", dir, errno)
+		case syscall.ENOENT, syscall.ENOTDIR:
+			return fmt.Errorf("cannot create control socket in %s: no such folder; create it or set `control_socket:`", dir)
+		}
+	}
+	return fmt.Errorf("control socket %s: %w", path, err)
+}
+
+// unwrapErrno is err's system error alone (without the path and the
+// operation, which the caller names), or err.
+func unwrapErrno(err error) error {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		return errno
+	}
+	return err
 }
 
 func (c *controlServer) fetch(w http.ResponseWriter, r *http.Request) {
@@ -219,7 +260,7 @@ type daemonClient struct {
 // dialDaemon returns a client when a daemon answers on the store's socket,
 // else nil.
 func dialDaemon(cfg *Config) *daemonClient {
-	sock := socketPath(cfg)
+	sock := socketPath(cfg).Path
 	conn, err := net.DialTimeout("unix", sock, 2*time.Second)
 	if err != nil {
 		return nil

@@ -53,7 +53,7 @@ func localPass(ctx context.Context, cfg *Config, req fetchRequest, onStart func(
 	st, err := openStore(cfg, log)
 	if err != nil {
 		if errors.Is(err, storage.ErrLocked) {
-			return fetcher.Report{}, fmt.Errorf("%w, and no daemon answers on %s", err, socketPath(cfg))
+			return fetcher.Report{}, fmt.Errorf("%w, and no daemon answers on %s", err, socketPath(cfg).Path)
 		}
 		return fetcher.Report{}, err
 	}

@@ -67,7 +67,7 @@ type daemon struct {
 	wg      sync.WaitGroup
 	fetchMu sync.Mutex // guards fetcher
 	fetcher interface{ Reschedule() }
-	sock    string
+	sock    controlSocket
 	Addr    net.Addr     // where the HTTP server listens (tests use port 0)
 	admin   *daemonAdmin // lends the fetcher to the admin API and /metrics (admin.go)
 	hub     hubWatcher   // WebSub pings of the current publisher
@@ -116,6 +116,10 @@ func startDaemon(parent context.Context, cfg *Config, log *slog.Logger) (*daemon
 		ln.Close()
 		return nil, err
 	}
+	if d.sock.Why == "runtime" {
+		log.Info("the store's path is too long for a unix socket beside it: control socket under the runtime directory instead",
+			"control_socket", d.sock.Path, "store", cfg.DB)
+	}
 	d.Addr = ln.Addr()
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -154,7 +158,7 @@ func startDaemon(parent context.Context, cfg *Config, log *slog.Logger) (*daemon
 	d.hub.watch(pub)
 	ok = true
 	log.Info("feedmill serving", "version", version, "listen", d.Addr.String(), "base_url", cfg.BaseURL,
-		"store", cfg.DB, "sources", len(cfg.Sources), "channels", len(cfg.Channels))
+		"store", cfg.DB, "control_socket", d.sock.Path, "sources", len(cfg.Sources), "channels", len(cfg.Channels))
 	return d, nil
 }
 
@@ -258,9 +262,9 @@ func (d *daemon) reload(ctx context.Context, env *cmdEnv) {
 		d.log.Error("reload: config rejected, keeping the running one", "err", err)
 		return
 	}
-	if cfg.DB != d.cfg.DB || cfg.Listen != d.cfg.Listen || !reflect.DeepEqual(cfg.Fetch, d.cfg.Fetch) ||
+	if cfg.DB != d.cfg.DB || cfg.Listen != d.cfg.Listen || cfg.ControlSocket != d.cfg.ControlSocket || !reflect.DeepEqual(cfg.Fetch, d.cfg.Fetch) ||
 		cfg.Retention != d.cfg.Retention {
-		d.log.Warn("reload: changes to db, listen, fetch or retention take effect after a restart")
+		d.log.Warn("reload: changes to db, listen, control_socket, fetch or retention take effect after a restart")
 	}
 	if err := syncSources(ctx, cfg, d.store, d.log); err != nil {
 		d.log.Error("reload: sources", "err", err)
@@ -286,6 +290,9 @@ func (d *daemon) stop() error {
 	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	errHTTP := d.httpSrv.ShutdownWithContext(sctx)
+	// Shutdown closes only a listener Serve has taken up: a daemon stopped
+	// at once after it started would leave Serve waiting on it for ever.
+	d.hotLn.Close()
 	if !d.hotLn.Wait(sctx.Done()) && errHTTP == nil {
 		errHTTP = sctx.Err()
 	}
@@ -293,7 +300,7 @@ func (d *daemon) stop() error {
 	d.hub.stop()
 	d.cancel()
 	d.wg.Wait()
-	os.Remove(d.sock)
+	os.Remove(d.sock.Path)
 	errStore := d.store.Close()
 	return errors.Join(errHTTP, errCtl, errStore)
 }
