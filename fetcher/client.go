@@ -37,9 +37,10 @@ type Fetcher struct {
 	busyMu sync.Mutex
 	busy   map[uint64]bool // sources being fetched now
 
-	metrics counters  // see metrics.go
-	net     netWatch  // see netdown.go
-	bodies  bodyCache // buffers for response bodies (body.go)
+	metrics counters   // see metrics.go
+	net     netWatch   // see netdown.go
+	bodies  bodyCache  // buffers for response bodies (body.go)
+	holds   storeHolds // due times the store could not record (storehold.go)
 }
 
 // New returns a Fetcher writing into store.

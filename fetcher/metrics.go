@@ -43,7 +43,7 @@ type counters struct {
 }
 
 // observe counts one recorded fetch.
-func (c *counters) observe(res Result, ing storage.Ingested) {
+func (c *counters) observe(res Result, ing storage.Ingested, storeErr bool) {
 	c.fetches[statusClass(res.Status)].Add(1)
 	if res.NotModified {
 		c.notModified.Add(1)

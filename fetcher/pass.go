@@ -2,6 +2,7 @@ package fetcher
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -93,7 +94,7 @@ func (f *Fetcher) Pass(ctx context.Context, po PassOptions) (Report, error) {
 		}
 	} else {
 		for _, s := range sources {
-			if eligible(s, now, po.All) {
+			if f.eligible(s, now, po.All) {
 				pick = append(pick, s)
 			}
 		}
@@ -150,15 +151,26 @@ feed:
 
 // eligible reports whether a pass picks s: never when retired or inside a
 // Retry-After window; with all, otherwise always; else when not paused and
-// due.
-func eligible(s storage.Source, now time.Time, all bool) bool {
+// due (its stored due time, or its store hold's when the store could not
+// record its last fetch).
+func (f *Fetcher) eligible(s storage.Source, now time.Time, all bool) bool {
 	if s.State.Retired || now.Before(s.State.RetryUntil) {
 		return false
 	}
 	if all {
 		return true
 	}
-	return !s.Paused && !s.State.NextDue.After(now)
+	return !s.Paused && !f.dueTime(s).After(now)
+}
+
+// dueTime is when s is due: its stored NextDue, or later while a store
+// hold lasts.
+func (f *Fetcher) dueTime(s storage.Source) time.Time {
+	due := s.State.NextDue
+	if held, ok := f.holds.due(s.ID); ok && held.After(due) {
+		due = held
+	}
+	return due
 }
 
 // fetchOne fetches and records one source, holding a worker slot and a
@@ -184,30 +196,45 @@ func (f *Fetcher) fetchOne(ctx context.Context, src storage.Source) (Result, boo
 	start := time.Now()
 	bg := context.WithoutCancel(ctx)
 	fetch, res := f.fetchSource(bg, src)
-	ing, err := f.store.RecordFetch(bg, fetch)
-	if err != nil && fetch.NewURL != "" {
-		// The new URL may belong to another source already: keep the
-		// old one rather than lose the fetch.
-		f.log.Warn("fetch: cannot move source", "url", src.URL, "new_url", fetch.NewURL, "err", err)
-		fetch.NewURL = ""
-		ing, err = f.store.RecordFetch(bg, fetch)
-	}
-	if err != nil {
-		res.Err = "store: " + shorten(err.Error())
-	}
+	ing, err := f.record(bg, src, fetch)
 	res.Added, res.Updated = ing.Added, ing.Updated
 	res.Duration = time.Since(start)
-	f.metrics.observe(res, ing)
-	if fetch.NewURL != "" {
+	storeErr := err != nil && !errors.Is(err, storage.ErrNotFound)
+	switch {
+	case storeErr:
+		res.NextDue = f.holds.fail(src.ID, fetch.State.LastFetch, fetch.State.NextDue, fetch.State.Interval, f.opts.MaxInterval)
+		res.Err = "store: " + shorten(err.Error())
+	case err != nil:
+		res.Err = "store: source removed while it was fetched"
+	default:
+		f.holds.clear(src.ID)
+	}
+	f.metrics.observe(res, ing, storeErr)
+	if err == nil && fetch.NewURL != "" {
 		f.log.Info("fetch: source moved", "url", src.URL, "new_url", fetch.NewURL)
 	}
-	if res.Err != "" {
+	switch {
+	case storeErr:
+		f.log.Warn("fetch not stored", "url", src.URL, "status", res.Status, "err", err, "next_due", res.NextDue)
+	case res.Err != "":
 		f.log.Warn("fetch failed", "url", src.URL, "status", res.Status, "err", res.Err, "next_due", res.NextDue)
-	} else {
+	default:
 		f.log.Debug("fetched", "url", src.URL, "status", res.Status, "added", res.Added, "updated", res.Updated,
 			"duration", res.Duration, "next_due", res.NextDue)
 	}
 	return res, true
+}
+
+// record stores a fetch. A new URL another source has already is dropped
+// (the source keeps its old URL) rather than losing the fetch.
+func (f *Fetcher) record(ctx context.Context, src storage.Source, fetch storage.Fetch) (storage.Ingested, error) {
+	ing, err := f.store.RecordFetch(ctx, fetch)
+	if err != nil && fetch.NewURL != "" && !errors.Is(err, storage.ErrClosed) {
+		f.log.Warn("fetch: cannot move source", "url", src.URL, "new_url", fetch.NewURL, "err", err)
+		fetch.NewURL = ""
+		ing, err = f.store.RecordFetch(ctx, fetch)
+	}
+	return ing, err
 }
 
 func (f *Fetcher) setBusy(id uint64, b bool) {

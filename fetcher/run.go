@@ -39,11 +39,11 @@ func (h *dueHeap) Pop() any {
 
 // scheduledAt is when Run should next fetch s; false when never (paused or
 // retired).
-func scheduledAt(s storage.Source) (time.Time, bool) {
+func (f *Fetcher) scheduledAt(s storage.Source) (time.Time, bool) {
 	if s.Paused || s.State.Retired {
 		return time.Time{}, false
 	}
-	due := s.State.NextDue
+	due := f.dueTime(s)
 	if due.Before(s.State.RetryUntil) {
 		due = s.State.RetryUntil
 	}
@@ -126,7 +126,7 @@ func (f *Fetcher) Run(ctx context.Context) error {
 		case id := <-done:
 			delete(inflight, id)
 			if s, err := f.store.Source(id); err == nil {
-				if due, ok := scheduledAt(s); ok {
+				if due, ok := f.scheduledAt(s); ok {
 					heap.Push(&h, dueEntry{due: due, id: id})
 				}
 			}
@@ -143,7 +143,7 @@ func (f *Fetcher) Run(ctx context.Context) error {
 				if err != nil {
 					continue // removed
 				}
-				due, ok := scheduledAt(s)
+				due, ok := f.scheduledAt(s)
 				if !ok {
 					continue
 				}
@@ -171,7 +171,7 @@ func (f *Fetcher) Run(ctx context.Context) error {
 // it (a Pass may have fetched it meanwhile, or a user paused it).
 func (f *Fetcher) runOne(ctx context.Context, id uint64) {
 	s, err := f.store.Source(id)
-	if err != nil || f.isBusy(id) || !eligible(s, f.opts.Now(), false) {
+	if err != nil || f.isBusy(id) || !f.eligible(s, f.opts.Now(), false) {
 		return
 	}
 	f.fetchOne(ctx, s)
@@ -218,15 +218,18 @@ func (f *Fetcher) buildHeap(skip map[uint64]bool) (dueHeap, error) {
 		return nil, err
 	}
 	h := make(dueHeap, 0, len(sources))
+	live := make(map[uint64]bool, len(sources))
 	for _, s := range sources {
+		live[s.ID] = true
 		if skip[s.ID] {
 			continue
 		}
-		if due, ok := scheduledAt(s); ok {
+		if due, ok := f.scheduledAt(s); ok {
 			h = append(h, dueEntry{due: due, id: s.ID})
 		}
 	}
 	heap.Init(&h)
+	f.holds.keepOnly(live)
 	return h, nil
 }
 

@@ -256,3 +256,18 @@ func retryAfter(h http.Header, now time.Time) time.Time {
 	}
 	return t
 }
+
+// storeBackoff is the wait after n fetches in a row whose result the store
+// could not record: the source's interval for the first, doubled for each
+// further one, at most maxWait (never less than the interval).
+func storeBackoff(n int, interval, maxWait time.Duration) time.Duration {
+	if interval <= 0 {
+		interval = maxWait
+	}
+	maxWait = max(maxWait, interval)
+	d := interval
+	for i := 1; i < n && d < maxWait; i++ {
+		d *= 2
+	}
+	return min(d, maxWait)
+}

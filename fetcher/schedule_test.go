@@ -194,3 +194,25 @@ func TestRetryAfter(t *testing.T) {
 		}
 	}
 }
+
+func TestStoreBackoff(t *testing.T) {
+	const m = time.Minute
+	for _, c := range []struct {
+		n             int
+		interval, max time.Duration
+		want          time.Duration
+	}{
+		{1, 15 * m, 24 * 60 * m, 15 * m},
+		{2, 15 * m, 24 * 60 * m, 30 * m},
+		{3, 15 * m, 24 * 60 * m, 60 * m},
+		{10, 15 * m, 24 * 60 * m, 24 * 60 * m},
+		{1000, 15 * m, 24 * 60 * m, 24 * 60 * m},
+		{3, 15 * m, 40 * m, 40 * m},
+		{1, 15 * m, 5 * m, 15 * m}, // never below the interval
+		{2, 0, 40 * m, 40 * m},
+	} {
+		if got := storeBackoff(c.n, c.interval, c.max); got != c.want {
+			t.Errorf("storeBackoff(%d, %s, %s) = %s, want %s", c.n, c.interval, c.max, got, c.want)
+		}
+	}
+}
