@@ -49,6 +49,7 @@ func (f *Fetcher) noteResponse(resp *response) {
 	w.lastResponse = time.Now()
 	w.witness = hostPort(resp.finalURL)
 	w.mu.Unlock()
+	f.netDown.OK()
 }
 
 // forgiveIfNetworkDown undoes the ErrorStreak increment of a failed fetch
@@ -58,6 +59,7 @@ func (f *Fetcher) forgiveIfNetworkDown(ctx context.Context, rawURL string, start
 	if resp != nil || !isNetworkError(err) || f.networkUp(ctx, rawURL, started) {
 		return
 	}
+	f.netDown.Fail(err, "url", rawURL)
 	if st.ErrorStreak > 0 {
 		st.ErrorStreak--
 	}
@@ -93,8 +95,9 @@ func (f *Fetcher) networkUp(ctx context.Context, rawURL string, started time.Tim
 	w.probedAt, w.probeUp = time.Now(), up
 	if up {
 		f.log.Debug("network up: failure counted", "url", rawURL, "witness", witness)
+		f.netDown.OK()
 	} else {
-		f.log.Warn("network unreachable: failure not counted", "url", rawURL, "witness", witness)
+		f.log.Debug("network unreachable: failure not counted", "url", rawURL, "witness", witness)
 	}
 	return up
 }

@@ -60,7 +60,8 @@ func TestNetworkDownPenalizesNobody(t *testing.T) {
 		urls = append(urls, addSource(t, st, deadURL(t)).URL)
 	}
 	urls = append(urls, w.URL)
-	f := newTestFetcher(st, clock, nil)
+	var logs logBuffer
+	f := newTestFetcher(st, clock, func(o *Options) { o.Logger = logs.logger() })
 	for round := 1; round <= 2; round++ {
 		rep := pass(t, f, PassOptions{URLs: urls})
 		if rep.Failed != len(urls) {
@@ -75,6 +76,18 @@ func TestNetworkDownPenalizesNobody(t *testing.T) {
 			}
 		}
 		clock.Add(time.Hour)
+	}
+	// Eight failures with one cause: one line.
+	if n, down := logs.count("level="), logs.count(`msg="network unreachable: failures are not counted`); n != 1 || down != 1 {
+		t.Errorf("%d log lines, %d about the network, want 1 of each:\n%s", n, down, logs.String())
+	}
+	// The network comes back: one line says so.
+	back := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, sampleRSS) }))
+	defer back.Close()
+	addSource(t, st, back.URL+"/feed")
+	pass(t, f, PassOptions{URLs: []string{back.URL + "/feed"}})
+	if n := logs.count(`msg="network reachable again after `); n != 1 {
+		t.Errorf("%d lines saying the network is back, want 1:\n%s", n, logs.String())
 	}
 }
 

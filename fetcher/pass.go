@@ -213,9 +213,16 @@ func (f *Fetcher) fetchOne(ctx context.Context, src storage.Source) (Result, boo
 	if err == nil && fetch.NewURL != "" {
 		f.log.Info("fetch: source moved", "url", src.URL, "new_url", fetch.NewURL)
 	}
+	if storeErr {
+		f.storeDown.Fail(err)
+	} else if err == nil {
+		f.storeDown.OK()
+	}
 	switch {
 	case storeErr:
-		f.log.Warn("fetch not stored", "url", src.URL, "status", res.Status, "err", err, "next_due", res.NextDue)
+		f.log.Debug("fetch not stored", "url", src.URL, "status", res.Status, "err", err, "next_due", res.NextDue)
+	case fetch.State.NetworkDown:
+		f.log.Debug("fetch failed, network down", "url", src.URL, "err", res.Err, "next_due", res.NextDue)
 	case res.Err != "":
 		f.log.Warn("fetch failed", "url", src.URL, "status", res.Status, "err", res.Err, "next_due", res.NextDue)
 	default:

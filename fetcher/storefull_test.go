@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -16,6 +17,36 @@ import (
 
 	"github.com/feedmill/feedmill/storage"
 )
+
+// logBuffer collects log lines from concurrent goroutines.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// count is the number of lines containing s.
+func (b *logBuffer) count(s string) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return strings.Count(b.buf.String(), s)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// logger writes Info and above into b.
+func (b *logBuffer) logger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
 
 // mountTmpfs mounts a tmpfs of size bytes on a new folder and unmounts it
 // when the test ends.
@@ -138,9 +169,11 @@ func testStoreFullBacksOff(t *testing.T, hostInterval time.Duration) {
 	filler := filepath.Join(dir, "filler")
 	fillDisk(t, filler)
 
+	var logs logBuffer
 	f := newTestFetcher(st, nil, func(o *Options) {
 		o.MinInterval, o.Every, o.MaxInterval = interval, interval, maxInterval
 		o.HostInterval = hostInterval
+		o.Logger = logs.logger()
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -164,6 +197,10 @@ func testStoreFullBacksOff(t *testing.T, hostInterval time.Duration) {
 	}
 	if f.holds.len() != len(paths) {
 		t.Errorf("%d store holds, want %d", f.holds.len(), len(paths))
+	}
+	// One line for the cause, none per fetch.
+	if n, all := logs.count("level="), logs.count(`msg="store cannot commit`); n != 1 || all != 1 {
+		t.Errorf("%d log lines, %d about the store, want 1 of each:\n%s", n, all, logs.String())
 	}
 
 	// Space returns: the held sources are fetched within maxInterval and
@@ -205,5 +242,8 @@ func testStoreFullBacksOff(t *testing.T, hostInterval time.Duration) {
 	}
 	if n := f.holds.len(); n != 0 {
 		t.Errorf("%d store holds left after recovery", n)
+	}
+	if n := logs.count(`msg="store writable again after `); n != 1 {
+		t.Errorf("%d lines saying the store is writable again, want 1:\n%s", n, logs.String())
 	}
 }
