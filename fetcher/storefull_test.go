@@ -198,6 +198,10 @@ func testStoreFullBacksOff(t *testing.T, hostInterval time.Duration) {
 	if f.holds.len() != len(paths) {
 		t.Errorf("%d store holds, want %d", f.holds.len(), len(paths))
 	}
+	m := f.Metrics()
+	if m.StoreErrors == 0 || m.Outcomes[OutcomeStoreError] != m.StoreErrors || m.Outcomes[OutcomeStored] != 0 || m.ByStatus["2xx"] != 0 {
+		t.Errorf("metrics on a full disk: %+v", m)
+	}
 	// One line for the cause, none per fetch.
 	if n, all := logs.count("level="), logs.count(`msg="store cannot commit`); n != 1 || all != 1 {
 		t.Errorf("%d log lines, %d about the store, want 1 of each:\n%s", n, all, logs.String())
@@ -242,6 +246,9 @@ func testStoreFullBacksOff(t *testing.T, hostInterval time.Duration) {
 	}
 	if n := f.holds.len(); n != 0 {
 		t.Errorf("%d store holds left after recovery", n)
+	}
+	if m := f.Metrics(); m.Outcomes[OutcomeStored] == 0 || m.ItemsAdded == 0 {
+		t.Errorf("metrics after recovery: %+v", m)
 	}
 	if n := logs.count(`msg="store writable again after `); n != 1 {
 		t.Errorf("%d lines saying the store is writable again, want 1:\n%s", n, logs.String())
