@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/feedmill/feedmill/fetcher/schedule"
 	"github.com/feedmill/feedmill/storage"
 )
 
@@ -127,7 +128,7 @@ func (f *Fetcher) fetchSource(ctx context.Context, src storage.Source) (storage.
 		st.Retired = true
 		fail(resp.status, "HTTP 410 Gone: source retired")
 	case resp.status == http.StatusTooManyRequests || resp.status == http.StatusServiceUnavailable:
-		st.RetryUntil = retryAfter(resp.header, now)
+		st.RetryUntil = schedule.RetryAfter(resp.header, now)
 		fail(resp.status, fmt.Sprintf("HTTP %d", resp.status))
 	default:
 		fail(resp.status, fmt.Sprintf("HTTP %d", resp.status))
@@ -139,9 +140,9 @@ func (f *Fetcher) fetchSource(ctx context.Context, src storage.Source) (storage.
 	f.noteResponse(resp)
 	st.CacheUntil = time.Time{}
 	if err == nil && st.ErrorStreak == 0 {
-		st.CacheUntil = cacheUntil(resp.header, now)
+		st.CacheUntil = schedule.CacheUntil(resp.header, now)
 	}
-	sched := nextDue(f.scheduleInput(src, st, now))
+	sched := schedule.Next(f.scheduleInput(src, st, now))
 	st.NextDue, st.Interval = sched.NextDue, sched.Interval
 	res.NextDue = st.NextDue
 	fetch.State = st
@@ -199,10 +200,33 @@ func (f *Fetcher) takeFeed(ctx context.Context, src storage.Source, resp *respon
 	items = applyLimits(items, f.opts.MaxItems, f.opts.MaxItemBytes)
 	st.FeedTitle, st.SiteURL, st.Language = meta.Title, meta.SiteURL, meta.Language
 	st.TTL, st.SkipHours, st.SkipDays = hints.TTL, hints.SkipHours, hints.SkipDays
-	st.UpdatePeriod = syndicationPeriod(feed)
-	st.PublishGap, st.NewestItem = publishGap(feed, now)
+	st.UpdatePeriod = schedule.SyndicationPeriod(feed)
+	st.PublishGap, st.NewestItem = schedule.PublishGap(feed, now)
 	fetch.Items = items
 	succeed(feedResp.status)
+}
+
+// scheduleInput gathers the input of schedule.Next for src after a fetch at
+// now that produced state st.
+func (f *Fetcher) scheduleInput(src storage.Source, st storage.FetchState, now time.Time) schedule.Input {
+	return schedule.Input{
+		Now:          now,
+		URL:          src.URL,
+		Every:        src.Every,
+		Cron:         src.Cron,
+		Default:      f.opts.Every,
+		MinInterval:  f.opts.MinInterval,
+		MaxInterval:  f.opts.MaxInterval,
+		TTL:          st.TTL,
+		UpdatePeriod: st.UpdatePeriod,
+		SkipHours:    st.SkipHours,
+		SkipDays:     st.SkipDays,
+		PublishGap:   st.PublishGap,
+		NewestItem:   st.NewestItem,
+		CacheUntil:   st.CacheUntil,
+		ErrorStreak:  st.ErrorStreak,
+		RetryUntil:   st.RetryUntil,
+	}
 }
 
 // reason turns a fetch error into the short human reason stored as

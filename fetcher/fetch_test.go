@@ -16,6 +16,7 @@ import (
 
 	"github.com/andybalholm/brotli"
 
+	"github.com/feedmill/feedmill/fetcher/schedule"
 	"github.com/feedmill/feedmill/storage"
 )
 
@@ -58,7 +59,7 @@ func TestConditionalGET(t *testing.T) {
 	if s.State.ETag != etag || s.State.LastModified != lastMod || s.State.FeedTitle != "Sample" || s.State.TTL != time.Hour {
 		t.Errorf("state after 200: %+v", s.State)
 	}
-	want := clock.Now().Add(jitter(src.URL, time.Hour))
+	want := clock.Now().Add(schedule.Jitter(src.URL, time.Hour))
 	if ttl := clock.Now().Add(time.Hour); want.Before(ttl) {
 		want = ttl // never before the ttl
 	}
@@ -282,7 +283,7 @@ func TestErrorsBackOff(t *testing.T) {
 	for streak := 1; streak <= 3; streak++ {
 		r := onlyResult(t, pass(t, f, PassOptions{All: true}))
 		s := getSource(t, st, src.URL)
-		want := clock.Now().Add(jitter(src.URL, backoff(streak, 30*time.Minute)))
+		want := clock.Now().Add(schedule.Jitter(src.URL, schedule.Backoff(streak, 30*time.Minute)))
 		if r.Err != "HTTP 500" || s.State.ErrorStreak != streak || s.State.LastError != "HTTP 500" || !s.State.NextDue.Equal(want) || !s.State.LastFetch.Equal(clock.Now()) {
 			t.Errorf("streak %d: %+v / %+v", streak, r, s.State)
 		}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/feedmill/feedmill/fetcher/schedule"
 )
 
 // deadURL is a URL on a loopback port nobody listens on (connection
@@ -43,7 +45,7 @@ func TestNetworkDownPenalizesNobody(t *testing.T) {
 		r := onlyResult(t, pass(t, f, PassOptions{URLs: []string{dead.URL}}))
 		s := getSource(t, st, dead.URL)
 		if r.Err != "connection refused" || s.State.ErrorStreak != 1 || s.State.NetworkDown ||
-			!s.State.NextDue.Equal(clock.Now().Add(jitter(dead.URL, time.Hour))) {
+			!s.State.NextDue.Equal(clock.Now().Add(schedule.Jitter(dead.URL, time.Hour))) {
 			t.Errorf("result %+v, state %+v", r, s.State)
 		}
 		if err := st.RemoveSource(t.Context(), dead.URL); err != nil {
@@ -71,7 +73,7 @@ func TestNetworkDownPenalizesNobody(t *testing.T) {
 			// The normal interval, no backoff.
 			s := getSource(t, st, u)
 			if s.State.ErrorStreak != 0 || !s.State.NetworkDown || !strings.Contains(s.State.LastError, "network unreachable") ||
-				!s.State.LastFetch.Equal(clock.Now()) || !s.State.NextDue.Equal(clock.Now().Add(jitter(u, s.State.Interval))) {
+				!s.State.LastFetch.Equal(clock.Now()) || !s.State.NextDue.Equal(clock.Now().Add(schedule.Jitter(u, s.State.Interval))) {
 				t.Errorf("round %d, %s: %+v", round, u, s.State)
 			}
 		}

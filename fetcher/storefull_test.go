@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/feedmill/feedmill/fetcher/schedule"
 	"github.com/feedmill/feedmill/storage"
 )
 
@@ -122,12 +123,12 @@ func (g *generationServer) count(path string) int {
 }
 
 // maxFetchesWithin is how many fetches the store backoff allows in window
-// from a first fetch at its start: fetch k+1 comes storeBackoff(k) after
+// from a first fetch at its start: fetch k+1 comes schedule.StoreBackoff(k) after
 // fetch k at the earliest.
 func maxFetchesWithin(window, interval, maxInterval time.Duration) int {
 	n, at := 1, time.Duration(0)
 	for {
-		at += storeBackoff(n, interval, maxInterval)
+		at += schedule.StoreBackoff(n, interval, maxInterval)
 		if at > window {
 			return n
 		}

@@ -3,6 +3,8 @@ package fetcher
 import (
 	"sync"
 	"time"
+
+	"github.com/feedmill/feedmill/fetcher/schedule"
 )
 
 // storeHolds keeps in memory the due times of sources whose last fetch the
@@ -32,7 +34,7 @@ func (h *storeHolds) fail(id uint64, now, planned time.Time, interval, maxInterv
 		h.m = make(map[uint64]storeHold)
 	}
 	n := h.m[id].failures + 1
-	due := now.Add(storeBackoff(n, interval, maxInterval))
+	due := now.Add(schedule.StoreBackoff(n, interval, maxInterval))
 	if planned.After(due) {
 		due = planned
 	}
