@@ -512,3 +512,33 @@ func TestCharsetFromHTTPHeader(t *testing.T) {
 		return true
 	})
 }
+
+// TestFetchDemoronize: a windows-1252 "smart quote" stored as U+0092 in a
+// UTF-8 body served as windows-1252 comes out of the whole fetch (charset,
+// parse, item cleaning) as the quote it meant.
+func TestFetchDemoronize(t *testing.T) {
+	raw, err := os.ReadFile("../../shared/testdata/feeds/feedparser/encoding/demoronize-1.xml")
+	if err != nil {
+		t.Skip(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/xml; charset=windows-1252")
+		w.Write(raw)
+	}))
+	defer srv.Close()
+	st := openStore(t, nil)
+	src := addSource(t, st, srv.URL+"/feed")
+	if r := onlyResult(t, pass(t, newTestFetcher(st, nil, nil), PassOptions{})); r.Err != "" {
+		t.Fatalf("%+v", r)
+	}
+	var got []string
+	if err := st.Items(storage.Query{SourceIDs: []uint64{src.ID}}, func(it storage.Item) bool {
+		got = append(got, it.Summary+it.Content)
+		return true
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || !strings.Contains(got[0], "don\u2019t") {
+		t.Errorf("items %q, want one with %q", got, "don\u2019t")
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/feedmill/feedmill/fetcher/httpclient"
 	"github.com/feedmill/feedmill/fetcher/schedule"
 )
 
@@ -99,7 +100,7 @@ func TestIsNetworkError(t *testing.T) {
 	if !isNetworkError(err) {
 		t.Errorf("connection refused: %v not a network error", err)
 	}
-	for _, err := range []error{nil, errRedirectLoop, &BodyTooLargeError{}, fmt.Errorf("parse: %w", errNotFeed)} {
+	for _, err := range []error{nil, httpclient.ErrRedirectLoop, &httpclient.BodyTooLargeError{}, fmt.Errorf("parse: %w", errNotFeed)} {
 		if isNetworkError(err) {
 			t.Errorf("%v is a network error", err)
 		}
