@@ -65,41 +65,7 @@ func (f *Fetcher) Pass(ctx context.Context, po PassOptions) (Report, error) {
 	if err != nil {
 		return rep, fmt.Errorf("list sources: %w", err)
 	}
-	now := f.opts.Now()
-	var pick []storage.Source
-	var pre []Result
-	if len(po.URLs) > 0 {
-		byURL := make(map[string]storage.Source, len(sources))
-		for _, s := range sources {
-			byURL[s.URL] = s
-		}
-		seen := make(map[string]bool)
-		for _, u := range po.URLs {
-			if seen[u] {
-				continue
-			}
-			seen[u] = true
-			s, ok := byURL[u]
-			switch {
-			case !ok:
-				pre = append(pre, Result{URL: u, Err: "unknown source"})
-			case s.State.Retired:
-				pre = append(pre, Result{URL: u, Status: s.State.LastStatus, Err: "skipped: retired (HTTP 410 Gone)"})
-			case now.Before(s.State.RetryUntil):
-				pre = append(pre, Result{URL: u, Status: s.State.LastStatus, NextDue: s.State.NextDue,
-					Err: "skipped: server asked to retry after " + s.State.RetryUntil.UTC().Format(time.RFC3339)})
-			default:
-				pick = append(pick, s)
-			}
-		}
-	} else {
-		for _, s := range sources {
-			if f.eligible(s, now, po.All) {
-				pick = append(pick, s)
-			}
-		}
-	}
-	pick = interleaveHosts(pick)
+	pick, pre := f.choose(sources, po)
 	if po.OnStart != nil {
 		po.OnStart(len(pick) + len(pre))
 	}
@@ -119,11 +85,56 @@ func (f *Fetcher) Pass(ctx context.Context, po PassOptions) (Report, error) {
 	for _, r := range pre {
 		emit(r)
 	}
+	f.fetchAll(ctx, pick, emit)
+	rep.Duration = time.Since(start)
+	f.metrics.pass(rep.Duration)
+	return rep, ctx.Err()
+}
 
+// choose picks the sources a pass fetches, interleaved over their hosts,
+// and the results of those named in po.URLs that it will not fetch.
+func (f *Fetcher) choose(sources []storage.Source, po PassOptions) (pick []storage.Source, pre []Result) {
+	now := f.opts.Now()
+	if len(po.URLs) == 0 {
+		for _, s := range sources {
+			if f.eligible(s, now, po.All) {
+				pick = append(pick, s)
+			}
+		}
+		return interleaveHosts(pick), nil
+	}
+	byURL := make(map[string]storage.Source, len(sources))
+	for _, s := range sources {
+		byURL[s.URL] = s
+	}
+	seen := make(map[string]bool)
+	for _, u := range po.URLs {
+		if seen[u] {
+			continue
+		}
+		seen[u] = true
+		s, ok := byURL[u]
+		switch {
+		case !ok:
+			pre = append(pre, Result{URL: u, Err: "unknown source"})
+		case s.State.Retired:
+			pre = append(pre, Result{URL: u, Status: s.State.LastStatus, Err: "skipped: retired (HTTP 410 Gone)"})
+		case now.Before(s.State.RetryUntil):
+			pre = append(pre, Result{URL: u, Status: s.State.LastStatus, NextDue: s.State.NextDue,
+				Err: "skipped: server asked to retry after " + s.State.RetryUntil.UTC().Format(time.RFC3339)})
+		default:
+			pick = append(pick, s)
+		}
+	}
+	return interleaveHosts(pick), pre
+}
+
+// fetchAll fetches pick with at most Options.Workers goroutines, passing
+// each result to emit, until done or ctx ends (the fetches begun finish).
+func (f *Fetcher) fetchAll(ctx context.Context, pick []storage.Source, emit func(Result)) {
 	jobs := make(chan storage.Source)
 	var wg sync.WaitGroup
-	workers := min(f.opts.Workers, len(pick))
-	for range workers {
+	for range min(f.opts.Workers, len(pick)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -144,9 +155,6 @@ feed:
 	}
 	close(jobs)
 	wg.Wait()
-	rep.Duration = time.Since(start)
-	f.metrics.pass(rep.Duration)
-	return rep, ctx.Err()
 }
 
 // eligible reports whether a pass picks s: never when retired or inside a

@@ -132,31 +132,7 @@ func (f *Fetcher) Run(ctx context.Context) error {
 			}
 
 		case <-timer.C:
-			now := f.opts.Now()
-			var batch []storage.Source
-			for len(h) > 0 && !h[0].due.After(now) {
-				e := heap.Pop(&h).(dueEntry)
-				if inflight[e.id] {
-					continue // pushed back when it finishes
-				}
-				s, err := f.store.Source(e.id)
-				if err != nil {
-					continue // removed
-				}
-				due, ok := f.scheduledAt(s)
-				if !ok {
-					continue
-				}
-				if due.After(now) {
-					heap.Push(&h, dueEntry{due: due, id: e.id}) // fetched meanwhile (a Pass)
-					continue
-				}
-				inflight[s.ID] = true
-				batch = append(batch, s)
-			}
-			for _, s := range interleaveHosts(batch) {
-				queue = append(queue, s.ID)
-			}
+			queue = append(queue, f.popDue(&h, inflight)...)
 		}
 		if !timer.Stop() {
 			select {
@@ -165,6 +141,41 @@ func (f *Fetcher) Run(ctx context.Context) error {
 			}
 		}
 	}
+}
+
+// popDue takes the sources due now off h, marks them in flight and
+// returns them interleaved over their hosts. Entries of sources in flight,
+// removed, paused or retired are dropped (those in flight are pushed back
+// when they finish); a source fetched meanwhile goes back at its new due
+// time.
+func (f *Fetcher) popDue(h *dueHeap, inflight map[uint64]bool) []uint64 {
+	now := f.opts.Now()
+	var batch []storage.Source
+	for len(*h) > 0 && !(*h)[0].due.After(now) {
+		e := heap.Pop(h).(dueEntry)
+		if inflight[e.id] {
+			continue
+		}
+		s, err := f.store.Source(e.id)
+		if err != nil {
+			continue
+		}
+		due, ok := f.scheduledAt(s)
+		if !ok {
+			continue
+		}
+		if due.After(now) {
+			heap.Push(h, dueEntry{due: due, id: e.id})
+			continue
+		}
+		inflight[s.ID] = true
+		batch = append(batch, s)
+	}
+	ids := make([]uint64, 0, len(batch))
+	for _, s := range interleaveHosts(batch) {
+		ids = append(ids, s.ID)
+	}
+	return ids
 }
 
 // runOne fetches source id for Run if it is still due when a worker takes
