@@ -255,3 +255,48 @@ func testStoreFullBacksOff(t *testing.T, hostInterval time.Duration) {
 		t.Errorf("%d lines saying the store is writable again, want 1:\n%s", n, logs.String())
 	}
 }
+
+// TestStoreHoldDefersPass: a source held after a fetch the store could
+// not record is not due for a pass (nor for Run) until its hold ends, is
+// still fetched when named, and a recorded fetch ends the hold. Holds of removed sources go when Run rebuilds its schedule.
+func TestStoreHoldDefersPass(t *testing.T) {
+	srv, hits := pathCountingServer(t)
+	clock := newClock()
+	st := openStore(t, clock)
+	src := addSource(t, st, srv.URL+"/a")
+	gone := addSource(t, st, srv.URL+"/gone")
+	f := newTestFetcher(st, clock, nil)
+	due := f.holds.fail(src.ID, clock.Now(), time.Time{}, time.Hour, 24*time.Hour)
+	f.holds.fail(gone.ID, clock.Now(), time.Time{}, time.Hour, 24*time.Hour)
+	if !due.Equal(clock.Now().Add(time.Hour)) {
+		t.Fatalf("held until %s, want an interval later", due)
+	}
+	if err := st.RemoveSource(t.Context(), gone.URL); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.buildHeap(nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := f.holds.due(gone.ID); ok {
+		t.Error("hold of a removed source kept")
+	}
+
+	if rep := pass(t, f, PassOptions{}); len(rep.Results) != 0 {
+		t.Fatalf("held source fetched by a pass: %+v", rep.Results)
+	}
+	clock.Add(time.Hour)
+	if r := onlyResult(t, pass(t, f, PassOptions{})); r.Err != "" {
+		t.Fatalf("after the hold: %+v", r)
+	}
+	if _, ok := f.holds.due(src.ID); ok {
+		t.Error("hold kept after a recorded fetch")
+	}
+	// Named, a held source is fetched.
+	f.holds.fail(src.ID, clock.Now(), time.Time{}, time.Hour, 24*time.Hour)
+	if r := onlyResult(t, pass(t, f, PassOptions{URLs: []string{src.URL}})); r.Err != "" {
+		t.Fatalf("named while held: %+v", r)
+	}
+	if h := hits(); h["/a"] != 2 {
+		t.Errorf("hits %v", h)
+	}
+}
