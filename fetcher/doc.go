@@ -1,8 +1,11 @@
-// Package fetcher gets items in: the HTTP client (one shared keep-alive
-// client, conditional GET, gzip, body and time limits, per-host politeness),
-// the scheduler that decides when each source is due, and, through its
-// content packages below, parsing with gofeed and the normalization and
-// cleaning of items before they reach storage.
+// Package fetcher gets items in: Fetcher, Pass and Run poll the sources
+// when they are due (the rules are package schedule's), with a worker pool
+// and per-host politeness (requests in flight and spacing per host), get
+// them through package httpclient (client, SSRF guard, limits, charset,
+// conditional GET), parse and clean the items, and record each fetch in
+// the store; a fetch the store cannot record backs off in memory. It
+// counts what happened for /metrics and logs a lasting failure (store,
+// network) once per cause.
 //
 // It writes only through storage's domain operations and never serves
 // anything: publishing is feedserver's room.
@@ -10,16 +13,27 @@
 // Where things are:
 //
 //	options.go      Options and their defaults
-//	client.go       Fetcher, New, the shared http.Client, redirect policy
-//	guard.go        SSRF guard: refusing non-public addresses at dial time
-//	conditional.go  If-None-Match / If-Modified-Since, 304 validators
-//	body.go         Content-Encoding (gzip, br, deflate), the size limit,
-//	                reused body buffers
-//	charset.go      HTTP charset vs XML prolog vs BOM (UTF-8/16/32), to UTF-8
+//	fetcher.go      Fetcher, New: the httpclient.Client over the per-host
+//	                rate transport
+//	fetch.go        one source: request, status handling, new fetch state
+//	storehold.go    in-memory backoff of sources whose fetch the store
+//	                could not record
+//	metrics.go      counters for /metrics: fetches by outcome and by status
+//	                class, store errors, bytes, items
+//	netdown.go      network down: failures that penalize nobody
+//	hostrate.go     per-host request spacing (token bucket per host; idle
+//	                hosts swept)
+//	pass.go         Pass: one pass with workers and per-host limits
+//	run.go          Run: priority queue of due times, worker pool, fetch.cron
+//	controls.go     the C0 controls removed from item text
 //	limits.go       the defaults of Options.MaxItems and MaxItemBytes
 //
-// The content pipeline, one package each (see their doc.go):
+// Its packages, one concern each (see their doc.go):
 //
+//	httpclient      the HTTP client, SSRF guard, body limits, charset,
+//	                conditional GET validators
+//	schedule        the pure due-time rules: interval, adaptive, skip
+//	                hours/days, Cache-Control, Retry-After, backoffs
 //	parse           gofeed, RSS schedule hints, HTML detection, feed
 //	                discovery; parse/lift: large CDATA bodies lifted out
 //	                before gofeed parses (parse.Options.NoLift: off)
@@ -30,15 +44,4 @@
 //	boilerplate     the named news-cruft rules (READ MORE, Related:, ...)
 //	urlclean        canonical links, tracking parameters
 //	fingerprint     SimHash and lead shingles for near-duplicate stories
-//
-//	fetch.go        one source: request, status handling, new fetch state
-//	schedule.go     next due time: the one pure function of all the rules
-//	adaptive.go     adaptive interval from the publishing rate, sy:updatePeriod
-//	skip.go         RSS skipHours/skipDays
-//	cachecontrol.go Cache-Control max-age / Expires as a lower bound
-//	metrics.go      counters for /metrics: fetches by status class, bytes, items
-//	netdown.go      network down: failures that penalize nobody
-//	hostrate.go     per-host request spacing (token bucket per host)
-//	pass.go         Pass: one pass with workers and per-host limits
-//	run.go          Run: priority queue of due times, worker pool, fetch.cron
 package fetcher

@@ -6,78 +6,36 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"syscall"
 	"time"
 
+	"github.com/feedmill/feedmill/fetcher/httpclient"
 	"github.com/feedmill/feedmill/fetcher/normalize"
 	"github.com/feedmill/feedmill/fetcher/parse"
+	"github.com/feedmill/feedmill/fetcher/schedule"
 	"github.com/feedmill/feedmill/storage"
 )
 
-// response is what get keeps of one HTTP exchange.
-type response struct {
-	status    int
-	header    http.Header
-	body      []byte     // decoded; only for 2xx; valid until free
-	bodies    *bodyCache // takes body's buffer back (free)
-	finalURL  *url.URL   // after redirects
-	permanent bool       // redirected, and only by 301/308
+// get fetches rawURL with the shared client and counts the body's bytes.
+// st, when given, supplies the conditional headers.
+func (f *Fetcher) get(ctx context.Context, rawURL string, st *storage.FetchState) (*httpclient.Response, error) {
+	var v *httpclient.Validators
+	if st != nil {
+		v = &httpclient.Validators{ETag: st.ETag, LastModified: st.LastModified}
+	}
+	resp, err := f.client.Get(ctx, rawURL, v)
+	if resp != nil {
+		f.metrics.bytes.Add(uint64(len(resp.Body)))
+	}
+	return resp, err
 }
 
-// get fetches rawURL with the shared client within Options.Timeout (the
-// body included). st, when given, supplies the conditional headers.
-func (f *Fetcher) get(ctx context.Context, rawURL string, st *storage.FetchState) (*response, error) {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return nil, fmt.Errorf("bad URL: %w", err)
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, fmt.Errorf("unsupported URL scheme %q", u.Scheme)
-	}
-	ctx, cancel := context.WithTimeout(ctx, f.opts.Timeout)
-	defer cancel()
-	req, trace, err := f.newRequest(ctx, rawURL, st)
-	if err != nil {
-		return nil, fmt.Errorf("bad URL: %w", err)
-	}
-	resp, err := f.client.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	r := &response{
-		status:    resp.StatusCode,
-		header:    resp.Header,
-		finalURL:  resp.Request.URL,
-		permanent: trace.hops > 0 && trace.permanent,
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		// Drain a little so the connection can be reused.
-		_, _ = io.CopyN(io.Discard, resp.Body, 4<<10)
-		return r, nil
-	}
-	r.bodies = &f.bodies
-	r.body, err = readBody(resp, f.opts.MaxBody, f.bodies.get())
-	f.metrics.bytes.Add(uint64(len(r.body)))
-	if err != nil {
-		return r, err
-	}
-	return r, nil
-}
-
-// free gives the body's buffer back for the next response: r.body must
-// not be used after it (nothing parsed from it refers to its bytes: the
-// parsers copy what they keep). A nil r is fine.
-func (r *response) free() {
-	if r == nil || r.bodies == nil {
-		return
-	}
-	r.bodies.put(r.body)
-	r.bodies, r.body = nil, nil
+// setValidators stores v in st.
+func setValidators(st *storage.FetchState, v httpclient.Validators) {
+	st.ETag, st.LastModified = v.ETag, v.LastModified
 }
 
 // fetchSource polls one source and returns what to record and the result
@@ -107,32 +65,32 @@ func (f *Fetcher) fetchSource(ctx context.Context, src storage.Source) (storage.
 
 	started := time.Now()
 	resp, err := f.get(ctx, src.URL, &src.State)
-	defer resp.free()
+	defer resp.Free()
 	switch {
 	case err != nil:
 		status := 0
 		if resp != nil {
-			status = resp.status
+			status = resp.Status
 		}
 		fail(status, f.reason(err))
 		f.forgiveIfNetworkDown(ctx, src.URL, started, err, resp, &st)
-	case resp.status == http.StatusNotModified:
-		keepValidators(&st, resp.header)
-		succeed(resp.status)
+	case resp.Status == http.StatusNotModified:
+		setValidators(&st, httpclient.Validators{ETag: st.ETag, LastModified: st.LastModified}.After304(resp.Header))
+		succeed(resp.Status)
 		res.NotModified = true
-		if resp.permanent {
-			fetch.NewURL = resp.finalURL.String()
+		if resp.Permanent {
+			fetch.NewURL = resp.FinalURL.String()
 		}
-	case resp.status >= 200 && resp.status <= 299:
+	case resp.Status >= 200 && resp.Status <= 299:
 		f.takeFeed(ctx, src, resp, now, &st, &fetch, fail, succeed)
-	case resp.status == http.StatusGone:
+	case resp.Status == http.StatusGone:
 		st.Retired = true
-		fail(resp.status, "HTTP 410 Gone: source retired")
-	case resp.status == http.StatusTooManyRequests || resp.status == http.StatusServiceUnavailable:
-		st.RetryUntil = retryAfter(resp.header, now)
-		fail(resp.status, fmt.Sprintf("HTTP %d", resp.status))
+		fail(resp.Status, "HTTP 410 Gone: source retired")
+	case resp.Status == http.StatusTooManyRequests || resp.Status == http.StatusServiceUnavailable:
+		st.RetryUntil = schedule.RetryAfter(resp.Header, now)
+		fail(resp.Status, fmt.Sprintf("HTTP %d", resp.Status))
 	default:
-		fail(resp.status, fmt.Sprintf("HTTP %d", resp.status))
+		fail(resp.Status, fmt.Sprintf("HTTP %d", resp.Status))
 	}
 	if fetch.NewURL == src.URL {
 		fetch.NewURL = ""
@@ -141,9 +99,9 @@ func (f *Fetcher) fetchSource(ctx context.Context, src storage.Source) (storage.
 	f.noteResponse(resp)
 	st.CacheUntil = time.Time{}
 	if err == nil && st.ErrorStreak == 0 {
-		st.CacheUntil = cacheUntil(resp.header, now)
+		st.CacheUntil = schedule.CacheUntil(resp.Header, now)
 	}
-	sched := nextDue(f.scheduleInput(src, st, now))
+	sched := schedule.Next(f.scheduleInput(src, st, now))
 	st.NextDue, st.Interval = sched.NextDue, sched.Interval
 	res.NextDue = st.NextDue
 	fetch.State = st
@@ -152,65 +110,88 @@ func (f *Fetcher) fetchSource(ctx context.Context, src storage.Source) (storage.
 
 // takeFeed handles a 2xx response: charset, parse, and for an HTML page one
 // hop to the feed it links to.
-func (f *Fetcher) takeFeed(ctx context.Context, src storage.Source, resp *response, now time.Time,
+func (f *Fetcher) takeFeed(ctx context.Context, src storage.Source, resp *httpclient.Response, now time.Time,
 	st *storage.FetchState, fetch *storage.Fetch, fail func(int, string), succeed func(int)) {
-	ct := resp.header.Get("Content-Type")
-	body := toUTF8(resp.body, ct)
+	ct := resp.Header.Get("Content-Type")
+	body := httpclient.ToUTF8(resp.Body, ct)
 	feed, hints, err := parse.Feed(body, parse.Options{})
 	feedResp := resp
 	if err != nil && (errors.Is(err, parse.ErrNotFeed) || parse.IsHTML(ct, body)) {
 		if !parse.IsHTML(ct, body) {
-			fail(resp.status, "parse: not a feed")
+			fail(resp.Status, "parse: not a feed")
 			return
 		}
-		link := parse.DiscoverFeed(body, resp.finalURL)
+		link := parse.DiscoverFeed(body, resp.FinalURL)
 		if link == "" {
-			fail(resp.status, "parse: not a feed (HTML page without a feed link)")
+			fail(resp.Status, "parse: not a feed (HTML page without a feed link)")
 			return
 		}
 		r2, err2 := f.get(ctx, link, nil)
-		defer r2.free()
+		defer r2.Free()
 		if err2 != nil {
 			fail(0, fmt.Sprintf("feed link %s: %s", link, f.reason(err2)))
 			return
 		}
-		if r2.status < 200 || r2.status > 299 {
-			fail(r2.status, fmt.Sprintf("feed link %s: HTTP %d", link, r2.status))
+		if r2.Status < 200 || r2.Status > 299 {
+			fail(r2.Status, fmt.Sprintf("feed link %s: HTTP %d", link, r2.Status))
 			return
 		}
-		feed, hints, err = parse.Feed(toUTF8(r2.body, r2.header.Get("Content-Type")), parse.Options{})
+		feed, hints, err = parse.Feed(httpclient.ToUTF8(r2.Body, r2.Header.Get("Content-Type")), parse.Options{})
 		if err != nil {
-			fail(r2.status, fmt.Sprintf("feed link %s: parse: %s", link, shorten(err.Error())))
+			fail(r2.Status, fmt.Sprintf("feed link %s: parse: %s", link, shorten(err.Error())))
 			return
 		}
 		feedResp = r2
 		fetch.NewURL = link
-		if r2.permanent {
-			fetch.NewURL = r2.finalURL.String()
+		if r2.Permanent {
+			fetch.NewURL = r2.FinalURL.String()
 		}
 	} else if err != nil {
-		fail(resp.status, "parse: "+shorten(err.Error()))
+		fail(resp.Status, "parse: "+shorten(err.Error()))
 		return
-	} else if resp.permanent {
-		fetch.NewURL = resp.finalURL.String()
+	} else if resp.Permanent {
+		fetch.NewURL = resp.FinalURL.String()
 	}
 
-	takeValidators(st, feedResp.header)
-	meta, items := normalize.Feed(feed, feedResp.finalURL, now,
+	setValidators(st, httpclient.ValidatorsOf(feedResp.Header))
+	meta, items := normalize.Feed(feed, feedResp.FinalURL, now,
 		normalize.Limits{MaxItems: f.opts.MaxItems, MaxItemBytes: f.opts.MaxItemBytes})
 	st.FeedTitle, st.SiteURL, st.Language = meta.Title, meta.SiteURL, meta.Language
 	st.TTL, st.SkipHours, st.SkipDays = hints.TTL, hints.SkipHours, hints.SkipDays
-	st.UpdatePeriod = syndicationPeriod(feed)
-	st.PublishGap, st.NewestItem = publishGap(feed, now)
+	st.UpdatePeriod = schedule.SyndicationPeriod(feed)
+	st.PublishGap, st.NewestItem = schedule.PublishGap(feed, now)
 	fetch.Items = items
-	succeed(feedResp.status)
+	succeed(feedResp.Status)
+}
+
+// scheduleInput gathers the input of schedule.Next for src after a fetch at
+// now that produced state st.
+func (f *Fetcher) scheduleInput(src storage.Source, st storage.FetchState, now time.Time) schedule.Input {
+	return schedule.Input{
+		Now:          now,
+		URL:          src.URL,
+		Every:        src.Every,
+		Cron:         src.Cron,
+		Default:      f.opts.Every,
+		MinInterval:  f.opts.MinInterval,
+		MaxInterval:  f.opts.MaxInterval,
+		TTL:          st.TTL,
+		UpdatePeriod: st.UpdatePeriod,
+		SkipHours:    st.SkipHours,
+		SkipDays:     st.SkipDays,
+		PublishGap:   st.PublishGap,
+		NewestItem:   st.NewestItem,
+		CacheUntil:   st.CacheUntil,
+		ErrorStreak:  st.ErrorStreak,
+		RetryUntil:   st.RetryUntil,
+	}
 }
 
 // reason turns a fetch error into the short human reason stored as
 // State.LastError.
 func (f *Fetcher) reason(err error) string {
-	var addrErr *AddressError
-	var tooLarge *BodyTooLargeError
+	var addrErr *httpclient.AddressError
+	var tooLarge *httpclient.BodyTooLargeError
 	var dnsErr *net.DNSError
 	var certErr *tls.CertificateVerificationError
 	var unknownAuth x509.UnknownAuthorityError
@@ -224,7 +205,7 @@ func (f *Fetcher) reason(err error) string {
 		return fmt.Sprintf("timeout after %s", f.opts.Timeout)
 	case errors.Is(err, context.Canceled):
 		return "canceled"
-	case errors.Is(err, errRedirectLoop):
+	case errors.Is(err, httpclient.ErrRedirectLoop):
 		return "redirect loop"
 	case errors.As(err, &dnsErr):
 		if dnsErr.IsNotFound {

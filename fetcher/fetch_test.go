@@ -16,6 +16,7 @@ import (
 
 	"github.com/andybalholm/brotli"
 
+	"github.com/feedmill/feedmill/fetcher/schedule"
 	"github.com/feedmill/feedmill/storage"
 )
 
@@ -58,7 +59,7 @@ func TestConditionalGET(t *testing.T) {
 	if s.State.ETag != etag || s.State.LastModified != lastMod || s.State.FeedTitle != "Sample" || s.State.TTL != time.Hour {
 		t.Errorf("state after 200: %+v", s.State)
 	}
-	want := clock.Now().Add(jitter(src.URL, time.Hour))
+	want := clock.Now().Add(schedule.Jitter(src.URL, time.Hour))
 	if ttl := clock.Now().Add(time.Hour); want.Before(ttl) {
 		want = ttl // never before the ttl
 	}
@@ -282,7 +283,7 @@ func TestErrorsBackOff(t *testing.T) {
 	for streak := 1; streak <= 3; streak++ {
 		r := onlyResult(t, pass(t, f, PassOptions{All: true}))
 		s := getSource(t, st, src.URL)
-		want := clock.Now().Add(jitter(src.URL, backoff(streak, 30*time.Minute)))
+		want := clock.Now().Add(schedule.Jitter(src.URL, schedule.Backoff(streak, 30*time.Minute)))
 		if r.Err != "HTTP 500" || s.State.ErrorStreak != streak || s.State.LastError != "HTTP 500" || !s.State.NextDue.Equal(want) || !s.State.LastFetch.Equal(clock.Now()) {
 			t.Errorf("streak %d: %+v / %+v", streak, r, s.State)
 		}
@@ -510,4 +511,34 @@ func TestCharsetFromHTTPHeader(t *testing.T) {
 		}
 		return true
 	})
+}
+
+// TestFetchDemoronize: a windows-1252 "smart quote" stored as U+0092 in a
+// UTF-8 body served as windows-1252 comes out of the whole fetch (charset,
+// parse, item cleaning) as the quote it meant.
+func TestFetchDemoronize(t *testing.T) {
+	raw, err := os.ReadFile("../../shared/testdata/feeds/feedparser/encoding/demoronize-1.xml")
+	if err != nil {
+		t.Skip(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/xml; charset=windows-1252")
+		w.Write(raw)
+	}))
+	defer srv.Close()
+	st := openStore(t, nil)
+	src := addSource(t, st, srv.URL+"/feed")
+	if r := onlyResult(t, pass(t, newTestFetcher(st, nil, nil), PassOptions{})); r.Err != "" {
+		t.Fatalf("%+v", r)
+	}
+	var got []string
+	if err := st.Items(storage.Query{SourceIDs: []uint64{src.ID}}, func(it storage.Item) bool {
+		got = append(got, it.Summary+it.Content)
+		return true
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || !strings.Contains(got[0], "don\u2019t") {
+		t.Errorf("items %q, want one with %q", got, "don\u2019t")
+	}
 }

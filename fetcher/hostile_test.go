@@ -25,6 +25,7 @@ import (
 	"golang.org/x/text/encoding/unicode"
 	"golang.org/x/text/encoding/unicode/utf32"
 
+	"github.com/feedmill/feedmill/fetcher/httpclient"
 	"github.com/feedmill/feedmill/storage"
 )
 
@@ -94,7 +95,7 @@ func TestGuardRefusesRedirects(t *testing.T) {
 	// Fail closed: the redirect targets below must be refused before a
 	// connection is attempted, or this test would send traffic to them.
 	for _, a := range []string{"10.0.0.1", "169.254.169.254", "192.168.1.1", "100.64.0.1"} {
-		if checkAddr(netip.MustParseAddr(a)) == nil {
+		if httpclient.CheckAddr(netip.MustParseAddr(a)) == nil {
 			t.Fatalf("guard allows %s: not running the redirect tests", a)
 		}
 	}
@@ -375,9 +376,9 @@ func TestRedirectLimit(t *testing.T) {
 		want string
 	}{
 		{1, ""},
-		{maxRedirects - 1, ""},
-		{maxRedirects, fmt.Sprintf("stopped after %d redirects", maxRedirects)},
-		{50, fmt.Sprintf("stopped after %d redirects", maxRedirects)},
+		{httpclient.MaxRedirects - 1, ""},
+		{httpclient.MaxRedirects, fmt.Sprintf("stopped after %d redirects", httpclient.MaxRedirects)},
+		{50, fmt.Sprintf("stopped after %d redirects", httpclient.MaxRedirects)},
 	}
 	for _, tt := range tests {
 		st := openStore(t, nil)

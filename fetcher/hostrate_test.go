@@ -46,6 +46,10 @@ func TestHostRate(t *testing.T) {
 	if rep := pass(t, f, PassOptions{}); rep.Failed != 0 || len(rep.Results) != 7 {
 		t.Fatalf("%+v", rep)
 	}
+	// Nothing per host or per source is left once nothing is in flight.
+	if len(f.hosts.m) != 0 || len(f.busy) != 0 {
+		t.Errorf("after the pass: %d host slots, %d busy sources", len(f.hosts.m), len(f.busy))
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	a := starts["127.0.0.1"]
@@ -61,5 +65,34 @@ func TestHostRate(t *testing.T) {
 	}
 	if b := starts["127.0.0.2"]; len(b) != 1 || b[0].Sub(begin) > interval {
 		t.Errorf("other host: %v after start", b)
+	}
+}
+
+// TestHostRateForgetsIdleHosts: thousands of hosts coming and going leave
+// no buckets behind: a host idle for longer than its bucket takes to fill
+// is forgotten at the next sweep, and a busy host keeps its bucket.
+func TestHostRateForgetsIdleHosts(t *testing.T) {
+	clock := newClock()
+	rt := newHostRate(http.DefaultTransport, 10*time.Millisecond, 2).(*hostRateTransport)
+	rt.now = clock.Now
+	rt.sweptAt = clock.Now()
+	for i := range 5000 {
+		rt.limiter(fmt.Sprintf("host%d.example", i)).AllowN(clock.Now(), 2)
+	}
+	if n := rt.size(); n < 1024 || n > 5000 {
+		t.Fatalf("%d buckets after 5000 busy hosts", n)
+	}
+	// A minute later only one host is still busy.
+	clock.Add(sweepEvery)
+	rt.limiter("busy.example").AllowN(clock.Now(), 2)
+	clock.Add(time.Millisecond)
+	rt.limiter("busy.example")
+	if n := rt.size(); n != 1 {
+		t.Errorf("%d buckets a minute after 5000 hosts went idle, want 1 (the busy one)", n)
+	}
+	clock.Add(sweepEvery)
+	rt.limiter("other.example")
+	if n := rt.size(); n != 1 {
+		t.Errorf("%d buckets after the busy host went idle too, want 1", n)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/feedmill/feedmill/fetcher/httpclient"
 	"github.com/feedmill/feedmill/storage"
 )
 
@@ -40,24 +41,26 @@ type netWatch struct {
 }
 
 // noteResponse records that a host answered (any HTTP status).
-func (f *Fetcher) noteResponse(resp *response) {
-	if resp == nil || resp.finalURL == nil {
+func (f *Fetcher) noteResponse(resp *httpclient.Response) {
+	if resp == nil || resp.FinalURL == nil {
 		return
 	}
 	w := &f.net
 	w.mu.Lock()
 	w.lastResponse = time.Now()
-	w.witness = hostPort(resp.finalURL)
+	w.witness = hostPort(resp.FinalURL)
 	w.mu.Unlock()
+	f.netDown.OK()
 }
 
 // forgiveIfNetworkDown undoes the ErrorStreak increment of a failed fetch
 // of rawURL that began at started when the failure was network-level and
 // the network was down (see above).
-func (f *Fetcher) forgiveIfNetworkDown(ctx context.Context, rawURL string, started time.Time, err error, resp *response, st *storage.FetchState) {
+func (f *Fetcher) forgiveIfNetworkDown(ctx context.Context, rawURL string, started time.Time, err error, resp *httpclient.Response, st *storage.FetchState) {
 	if resp != nil || !isNetworkError(err) || f.networkUp(ctx, rawURL, started) {
 		return
 	}
+	f.netDown.Fail(err, "url", rawURL)
 	if st.ErrorStreak > 0 {
 		st.ErrorStreak--
 	}
@@ -93,8 +96,9 @@ func (f *Fetcher) networkUp(ctx context.Context, rawURL string, started time.Tim
 	w.probedAt, w.probeUp = time.Now(), up
 	if up {
 		f.log.Debug("network up: failure counted", "url", rawURL, "witness", witness)
+		f.netDown.OK()
 	} else {
-		f.log.Warn("network unreachable: failure not counted", "url", rawURL, "witness", witness)
+		f.log.Debug("network unreachable: failure not counted", "url", rawURL, "witness", witness)
 	}
 	return up
 }
@@ -126,7 +130,7 @@ func (f *Fetcher) storeWitness(self string) string {
 func (f *Fetcher) probe(ctx context.Context, hostport string) bool {
 	d := net.Dialer{Timeout: netProbeTimeout}
 	if !f.opts.AllowPrivate {
-		d.Control = guardFor(f.opts.guardExempt)
+		d.Control = httpclient.GuardControl(f.opts.guardExempt)
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), netProbeTimeout)
 	defer cancel()
@@ -157,11 +161,11 @@ func isNetworkError(err error) bool {
 	if err == nil {
 		return false
 	}
-	var addrErr *AddressError
-	var tooLarge *BodyTooLargeError
+	var addrErr *httpclient.AddressError
+	var tooLarge *httpclient.BodyTooLargeError
 	var certErr *tls.CertificateVerificationError
 	if errors.As(err, &addrErr) || errors.As(err, &tooLarge) || errors.As(err, &certErr) ||
-		errors.Is(err, errRedirectLoop) || errors.Is(err, context.Canceled) {
+		errors.Is(err, httpclient.ErrRedirectLoop) || errors.Is(err, context.Canceled) {
 		return false
 	}
 	var dnsErr *net.DNSError

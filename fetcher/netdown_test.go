@@ -9,7 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/feedmill/feedmill/fetcher/httpclient"
 	"github.com/feedmill/feedmill/fetcher/parse"
+	"github.com/feedmill/feedmill/fetcher/schedule"
 )
 
 // deadURL is a URL on a loopback port nobody listens on (connection
@@ -45,7 +47,7 @@ func TestNetworkDownPenalizesNobody(t *testing.T) {
 		r := onlyResult(t, pass(t, f, PassOptions{URLs: []string{dead.URL}}))
 		s := getSource(t, st, dead.URL)
 		if r.Err != "connection refused" || s.State.ErrorStreak != 1 || s.State.NetworkDown ||
-			!s.State.NextDue.Equal(clock.Now().Add(jitter(dead.URL, time.Hour))) {
+			!s.State.NextDue.Equal(clock.Now().Add(schedule.Jitter(dead.URL, time.Hour))) {
 			t.Errorf("result %+v, state %+v", r, s.State)
 		}
 		if err := st.RemoveSource(t.Context(), dead.URL); err != nil {
@@ -62,7 +64,8 @@ func TestNetworkDownPenalizesNobody(t *testing.T) {
 		urls = append(urls, addSource(t, st, deadURL(t)).URL)
 	}
 	urls = append(urls, w.URL)
-	f := newTestFetcher(st, clock, nil)
+	var logs logBuffer
+	f := newTestFetcher(st, clock, func(o *Options) { o.Logger = logs.logger() })
 	for round := 1; round <= 2; round++ {
 		rep := pass(t, f, PassOptions{URLs: urls})
 		if rep.Failed != len(urls) {
@@ -72,11 +75,23 @@ func TestNetworkDownPenalizesNobody(t *testing.T) {
 			// The normal interval, no backoff.
 			s := getSource(t, st, u)
 			if s.State.ErrorStreak != 0 || !s.State.NetworkDown || !strings.Contains(s.State.LastError, "network unreachable") ||
-				!s.State.LastFetch.Equal(clock.Now()) || !s.State.NextDue.Equal(clock.Now().Add(jitter(u, s.State.Interval))) {
+				!s.State.LastFetch.Equal(clock.Now()) || !s.State.NextDue.Equal(clock.Now().Add(schedule.Jitter(u, s.State.Interval))) {
 				t.Errorf("round %d, %s: %+v", round, u, s.State)
 			}
 		}
 		clock.Add(time.Hour)
+	}
+	// Eight failures with one cause: one line.
+	if n, down := logs.count("level="), logs.count(`msg="network unreachable: failures are not counted`); n != 1 || down != 1 {
+		t.Errorf("%d log lines, %d about the network, want 1 of each:\n%s", n, down, logs.String())
+	}
+	// The network comes back: one line says so.
+	back := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, sampleRSS) }))
+	defer back.Close()
+	addSource(t, st, back.URL+"/feed")
+	pass(t, f, PassOptions{URLs: []string{back.URL + "/feed"}})
+	if n := logs.count(`msg="network reachable again after `); n != 1 {
+		t.Errorf("%d lines saying the network is back, want 1:\n%s", n, logs.String())
 	}
 }
 
@@ -86,7 +101,7 @@ func TestIsNetworkError(t *testing.T) {
 	if !isNetworkError(err) {
 		t.Errorf("connection refused: %v not a network error", err)
 	}
-	for _, err := range []error{nil, errRedirectLoop, &BodyTooLargeError{}, fmt.Errorf("parse: %w", parse.ErrNotFeed)} {
+	for _, err := range []error{nil, httpclient.ErrRedirectLoop, &httpclient.BodyTooLargeError{}, fmt.Errorf("parse: %w", parse.ErrNotFeed)} {
 		if isNetworkError(err) {
 			t.Errorf("%v is a network error", err)
 		}

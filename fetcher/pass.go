@@ -2,6 +2,7 @@ package fetcher
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -64,41 +65,7 @@ func (f *Fetcher) Pass(ctx context.Context, po PassOptions) (Report, error) {
 	if err != nil {
 		return rep, fmt.Errorf("list sources: %w", err)
 	}
-	now := f.opts.Now()
-	var pick []storage.Source
-	var pre []Result
-	if len(po.URLs) > 0 {
-		byURL := make(map[string]storage.Source, len(sources))
-		for _, s := range sources {
-			byURL[s.URL] = s
-		}
-		seen := make(map[string]bool)
-		for _, u := range po.URLs {
-			if seen[u] {
-				continue
-			}
-			seen[u] = true
-			s, ok := byURL[u]
-			switch {
-			case !ok:
-				pre = append(pre, Result{URL: u, Err: "unknown source"})
-			case s.State.Retired:
-				pre = append(pre, Result{URL: u, Status: s.State.LastStatus, Err: "skipped: retired (HTTP 410 Gone)"})
-			case now.Before(s.State.RetryUntil):
-				pre = append(pre, Result{URL: u, Status: s.State.LastStatus, NextDue: s.State.NextDue,
-					Err: "skipped: server asked to retry after " + s.State.RetryUntil.UTC().Format(time.RFC3339)})
-			default:
-				pick = append(pick, s)
-			}
-		}
-	} else {
-		for _, s := range sources {
-			if eligible(s, now, po.All) {
-				pick = append(pick, s)
-			}
-		}
-	}
-	pick = interleaveHosts(pick)
+	pick, pre := f.choose(sources, po)
 	if po.OnStart != nil {
 		po.OnStart(len(pick) + len(pre))
 	}
@@ -118,11 +85,56 @@ func (f *Fetcher) Pass(ctx context.Context, po PassOptions) (Report, error) {
 	for _, r := range pre {
 		emit(r)
 	}
+	f.fetchAll(ctx, pick, emit)
+	rep.Duration = time.Since(start)
+	f.metrics.pass(rep.Duration)
+	return rep, ctx.Err()
+}
 
+// choose picks the sources a pass fetches, interleaved over their hosts,
+// and the results of those named in po.URLs that it will not fetch.
+func (f *Fetcher) choose(sources []storage.Source, po PassOptions) (pick []storage.Source, pre []Result) {
+	now := f.opts.Now()
+	if len(po.URLs) == 0 {
+		for _, s := range sources {
+			if f.eligible(s, now, po.All) {
+				pick = append(pick, s)
+			}
+		}
+		return interleaveHosts(pick), nil
+	}
+	byURL := make(map[string]storage.Source, len(sources))
+	for _, s := range sources {
+		byURL[s.URL] = s
+	}
+	seen := make(map[string]bool)
+	for _, u := range po.URLs {
+		if seen[u] {
+			continue
+		}
+		seen[u] = true
+		s, ok := byURL[u]
+		switch {
+		case !ok:
+			pre = append(pre, Result{URL: u, Err: "unknown source"})
+		case s.State.Retired:
+			pre = append(pre, Result{URL: u, Status: s.State.LastStatus, Err: "skipped: retired (HTTP 410 Gone)"})
+		case now.Before(s.State.RetryUntil):
+			pre = append(pre, Result{URL: u, Status: s.State.LastStatus, NextDue: s.State.NextDue,
+				Err: "skipped: server asked to retry after " + s.State.RetryUntil.UTC().Format(time.RFC3339)})
+		default:
+			pick = append(pick, s)
+		}
+	}
+	return interleaveHosts(pick), pre
+}
+
+// fetchAll fetches pick with at most Options.Workers goroutines, passing
+// each result to emit, until done or ctx ends (the fetches begun finish).
+func (f *Fetcher) fetchAll(ctx context.Context, pick []storage.Source, emit func(Result)) {
 	jobs := make(chan storage.Source)
 	var wg sync.WaitGroup
-	workers := min(f.opts.Workers, len(pick))
-	for range workers {
+	for range min(f.opts.Workers, len(pick)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -143,22 +155,30 @@ feed:
 	}
 	close(jobs)
 	wg.Wait()
-	rep.Duration = time.Since(start)
-	f.metrics.pass(rep.Duration)
-	return rep, ctx.Err()
 }
 
 // eligible reports whether a pass picks s: never when retired or inside a
 // Retry-After window; with all, otherwise always; else when not paused and
-// due.
-func eligible(s storage.Source, now time.Time, all bool) bool {
+// due (its stored due time, or its store hold's when the store could not
+// record its last fetch).
+func (f *Fetcher) eligible(s storage.Source, now time.Time, all bool) bool {
 	if s.State.Retired || now.Before(s.State.RetryUntil) {
 		return false
 	}
 	if all {
 		return true
 	}
-	return !s.Paused && !s.State.NextDue.After(now)
+	return !s.Paused && !f.dueTime(s).After(now)
+}
+
+// dueTime is when s is due: its stored NextDue, or later while a store
+// hold lasts.
+func (f *Fetcher) dueTime(s storage.Source) time.Time {
+	due := s.State.NextDue
+	if held, ok := f.holds.due(s.ID); ok && held.After(due) {
+		due = held
+	}
+	return due
 }
 
 // fetchOne fetches and records one source, holding a worker slot and a
@@ -184,30 +204,52 @@ func (f *Fetcher) fetchOne(ctx context.Context, src storage.Source) (Result, boo
 	start := time.Now()
 	bg := context.WithoutCancel(ctx)
 	fetch, res := f.fetchSource(bg, src)
-	ing, err := f.store.RecordFetch(bg, fetch)
-	if err != nil && fetch.NewURL != "" {
-		// The new URL may belong to another source already: keep the
-		// old one rather than lose the fetch.
-		f.log.Warn("fetch: cannot move source", "url", src.URL, "new_url", fetch.NewURL, "err", err)
-		fetch.NewURL = ""
-		ing, err = f.store.RecordFetch(bg, fetch)
-	}
-	if err != nil {
-		res.Err = "store: " + shorten(err.Error())
-	}
+	ing, err := f.record(bg, src, fetch)
 	res.Added, res.Updated = ing.Added, ing.Updated
 	res.Duration = time.Since(start)
-	f.metrics.observe(res, ing)
-	if fetch.NewURL != "" {
+	storeErr := err != nil && !errors.Is(err, storage.ErrNotFound)
+	switch {
+	case storeErr:
+		res.NextDue = f.holds.fail(src.ID, fetch.State.LastFetch, fetch.State.NextDue, fetch.State.Interval, f.opts.MaxInterval)
+		res.Err = "store: " + shorten(err.Error())
+	case err != nil:
+		res.Err = "store: source removed while it was fetched"
+	default:
+		f.holds.clear(src.ID)
+	}
+	f.metrics.observe(res, ing, storeErr)
+	if err == nil && fetch.NewURL != "" {
 		f.log.Info("fetch: source moved", "url", src.URL, "new_url", fetch.NewURL)
 	}
-	if res.Err != "" {
+	if storeErr {
+		f.storeDown.Fail(err)
+	} else if err == nil {
+		f.storeDown.OK()
+	}
+	switch {
+	case storeErr:
+		f.log.Debug("fetch not stored", "url", src.URL, "status", res.Status, "err", err, "next_due", res.NextDue)
+	case fetch.State.NetworkDown:
+		f.log.Debug("fetch failed, network down", "url", src.URL, "err", res.Err, "next_due", res.NextDue)
+	case res.Err != "":
 		f.log.Warn("fetch failed", "url", src.URL, "status", res.Status, "err", res.Err, "next_due", res.NextDue)
-	} else {
+	default:
 		f.log.Debug("fetched", "url", src.URL, "status", res.Status, "added", res.Added, "updated", res.Updated,
 			"duration", res.Duration, "next_due", res.NextDue)
 	}
 	return res, true
+}
+
+// record stores a fetch. A new URL another source has already is dropped
+// (the source keeps its old URL) rather than losing the fetch.
+func (f *Fetcher) record(ctx context.Context, src storage.Source, fetch storage.Fetch) (storage.Ingested, error) {
+	ing, err := f.store.RecordFetch(ctx, fetch)
+	if err != nil && fetch.NewURL != "" && !errors.Is(err, storage.ErrClosed) {
+		f.log.Warn("fetch: cannot move source", "url", src.URL, "new_url", fetch.NewURL, "err", err)
+		fetch.NewURL = ""
+		ing, err = f.store.RecordFetch(ctx, fetch)
+	}
+	return ing, err
 }
 
 func (f *Fetcher) setBusy(id uint64, b bool) {

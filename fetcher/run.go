@@ -39,11 +39,11 @@ func (h *dueHeap) Pop() any {
 
 // scheduledAt is when Run should next fetch s; false when never (paused or
 // retired).
-func scheduledAt(s storage.Source) (time.Time, bool) {
+func (f *Fetcher) scheduledAt(s storage.Source) (time.Time, bool) {
 	if s.Paused || s.State.Retired {
 		return time.Time{}, false
 	}
-	due := s.State.NextDue
+	due := f.dueTime(s)
 	if due.Before(s.State.RetryUntil) {
 		due = s.State.RetryUntil
 	}
@@ -126,37 +126,13 @@ func (f *Fetcher) Run(ctx context.Context) error {
 		case id := <-done:
 			delete(inflight, id)
 			if s, err := f.store.Source(id); err == nil {
-				if due, ok := scheduledAt(s); ok {
+				if due, ok := f.scheduledAt(s); ok {
 					heap.Push(&h, dueEntry{due: due, id: id})
 				}
 			}
 
 		case <-timer.C:
-			now := f.opts.Now()
-			var batch []storage.Source
-			for len(h) > 0 && !h[0].due.After(now) {
-				e := heap.Pop(&h).(dueEntry)
-				if inflight[e.id] {
-					continue // pushed back when it finishes
-				}
-				s, err := f.store.Source(e.id)
-				if err != nil {
-					continue // removed
-				}
-				due, ok := scheduledAt(s)
-				if !ok {
-					continue
-				}
-				if due.After(now) {
-					heap.Push(&h, dueEntry{due: due, id: e.id}) // fetched meanwhile (a Pass)
-					continue
-				}
-				inflight[s.ID] = true
-				batch = append(batch, s)
-			}
-			for _, s := range interleaveHosts(batch) {
-				queue = append(queue, s.ID)
-			}
+			queue = append(queue, f.popDue(&h, inflight)...)
 		}
 		if !timer.Stop() {
 			select {
@@ -167,11 +143,46 @@ func (f *Fetcher) Run(ctx context.Context) error {
 	}
 }
 
+// popDue takes the sources due now off h, marks them in flight and
+// returns them interleaved over their hosts. Entries of sources in flight,
+// removed, paused or retired are dropped (those in flight are pushed back
+// when they finish); a source fetched meanwhile goes back at its new due
+// time.
+func (f *Fetcher) popDue(h *dueHeap, inflight map[uint64]bool) []uint64 {
+	now := f.opts.Now()
+	var batch []storage.Source
+	for len(*h) > 0 && !(*h)[0].due.After(now) {
+		e := heap.Pop(h).(dueEntry)
+		if inflight[e.id] {
+			continue
+		}
+		s, err := f.store.Source(e.id)
+		if err != nil {
+			continue
+		}
+		due, ok := f.scheduledAt(s)
+		if !ok {
+			continue
+		}
+		if due.After(now) {
+			heap.Push(h, dueEntry{due: due, id: e.id})
+			continue
+		}
+		inflight[s.ID] = true
+		batch = append(batch, s)
+	}
+	ids := make([]uint64, 0, len(batch))
+	for _, s := range interleaveHosts(batch) {
+		ids = append(ids, s.ID)
+	}
+	return ids
+}
+
 // runOne fetches source id for Run if it is still due when a worker takes
 // it (a Pass may have fetched it meanwhile, or a user paused it).
 func (f *Fetcher) runOne(ctx context.Context, id uint64) {
 	s, err := f.store.Source(id)
-	if err != nil || f.isBusy(id) || !eligible(s, f.opts.Now(), false) {
+	if err != nil || f.isBusy(id) || !f.eligible(s, f.opts.Now(), false) {
 		return
 	}
 	f.fetchOne(ctx, s)
@@ -218,15 +229,18 @@ func (f *Fetcher) buildHeap(skip map[uint64]bool) (dueHeap, error) {
 		return nil, err
 	}
 	h := make(dueHeap, 0, len(sources))
+	live := make(map[uint64]bool, len(sources))
 	for _, s := range sources {
+		live[s.ID] = true
 		if skip[s.ID] {
 			continue
 		}
-		if due, ok := scheduledAt(s); ok {
+		if due, ok := f.scheduledAt(s); ok {
 			h = append(h, dueEntry{due: due, id: s.ID})
 		}
 	}
 	heap.Init(&h)
+	f.holds.keepOnly(live)
 	return h, nil
 }
 

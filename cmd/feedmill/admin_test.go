@@ -75,7 +75,9 @@ func TestDaemonAdminAPIAndMetrics(t *testing.T) {
 	body0(t, base+"/channels/world.rss") // read whole: it is counted once written
 	metrics := body0(t, base+"/metrics")
 	for _, want := range []string{
-		`feedmill_fetches_total{class="2xx"} `,
+		`feedmill_fetches_total{outcome="stored"} `,
+		`feedmill_fetches_by_status_total{class="2xx"} `,
+		"feedmill_store_errors_total 0",
 		"feedmill_fetches_not_modified_total ",
 		"feedmill_fetch_bytes_total ",
 		`feedmill_items_total{outcome="stored"} `,

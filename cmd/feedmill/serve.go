@@ -65,7 +65,6 @@ type daemon struct {
 	ctlSrv  *http.Server
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
-	fetchMu sync.Mutex // guards fetcher
 	fetcher interface{ Reschedule() }
 	sock    controlSocket
 	Addr    net.Addr     // where the HTTP server listens (tests use port 0)

@@ -1,4 +1,4 @@
-package fetcher
+package httpclient
 
 import (
 	"bytes"
@@ -36,7 +36,7 @@ import (
 // Bytes that are still not valid UTF-8 become U+FFFD, and C0 control
 // characters other than tab, CR and LF are removed: both make Go's XML
 // decoder give up on the whole feed.
-func toUTF8(body []byte, contentType string) []byte {
+func ToUTF8(body []byte, contentType string) []byte {
 	if out, ok := decodeBOM(body); ok {
 		return cleanBytes(fixProlog(out))
 	}
@@ -225,11 +225,11 @@ func cleanBytes(b []byte) []byte {
 // dropControls drops the C0 controls that XML forbids from the valid
 // UTF-8 b (returned as it is when it has none, the common case).
 func dropControls(b []byte) []byte {
-	if !hasBadControl(b) {
+	if !HasBadControl(b) {
 		return b
 	}
 	return bytes.Map(func(r rune) rune {
-		if isBadControl(r) {
+		if IsBadControl(r) {
 			return -1
 		}
 		return r
@@ -241,7 +241,7 @@ func dropControls(b []byte) []byte {
 // UTF-8 such a byte is always the character itself). It runs over every
 // body, eight bytes at a time: a word with no byte below 0x20 (the
 // "hasless" trick of Bit Twiddling Hacks) holds none.
-func hasBadControl(b []byte) bool {
+func HasBadControl(b []byte) bool {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	i := 0
 	for ; i+8 <= len(b); i += 8 {
@@ -264,6 +264,6 @@ func hasBadControl(b []byte) bool {
 }
 
 // isBadControl is true for C0 controls other than \t \n \r.
-func isBadControl(r rune) bool {
+func IsBadControl(r rune) bool {
 	return r < 0x20 && r != '\t' && r != '\n' && r != '\r'
 }

@@ -1,4 +1,4 @@
-package fetcher
+package schedule
 
 import (
 	"hash/fnv"
@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/adhocore/gronx"
-
-	"github.com/feedmill/feedmill/storage"
 )
 
 // Backoff bounds after failures: the first failure waits backoffBase, each
@@ -30,10 +28,10 @@ const (
 	maxCronSteps = 200
 )
 
-// scheduleInput is everything the next due time depends on. It is a plain
+// Input is everything the next due time depends on. It is a plain
 // value so that the schedule is one pure function of it, tested rule by
 // rule.
-type scheduleInput struct {
+type Input struct {
 	Now         time.Time
 	URL         string        // seeds the jitter
 	Every       time.Duration // the source's own interval; 0 = adaptive
@@ -47,7 +45,7 @@ type scheduleInput struct {
 	UpdatePeriod time.Duration // sy:updatePeriod / sy:updateFrequency, 0 = none
 	SkipHours    []int         // RSS skipHours (UTC hours 0-23)
 	SkipDays     []string      // RSS skipDays (English day names)
-	// The observed publishing rate (see publishGap).
+	// The observed publishing rate (see PublishGap).
 	PublishGap time.Duration
 	NewestItem time.Time
 	// The response's Cache-Control max-age / Expires, as an absolute time;
@@ -58,14 +56,14 @@ type scheduleInput struct {
 	RetryUntil  time.Time // a Retry-After window; zero = none
 }
 
-// scheduleOutput is when the source is due next and the interval that gave
+// Output is when the source is due next and the interval that gave
 // that time.
-type scheduleOutput struct {
+type Output struct {
 	NextDue  time.Time
 	Interval time.Duration
 }
 
-// nextDue computes the next due time of a source after a fetch at in.Now.
+// Next computes the next due time of a source after a fetch at in.Now.
 // The rules, in order:
 //
 //  1. The interval is the source's own Every, else the adaptive interval
@@ -84,7 +82,7 @@ type scheduleOutput struct {
 //  5. skipHours/skipDays (UTC, as RSS says) push the due time to the next
 //     allowed hour (a cron source: to its next tick in an allowed hour).
 //  6. A Retry-After window is a hard lower bound.
-func nextDue(in scheduleInput) scheduleOutput {
+func Next(in Input) Output {
 	hintFloor := max(in.TTL, in.UpdatePeriod)
 	interval := in.Every
 	if interval <= 0 {
@@ -93,7 +91,7 @@ func nextDue(in scheduleInput) scheduleOutput {
 	interval = clampInterval(max(interval, hintFloor), in.MinInterval, in.MaxInterval)
 	wait := interval
 	if in.ErrorStreak > 0 {
-		wait = backoff(in.ErrorStreak, interval)
+		wait = Backoff(in.ErrorStreak, interval)
 	}
 
 	// The earliest time the server and the feed allow.
@@ -110,7 +108,7 @@ func nextDue(in scheduleInput) scheduleOutput {
 	if isCron {
 		interval = due.Sub(in.Now)
 	} else {
-		due = in.Now.Add(jitter(in.URL, wait))
+		due = in.Now.Add(Jitter(in.URL, wait))
 		if due.Before(floor) {
 			due = floor
 		}
@@ -119,7 +117,7 @@ func nextDue(in scheduleInput) scheduleOutput {
 	if due.Before(in.RetryUntil) {
 		due = in.RetryUntil
 	}
-	return scheduleOutput{NextDue: due, Interval: interval}
+	return Output{NextDue: due, Interval: interval}
 }
 
 // cronDue is the due time of a source with a cron expression: its first
@@ -127,7 +125,7 @@ func nextDue(in scheduleInput) scheduleOutput {
 // outside skipped hours. false when the source has no usable expression:
 // an unparsable one falls back to the interval (the config check reports
 // it).
-func cronDue(in scheduleInput, floor time.Time, wait time.Duration, skip skipSet) (time.Time, bool) {
+func cronDue(in Input, floor time.Time, wait time.Duration, skip skipSet) (time.Time, bool) {
 	expr := strings.TrimSpace(in.Cron)
 	if expr == "" {
 		return time.Time{}, false
@@ -153,29 +151,6 @@ func cronDue(in scheduleInput, floor time.Time, wait time.Duration, skip skipSet
 	return skip.next(after, in.URL), true
 }
 
-// scheduleInput gathers the input of nextDue for src after a fetch at now
-// that produced state st.
-func (f *Fetcher) scheduleInput(src storage.Source, st storage.FetchState, now time.Time) scheduleInput {
-	return scheduleInput{
-		Now:          now,
-		URL:          src.URL,
-		Every:        src.Every,
-		Cron:         src.Cron,
-		Default:      f.opts.Every,
-		MinInterval:  f.opts.MinInterval,
-		MaxInterval:  f.opts.MaxInterval,
-		TTL:          st.TTL,
-		UpdatePeriod: st.UpdatePeriod,
-		SkipHours:    st.SkipHours,
-		SkipDays:     st.SkipDays,
-		PublishGap:   st.PublishGap,
-		NewestItem:   st.NewestItem,
-		CacheUntil:   st.CacheUntil,
-		ErrorStreak:  st.ErrorStreak,
-		RetryUntil:   st.RetryUntil,
-	}
-}
-
 // clampInterval bounds d to [lo, hi]; hi <= 0 means no upper bound.
 func clampInterval(d, lo, hi time.Duration) time.Duration {
 	if d < lo {
@@ -194,9 +169,9 @@ func minTime(a, b time.Time) time.Time {
 	return b
 }
 
-// backoff is the wait after streak failures in a row: 1h·2^(streak-1),
+// Backoff is the wait after streak failures in a row: 1h·2^(streak-1),
 // capped at 7 days, never shorter than the normal interval.
-func backoff(streak int, interval time.Duration) time.Duration {
+func Backoff(streak int, interval time.Duration) time.Duration {
 	if streak < 1 {
 		return interval
 	}
@@ -213,10 +188,10 @@ func backoff(streak int, interval time.Duration) time.Duration {
 	return d
 }
 
-// jitter moves d by up to ±10%, by an amount fixed for each source (a
+// Jitter moves d by up to ±10%, by an amount fixed for each source (a
 // hash of its URL), so sources added together do not stay in lockstep and
 // tests can compute the result.
-func jitter(seed string, d time.Duration) time.Duration {
+func Jitter(seed string, d time.Duration) time.Duration {
 	return d + time.Duration(float64(d)*jitterFactor(seed))
 }
 
@@ -227,9 +202,9 @@ func jitterFactor(seed string) float64 {
 	return (float64(h.Sum64()%2001)/1000 - 1) * jitterFraction
 }
 
-// retryAfter parses a Retry-After header (delay-seconds or an HTTP date)
+// RetryAfter parses a Retry-After header (delay-seconds or an HTTP date)
 // into an absolute time; zero when absent or unparsable.
-func retryAfter(h http.Header, now time.Time) time.Time {
+func RetryAfter(h http.Header, now time.Time) time.Time {
 	v := strings.TrimSpace(h.Get("Retry-After"))
 	if v == "" {
 		return time.Time{}
@@ -255,4 +230,19 @@ func retryAfter(h http.Header, now time.Time) time.Time {
 		t = now.Add(maxRetryAfter)
 	}
 	return t
+}
+
+// StoreBackoff is the wait after n fetches in a row whose result the store
+// could not record: the source's interval for the first, doubled for each
+// further one, at most maxWait (never less than the interval).
+func StoreBackoff(n int, interval, maxWait time.Duration) time.Duration {
+	if interval <= 0 {
+		interval = maxWait
+	}
+	maxWait = max(maxWait, interval)
+	d := interval
+	for i := 1; i < n && d < maxWait; i++ {
+		d *= 2
+	}
+	return min(d, maxWait)
 }

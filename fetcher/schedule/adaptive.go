@@ -1,4 +1,4 @@
-package fetcher
+package schedule
 
 import (
 	"slices"
@@ -39,11 +39,11 @@ func adaptiveInterval(gap time.Duration, newest, now time.Time, def time.Duratio
 	return d
 }
 
-// publishGap returns the median gap between the newest (up to gapItems)
+// PublishGap returns the median gap between the newest (up to gapItems)
 // distinct item dates of feed, and the newest date; zero when fewer than
 // two distinct usable dates. Dates more than futureSlack after now are
 // ignored.
-func publishGap(feed *gofeed.Feed, now time.Time) (time.Duration, time.Time) {
+func PublishGap(feed *gofeed.Feed, now time.Time) (time.Duration, time.Time) {
 	if feed == nil {
 		return 0, time.Time{}
 	}
@@ -97,12 +97,12 @@ var syPeriods = map[string]time.Duration{
 	"yearly":  365 * 24 * time.Hour,
 }
 
-// syndicationPeriod is the feed's sy:updatePeriod divided by its
+// SyndicationPeriod is the feed's sy:updatePeriod divided by its
 // sy:updateFrequency (default 1): how often the publisher says the feed
 // changes. gofeed keeps the module under the prefix the document used,
 // usually "sy"; any prefix with an updatePeriod element counts. Zero when
 // absent or unknown.
-func syndicationPeriod(feed *gofeed.Feed) time.Duration {
+func SyndicationPeriod(feed *gofeed.Feed) time.Duration {
 	if feed == nil {
 		return 0
 	}

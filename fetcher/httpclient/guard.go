@@ -1,4 +1,4 @@
-package fetcher
+package httpclient
 
 import (
 	"fmt"
@@ -7,7 +7,7 @@ import (
 )
 
 // AddressError is returned (wrapped) when a source resolves to an address
-// that is not on the public internet and Options.AllowPrivate is false.
+// that is not on the public internet and private addresses are not allowed (see NewTransport).
 // The check runs when the connection is dialed, after DNS resolution, so a
 // public name that resolves to 127.0.0.1 or a redirect to an intranet host
 // is refused as well.
@@ -59,8 +59,8 @@ var deniedPrefixes = []struct {
 
 var nat64 = netip.MustParsePrefix("64:ff9b::/96")
 
-// checkAddr returns an *AddressError when addr is not publicly routable.
-func checkAddr(addr netip.Addr) error {
+// CheckAddr returns an *AddressError when addr is not publicly routable.
+func CheckAddr(addr netip.Addr) error {
 	// A zoned address (fe80::1%eth0) would match no prefix: drop the zone.
 	addr = addr.Unmap().WithZone("")
 	if !addr.IsValid() {
@@ -69,7 +69,7 @@ func checkAddr(addr netip.Addr) error {
 	if addr.Is6() && nat64.Contains(addr) {
 		// Well-known NAT64 prefix: judge the IPv4 address it carries.
 		b := addr.As16()
-		if err := checkAddr(netip.AddrFrom4([4]byte{b[12], b[13], b[14], b[15]})); err != nil {
+		if err := CheckAddr(netip.AddrFrom4([4]byte{b[12], b[13], b[14], b[15]})); err != nil {
 			return err
 		}
 		return nil
@@ -82,18 +82,13 @@ func checkAddr(addr netip.Addr) error {
 	return nil
 }
 
-// guardControl is the net.Dialer Control function that refuses non-public
-// addresses at dial time. It runs after the socket is made and before it
-// connects, for every address the dialer tries, so nothing is ever sent to
-// a refused address.
-func guardControl(network, address string, c syscall.RawConn) error {
-	return guardFor(netip.AddrPort{})(network, address, c)
-}
-
-// guardFor is guardControl with one address:port let through as if it
-// were public: tests use it to stand in a local server for a public one.
-// The zero AddrPort exempts nothing.
-func guardFor(exempt netip.AddrPort) func(network, address string, _ syscall.RawConn) error {
+// GuardControl returns the net.Dialer Control function that refuses
+// non-public addresses at dial time. It runs after the socket is made and
+// before it connects, for every address the dialer tries, so nothing is
+// ever sent to a refused address. exempt, when valid, is one address:port
+// let through as if it were public (tests stand in a local server for a
+// public one with it); the zero AddrPort exempts nothing.
+func GuardControl(exempt netip.AddrPort) func(network, address string, _ syscall.RawConn) error {
 	return func(network, address string, _ syscall.RawConn) error {
 		ap, err := netip.ParseAddrPort(address)
 		if err != nil {
@@ -102,6 +97,6 @@ func guardFor(exempt netip.AddrPort) func(network, address string, _ syscall.Raw
 		if exempt.IsValid() && ap == exempt {
 			return nil
 		}
-		return checkAddr(ap.Addr())
+		return CheckAddr(ap.Addr())
 	}
 }

@@ -1,4 +1,4 @@
-package fetcher
+package schedule
 
 import (
 	"strings"
@@ -24,7 +24,7 @@ var dayNames = map[string]time.Weekday{
 	"thu": time.Thursday, "fri": time.Friday, "sat": time.Saturday,
 }
 
-// newSkipSet builds the set from the hints parse.go collected; unknown
+// newSkipSet builds the set from the hints the feed parser collected; unknown
 // names and out-of-range hours are ignored.
 func newSkipSet(hours []int, days []string) skipSet {
 	var s skipSet

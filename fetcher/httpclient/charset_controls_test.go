@@ -1,4 +1,4 @@
-package fetcher
+package httpclient
 
 import (
 	"bytes"
@@ -19,7 +19,7 @@ func TestHasBadControl(t *testing.T) {
 		{"ünïcödé \u0080\u009f is not C0", false},
 		{"\x7f DEL is allowed", false},
 	} {
-		if got := hasBadControl([]byte(tt.in)); got != tt.want {
+		if got := HasBadControl([]byte(tt.in)); got != tt.want {
 			t.Errorf("hasBadControl(%q) = %v, want %v", tt.in, got, tt.want)
 		}
 	}
@@ -32,8 +32,8 @@ func FuzzHasBadControl(f *testing.F) {
 	f.Add([]byte("ü\x1b"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		b = bytes.ToValidUTF8(b, []byte("\uFFFD"))
-		want := bytes.IndexFunc(b, isBadControl) >= 0
-		if got := hasBadControl(b); got != want {
+		want := bytes.IndexFunc(b, IsBadControl) >= 0
+		if got := HasBadControl(b); got != want {
 			t.Fatalf("hasBadControl(%q) = %v, want %v", b, got, want)
 		}
 	})

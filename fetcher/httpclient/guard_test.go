@@ -1,4 +1,4 @@
-package fetcher
+package httpclient
 
 import (
 	"errors"
@@ -90,7 +90,7 @@ func TestCheckAddr(t *testing.T) {
 		{"64:ff9b:1::1", "local NAT64"},
 	}
 	for _, tt := range tests {
-		err := checkAddr(netip.MustParseAddr(tt.addr))
+		err := CheckAddr(netip.MustParseAddr(tt.addr))
 		var ae *AddressError
 		switch {
 		case tt.kind == "" && err != nil:
@@ -117,12 +117,12 @@ func TestGuardControl(t *testing.T) {
 		{"", true},
 	}
 	for _, tt := range tests {
-		err := guardControl("tcp", tt.address, nil)
+		err := GuardControl(netip.AddrPort{})("tcp", tt.address, nil)
 		if (err != nil) != tt.refused {
-			t.Errorf("guardControl(%q) = %v, want refused=%v", tt.address, err, tt.refused)
+			t.Errorf("GuardControl(%q) = %v, want refused=%v", tt.address, err, tt.refused)
 		}
 	}
-	g := guardFor(exempt)
+	g := GuardControl(exempt)
 	if err := g("tcp", "127.0.0.1:8080", nil); err != nil {
 		t.Errorf("exempt address refused: %v", err)
 	}
@@ -130,7 +130,7 @@ func TestGuardControl(t *testing.T) {
 		t.Error("exemption covers another port")
 	}
 	var ae *AddressError
-	if err := guardControl("tcp", "[::ffff:127.0.0.1]:80", nil); !errors.As(err, &ae) ||
+	if err := GuardControl(netip.AddrPort{})("tcp", "[::ffff:127.0.0.1]:80", nil); !errors.As(err, &ae) ||
 		err.Error() != "refused loopback address 127.0.0.1 (set allow_private to fetch it)" {
 		t.Errorf("error %v", err)
 	}

@@ -1,4 +1,4 @@
-package fetcher
+package schedule
 
 import (
 	"net/http"
@@ -7,13 +7,13 @@ import (
 	"time"
 )
 
-// cacheUntil is how long the response says it stays fresh, as an absolute
+// CacheUntil is how long the response says it stays fresh, as an absolute
 // time: Cache-Control max-age (less the Age header) wins over Expires, as
 // in RFC 9111; no-store and no-cache mean "no promise". Zero when the
 // response makes none, or when the time is already past. The schedule uses
-// it as a lower bound on the next fetch (see nextDue), on 200s and 304s
+// it as a lower bound on the next fetch (see Next), on 200s and 304s
 // alike.
-func cacheUntil(h http.Header, now time.Time) time.Time {
+func CacheUntil(h http.Header, now time.Time) time.Time {
 	maxAge := int64(-1)
 	for _, line := range h.Values("Cache-Control") {
 		for _, dir := range strings.Split(line, ",") {

@@ -1,4 +1,4 @@
-package fetcher
+package schedule
 
 import (
 	"net/http"
@@ -34,7 +34,7 @@ func TestCacheUntil(t *testing.T) {
 		for k, v := range tt.headers {
 			h.Set(k, v)
 		}
-		if got := cacheUntil(h, now); !got.Equal(tt.want) {
+		if got := CacheUntil(h, now); !got.Equal(tt.want) {
 			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
 		}
 	}

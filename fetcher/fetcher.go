@@ -1,0 +1,77 @@
+package fetcher
+
+import (
+	"log/slog"
+	"sync"
+
+	"github.com/feedmill/feedmill/fetcher/httpclient"
+	"github.com/feedmill/feedmill/internal/logonce"
+	"github.com/feedmill/feedmill/storage"
+)
+
+// Fetcher polls sources and records what they return in the store. It is
+// safe for concurrent use; Pass and Run share its HTTP client, its worker
+// slots and its per-host limits.
+type Fetcher struct {
+	store  *storage.Store
+	opts   Options
+	log    *slog.Logger
+	client *httpclient.Client
+
+	slots chan struct{} // Options.Workers fetches at most, across Pass and Run
+	hosts *hostLimiter
+
+	resched chan struct{} // Reschedule -> Run
+
+	busyMu sync.Mutex
+	busy   map[uint64]bool // sources being fetched now
+
+	metrics counters   // see metrics.go
+	net     netWatch   // see netdown.go
+	holds   storeHolds // due times the store could not record (storehold.go)
+
+	storeDown *logonce.Streak // commits failing: logged once per run
+	netDown   *logonce.Streak // network unreachable: logged once per run
+}
+
+// New returns a Fetcher writing into store.
+func New(store *storage.Store, opts Options) *Fetcher {
+	opts = opts.withDefaults()
+	f := &Fetcher{
+		store:   store,
+		opts:    opts,
+		log:     opts.Logger,
+		slots:   make(chan struct{}, opts.Workers),
+		hosts:   newHostLimiter(opts.PerHost),
+		resched: make(chan struct{}, 1),
+		busy:    make(map[uint64]bool),
+		storeDown: logonce.New(opts.Logger, logonce.Messages{
+			Start:   "store cannot commit: fetches are not stored, sources back off until it can",
+			Ongoing: "store still cannot commit",
+			End:     "store writable again",
+			Unit:    "commits",
+		}, 0, nil),
+		netDown: logonce.New(opts.Logger, logonce.Messages{
+			Start:   "network unreachable: failures are not counted against sources",
+			Ongoing: "network still unreachable",
+			End:     "network reachable again",
+			Unit:    "fetches",
+		}, 0, nil),
+	}
+	rt := opts.Transport
+	if rt == nil {
+		rt = httpclient.NewTransport(httpclient.TransportOptions{
+			Timeout:      opts.Timeout,
+			PerHost:      opts.PerHost,
+			AllowPrivate: opts.AllowPrivate,
+			GuardExempt:  opts.guardExempt,
+		})
+	}
+	f.client = httpclient.New(httpclient.Options{
+		Transport: newHostRate(rt, opts.HostInterval, opts.PerHost),
+		Timeout:   opts.Timeout,
+		MaxBody:   opts.MaxBody,
+		UserAgent: opts.UserAgent,
+	})
+	return f
+}
