@@ -75,7 +75,7 @@ bench-load:
 # target per run). `make test` runs their seed corpora.
 FUZZTIME ?= 30s
 FUZZ_TARGETS := ./fetcher/:FuzzParseNormalize ./fetcher/:FuzzCanonical ./fetcher/:FuzzLiftCDATA \
-	./cmd/feedmill/:FuzzLoadConfig ./feedserver/:FuzzHandlerPath ./feedserver/:FuzzHotLoop
+	./cmd/feedmill/:FuzzLoadConfig ./feedserver/:FuzzHandlerPath
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; name=$${t##*:}; echo "fuzz $$name ($$pkg) for $(FUZZTIME)"; \

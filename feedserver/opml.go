@@ -47,5 +47,5 @@ func (s *Server) buildOPML() (*rendition, error) {
 // OPML returns the OPML list of the channels as served at "/opml" (and
 // written as opml.xml by `feedmill render`).
 func (s *Server) OPML() ([]byte, error) {
-	return append([]byte(nil), s.opml.body...), nil
+	return append([]byte(nil), s.opml.body()...), nil
 }

@@ -176,7 +176,7 @@ func BenchmarkBuildDeepPage(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				r, err := s.build(ch, "rss", page, res, 0, t0, nil)
-				if err != nil || len(r.body) == 0 {
+				if err != nil || len(r.body()) == 0 {
 					b.Fatal(err)
 				}
 			}

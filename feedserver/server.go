@@ -7,14 +7,12 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/feedmill/feedmill/storage"
-	"github.com/valyala/fasthttp"
 )
 
 // Options configure a Server.
@@ -60,10 +58,6 @@ type Server struct {
 	opml     *rendition
 	handler  http.Handler
 	feeds    map[string]feedPath // the hot paths: /channels/{name}.{format}
-	fast     fasthttp.RequestHandler
-
-	spoolDir  string    // where feed bodies' files go (sendfile.go); "" = memory only
-	spoolOnce sync.Once // logs the first failure to make one
 
 	hub          string
 	admin        *adminAPI // nil = admin API off
@@ -130,9 +124,6 @@ func New(store *storage.Store, opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.cache = newCache(s.channels)
-	if store != nil {
-		s.spoolDir = filepath.Dir(store.Path())
-	}
 	s.metrics = newServerMetrics(s.channels)
 	if opts.AdminToken != "" {
 		s.admin = newAdminAPI(s, opts)
@@ -147,7 +138,6 @@ func New(store *storage.Store, opts Options) (*Server, error) {
 	}
 	s.feeds = feedPaths(s.channels)
 	s.handler = s.routes()
-	s.fast = s.fastRoutes()
 	return s, nil
 }
 
@@ -159,12 +149,12 @@ func (s *Server) Render(channel, format string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return append([]byte(nil), r.body...), nil
+	return append([]byte(nil), r.body()...), nil
 }
 
 // Index returns the HTML index page as served at "/".
 func (s *Server) Index() ([]byte, error) {
-	return append([]byte(nil), s.indexPage().body...), nil
+	return append([]byte(nil), s.indexPage().body()...), nil
 }
 
 // get returns the current rendition of (channel, format, page), building
@@ -256,16 +246,9 @@ func (s *Server) build(ch *channel, format string, page int, res *resolution, ve
 	// change (an item removed or edited without a date): move Last-Modified
 	// forward then, or If-Modified-Since would answer 304 wrongly.
 	if prev != nil && prev.etag != r.etag && !r.lastModified.After(prev.lastModified) {
-		r.lastModified = later(now, prev.lastModified.Add(time.Second)).UTC().Truncate(time.Second)
-		r.buildHeaders()
+		r.setLastModified(later(now, prev.lastModified.Add(time.Second)))
 	}
 	r.ids, r.allSources, r.version, r.validUntil = ids, ids == nil, version, got.validUntil
-	if page == 1 {
-		// Only the first page has a hot path (later ones carry a
-		// query): only it gets a body file and the loop's headers.
-		s.attachBodyFile(r, prev)
-		r.wire = captureWire(r)
-	}
 	if page == 1 {
 		s.metrics.setCollapsed(ch.Name, got.collapsed)
 	}

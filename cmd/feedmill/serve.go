@@ -17,7 +17,6 @@ import (
 
 	"github.com/feedmill/feedmill/feedserver"
 	"github.com/feedmill/feedmill/storage"
-	"github.com/valyala/fasthttp"
 )
 
 // retentionEvery is how often the daemon drops items past retention.max_age.
@@ -59,9 +58,8 @@ type daemon struct {
 	cfg     *Config
 	log     *slog.Logger
 	store   *storage.Store
-	handler atomic.Pointer[fasthttp.RequestHandler] // the current publisher's FastHandler
-	httpSrv *fasthttp.Server
-	hotLn   *feedserver.HotListener
+	handler atomic.Pointer[http.Handler] // the current publisher's Handler
+	httpSrv *http.Server
 	ctlSrv  *http.Server
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
@@ -104,7 +102,7 @@ func startDaemon(parent context.Context, cfg *Config, log *slog.Logger) (*daemon
 	if err != nil {
 		return nil, err
 	}
-	h := pub.FastHandler()
+	h := pub.Handler()
 	d.handler.Store(&h)
 	d.pub.Store(pub)
 
@@ -121,11 +119,7 @@ func startDaemon(parent context.Context, cfg *Config, log *slog.Logger) (*daemon
 
 	ctx, cancel := context.WithCancel(context.Background())
 	d.cancel = cancel
-	d.httpSrv = newHTTPServer(d.serveHTTP, log)
-	// Connections start in the feeds' own loop (feedserver/hotloop.go),
-	// which hands them to httpSrv at their first other request.
-	d.hotLn = feedserver.NewHotListener(ln, feedserver.HotOptions{Current: d.pub.Load, Server: d.httpSrv,
-		Logger: log, Slow: d.mem.slow, OnSlow: func() { d.mem.check() }})
+	d.httpSrv = newHTTPServer(http.HandlerFunc(d.serveHTTP), log)
 	ctl := &controlServer{store: st, fetcher: f, log: log, publisher: d.pub.Load, afterPass: func() { d.mem.check() }}
 	d.ctlSrv = &http.Server{Handler: ctl.handler(), ReadHeaderTimeout: 10 * time.Second}
 
@@ -146,7 +140,7 @@ func startDaemon(parent context.Context, cfg *Config, log *slog.Logger) (*daemon
 	}()
 	go func() {
 		defer d.wg.Done()
-		if err := d.httpSrv.Serve(d.hotLn); err != nil && !errors.Is(err, net.ErrClosed) {
+		if err := d.httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("http server stopped", "err", err)
 		}
 	}()
@@ -164,67 +158,53 @@ func startDaemon(parent context.Context, cfg *Config, log *slog.Logger) (*daemon
 }
 
 // serveHTTP answers a request of the public server with the current
-// publisher, then lets the memReleaser check when the request took long
-// enough to have read the store (a render; cached answers take µs). A
-// panic is logged and answered 500 on a closed connection, as net/http
-// would (fasthttp itself does not recover).
-func (d *daemon) serveHTTP(ctx *fasthttp.RequestCtx) {
+// publisher. A panic is logged and answered 500 (net/http by itself would
+// only drop the connection).
+func (d *daemon) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		if p := recover(); p != nil {
-			d.log.Error("http: panic serving request", "path", string(ctx.Path()), "remote", ctx.RemoteAddr().String(), "panic", p)
-			ctx.Response.Reset()
-			ctx.SetConnectionClose()
-			ctx.Error("internal server error", fasthttp.StatusInternalServerError)
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			d.log.Error("http: panic serving request", "path", r.URL.Path, "remote", r.RemoteAddr, "panic", p)
+			w.Header().Set("Connection", "close")
+			http.Error(w, "internal server error", http.StatusInternalServerError)
 		}
 	}()
-	(*d.handler.Load())(ctx)
-	if time.Since(ctx.Time()) >= d.mem.slow {
-		d.mem.check()
-	}
+	(*d.handler.Load()).ServeHTTP(w, r)
 }
+
+// Limits of the public HTTP server.
+const (
+	// httpHeaderTimeout: a request's headers must arrive within it of the
+	// connection's start or of the previous response (slowloris).
+	httpHeaderTimeout = 10 * time.Second
+	// httpReadTimeout: the whole request, body included (the admin API's
+	// POSTs).
+	httpReadTimeout = 30 * time.Second
+	// httpWriteTimeout: from the end of the request's headers to the end
+	// of the response.
+	httpWriteTimeout = 2 * time.Minute
+	// httpIdleTimeout: keep-alive connections waiting for their next
+	// request close after it.
+	httpIdleTimeout = 2 * time.Minute
+	// httpMaxHeaderBytes: request line and headers; larger ones get 431.
+	httpMaxHeaderBytes = 64 << 10
+)
 
 // newHTTPServer is the daemon's public HTTP server, with the limits that
-// keep slow or hostile clients from holding it: the request headers must
-// arrive within 10 s of the request's first byte, or of the connection's
-// start (slowloris), and fit in 64 KiB (else 431); a request body gets
-// 20 s more (30 s for the request); the response must be written within
-// 2 min; idle keep-alive connections close after 2 min.
-//
-// It is fasthttp's server, for the feeds' hot path (feedserver/fastpath.go);
-// the other paths are net/http handlers behind it. Like net/http it sends
-// no Server header and no Content-Type the handler did not set.
-func newHTTPServer(h fasthttp.RequestHandler, log *slog.Logger) *fasthttp.Server {
-	return &fasthttp.Server{
-		Handler: h,
-		// fasthttp's ReadTimeout runs from the request's first byte (or
-		// the connection's start) to its end: the headers' limit, which
-		// bodyTimeout extends for a request with a body.
-		ReadTimeout:    10 * time.Second,
-		HeaderReceived: bodyTimeout(20 * time.Second),
-		// WriteTimeout is reset for each response, after its handler returns.
-		WriteTimeout: 2 * time.Minute,
-		IdleTimeout:  2 * time.Minute,
-		// The read buffer limits the request line and headers.
-		ReadBufferSize:        64 << 10,
-		NoDefaultServerHeader: true,
-		NoDefaultContentType:  true,
-		// What fasthttp logs is about one client's connection (a malformed
-		// request, say), answered 400 or closed: debug, as net/http kept
-		// them quiet. Serve's own error is logged by the caller.
-		Logger: slog.NewLogLogger(log.Handler(), slog.LevelDebug),
-	}
-}
-
-// bodyTimeout gives a request that has a body (a POST to the admin API)
-// d after its headers to send it; GETs and HEADs keep the headers'
-// deadline.
-func bodyTimeout(d time.Duration) func(*fasthttp.RequestHeader) fasthttp.RequestConfig {
-	return func(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
-		// fasthttp says -2 for a request without a body.
-		if cl := h.ContentLength(); cl == 0 || cl == -2 {
-			return fasthttp.RequestConfig{}
-		}
-		return fasthttp.RequestConfig{ReadTimeout: d}
+// keep slow or hostile clients from holding it. What net/http logs about
+// one client's connection (a TLS handshake that failed, say) goes to the
+// debug level; the server's own failure is logged by its caller.
+func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: httpHeaderTimeout,
+		ReadTimeout:       httpReadTimeout,
+		WriteTimeout:      httpWriteTimeout,
+		IdleTimeout:       httpIdleTimeout,
+		MaxHeaderBytes:    httpMaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
 }
 
@@ -281,7 +261,7 @@ func (d *daemon) reload(ctx context.Context, env *cmdEnv) {
 		d.log.Error("reload: channels rejected, keeping the running ones", "err", err)
 		return
 	}
-	h := pub.FastHandler()
+	h := pub.Handler()
 	d.handler.Store(&h)
 	d.pub.Store(pub)
 	d.hub.watch(pub)
@@ -295,10 +275,7 @@ func (d *daemon) stop() error {
 	d.log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	errHTTP := d.httpSrv.ShutdownWithContext(sctx)
-	if !d.hotLn.Wait(sctx.Done()) && errHTTP == nil {
-		errHTTP = sctx.Err()
-	}
+	errHTTP := d.httpSrv.Shutdown(sctx)
 	errCtl := d.ctlSrv.Shutdown(sctx)
 	d.hub.stop()
 	d.cancel()
