@@ -76,17 +76,37 @@ type adminAPI struct {
 	mux   *http.ServeMux
 
 	limitMu sync.Mutex
-	limits  map[string]*rate.Limiter
+	limits  map[string]*clientLimit
 	rate    rate.Limit
 	burst   int
 }
 
-// maxAdminClients bounds the per-address limiters kept; past it they are
-// forgotten and start afresh.
+// maxAdminClients bounds the per-address limiters kept. When it is
+// reached, the limiters of clients quiet long enough to have their whole
+// burst back are forgotten (a new one is the same); if none is, all are.
 const maxAdminClients = 4096
 
+// clientLimit is one client address's limiter and when it was last used.
+type clientLimit struct {
+	l    *rate.Limiter
+	last time.Time
+}
+
+// sweepLimits makes room in a.limits; a.limitMu must be held.
+func (a *adminAPI) sweepLimits(now time.Time) {
+	refill := time.Duration(float64(a.burst) / float64(a.rate) * float64(time.Second))
+	for host, c := range a.limits {
+		if now.Sub(c.last) > refill {
+			delete(a.limits, host)
+		}
+	}
+	if len(a.limits) >= maxAdminClients {
+		clear(a.limits)
+	}
+}
+
 func newAdminAPI(s *Server, opts Options) *adminAPI {
-	a := &adminAPI{s: s, token: []byte(opts.AdminToken), admin: opts.Admin, limits: map[string]*rate.Limiter{},
+	a := &adminAPI{s: s, token: []byte(opts.AdminToken), admin: opts.Admin, limits: map[string]*clientLimit{},
 		rate: rate.Limit(opts.AdminRate), burst: opts.AdminBurst}
 	if a.rate <= 0 {
 		a.rate = 5
@@ -135,16 +155,18 @@ func (a *adminAPI) allow(w http.ResponseWriter, r *http.Request) bool {
 	if err != nil {
 		host = r.RemoteAddr
 	}
+	now := time.Now()
 	a.limitMu.Lock()
-	l := a.limits[host]
-	if l == nil {
+	c := a.limits[host]
+	if c == nil {
 		if len(a.limits) >= maxAdminClients {
-			clear(a.limits)
+			a.sweepLimits(now)
 		}
-		l = rate.NewLimiter(a.rate, a.burst)
-		a.limits[host] = l
+		c = &clientLimit{l: rate.NewLimiter(a.rate, a.burst)}
+		a.limits[host] = c
 	}
-	res := l.Reserve()
+	c.last = now
+	res := c.l.ReserveN(now, 1)
 	delay := res.Delay()
 	if delay > 0 {
 		res.Cancel()

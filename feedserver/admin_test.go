@@ -2,11 +2,15 @@ package feedserver
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // adminServer is a Server with the admin API on, behind an httptest
@@ -135,5 +139,30 @@ func TestAdminAPIRateLimit(t *testing.T) {
 	// The public paths are not limited.
 	if resp, _ := get(t, "GET", ts.URL+"/healthz"); resp.StatusCode != http.StatusOK {
 		t.Errorf("healthz: %d", resp.StatusCode)
+	}
+}
+
+// TestAdminLimitersBounded: the per-client limiters stay at most
+// maxAdminClients; quiet clients are forgotten first, a limited one kept.
+func TestAdminLimitersBounded(t *testing.T) {
+	a := &adminAPI{limits: map[string]*clientLimit{}, rate: 5, burst: 20}
+	now := time.Now()
+	for i := range maxAdminClients - 1 {
+		a.limits[fmt.Sprintf("10.0.%d.%d", i/256, i%256)] = &clientLimit{l: rate.NewLimiter(5, 20), last: now.Add(-time.Hour)}
+	}
+	busy := &clientLimit{l: rate.NewLimiter(5, 20), last: now}
+	a.limits["192.0.2.1"] = busy
+	for i := range 3 {
+		r := httptest.NewRequest("GET", "/api/sources", nil)
+		r.RemoteAddr = fmt.Sprintf("198.51.100.%d:1234", i)
+		if !a.allow(httptest.NewRecorder(), r) {
+			t.Fatal("a new client was limited")
+		}
+	}
+	if n := len(a.limits); n != 4 {
+		t.Errorf("%d limiters after the sweep, want 4 (the busy one and three new)", n)
+	}
+	if a.limits["192.0.2.1"] != busy {
+		t.Error("the busy client's limiter was forgotten")
 	}
 }

@@ -10,7 +10,8 @@ import (
 // assemblies keeps the last assembly of each (channel, page), so that the
 // formats of a channel (rss, atom, json and the preview) rebuilt after one
 // store change read and collapse the channel's items once, not four times.
-// An assembly is reused only when a fresh one would be the same: same
+// A channel's assemblies of an older store state leave when one of a
+// newer state is kept. An assembly is reused only when a fresh one would be the same: same
 // sources, store version and resolution (source titles and priorities),
 // and no item it read has aged past the channel's MaxAge since, so the
 // same items would be read in the same order.
@@ -19,6 +20,11 @@ type assemblies struct {
 	m     map[assemblyKey]*assemblyEntry
 	count atomic.Int64 // assemblies made, for tests
 }
+
+// maxAssemblies bounds the assemblies kept beyond one per channel: they
+// hold items (not counted in the cache's byte budget), and pages past the
+// first are asked for one format at a time, if at all.
+const maxAssemblies = 32
 
 type assemblyKey struct {
 	channel string
@@ -55,7 +61,12 @@ func (s *Server) assembleShared(ch *channel, ids []uint64, res *resolution, vers
 	if s.asm.m == nil {
 		s.asm.m = map[assemblyKey]*assemblyEntry{}
 	}
-	if _, ok := s.asm.m[k]; ok || len(s.asm.m) < maxCachedPages+len(s.channels) {
+	for ok, e := range s.asm.m {
+		if ok.channel == k.channel && e.res.version < res.version && e.version != version {
+			delete(s.asm.m, ok) // another store state of the channel's
+		}
+	}
+	if _, ok := s.asm.m[k]; ok || len(s.asm.m) < maxAssemblies+len(s.channels) {
 		s.asm.m[k] = &assemblyEntry{ids: ids, allSources: ids == nil, version: version, res: res, built: now, got: got}
 	}
 	s.asm.mu.Unlock()

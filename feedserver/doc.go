@@ -10,8 +10,10 @@
 //
 // rendition.go holds a rendered document in every content coding it is
 // served in (identity, gzip, brotli) with its validators and header values
-// prepared once; cache.go keeps renditions; handlers.go serves them with
-// ETag, Last-Modified, 304s, HEAD and Vary: Accept-Encoding.
+// prepared once; cache.go keeps renditions under a byte budget (least
+// recently used out first, a channel's older states at once, builds of one
+// document shared by the requests that wait for it); handlers.go serves
+// them with ETag, Last-Modified, 304s, HEAD and Vary: Accept-Encoding.
 //
 // pagination.go pages long channels (?page=N, RFC 5005 next/previous);
 // websub.go names the WebSub hub in the feeds and pings it on changes;

@@ -77,6 +77,15 @@ func (s *Server) WriteMetrics(w io.Writer) {
 	}
 	family(w, "feedmill_renders_total", "counter", "Feed documents rendered (cache misses).")
 	fmt.Fprintf(w, "feedmill_renders_total %d\n", s.cache.builds.Load())
+	entries, bytes := s.cache.stats()
+	family(w, "feedmill_cache_entries", "gauge", "Rendered documents held in the cache.")
+	fmt.Fprintf(w, "feedmill_cache_entries %d\n", entries)
+	family(w, "feedmill_cache_bytes", "gauge", "Bytes of the rendered documents held in the cache (budget: feedmill_cache_max_bytes).")
+	fmt.Fprintf(w, "feedmill_cache_bytes %d\n", bytes)
+	family(w, "feedmill_cache_max_bytes", "gauge", "The cache's byte budget (cache.max_bytes).")
+	fmt.Fprintf(w, "feedmill_cache_max_bytes %d\n", s.cache.budget)
+	family(w, "feedmill_cache_evictions_total", "counter", "Rendered documents dropped from the cache to stay within its budget.")
+	fmt.Fprintf(w, "feedmill_cache_evictions_total %d\n", s.cache.evicted.Load())
 	if s.store != nil {
 		if size, err := s.store.Size(); err == nil {
 			family(w, "feedmill_store_size_bytes", "gauge", "Size of the store file.")

@@ -36,6 +36,9 @@ type rendition struct {
 	allSources bool
 	version    uint64
 	validUntil time.Time // zero = no expiry
+	// gen orders renditions of one channel by the store state they show:
+	// the store's global version when it was read (cache.put).
+	gen uint64
 }
 
 // coding is a content coding a rendition is served in.

@@ -34,6 +34,9 @@ type Options struct {
 	// (0 = 5 per second, bursts of 20).
 	AdminRate  float64
 	AdminBurst int
+	// CacheMaxBytes is the budget of the rendered documents' cache
+	// (cache.go); 0 = DefaultCacheMaxBytes.
+	CacheMaxBytes int64
 	// ExtraMetrics, when set, writes more metric families into /metrics
 	// (the daemon adds the fetcher's).
 	ExtraMetrics func(w io.Writer)
@@ -123,7 +126,7 @@ func New(store *storage.Store, opts Options) (*Server, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	s.cache = newCache(s.channels)
+	s.cache = newCache(opts.CacheMaxBytes)
 	s.metrics = newServerMetrics(s.channels)
 	if opts.AdminToken != "" {
 		s.admin = newAdminAPI(s, opts)
@@ -158,65 +161,59 @@ func (s *Server) Index() ([]byte, error) {
 }
 
 // get returns the current rendition of (channel, format, page), building
-// it when the cached one is stale. A page past the last is ErrNoPage.
+// it when the cached one is stale or gone. A page past the last is
+// ErrNoPage.
 func (s *Server) get(name, format string, page int) (*rendition, error) {
 	ch, ok := s.byName[name]
 	if !ok {
 		return nil, fmt.Errorf("%w %q", ErrUnknownChannel, name)
 	}
-	sl, ok := s.cache.slot(cacheKey{name, format, max(page, 1)})
-	if !ok {
+	if _, ok := contentTypes[format]; !ok {
 		return nil, fmt.Errorf("%w %q", ErrUnknownFormat, format)
 	}
 	if s.store == nil {
 		return nil, errNoStore
 	}
-	check := func() (*rendition, *resolution, uint64, time.Time, error) {
+	k := cacheKey{name, format, max(page, 1)}
+	cached := s.cache.lookup(k)
+	res, err := s.resolve()
+	if err != nil {
+		return s.fallback(cached, err)
+	}
+	ids := res.ids[name]
+	v := s.store.Version(ids)
+	if cached != nil && cached.fresh(ids, v, s.now()) {
+		return cached, nil
+	}
+	return s.cache.once(k, func() (*rendition, error) {
+		// Another request may have built it while this one looked.
+		prev := s.cache.lookup(k)
 		res, err := s.resolve()
 		if err != nil {
-			return nil, nil, 0, time.Time{}, err
+			return s.fallback(prev, err)
 		}
 		ids := res.ids[name]
 		v := s.store.Version(ids)
 		now := s.now()
-		if r := sl.cur.Load(); r != nil && r.fresh(ids, v, now) {
-			return r, res, v, now, nil
-		}
-		return nil, res, v, now, nil
-	}
-	r, _, _, _, err := check()
-	if err != nil {
-		return s.fallback(sl, err)
-	}
-	if r != nil {
-		return r, nil
-	}
-	sl.mu.Lock()
-	defer sl.mu.Unlock()
-	// Another request may have built it while this one waited.
-	r, res, v, now, err := check()
-	if err != nil {
-		return s.fallback(sl, err)
-	}
-	if r != nil {
-		return r, nil
-	}
-	prev := sl.cur.Load()
-	r, err = s.build(ch, format, max(page, 1), res, v, now, prev)
-	if err != nil {
-		if prev != nil && !errors.Is(err, ErrNoPage) {
-			s.log.Error("feedserver: rebuild failed; serving the previous copy", "channel", name, "format", format, "err", err)
+		if prev != nil && prev.fresh(ids, v, now) {
 			return prev, nil
 		}
-		return nil, err
-	}
-	sl.cur.Store(r)
-	return r, nil
+		r, err := s.build(ch, format, k.page, res, v, now, prev)
+		if err != nil {
+			if prev != nil && !errors.Is(err, ErrNoPage) {
+				s.log.Error("feedserver: rebuild failed; serving the previous copy", "channel", name, "format", format, "err", err)
+				return prev, nil
+			}
+			return nil, err
+		}
+		r.gen = res.version
+		s.cache.put(k, r)
+		return r, nil
+	})
 }
 
 // fallback serves the previous rendition, if any, when the store fails.
-func (s *Server) fallback(sl *slot, err error) (*rendition, error) {
-	prev := sl.cur.Load()
+func (s *Server) fallback(prev *rendition, err error) (*rendition, error) {
 	if prev == nil {
 		return nil, err
 	}

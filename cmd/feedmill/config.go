@@ -31,6 +31,7 @@ type Config struct {
 	LogLevel   string          `yaml:"log_level"`  // debug | info | warn | error
 	Fetch      FetchConfig     `yaml:"fetch"`
 	Retention  RetentionConfig `yaml:"retention"`
+	Cache      CacheConfig     `yaml:"cache"`
 	Sources    []SourceConfig  `yaml:"sources"`
 	Channels   []ChannelConfig `yaml:"channels"`
 
@@ -67,6 +68,15 @@ type RetentionConfig struct {
 	MaxAge            Duration `yaml:"max_age"`
 	MaxItemsPerSource int      `yaml:"max_items_per_source"`
 }
+
+// CacheConfig is the `cache:` section: the rendered documents the HTTP
+// server keeps in memory.
+type CacheConfig struct {
+	MaxBytes ByteSize `yaml:"max_bytes"` // budget; least recently used out first
+}
+
+// minCacheBytes is the smallest cache.max_bytes accepted.
+const minCacheBytes = 1 << 20
 
 // SourceConfig is one entry of `sources:`.
 type SourceConfig struct {
@@ -124,6 +134,7 @@ func defaultConfig() *Config {
 			MaxAge:            Duration(720 * 3600e9),
 			MaxItemsPerSource: 1000,
 		},
+		Cache: CacheConfig{MaxBytes: feedserver.DefaultCacheMaxBytes},
 		lines: map[string]int{},
 	}
 }
@@ -288,6 +299,9 @@ func (c *Config) validate() error {
 	if c.Retention.MaxItemsPerSource < 0 {
 		bad("retention.max_items_per_source", "must not be negative")
 	}
+	if c.Cache.MaxBytes < minCacheBytes {
+		bad("cache.max_bytes", "must be at least 1MiB, got %d bytes", int64(c.Cache.MaxBytes))
+	}
 
 	urls := map[string]int{}
 	for i, s := range c.Sources {
@@ -413,7 +427,7 @@ func (c *Config) feedserverOptions() feedserver.Options {
 		}
 	}
 	return feedserver.Options{BaseURL: c.BaseURL, Channels: chans, Version: version,
-		WebSubHub: c.WebSubHub, AdminToken: c.AdminToken}
+		WebSubHub: c.WebSubHub, AdminToken: c.AdminToken, CacheMaxBytes: int64(c.Cache.MaxBytes)}
 }
 
 // configSources are the config's sources as the store keeps them; their
