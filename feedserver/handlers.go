@@ -72,15 +72,12 @@ func allowGetHead(next http.Handler) http.Handler {
 	})
 }
 
+// serveHealth answers 200 "ok" when the daemon is healthy, else 503 with
+// the reason.
 func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
-	if s.store == nil {
-		http.Error(w, "no store", http.StatusServiceUnavailable)
-		return
-	}
-	if err := s.store.Ping(); err != nil {
-		s.log.Warn("feedserver: health check failed", "err", err)
-		http.Error(w, "store unavailable", http.StatusServiceUnavailable)
+	if err := s.checkHealth(); err != nil {
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -88,6 +85,29 @@ func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodHead {
 		w.Write([]byte("ok"))
 	}
+}
+
+// checkHealth calls Options.Health, logging when its answer changes.
+func (s *Server) checkHealth() error {
+	var err error
+	switch {
+	case s.store == nil:
+		err = errNoStore
+	case s.health != nil:
+		err = s.health()
+	}
+	reason := ""
+	if err != nil {
+		reason = err.Error()
+	}
+	if prev := s.lastHealth.Swap(&reason); prev == nil && reason != "" || prev != nil && *prev != reason {
+		if reason != "" {
+			s.log.Warn("feedserver: unhealthy", "reason", reason)
+		} else {
+			s.log.Info("feedserver: healthy again")
+		}
+	}
+	return err
 }
 
 // serveChannel serves /channels/{name} (the preview) and

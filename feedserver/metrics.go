@@ -77,6 +77,12 @@ func (s *Server) WriteMetrics(w io.Writer) {
 	}
 	family(w, "feedmill_renders_total", "counter", "Feed documents rendered (cache misses).")
 	fmt.Fprintf(w, "feedmill_renders_total %d\n", s.cache.builds.Load())
+	healthy := 1
+	if s.checkHealth() != nil {
+		healthy = 0
+	}
+	family(w, "feedmill_healthy", "gauge", "1 when /healthz answers 200, else 0.")
+	fmt.Fprintf(w, "feedmill_healthy %d\n", healthy)
 	entries, bytes := s.cache.stats()
 	family(w, "feedmill_cache_entries", "gauge", "Rendered documents held in the cache.")
 	fmt.Fprintf(w, "feedmill_cache_entries %d\n", entries)

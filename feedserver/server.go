@@ -34,6 +34,10 @@ type Options struct {
 	// (0 = 5 per second, bursts of 20).
 	AdminRate  float64
 	AdminBurst int
+	// Health reports whether the daemon can do its job (nil = always
+	// healthy): /healthz answers 503 with the error's text when it
+	// returns one, and /metrics has feedmill_healthy.
+	Health func() error
 	// CacheMaxBytes is the budget of the rendered documents' cache
 	// (cache.go); 0 = DefaultCacheMaxBytes.
 	CacheMaxBytes int64
@@ -62,6 +66,8 @@ type Server struct {
 	handler  http.Handler
 	feeds    map[string]feedPath // the hot paths: /channels/{name}.{format}
 
+	health       func() error
+	lastHealth   atomic.Pointer[string] // the last reason /healthz gave ("" = healthy), to log changes once
 	hub          string
 	admin        *adminAPI // nil = admin API off
 	metrics      *serverMetrics
@@ -85,6 +91,7 @@ func New(store *storage.Store, opts Options) (*Server, error) {
 		hub:     opts.WebSubHub,
 
 		extraMetrics: opts.ExtraMetrics,
+		health:       opts.Health,
 	}
 	if s.now == nil {
 		s.now = time.Now

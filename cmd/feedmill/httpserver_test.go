@@ -7,9 +7,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/feedmill/feedmill/storage"
 )
 
 // TestHTTPServerLimits: the daemon's server has its timeouts and header
@@ -230,5 +234,32 @@ func TestBareLFRequest(t *testing.T) {
 		if resp.StatusCode != 200 || len(body) == 0 {
 			t.Errorf("%s with bare LFs: %d, %d body bytes", target, resp.StatusCode, len(body))
 		}
+	}
+}
+
+// TestPublisherHealthFollowsStore: the daemon's /healthz answers from the
+// store: 200 while it answers, 503 with the reason once it does not.
+func TestPublisherHealthFollowsStore(t *testing.T) {
+	st, err := storage.Open(filepath.Join(t.TempDir(), "feedmill.db"), storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := defaultConfig()
+	cfg.BaseURL = "http://127.0.0.1:8080"
+	pub, err := newPublisher(cfg, st, slog.New(slog.DiscardHandler), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	health := func() (int, string) {
+		rec := httptest.NewRecorder()
+		pub.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/healthz", nil))
+		return rec.Code, rec.Body.String()
+	}
+	if code, body := health(); code != 200 {
+		t.Fatalf("open store: %d %q", code, body)
+	}
+	st.Close()
+	if code, body := health(); code != 503 || strings.TrimSpace(body) == "" {
+		t.Fatalf("closed store: %d %q, want 503 with a reason", code, body)
 	}
 }

@@ -211,6 +211,9 @@ func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
 func newPublisher(cfg *Config, st *storage.Store, log *slog.Logger, admin *daemonAdmin) (*feedserver.Server, error) {
 	opts := cfg.feedserverOptions()
 	opts.Logger = log
+	if st != nil {
+		opts.Health = st.Ping
+	}
 	if admin != nil {
 		opts.Admin, opts.ExtraMetrics = admin, admin.writeMetrics
 	}
