@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -26,6 +27,8 @@ type Config struct {
 	Listen     string          `yaml:"listen"`
 	BaseURL    string          `yaml:"base_url"`
 	AdminToken string          `yaml:"admin_token"`
+	TLSCert    string          `yaml:"tls_cert"` // with tls_key: serve HTTPS (PEM files)
+	TLSKey     string          `yaml:"tls_key"`
 	WebSubHub  string          `yaml:"websub_hub"` // WebSub hub announced in the feeds and pinged on changes
 	LogFormat  string          `yaml:"log_format"` // text | json
 	LogLevel   string          `yaml:"log_level"`  // debug | info | warn | error
@@ -224,13 +227,19 @@ func (c *Config) at(path string) string {
 	return path
 }
 
-// resolvePaths makes db relative to the config file's folder.
+// resolvePaths makes db, tls_cert and tls_key relative to the config
+// file's folder.
 func (c *Config) resolvePaths() {
-	if c.File != "" && c.DB != "" && !filepath.IsAbs(c.DB) {
-		c.DB = filepath.Join(filepath.Dir(c.File), c.DB)
+	for _, p := range []*string{&c.DB, &c.TLSCert, &c.TLSKey} {
+		if c.File != "" && *p != "" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(filepath.Dir(c.File), *p)
+		}
 	}
 	if c.BaseURL == "" {
 		c.BaseURL = "http://" + c.Listen
+		if c.TLSCert != "" {
+			c.BaseURL = "https://" + c.Listen
+		}
 	}
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
 }
@@ -253,6 +262,7 @@ func (c *Config) validate() error {
 			bad("websub_hub", "want an absolute http(s) URL, got %q", c.WebSubHub)
 		}
 	}
+	c.validateTLS(bad)
 	switch c.LogFormat {
 	case "text", "json":
 	default:
@@ -407,6 +417,34 @@ func hostInterval(d time.Duration) time.Duration {
 		return -1
 	}
 	return d
+}
+
+// validateTLS checks that tls_cert and tls_key come together and load as
+// a certificate and its key.
+func (c *Config) validateTLS(bad func(path, format string, args ...any)) {
+	switch {
+	case c.TLSCert == "" && c.TLSKey == "":
+		return
+	case c.TLSKey == "":
+		bad("tls_cert", "needs tls_key too (both or neither)")
+		return
+	case c.TLSCert == "":
+		bad("tls_key", "needs tls_cert too (both or neither)")
+		return
+	}
+	ok := true
+	for _, f := range []struct{ key, path string }{{"tls_cert", c.TLSCert}, {"tls_key", c.TLSKey}} {
+		if _, err := os.Stat(f.path); err != nil {
+			bad(f.key, "%v", err)
+			ok = false
+		}
+	}
+	if !ok {
+		return
+	}
+	if _, err := tls.LoadX509KeyPair(c.TLSCert, c.TLSKey); err != nil {
+		bad("tls_cert", "with tls_key %s: %v", c.TLSKey, err)
+	}
 }
 
 func (c *Config) storageOptions() storage.Options {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -106,6 +107,10 @@ func startDaemon(parent context.Context, cfg *Config, log *slog.Logger) (*daemon
 	d.handler.Store(&h)
 	d.pub.Store(pub)
 
+	tlsCfg, err := loadTLS(cfg)
+	if err != nil {
+		return nil, err
+	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("listen %s: %w", cfg.Listen, err)
@@ -120,6 +125,7 @@ func startDaemon(parent context.Context, cfg *Config, log *slog.Logger) (*daemon
 	ctx, cancel := context.WithCancel(context.Background())
 	d.cancel = cancel
 	d.httpSrv = newHTTPServer(http.HandlerFunc(d.serveHTTP), log)
+	d.httpSrv.TLSConfig = tlsCfg
 	ctl := &controlServer{store: st, fetcher: f, log: log, publisher: d.pub.Load, afterPass: func() { d.mem.check() }}
 	d.ctlSrv = &http.Server{Handler: ctl.handler(), ReadHeaderTimeout: 10 * time.Second}
 
@@ -140,7 +146,7 @@ func startDaemon(parent context.Context, cfg *Config, log *slog.Logger) (*daemon
 	}()
 	go func() {
 		defer d.wg.Done()
-		if err := d.httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := serveHTTP(d.httpSrv, ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("http server stopped", "err", err)
 		}
 	}()
@@ -152,7 +158,7 @@ func startDaemon(parent context.Context, cfg *Config, log *slog.Logger) (*daemon
 	}()
 	d.hub.watch(pub)
 	ok = true
-	log.Info("feedmill serving", "version", version, "listen", d.Addr.String(), "base_url", cfg.BaseURL,
+	log.Info("feedmill serving", "version", version, "listen", d.Addr.String(), "https", tlsCfg != nil, "base_url", cfg.BaseURL,
 		"store", cfg.DB, "sources", len(cfg.Sources), "channels", len(cfg.Channels))
 	return d, nil
 }
@@ -208,6 +214,28 @@ func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
 	}
 }
 
+// loadTLS loads the certificate of tls_cert and tls_key; nil when the
+// config names none.
+func loadTLS(cfg *Config) (*tls.Config, error) {
+	if cfg.TLSCert == "" {
+		return nil, nil
+	}
+	cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+	if err != nil {
+		return nil, &configError{msg: fmt.Sprintf("%s: tls_cert %s with tls_key %s: %v", configName(cfg), cfg.TLSCert, cfg.TLSKey, err)}
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
+}
+
+// serveHTTP serves srv on ln: HTTPS (HTTP/2 included) when srv has a TLS
+// config, else plain HTTP.
+func serveHTTP(srv *http.Server, ln net.Listener) error {
+	if srv.TLSConfig != nil {
+		return srv.ServeTLS(ln, "", "")
+	}
+	return srv.Serve(ln)
+}
+
 func newPublisher(cfg *Config, st *storage.Store, log *slog.Logger, admin *daemonAdmin) (*feedserver.Server, error) {
 	opts := cfg.feedserverOptions()
 	opts.Logger = log
@@ -251,9 +279,9 @@ func (d *daemon) reload(ctx context.Context, env *cmdEnv) {
 		d.log.Error("reload: config rejected, keeping the running one", "err", err)
 		return
 	}
-	if cfg.DB != d.cfg.DB || cfg.Listen != d.cfg.Listen || !reflect.DeepEqual(cfg.Fetch, d.cfg.Fetch) ||
+	if cfg.DB != d.cfg.DB || cfg.Listen != d.cfg.Listen || cfg.TLSCert != d.cfg.TLSCert || cfg.TLSKey != d.cfg.TLSKey || !reflect.DeepEqual(cfg.Fetch, d.cfg.Fetch) ||
 		cfg.Retention != d.cfg.Retention {
-		d.log.Warn("reload: changes to db, listen, fetch or retention take effect after a restart")
+		d.log.Warn("reload: changes to db, listen, tls_cert, tls_key, fetch or retention take effect after a restart")
 	}
 	if err := syncSources(ctx, cfg, d.store, d.log); err != nil {
 		d.log.Error("reload: sources", "err", err)
