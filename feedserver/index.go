@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/feedmill/feedmill/feedserver/admin"
 )
 
 //go:embed templates/*.html
@@ -113,7 +115,7 @@ func indexSources(res *resolution, channel string) []indexSource {
 		out = append(out, indexSource{
 			Title:   src.DisplayTitle(),
 			URL:     sourceHome(src),
-			Status:  statusOf(src),
+			Status:  admin.Status(src),
 			Error:   src.State.LastError,
 			Updated: src.Stats.ChangedAt,
 		})

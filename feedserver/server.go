@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/feedmill/feedmill/feedserver/admin"
 	"github.com/feedmill/feedmill/storage"
 )
 
@@ -26,10 +27,11 @@ type Options struct {
 	// WebSubHub, when set, is announced in every feed (rel="hub") and
 	// pinged by WatchHub when a channel changes (websub.go).
 	WebSubHub string
-	// AdminToken turns the admin API under /api/ on (admin.go); "" = off,
-	// and /api/ answers 404. Admin does the work the store cannot: passes.
+	// AdminToken turns the admin API under /api/ on (package admin); "" =
+	// off, and /api/ answers 404. Admin does the work the store cannot:
+	// passes.
 	AdminToken string
-	Admin      Admin
+	Admin      admin.Daemon
 	// AdminRate and AdminBurst limit admin requests per client address
 	// (0 = 5 per second, bursts of 20).
 	AdminRate  float64
@@ -69,7 +71,7 @@ type Server struct {
 	health       func() error
 	lastHealth   atomic.Pointer[string] // the last reason /healthz gave ("" = healthy), to log changes once
 	hub          string
-	admin        *adminAPI // nil = admin API off
+	admin        *admin.API // nil = admin API off
 	metrics      *serverMetrics
 	extraMetrics func(w io.Writer)
 }
@@ -136,7 +138,7 @@ func New(store *storage.Store, opts Options) (*Server, error) {
 	s.cache = newCache(opts.CacheMaxBytes)
 	s.metrics = newServerMetrics(s.channels)
 	if opts.AdminToken != "" {
-		s.admin = newAdminAPI(s, opts)
+		s.admin = admin.New(store, admin.Options{Token: opts.AdminToken, Daemon: opts.Admin, Rate: opts.AdminRate, Burst: opts.AdminBurst})
 	}
 	idx, err := s.buildIndex(nil)
 	if err != nil {

@@ -625,3 +625,41 @@ func BenchmarkServeCached(b *testing.B) {
 		}
 	}
 }
+
+// TestAdminAPIWiring: /api/ is 404 without an admin token; with one the
+// admin API answers there, and its rate limit leaves the public paths
+// alone.
+func TestAdminAPIWiring(t *testing.T) {
+	f := newFixture(t)
+	off := httptest.NewServer(f.server(Channel{Name: "all"}).Handler())
+	defer off.Close()
+	for _, m := range []string{"GET", "POST", "DELETE"} {
+		req, _ := http.NewRequest(m, off.URL+"/api/sources", nil)
+		req.Header.Set("Authorization", "Bearer anything")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("%s /api/sources without admin_token: %d, want 404", m, resp.StatusCode)
+		}
+	}
+	s, err := New(f.store, Options{Channels: []Channel{{Name: "all"}}, Now: f.clock.Now, AdminToken: "s3cret", AdminRate: 0.001, AdminBurst: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	on := httptest.NewServer(s.Handler())
+	defer on.Close()
+	var codes []int
+	for range 3 {
+		resp, _ := get(t, "GET", on.URL+"/api/sources", "Authorization", "Bearer s3cret")
+		codes = append(codes, resp.StatusCode)
+	}
+	if !slices.Equal(codes, []int{200, 200, 429}) {
+		t.Errorf("admin API codes %v, want [200 200 429]", codes)
+	}
+	if resp, _ := get(t, "GET", on.URL+"/healthz"); resp.StatusCode != http.StatusOK {
+		t.Errorf("healthz after the admin limit: %d", resp.StatusCode)
+	}
+}
