@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/feedmill/feedmill/feedserver/channel"
 )
 
 // assemblies keeps the last assembly of each (channel, page), so that the
@@ -35,25 +37,25 @@ type assemblyEntry struct {
 	ids        []uint64
 	allSources bool
 	version    uint64
-	res        *resolution
+	res        *channel.Resolution
 	built      time.Time
-	got        assembled
+	got        channel.Assembled
 }
 
 // assembleShared returns the channel's assembly for page, reusing the one
 // another format built from the same store state. The result is shared:
 // callers must not modify it.
-func (s *Server) assembleShared(ch *channel, ids []uint64, res *resolution, version uint64, now time.Time, page int) (assembled, error) {
+func (s *Server) assembleShared(ch *channel.Channel, ids []uint64, res *channel.Resolution, version uint64, now time.Time, page int) (channel.Assembled, error) {
 	k := assemblyKey{ch.Name, page}
 	s.asm.mu.Lock()
 	e := s.asm.m[k]
 	s.asm.mu.Unlock()
 	if e != nil && e.res == res && e.version == version && e.allSources == (ids == nil) && slices.Equal(e.ids, ids) &&
-		!now.Before(e.built) && (ch.MaxAge <= 0 || !e.got.oldestRead.Before(now.Add(-ch.MaxAge))) {
+		!now.Before(e.built) && (ch.MaxAge <= 0 || !e.got.OldestRead.Before(now.Add(-ch.MaxAge))) {
 		return e.got, nil
 	}
 	s.asm.count.Add(1)
-	got, err := s.assemble(ch, ids, now, page)
+	got, err := channel.Assemble(s.store, ch, res, now, page)
 	if err != nil {
 		return got, err
 	}
@@ -62,7 +64,7 @@ func (s *Server) assembleShared(ch *channel, ids []uint64, res *resolution, vers
 		s.asm.m = map[assemblyKey]*assemblyEntry{}
 	}
 	for ok, e := range s.asm.m {
-		if ok.channel == k.channel && e.res.version < res.version && e.version != version {
+		if ok.channel == k.channel && e.res.Version < res.Version && e.version != version {
 			delete(s.asm.m, ok) // another store state of the channel's
 		}
 	}

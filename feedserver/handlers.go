@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/feedmill/feedmill/feedserver/channel"
 )
 
 // Handler serves the HTTP paths of DESIGN.md: the index, the channel
@@ -50,7 +52,7 @@ type feedPath struct{ channel, format string }
 
 // feedPaths maps the path of every channel's feed in every format to what
 // it names.
-func feedPaths(chs []*channel) map[string]feedPath {
+func feedPaths(chs []*channel.Channel) map[string]feedPath {
 	feeds := make(map[string]feedPath, len(chs)*len(Formats))
 	for _, ch := range chs {
 		for _, f := range Formats {
@@ -131,7 +133,7 @@ func (s *Server) serveChannel(w http.ResponseWriter, r *http.Request) {
 	page := 1
 	if ch, ok := s.byName[name]; ok && format != formatHTML {
 		var err error
-		if page, err = parsePage(r.URL.Query().Get("page"), ch.limit); errors.Is(err, ErrNoPage) {
+		if page, err = channel.ParsePage(r.URL.Query().Get("page"), ch.PageSize()); errors.Is(err, ErrNoPage) {
 			http.NotFound(w, r)
 			return
 		} else if err != nil {

@@ -5,6 +5,8 @@ import (
 	"io"
 	"net/http"
 	"sync/atomic"
+
+	"github.com/feedmill/feedmill/feedserver/channel"
 )
 
 // serverMetrics are the publishing side's counters for /metrics. They
@@ -21,7 +23,7 @@ type channelMetrics struct {
 	collapsed   atomic.Int64 // duplicates collapsed in the last build of the first page
 }
 
-func newServerMetrics(chs []*channel) *serverMetrics {
+func newServerMetrics(chs []*channel.Channel) *serverMetrics {
 	m := &serverMetrics{by: make(map[string]*channelMetrics, len(chs))}
 	for _, ch := range chs {
 		m.channels = append(m.channels, ch.Name)

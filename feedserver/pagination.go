@@ -1,8 +1,6 @@
 package feedserver
 
 import (
-	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 )
@@ -12,45 +10,6 @@ import (
 // ?page=2, which holds the next `limit`, and so on. Pages after the first
 // link rel="first" and rel="previous" back. Each page is cached and
 // validated (ETag, Last-Modified, 304) like the first.
-
-// ErrNoPage is returned (wrapped) for a page past a channel's last.
-var ErrNoPage = errors.New("no such page")
-
-// maxPageItems bounds how deep pages reach into a channel: a page whose
-// items would start past it does not exist.
-const maxPageItems = 10000
-
-// pageBounds returns the index of the page's first item and how many items
-// to select to know whether a page follows it.
-func pageBounds(limit, page int) (first, want int) {
-	first = limit * (page - 1)
-	return first, first + limit + 1
-}
-
-// cutPage returns the page of items starting at first, and whether more
-// follow it.
-func cutPage[T any](all []T, first, limit int) ([]T, bool) {
-	if first >= len(all) {
-		return nil, false
-	}
-	end := min(first+limit, len(all))
-	return all[first:end], len(all) > end
-}
-
-// parsePage reads the ?page= query value: "" is page 1.
-func parsePage(v string, limit int) (int, error) {
-	if v == "" {
-		return 1, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 {
-		return 0, fmt.Errorf("page %q: want a number from 1", v)
-	}
-	if limit*(n-1) >= maxPageItems {
-		return 0, fmt.Errorf("%w %d", ErrNoPage, n)
-	}
-	return n, nil
-}
 
 // pageURL is the URL of page n of the channel in a format.
 func (d *feedDoc) pagedURL(format string, n int) string {

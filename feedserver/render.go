@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/feedmill/feedmill/feedserver/channel"
 	"github.com/feedmill/feedmill/storage"
 )
 
@@ -32,7 +33,7 @@ var (
 
 // feedDoc is everything a renderer needs: pure data, no store.
 type feedDoc struct {
-	ch      *channel
+	ch      *channel.Channel
 	base    string // base URL without a trailing slash ("" = site-relative links)
 	gen     string // generator version
 	items   []storage.Item
@@ -66,8 +67,8 @@ func (d *feedDoc) generator() string {
 // all their feeds, so an item in two channels needs two ids.
 func (d *feedDoc) itemID(it *storage.Item) string {
 	id := it.ID
-	if d.ch.collapse {
-		id = storyID(it)
+	if d.ch.Collapses() {
+		id = channel.StoryID(it)
 	}
 	return "urn:feedmill:channel:" + d.ch.Name + ":item:" + strconv.FormatUint(id, 10)
 }

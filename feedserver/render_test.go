@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/feedmill/feedmill/feedserver/channel"
 	"github.com/feedmill/feedmill/storage"
 	"github.com/mmcdole/gofeed"
 )
@@ -22,7 +23,7 @@ var t0 = time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
 // sampleDoc is a small channel with every field the renderers use.
 func sampleDoc(t testing.TB) *feedDoc {
 	t.Helper()
-	ch, err := compileChannel(Channel{Name: "world", Title: "World news", Language: "en"})
+	ch, err := channel.Compile(Channel{Name: "world", Title: "World news", Language: "en"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,11 +223,16 @@ func TestRenderXMLDetails(t *testing.T) {
 
 func TestRenderKeepUsesItemIDs(t *testing.T) {
 	d := sampleDoc(t)
-	d.ch.collapse = false
+	collapsing := d.ch
+	keep, err := channel.Compile(Channel{Name: "world", Duplicates: channel.DuplicatesKeep})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.ch = keep
 	if got := d.itemID(&d.items[0]); got != "urn:feedmill:channel:world:item:12" {
 		t.Errorf("keep id = %q", got)
 	}
-	d.ch.collapse = true
+	d.ch = collapsing
 	if got := d.itemID(&d.items[0]); got != "urn:feedmill:channel:world:item:7" {
 		t.Errorf("collapse id = %q", got)
 	}

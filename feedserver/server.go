@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/feedmill/feedmill/feedserver/admin"
+	"github.com/feedmill/feedmill/feedserver/channel"
 	"github.com/feedmill/feedmill/storage"
 )
 
@@ -56,8 +57,8 @@ type Server struct {
 	base     string // BaseURL without a trailing slash
 	now      func() time.Time
 	log      *slog.Logger
-	channels []*channel // in config order
-	byName   map[string]*channel
+	channels []*channel.Channel // in config order
+	byName   map[string]*channel.Channel
 	res      resolver
 	asm      assemblies
 	cache    *cache
@@ -89,7 +90,7 @@ func New(store *storage.Store, opts Options) (*Server, error) {
 		version: opts.Version,
 		now:     opts.Now,
 		log:     opts.Logger,
-		byName:  map[string]*channel{},
+		byName:  map[string]*channel.Channel{},
 		hub:     opts.WebSubHub,
 
 		extraMetrics: opts.ExtraMetrics,
@@ -115,7 +116,7 @@ func New(store *storage.Store, opts Options) (*Server, error) {
 		s.base = strings.TrimRight(opts.BaseURL, "/")
 	}
 	for i, c := range opts.Channels {
-		ch, err := compileChannel(c)
+		ch, err := channel.Compile(c, Formats...)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -189,7 +190,7 @@ func (s *Server) get(name, format string, page int) (*rendition, error) {
 	if err != nil {
 		return s.fallback(cached, err)
 	}
-	ids := res.ids[name]
+	ids := res.IDs[name]
 	v := s.store.Version(ids)
 	if cached != nil && cached.fresh(ids, v, s.now()) {
 		return cached, nil
@@ -201,7 +202,7 @@ func (s *Server) get(name, format string, page int) (*rendition, error) {
 		if err != nil {
 			return s.fallback(prev, err)
 		}
-		ids := res.ids[name]
+		ids := res.IDs[name]
 		v := s.store.Version(ids)
 		now := s.now()
 		if prev != nil && prev.fresh(ids, v, now) {
@@ -215,7 +216,7 @@ func (s *Server) get(name, format string, page int) (*rendition, error) {
 			}
 			return nil, err
 		}
-		r.gen = res.version
+		r.gen = res.Version
 		s.cache.put(k, r)
 		return r, nil
 	})
@@ -231,15 +232,15 @@ func (s *Server) fallback(prev *rendition, err error) (*rendition, error) {
 }
 
 // build renders (channel, format) from the store.
-func (s *Server) build(ch *channel, format string, page int, res *resolution, version uint64, now time.Time, prev *rendition) (*rendition, error) {
+func (s *Server) build(ch *channel.Channel, format string, page int, res *channel.Resolution, version uint64, now time.Time, prev *rendition) (*rendition, error) {
 	start := time.Now()
-	ids := res.ids[ch.Name]
+	ids := res.IDs[ch.Name]
 	got, err := s.assembleShared(ch, ids, res, version, now, page) // assembly.go
 	if err != nil {
 		return nil, err
 	}
-	doc := &feedDoc{ch: ch, base: s.base, gen: s.version, items: got.items, sources: res.sources,
-		page: page, more: got.more, hub: s.hub, also: got.also}
+	doc := &feedDoc{ch: ch, base: s.base, gen: s.version, items: got.Items, sources: res.Sources,
+		page: page, more: got.More, hub: s.hub, also: got.Also}
 	body, err := render(format, doc)
 	if err != nil {
 		return nil, fmt.Errorf("channel %s: render %s: %w", ch.Name, format, err)
@@ -254,11 +255,11 @@ func (s *Server) build(ch *channel, format string, page int, res *resolution, ve
 	if prev != nil && prev.etag != r.etag && !r.lastModified.After(prev.lastModified) {
 		r.setLastModified(later(now, prev.lastModified.Add(time.Second)))
 	}
-	r.ids, r.allSources, r.version, r.validUntil = ids, ids == nil, version, got.validUntil
+	r.ids, r.allSources, r.version, r.validUntil = ids, ids == nil, version, got.ValidUntil
 	if page == 1 {
-		s.metrics.setCollapsed(ch.Name, got.collapsed)
+		s.metrics.setCollapsed(ch.Name, got.Collapsed)
 	}
 	s.cache.builds.Add(1)
-	s.log.Debug("feedserver: built", "channel", ch.Name, "format", format, "items", len(got.items), "bytes", len(body), "took", time.Since(start))
+	s.log.Debug("feedserver: built", "channel", ch.Name, "format", format, "items", len(got.Items), "bytes", len(body), "took", time.Since(start))
 	return r, nil
 }
