@@ -1,26 +1,25 @@
-// Package feedserver gets items out: channels (selecting sources, filtering,
-// collapsing duplicates), rendering RSS 2.0, Atom 1.0 and JSON Feed 1.1 with
-// gorilla/feeds, the net/http handlers of every public path, the cache of
-// rendered documents, and the HTML pages.
+// Package feedserver publishes channels over HTTP: the net/http handlers
+// of every public path (the index, channel previews and feeds, /opml,
+// /healthz, /metrics, the admin API under /api/), the cache of rendered
+// documents, the HTML pages and WebSub pings.
 //
-// filter.go compiles include/exclude entries (with field prefixes);
-// collapse.go is the selector: strip lines, min_length, filters, one item
-// per story with "Also ran in", max_per_source; explain.go tells why an
-// item was shown, dropped or collapsed.
+// A request for a feed goes: handlers.go parses the path and page;
+// server.go's get finds the document in the cache (cache.go) or builds it:
+// the channel's sources and items come from package channel (resolved and
+// assembled once per store state and shared by the formats, assembly.go),
+// the bytes from package render or, for the preview, index.go's templates.
+// rendition.go holds a built document in every content coding it is served
+// in (identity, gzip, brotli) with its validators and header values
+// prepared once; handlers.go answers with ETag, Last-Modified, 304s, HEAD
+// and Vary: Accept-Encoding.
 //
-// rendition.go holds a rendered document in every content coding it is
-// served in (identity, gzip, brotli) with its validators and header values
-// prepared once; cache.go keeps renditions under a byte budget (least
-// recently used out first, a channel's older states at once, builds of one
-// document shared by the requests that wait for it); handlers.go serves
-// them with ETag, Last-Modified, 304s, HEAD and Vary: Accept-Encoding.
+// The cache keeps renditions under a byte budget (Options.CacheMaxBytes):
+// least recently used out first, a channel's renditions of an older store
+// state at once; concurrent requests for one missing document share its
+// build. Everything else kept per use is bounded: one assembly per channel
+// plus 32, admin rate limiters per client address (package admin), metric
+// labels and WebSub state per configured channel.
 //
-// pagination.go pages long channels (?page=N, RFC 5005 next/previous);
-// websub.go names the WebSub hub in the feeds and pings it on changes;
-// admin.go is the admin API under /api/ (Bearer token, per-client rate
-// limit; passes go through the Admin interface the daemon implements, as
-// this package never fetches); metrics.go serves /metrics.
-//
-// It only reads the store; it never fetches from upstream servers, and it
-// never writes files.
+// It only reads the store (the admin API writes sources through it); it
+// never fetches from upstream servers and never writes files.
 package feedserver

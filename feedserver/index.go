@@ -12,6 +12,7 @@ import (
 	"github.com/feedmill/feedmill/feedserver/admin"
 
 	"github.com/feedmill/feedmill/feedserver/channel"
+	"github.com/feedmill/feedmill/feedserver/render"
 )
 
 //go:embed templates/*.html
@@ -116,7 +117,7 @@ func indexSources(res *channel.Resolution, channel string) []indexSource {
 		}
 		out = append(out, indexSource{
 			Title:   src.DisplayTitle(),
-			URL:     sourceHome(src),
+			URL:     render.SourceHome(src),
 			Status:  admin.Status(src),
 			Error:   src.State.LastError,
 			Updated: src.Stats.ChangedAt,
@@ -163,22 +164,22 @@ type previewItem struct {
 }
 
 // renderPreview renders the HTML preview of a channel.
-func renderPreview(d *feedDoc) ([]byte, error) {
+func renderPreview(d *render.Doc) ([]byte, error) {
 	data := struct {
 		Title, Description, Version string
 		Updated                     time.Time
 		Feeds                       []feedLink
 		Items                       []previewItem
 	}{
-		Title:       d.ch.Title,
-		Description: d.ch.Description,
-		Version:     d.gen,
-		Updated:     d.updated(),
-		Feeds:       channelLinks(d.base, d.ch, ""),
+		Title:       d.Channel.Title,
+		Description: d.Channel.Description,
+		Version:     d.Version,
+		Updated:     d.Updated(),
+		Feeds:       channelLinks(d.Base, d.Channel, ""),
 	}
-	for i := range d.items {
-		it := &d.items[i]
-		src := d.source(it)
+	for i := range d.Items {
+		it := &d.Items[i]
+		src := d.Source(it)
 		title := it.Title
 		if title == "" {
 			title = it.Link
@@ -187,9 +188,9 @@ func renderPreview(d *feedDoc) ([]byte, error) {
 			Title:     title,
 			Link:      it.Link,
 			Source:    src.DisplayTitle(),
-			SourceURL: sourceHome(src),
-			Summary:   description(it),
-			Published: itemPublished(it),
+			SourceURL: render.SourceHome(src),
+			Summary:   render.Description(it),
+			Published: render.ItemPublished(it),
 		})
 	}
 	var b bytes.Buffer

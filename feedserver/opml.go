@@ -37,10 +37,11 @@ func (s *Server) buildOPML() (*rendition, error) {
 			HTMLURL:     s.base + "/channels/" + ch.Name,
 		})
 	}
-	body, err := marshalXML(doc)
+	out, err := xml.MarshalIndent(doc, "", "  ")
 	if err != nil {
 		return nil, err
 	}
+	body := append(append([]byte(xml.Header), out...), '\n')
 	return newRendition(body, "text/x-opml; charset=utf-8", s.now())
 }
 

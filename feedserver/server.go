@@ -14,6 +14,7 @@ import (
 
 	"github.com/feedmill/feedmill/feedserver/admin"
 	"github.com/feedmill/feedmill/feedserver/channel"
+	"github.com/feedmill/feedmill/feedserver/render"
 	"github.com/feedmill/feedmill/storage"
 )
 
@@ -26,7 +27,7 @@ type Options struct {
 	Now      func() time.Time // clock for every time decision; nil = time.Now
 
 	// WebSubHub, when set, is announced in every feed (rel="hub") and
-	// pinged by WatchHub when a channel changes (websub.go).
+	// pinged by WatchHub when a channel changes (WatchHub).
 	WebSubHub string
 	// AdminToken turns the admin API under /api/ on (package admin); "" =
 	// off, and /api/ answers 404. Admin does the work the store cannot:
@@ -235,17 +236,17 @@ func (s *Server) fallback(prev *rendition, err error) (*rendition, error) {
 func (s *Server) build(ch *channel.Channel, format string, page int, res *channel.Resolution, version uint64, now time.Time, prev *rendition) (*rendition, error) {
 	start := time.Now()
 	ids := res.IDs[ch.Name]
-	got, err := s.assembleShared(ch, ids, res, version, now, page) // assembly.go
+	got, err := s.assembleShared(ch, ids, res, version, now, page)
 	if err != nil {
 		return nil, err
 	}
-	doc := &feedDoc{ch: ch, base: s.base, gen: s.version, items: got.Items, sources: res.Sources,
-		page: page, more: got.More, hub: s.hub, also: got.Also}
-	body, err := render(format, doc)
+	doc := &render.Doc{Channel: ch, Base: s.base, Version: s.version, Items: got.Items, Sources: res.Sources,
+		Page: page, More: got.More, Hub: s.hub, Also: got.Also}
+	body, err := renderFormat(format, doc)
 	if err != nil {
 		return nil, fmt.Errorf("channel %s: render %s: %w", ch.Name, format, err)
 	}
-	r, err := newRendition(body, contentTypes[format], doc.updated())
+	r, err := newRendition(body, contentTypes[format], doc.Updated())
 	if err != nil {
 		return nil, fmt.Errorf("channel %s: compress %s: %w", ch.Name, format, err)
 	}
@@ -253,7 +254,7 @@ func (s *Server) build(ch *channel.Channel, format string, page int, res *channe
 	// change (an item removed or edited without a date): move Last-Modified
 	// forward then, or If-Modified-Since would answer 304 wrongly.
 	if prev != nil && prev.etag != r.etag && !r.lastModified.After(prev.lastModified) {
-		r.setLastModified(later(now, prev.lastModified.Add(time.Second)))
+		r.setLastModified(render.Later(now, prev.lastModified.Add(time.Second)))
 	}
 	r.ids, r.allSources, r.version, r.validUntil = ids, ids == nil, version, got.ValidUntil
 	if page == 1 {
