@@ -64,7 +64,6 @@ type daemon struct {
 	ctlSrv  *http.Server
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
-	fetchMu sync.Mutex // guards fetcher
 	fetcher interface{ Reschedule() }
 	sock    string
 	Addr    net.Addr     // where the HTTP server listens (tests use port 0)

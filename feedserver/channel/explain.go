@@ -107,24 +107,7 @@ func Explain(store *storage.Store, ch *Channel, res *Resolution, now time.Time, 
 	}
 	out := Explanation{Channel: name}
 	if ref == "" {
-		sum := &ChannelExplanation{Considered: len(read), Shown: min(len(sel.items), ch.limit),
-			Dropped: map[string]int{}, Cleaned: map[string]int{}, Stripped: map[string]int{}}
-		for _, it := range read {
-			if v := verdicts[it.ID]; v.Rule != "" {
-				sum.Dropped[v.Rule]++
-			}
-			for _, c := range it.Cleaned {
-				sum.Cleaned[c]++
-			}
-			for _, st := range stripped[it.ID] {
-				sum.Stripped[st]++
-			}
-		}
-		if n := len(sel.items) - ch.limit; n > 0 {
-			sum.Dropped["limit"] = n
-		}
-		sum.Stories = len(sel.also)
-		out.Summary = sum
+		out.Summary = summarize(ch, sel, read, verdicts, stripped)
 		return out, nil
 	}
 	target, found, err := findItem(store, ref, read)
@@ -161,17 +144,49 @@ func Explain(store *storage.Store, ch *Channel, res *Resolution, now time.Time, 
 		ie.Status = "shown"
 	}
 	if st := sel.byStory[StoryID(&target)]; st != nil {
-		for _, c := range append([]storage.Item{st.rep}, st.copies...) {
-			if c.ID == target.ID {
-				continue
-			}
-			sim, err := store.Similarity(target.ID, c.ID)
-			if err != nil {
-				return out, err
-			}
-			ie.Copies = append(ie.Copies, CopyExplanation{ID: c.ID, Source: sourceTitle(c.SourceID, res.Sources),
-				Title: c.Title, Link: c.Link, Shown: c.ID == st.rep.ID, Similarity: sim})
+		if ie.Copies, err = storyCopies(store, &target, st, res.Sources); err != nil {
+			return out, err
 		}
+	}
+	return out, nil
+}
+
+// summarize sums up what the selector did with the items read.
+func summarize(ch *Channel, sel *selector, read []storage.Item, verdicts map[uint64]verdict, stripped map[uint64][]string) *ChannelExplanation {
+	sum := &ChannelExplanation{Considered: len(read), Shown: min(len(sel.items), ch.limit),
+		Dropped: map[string]int{}, Cleaned: map[string]int{}, Stripped: map[string]int{}}
+	for _, it := range read {
+		if v := verdicts[it.ID]; v.Rule != "" {
+			sum.Dropped[v.Rule]++
+		}
+		for _, c := range it.Cleaned {
+			sum.Cleaned[c]++
+		}
+		for _, st := range stripped[it.ID] {
+			sum.Stripped[st]++
+		}
+	}
+	if n := len(sel.items) - ch.limit; n > 0 {
+		sum.Dropped["limit"] = n
+	}
+	sum.Stories = len(sel.also)
+	return sum
+}
+
+// storyCopies lists the copies of target's story other than target, with
+// their similarity to it.
+func storyCopies(store *storage.Store, target *storage.Item, st *story, sources map[uint64]storage.Source) ([]CopyExplanation, error) {
+	var out []CopyExplanation
+	for _, c := range append([]storage.Item{st.rep}, st.copies...) {
+		if c.ID == target.ID {
+			continue
+		}
+		sim, err := store.Similarity(target.ID, c.ID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, CopyExplanation{ID: c.ID, Source: sourceTitle(c.SourceID, sources),
+			Title: c.Title, Link: c.Link, Shown: c.ID == st.rep.ID, Similarity: sim})
 	}
 	return out, nil
 }
