@@ -5,9 +5,12 @@ import (
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/andybalholm/brotli"
@@ -16,7 +19,7 @@ import (
 // brotliLevel trades build time for size: the bodies are compressed once
 // per rendition and served many times, but a rebuild of a large channel
 // must not take seconds either.
-const brotliLevel = 7
+const brotliLevel = 5
 
 // A rendition is one rendered document as served: immutable once built.
 // It holds the body in every content coding it is served in, each with the
@@ -85,24 +88,13 @@ func (r *rendition) fresh(ids []uint64, version uint64, now time.Time) bool {
 func newRendition(body []byte, contentType string, lastModified time.Time) (*rendition, error) {
 	sum := sha256.Sum256(body)
 	tag := hex.EncodeToString(sum[:16])
-	var gz bytes.Buffer
-	zw, err := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+	gz, err := compress(&gzipWriters, body)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("gzip: %w", err)
 	}
-	if _, err := zw.Write(body); err != nil {
-		return nil, err
-	}
-	if err := zw.Close(); err != nil {
-		return nil, err
-	}
-	var br bytes.Buffer
-	bw := brotli.NewWriterLevel(&br, brotliLevel)
-	if _, err := bw.Write(body); err != nil {
-		return nil, err
-	}
-	if err := bw.Close(); err != nil {
-		return nil, err
+	br, err := compress(&brotliWriters, body)
+	if err != nil {
+		return nil, fmt.Errorf("brotli: %w", err)
 	}
 	r := &rendition{
 		etag:         `"` + tag + `"`,
@@ -110,11 +102,45 @@ func newRendition(body []byte, contentType string, lastModified time.Time) (*ren
 		contentType:  contentType,
 	}
 	r.codings[identity] = newCoded(body, r.etag, "")
-	r.codings[gzipped] = newCoded(slices.Clip(gz.Bytes()), `"`+tag+`-gz"`, "gzip")
-	r.codings[brotlied] = newCoded(slices.Clip(br.Bytes()), `"`+tag+`-br"`, "br")
+	r.codings[gzipped] = newCoded(gz, `"`+tag+`-gz"`, "gzip")
+	r.codings[brotlied] = newCoded(br, `"`+tag+`-br"`, "br")
 	r.hdrContentType = one(contentType)
 	r.setLastModified(r.lastModified)
 	return r, nil
+}
+
+// resetWriter is a compressor that can start over on a new destination.
+type resetWriter interface {
+	io.WriteCloser
+	Reset(dst io.Writer)
+}
+
+// The compressors are pooled: a brotli writer's tables alone are several
+// MB, too much to allocate for every rendition built.
+var (
+	gzipWriters = sync.Pool{New: func() any {
+		w, _ := gzip.NewWriterLevel(io.Discard, gzip.BestCompression) // the level is valid
+		return w
+	}}
+	brotliWriters = sync.Pool{New: func() any { return brotli.NewWriterLevel(io.Discard, brotliLevel) }}
+)
+
+// compress returns body compressed by a writer from pool, in a slice of
+// its own length.
+func compress(pool *sync.Pool, body []byte) ([]byte, error) {
+	w := pool.Get().(resetWriter)
+	var b bytes.Buffer
+	w.Reset(&b)
+	_, err := w.Write(body)
+	if cerr := w.Close(); err == nil {
+		err = cerr
+	}
+	w.Reset(io.Discard) // let go of b
+	pool.Put(w)
+	if err != nil {
+		return nil, err
+	}
+	return slices.Clip(b.Bytes()), nil
 }
 
 func newCoded(body []byte, etag, encoding string) coded {
