@@ -205,3 +205,28 @@ func TestPagedRequestsGetTheirOwnDocument(t *testing.T) {
 		wg.Wait()
 	}
 }
+
+// TestCached304DoesNotAllocate: answering a cached feed's 304 (validator
+// lists included) allocates nothing in the handler.
+func TestCached304DoesNotAllocate(t *testing.T) {
+	_, _, s := worldFixture(t, Channel{Name: "world", Tags: []string{"world"}})
+	rend, err := s.get("world", "atom", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := s.Handler()
+	req := httptest.NewRequest("GET", "/channels/world.atom", nil)
+	req.Header.Set("Accept-Encoding", "gzip, deflate, br")
+	req.Header.Set("If-None-Match", `"other", W/`+rend.codings[brotlied].etag)
+	w := &headerOnly{h: http.Header{}}
+	allocs := testing.AllocsPerRun(100, func() {
+		clear(w.h)
+		h.ServeHTTP(w, req)
+	})
+	if w.code != http.StatusNotModified {
+		t.Fatalf("status %d, want 304", w.code)
+	}
+	if allocs > 0 {
+		t.Errorf("%.1f allocations per cached 304", allocs)
+	}
+}
