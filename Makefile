@@ -89,7 +89,7 @@ bench-load:
 FUZZTIME ?= 30s
 FUZZ_TARGETS := ./fetcher/:FuzzParseNormalize ./fetcher/urlclean/:FuzzCanonical ./fetcher/parse/:FuzzLiftCDATA \
 	./fetcher/normalize/:FuzzSanitize ./fetcher/sanitize/:FuzzHTML \
-	./cmd/feedmill/:FuzzLoadConfig ./feedserver/:FuzzHandlerPath ./feedserver/:FuzzHotLoop
+	./cmd/feedmill/:FuzzLoadConfig ./feedserver/:FuzzHandlerPath
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; name=$${t##*:}; echo "fuzz $$name ($$pkg) for $(FUZZTIME)"; \

@@ -5,12 +5,15 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/feedmill/feedmill/feedserver/channel"
 )
 
 // assemblies keeps the last assembly of each (channel, page), so that the
 // formats of a channel (rss, atom, json and the preview) rebuilt after one
 // store change read and collapse the channel's items once, not four times.
-// An assembly is reused only when a fresh one would be the same: same
+// A channel's assemblies of an older store state leave when one of a
+// newer state is kept. An assembly is reused only when a fresh one would be the same: same
 // sources, store version and resolution (source titles and priorities),
 // and no item it read has aged past the channel's MaxAge since, so the
 // same items would be read in the same order.
@@ -19,6 +22,11 @@ type assemblies struct {
 	m     map[assemblyKey]*assemblyEntry
 	count atomic.Int64 // assemblies made, for tests
 }
+
+// maxAssemblies bounds the assemblies kept beyond one per channel: they
+// hold items (not counted in the cache's byte budget), and pages past the
+// first are asked for one format at a time, if at all.
+const maxAssemblies = 32
 
 type assemblyKey struct {
 	channel string
@@ -29,25 +37,25 @@ type assemblyEntry struct {
 	ids        []uint64
 	allSources bool
 	version    uint64
-	res        *resolution
+	res        *channel.Resolution
 	built      time.Time
-	got        assembled
+	got        channel.Assembled
 }
 
 // assembleShared returns the channel's assembly for page, reusing the one
 // another format built from the same store state. The result is shared:
 // callers must not modify it.
-func (s *Server) assembleShared(ch *channel, ids []uint64, res *resolution, version uint64, now time.Time, page int) (assembled, error) {
+func (s *Server) assembleShared(ch *channel.Channel, ids []uint64, res *channel.Resolution, version uint64, now time.Time, page int) (channel.Assembled, error) {
 	k := assemblyKey{ch.Name, page}
 	s.asm.mu.Lock()
 	e := s.asm.m[k]
 	s.asm.mu.Unlock()
 	if e != nil && e.res == res && e.version == version && e.allSources == (ids == nil) && slices.Equal(e.ids, ids) &&
-		!now.Before(e.built) && (ch.MaxAge <= 0 || !e.got.oldestRead.Before(now.Add(-ch.MaxAge))) {
+		!now.Before(e.built) && (ch.MaxAge <= 0 || !e.got.OldestRead.Before(now.Add(-ch.MaxAge))) {
 		return e.got, nil
 	}
 	s.asm.count.Add(1)
-	got, err := s.assemble(ch, ids, now, page)
+	got, err := channel.Assemble(s.store, ch, res, now, page)
 	if err != nil {
 		return got, err
 	}
@@ -55,7 +63,12 @@ func (s *Server) assembleShared(ch *channel, ids []uint64, res *resolution, vers
 	if s.asm.m == nil {
 		s.asm.m = map[assemblyKey]*assemblyEntry{}
 	}
-	if _, ok := s.asm.m[k]; ok || len(s.asm.m) < maxCachedPages+len(s.channels) {
+	for ok, e := range s.asm.m {
+		if ok.channel == k.channel && e.res.Version < res.Version && e.version != version {
+			delete(s.asm.m, ok) // another store state of the channel's
+		}
+	}
+	if _, ok := s.asm.m[k]; ok || len(s.asm.m) < maxAssemblies+len(s.channels) {
 		s.asm.m[k] = &assemblyEntry{ids: ids, allSources: ids == nil, version: version, res: res, built: now, got: got}
 	}
 	s.asm.mu.Unlock()

@@ -105,7 +105,7 @@ func BenchmarkRebuild(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ids := res.ids["world"]
+	ids := res.IDs["world"]
 	v := s.store.Version(ids)
 	now := s.now()
 	formats := append(slices.Clone(Formats), formatHTML)

@@ -1,166 +1,179 @@
 package feedserver
 
 import (
-	"bytes"
-	"compress/gzip"
-	"crypto/sha256"
-	"encoding/hex"
-	"net/http"
+	"errors"
 	"slices"
-	"strconv"
 	"sync"
 	"sync/atomic"
-	"time"
 )
 
-// A rendition is one rendered document as served: immutable once built.
-type rendition struct {
-	body         []byte
-	gzipped      []byte
-	etag         string // strong, of body: `"hex"`
-	etagGzip     string // of the gzip encoding: `"hex-gz"`
-	lastModified time.Time
-	contentType  string
+// DefaultCacheMaxBytes is the rendition cache's budget when Options leave
+// it zero.
+const DefaultCacheMaxBytes = 64 << 20
 
-	// Header values built once (see serveRendition): assigned as they are
-	// into responses' header maps. Never modified.
-	hdr renditionHeaders
+// errBuildAborted is what requests waiting for a build get when it
+// panicked.
+var errBuildAborted = errors.New("feedserver: build aborted")
 
-	// file holds body and gzipped for sendfile (sendfile.go); nil = served
-	// from memory.
-	file *bodyFile
-	// wire is the response headers the hot loop writes (hotloop.go); nil
-	// for renditions it does not answer.
-	wire *[2][2]hotWire
-
-	// Freshness: rebuilt when the resolution's source IDs differ, the
-	// store's version for them moved, or validUntil passed.
-	ids        []uint64
-	allSources bool
-	version    uint64
-	validUntil time.Time // zero = no expiry
-}
-
-// fresh reports whether r still shows what the store holds.
-func (r *rendition) fresh(ids []uint64, version uint64, now time.Time) bool {
-	if r.version != version || r.allSources != (ids == nil) || !slices.Equal(r.ids, ids) {
-		return false
-	}
-	return r.validUntil.IsZero() || now.Before(r.validUntil)
-}
-
-// newRendition computes the validators and the gzip encoding of body.
-func newRendition(body []byte, contentType string, lastModified time.Time) (*rendition, error) {
-	sum := sha256.Sum256(body)
-	tag := hex.EncodeToString(sum[:16])
-	var gz bytes.Buffer
-	zw, err := gzip.NewWriterLevel(&gz, gzip.BestCompression)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := zw.Write(body); err != nil {
-		return nil, err
-	}
-	if err := zw.Close(); err != nil {
-		return nil, err
-	}
-	r := &rendition{
-		body:         body,
-		gzipped:      gz.Bytes(),
-		etag:         `"` + tag + `"`,
-		etagGzip:     `"` + tag + `-gz"`,
-		lastModified: lastModified.UTC().Truncate(time.Second),
-		contentType:  contentType,
-	}
-	r.buildHeaders()
-	return r, nil
-}
-
-// renditionHeaders are a rendition's response header values, each a
-// one-element slice with no spare capacity (an Add by anyone else copies).
-type renditionHeaders struct {
-	etag, etagGzip, lastModified, contentType []string
-	length, lengthGzip                        []string
-}
-
-// Header values shared by every rendition.
-var (
-	hdrCacheControl = []string{"public, max-age=60"}[:1:1]
-	hdrVary         = []string{"Accept-Encoding"}[:1:1]
-	hdrNoSniff      = []string{"nosniff"}[:1:1]
-	hdrGzip         = []string{"gzip"}[:1:1]
-	hdrCSP          = []string{htmlCSP}[:1:1]
-)
-
-func one(v string) []string { return []string{v}[:1:1] }
-
-// buildHeaders fills r.hdr; call it again after changing lastModified.
-func (r *rendition) buildHeaders() {
-	r.hdr = renditionHeaders{
-		etag:         one(r.etag),
-		etagGzip:     one(r.etagGzip),
-		lastModified: one(r.lastModified.Format(http.TimeFormat)),
-		contentType:  one(r.contentType),
-		length:       one(strconv.Itoa(len(r.body))),
-		lengthGzip:   one(strconv.Itoa(len(r.gzipped))),
-	}
-}
-
-// slot caches the rendition of one (channel, format). Readers of a fresh
-// rendition take no lock; builders serialize on mu, so concurrent requests
-// for a stale entry build once.
-type slot struct {
-	mu  sync.Mutex
-	cur atomic.Pointer[rendition]
-}
-
-// cacheKey names one cached document: page 1 of a channel in a format has
-// page 1; older pages (see pagination.go) count up from 2.
+// cacheKey names one cached document: a page of a channel in a format
+// (formatHTML: the preview). Pages count from 1.
 type cacheKey struct {
 	channel, format string
 	page            int
 }
 
-// maxCachedPages bounds the slots made for pages after the first; pages
-// past it are built for each request.
-const maxCachedPages = 256
-
-// cache holds one slot per (channel, format) for the first page, fixed at
-// New, and slots for older pages made as they are asked for.
+// cache keeps renditions under a byte budget (the sum of their sizes, see
+// rendition.size). When a put goes over it, the least recently used
+// renditions leave first; a rendition larger than the whole budget is
+// served but not kept. A channel's renditions of older store states leave
+// as soon as one of a newer state is put. Lookups take a read lock and
+// stamp the entry's use; puts take the write lock.
 type cache struct {
-	slots  map[cacheKey]*slot
-	builds atomic.Int64 // renditions built, for tests
+	budget int64
 
-	pagesMu sync.Mutex
-	pages   map[cacheKey]*slot
+	mu      sync.RWMutex
+	entries map[cacheKey]*cacheEntry
+	bytes   int64 // sum of the entries' sizes, ≤ budget
+
+	clock   atomic.Uint64 // use stamps
+	builds  atomic.Int64  // renditions built (cache misses)
+	evicted atomic.Int64  // renditions dropped for the budget
+
+	flightMu sync.Mutex
+	flights  map[cacheKey]*flight // builds in progress, one per key
 }
 
-// slot returns the slot of k, false when the channel or format is unknown.
-func (c *cache) slot(k cacheKey) (*slot, bool) {
-	if sl, ok := c.slots[k]; ok || k.page <= 1 {
-		return sl, ok
-	}
-	if _, ok := c.slots[cacheKey{k.channel, k.format, 1}]; !ok {
-		return nil, false
-	}
-	c.pagesMu.Lock()
-	defer c.pagesMu.Unlock()
-	if sl := c.pages[k]; sl != nil {
-		return sl, true
-	}
-	sl := &slot{}
-	if len(c.pages) < maxCachedPages {
-		c.pages[k] = sl
-	}
-	return sl, true
+type cacheEntry struct {
+	r    *rendition
+	size int64
+	used atomic.Uint64 // clock value at the last lookup or put
 }
 
-func newCache(chs []*channel) *cache {
-	c := &cache{slots: map[cacheKey]*slot{}, pages: map[cacheKey]*slot{}}
-	for _, ch := range chs {
-		for _, f := range append(slices.Clone(Formats), formatHTML) {
-			c.slots[cacheKey{ch.Name, f, 1}] = &slot{}
+// flight is one build in progress; the requests that want the same key
+// meanwhile wait for it instead of building again.
+type flight struct {
+	done chan struct{}
+	r    *rendition
+	err  error
+}
+
+func newCache(budget int64) *cache {
+	if budget <= 0 {
+		budget = DefaultCacheMaxBytes
+	}
+	return &cache{budget: budget, entries: map[cacheKey]*cacheEntry{}, flights: map[cacheKey]*flight{}}
+}
+
+// lookup returns the rendition cached under k (fresh or not), or nil.
+func (c *cache) lookup(k cacheKey) *rendition {
+	c.mu.RLock()
+	e := c.entries[k]
+	c.mu.RUnlock()
+	if e == nil {
+		return nil
+	}
+	e.used.Store(c.clock.Add(1))
+	return e.r
+}
+
+// put caches r under k, unless a rendition of a newer store state is
+// already there. It first drops the channel's renditions of older states,
+// then the least recently used entries until the total fits the budget.
+func (c *cache) put(k cacheKey, r *rendition) {
+	size := r.size()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old := c.entries[k]; old != nil && old.r.gen > r.gen {
+		return
+	}
+	for ok, e := range c.entries {
+		if ok.channel == k.channel && e.r.gen < r.gen && !e.r.sameState(r) {
+			c.remove(ok, e)
 		}
 	}
-	return c
+	if old := c.entries[k]; old != nil {
+		c.remove(k, old)
+	}
+	if size > c.budget {
+		return
+	}
+	for c.bytes+size > c.budget {
+		c.evictOldest()
+	}
+	e := &cacheEntry{r: r, size: size}
+	e.used.Store(c.clock.Add(1))
+	c.entries[k] = e
+	c.bytes += size
+}
+
+// remove drops the entry e of k; c.mu must be held.
+func (c *cache) remove(k cacheKey, e *cacheEntry) {
+	delete(c.entries, k)
+	c.bytes -= e.size
+}
+
+// evictOldest drops the least recently used entry; c.mu must be held. The
+// scan is linear: it runs only when a new rendition was built (which
+// costs far more), and the budget keeps the entries few.
+func (c *cache) evictOldest() {
+	var (
+		oldK cacheKey
+		oldE *cacheEntry
+	)
+	for k, e := range c.entries {
+		if oldE == nil || e.used.Load() < oldE.used.Load() {
+			oldK, oldE = k, e
+		}
+	}
+	if oldE != nil {
+		c.remove(oldK, oldE)
+		c.evicted.Add(1)
+	}
+}
+
+// stats returns the number of cached renditions and their total size.
+func (c *cache) stats() (entries int, bytes int64) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return len(c.entries), c.bytes
+}
+
+// keys returns the cached keys, for tests.
+func (c *cache) keys() []cacheKey {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	out := make([]cacheKey, 0, len(c.entries))
+	for k := range c.entries {
+		out = append(out, k)
+	}
+	return out
+}
+
+// once runs build for k unless a build of k is already in progress, in
+// which case it waits for that one and returns its result.
+func (c *cache) once(k cacheKey, build func() (*rendition, error)) (*rendition, error) {
+	c.flightMu.Lock()
+	if f := c.flights[k]; f != nil {
+		c.flightMu.Unlock()
+		<-f.done
+		return f.r, f.err
+	}
+	f := &flight{done: make(chan struct{})}
+	c.flights[k] = f
+	c.flightMu.Unlock()
+	f.err = errBuildAborted // until build returns
+	defer func() {
+		c.flightMu.Lock()
+		delete(c.flights, k)
+		c.flightMu.Unlock()
+		close(f.done)
+	}()
+	f.r, f.err = build()
+	return f.r, f.err
+}
+
+// sameState reports whether r and o were rendered from the same sources
+// at the same store version.
+func (r *rendition) sameState(o *rendition) bool {
+	return r.version == o.version && r.allSources == o.allSources && slices.Equal(r.ids, o.ids)
 }

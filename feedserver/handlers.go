@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/feedmill/feedmill/feedserver/channel"
 )
 
 // Handler serves the HTTP paths of DESIGN.md: the index, the channel
@@ -50,7 +52,7 @@ type feedPath struct{ channel, format string }
 
 // feedPaths maps the path of every channel's feed in every format to what
 // it names.
-func feedPaths(chs []*channel) map[string]feedPath {
+func feedPaths(chs []*channel.Channel) map[string]feedPath {
 	feeds := make(map[string]feedPath, len(chs)*len(Formats))
 	for _, ch := range chs {
 		for _, f := range Formats {
@@ -72,15 +74,12 @@ func allowGetHead(next http.Handler) http.Handler {
 	})
 }
 
+// serveHealth answers 200 "ok" when the daemon is healthy, else 503 with
+// the reason.
 func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
-	if s.store == nil {
-		http.Error(w, "no store", http.StatusServiceUnavailable)
-		return
-	}
-	if err := s.store.Ping(); err != nil {
-		s.log.Warn("feedserver: health check failed", "err", err)
-		http.Error(w, "store unavailable", http.StatusServiceUnavailable)
+	if err := s.CheckHealth(); err != nil {
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -88,6 +87,30 @@ func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodHead {
 		w.Write([]byte("ok"))
 	}
+}
+
+// CheckHealth calls Options.Health and logs when the daemon turns
+// unhealthy (with the reason) and when it is healthy again: one line per
+// change, however often it is called. /healthz and /metrics call it; the
+// daemon also calls it every few seconds, so that a change is logged when
+// nobody asks.
+func (s *Server) CheckHealth() error {
+	var err error
+	switch {
+	case s.store == nil:
+		err = errNoStore
+	case s.health != nil:
+		err = s.health()
+	}
+	unhealthy := err != nil
+	if was := s.unhealthy.Swap(unhealthy); was != unhealthy {
+		if unhealthy {
+			s.log.Warn("unhealthy: /healthz answers 503", "reason", err.Error())
+		} else {
+			s.log.Info("healthy again: /healthz answers 200")
+		}
+	}
+	return err
 }
 
 // serveChannel serves /channels/{name} (the preview) and
@@ -111,7 +134,7 @@ func (s *Server) serveChannel(w http.ResponseWriter, r *http.Request) {
 	page := 1
 	if ch, ok := s.byName[name]; ok && format != formatHTML {
 		var err error
-		if page, err = parsePage(r.URL.Query().Get("page"), ch.limit); errors.Is(err, ErrNoPage) {
+		if page, err = channel.ParsePage(r.URL.Query().Get("page"), ch.PageSize()); errors.Is(err, ErrNoPage) {
 			http.NotFound(w, r)
 			return
 		} else if err != nil {
@@ -142,56 +165,47 @@ func (s *Server) serveFeed(w http.ResponseWriter, r *http.Request, name, format 
 // and images.
 const htmlCSP = "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src * data:"
 
-// serveRendition writes rend with its validators, answering 304 when the
-// request's conditions allow and gzip when the client accepts it. It
-// reports whether it answered 304.
+// serveRendition writes rend with its validators in the content coding
+// the client prefers, answering 304 when the request's conditions allow.
+// It reports whether it answered 304. Header values come prepared from
+// the rendition (rendition.go): a cached answer formats nothing.
 func (s *Server) serveRendition(w http.ResponseWriter, r *http.Request, rend *rendition) (notModifiedSent bool) {
 	h := w.Header()
-	var gz bool
+	c := &rend.codings[identity]
 	if ae := r.Header["Accept-Encoding"]; len(ae) > 0 {
-		gz = acceptsGzip(ae[0])
+		c = &rend.codings[chooseCoding(ae)]
 	}
-	// Pre-built values under canonical keys: no canonicalization, no
-	// formatting and no allocation per request (cache.go).
-	hv := &rend.hdr
-	if gz {
-		h["Etag"] = hv.etagGzip
-	} else {
-		h["Etag"] = hv.etag
-	}
-	h["Last-Modified"] = hv.lastModified
+	h["Etag"] = c.hdrETag
+	h["Last-Modified"] = rend.hdrLastModified
 	h["Cache-Control"] = hdrCacheControl
 	h["Vary"] = hdrVary
 	if notModified(r, rend) {
 		w.WriteHeader(http.StatusNotModified)
 		return true
 	}
-	h["Content-Type"] = hv.contentType
+	h["Content-Type"] = rend.hdrContentType
 	h["X-Content-Type-Options"] = hdrNoSniff
 	if strings.HasPrefix(rend.contentType, "text/html") {
 		h["Content-Security-Policy"] = hdrCSP
 	}
-	body := rend.body
-	h["Content-Length"] = hv.length
-	if gz {
-		body = rend.gzipped
-		h["Content-Encoding"] = hdrGzip
-		h["Content-Length"] = hv.lengthGzip
+	h["Content-Length"] = c.hdrLength
+	if c.hdrEncoding != nil {
+		h["Content-Encoding"] = c.hdrEncoding
 	}
 	w.WriteHeader(http.StatusOK)
-	if r.Method == http.MethodHead {
-		return false
+	if r.Method != http.MethodHead {
+		w.Write(c.body)
 	}
-	w.Write(body)
 	return false
 }
 
-// notModified evaluates If-None-Match (weak comparison, lists and "*"), or
-// when it is absent If-Modified-Since, as RFC 9110 section 13.2.2 orders.
+// notModified decides a conditional GET or HEAD as RFC 9110 section 13.2.2
+// orders it: If-None-Match when the request has one, else
+// If-Modified-Since.
 func notModified(r *http.Request, rend *rendition) bool {
-	if inm := r.Header["If-None-Match"]; len(inm) > 0 {
-		for _, v := range inm {
-			if rend.matchesETag(v) {
+	if fields, ok := r.Header["If-None-Match"]; ok {
+		for _, f := range fields {
+			if rend.anyTagIn(f) {
 				return true
 			}
 		}
@@ -201,10 +215,52 @@ func notModified(r *http.Request, rend *rendition) bool {
 	return len(ims) > 0 && rend.unmodifiedSince(ims[0])
 }
 
-// matchesETag reports whether an If-None-Match field value matches rend
-// (either encoding's tag, weak comparison).
-func (rend *rendition) matchesETag(inm string) bool {
-	return etagListMatches(inm, rend.etag, rend.etagGzip)
+// anyTagIn reports whether the If-None-Match field value names one of
+// rend's entity tags (any coding's) or is "*". Comparison is weak, as
+// RFC 9110 wants for If-None-Match: a W/ before a tag makes no difference.
+func (rend *rendition) anyTagIn(field string) bool {
+	for tag := range entityTags(field) {
+		if tag == "*" {
+			return true
+		}
+		for i := range rend.codings {
+			if tag == rend.codings[i].etag {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// entityTags yields the entity tags of an If-None-Match field value, each
+// with its quotes and without a W/ prefix; "*" comes as itself. Reading
+// stops at the first element that is not a quoted tag, so a malformed
+// rest of the value matches nothing.
+func entityTags(field string) func(yield func(string) bool) {
+	return func(yield func(string) bool) {
+		for {
+			field = strings.TrimLeft(field, ", \t")
+			if field == "" {
+				return
+			}
+			if field[0] == '*' {
+				yield("*")
+				return
+			}
+			field = strings.TrimPrefix(field, "W/")
+			if !strings.HasPrefix(field, `"`) {
+				return
+			}
+			end := strings.IndexByte(field[1:], '"')
+			if end < 0 {
+				return
+			}
+			if !yield(field[:end+2]) {
+				return
+			}
+			field = field[end+2:]
+		}
+	}
 }
 
 // unmodifiedSince reports whether rend has not changed since the time of
@@ -213,7 +269,7 @@ func (rend *rendition) unmodifiedSince(ims string) bool {
 	if ims == "" {
 		return false
 	}
-	if ims == rend.hdr.lastModified[0] {
+	if ims == rend.hdrLastModified[0] {
 		return true // the value we sent: no need to parse it
 	}
 	t, err := http.ParseTime(ims)
@@ -223,86 +279,54 @@ func (rend *rendition) unmodifiedSince(ims string) bool {
 	return !rend.lastModified.After(t.Truncate(time.Second))
 }
 
-// etagListMatches reports whether an If-None-Match field value ("*" or a
-// comma-separated list of entity tags) matches one of the tags by weak
-// comparison: W/ prefixes are ignored. Malformed entries never match.
-func etagListMatches(list string, tags ...string) bool {
-	for {
-		list = strings.TrimLeft(list, " \t,")
-		if list == "" {
-			return false
-		}
-		if list[0] == '*' {
-			return true
-		}
-		tag, rest, ok := scanETag(list)
-		if !ok {
-			return false
-		}
-		for _, t := range tags {
-			if tag == t {
-				return true
+// chooseCoding picks the content coding for an Accept-Encoding header:
+// brotli when the client takes it at least as gladly as gzip, else gzip,
+// else the identity. A coding is taken when it is named, or covered by
+// "*", with a quality above zero.
+func chooseCoding(fields []string) coding {
+	br, gz, star := -1.0, -1.0, -1.0 // -1: not mentioned
+	for _, f := range fields {
+		for elem := range strings.SplitSeq(f, ",") {
+			name, params, _ := strings.Cut(elem, ";")
+			q := quality(params)
+			switch strings.ToLower(strings.TrimSpace(name)) {
+			case "br":
+				br = max(br, q)
+			case "gzip", "x-gzip":
+				gz = max(gz, q)
+			case "*":
+				star = max(star, q)
 			}
 		}
-		list = rest
 	}
+	if br < 0 {
+		br = star
+	}
+	if gz < 0 {
+		gz = star
+	}
+	switch {
+	case br > 0 && br >= gz:
+		return brotlied
+	case gz > 0:
+		return gzipped
+	}
+	return identity
 }
 
-// scanETag reads one entity tag from the start of s and returns its opaque
-// (quoted) part without any W/ prefix, and the rest of s.
-func scanETag(s string) (tag, rest string, ok bool) {
-	s = strings.TrimPrefix(s, "W/")
-	if len(s) < 2 || s[0] != '"' {
-		return "", "", false
-	}
-	for i := 1; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '"':
-			return s[:i+1], s[i+1:], true
-		case c == 0x21 || (c >= 0x23 && c <= 0x7E) || c >= 0x80:
-		default:
-			return "", "", false
+// quality is the q parameter of an Accept-Encoding element's parameters
+// (1 when absent, 0 when unreadable).
+func quality(params string) float64 {
+	for p := range strings.SplitSeq(params, ";") {
+		k, v, _ := strings.Cut(p, "=")
+		if !strings.EqualFold(strings.TrimSpace(k), "q") {
+			continue
 		}
-	}
-	return "", "", false
-}
-
-// acceptsGzip reports whether an Accept-Encoding value allows gzip (by
-// name or by "*", with a non-zero quality).
-func acceptsGzip(ae string) bool {
-	star, gzip := false, -1
-	for ae != "" {
-		var part string
-		part, ae, _ = strings.Cut(ae, ",")
-		coding, params, _ := strings.Cut(part, ";")
-		coding = strings.ToLower(strings.TrimSpace(coding))
-		switch coding {
-		case "gzip", "x-gzip":
-			if qualityNonZero(params) {
-				gzip = 1
-			} else if gzip < 0 {
-				gzip = 0
-			}
-		case "*":
-			star = qualityNonZero(params)
+		q, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err != nil || q < 0 {
+			return 0
 		}
+		return q
 	}
-	if gzip >= 0 {
-		return gzip == 1
-	}
-	return star
-}
-
-func qualityNonZero(params string) bool {
-	for params != "" {
-		var p string
-		p, params, _ = strings.Cut(params, ";")
-		k, v, _ := strings.Cut(strings.TrimSpace(p), "=")
-		if strings.EqualFold(strings.TrimSpace(k), "q") {
-			q, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-			return err == nil && q > 0
-		}
-	}
-	return true
+	return 1
 }

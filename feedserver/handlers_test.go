@@ -1,52 +1,68 @@
 package feedserver
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
-func TestETagListMatches(t *testing.T) {
-	const tag, gz = `"abc"`, `"abc-gz"`
+func TestAnyTagIn(t *testing.T) {
+	rend, err := newRendition([]byte("document"), "text/plain", time.Unix(0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tag, gz, br := rend.codings[identity].etag, rend.codings[gzipped].etag, rend.codings[brotlied].etag
 	tests := []struct {
-		header string
-		want   bool
+		field string
+		want  bool
 	}{
-		{`"abc"`, true},
-		{`W/"abc"`, true},
-		{`"abc-gz"`, true},
-		{`"x", "abc"`, true},
-		{`"x",W/"abc"`, true},
+		{tag, true},
+		{"W/" + tag, true},
+		{gz, true},
+		{br, true},
+		{`"x", ` + tag, true},
+		{`"x",W/` + tag, true},
+		{" \t" + tag + " ", true},
 		{`"x", "y"`, false},
 		{`*`, true},
-		{`abc`, false},
-		{`"ab`, false},
+		{tag[1 : len(tag)-1], false},
+		{tag[:len(tag)-1], false},
 		{``, false},
-		{`"a,b", "abc"`, true},
+		{`"a,b", ` + tag, true},
+		{`x, ` + tag, false},
+		{`"x" ` + tag, true},
 	}
 	for _, tt := range tests {
-		if got := etagListMatches(tt.header, tag, gz); got != tt.want {
-			t.Errorf("etagListMatches(%q) = %v, want %v", tt.header, got, tt.want)
+		if got := rend.anyTagIn(tt.field); got != tt.want {
+			t.Errorf("anyTagIn(%q) = %v, want %v", tt.field, got, tt.want)
 		}
 	}
 }
 
-func TestAcceptsGzip(t *testing.T) {
+func TestChooseCoding(t *testing.T) {
 	tests := []struct {
 		header string
-		want   bool
+		want   coding
 	}{
-		{"", false},
-		{"gzip", true},
-		{"deflate, gzip;q=1.0, *;q=0.5", true},
-		{"br, GZIP", true},
-		{"gzip;q=0", false},
-		{"gzip; q=0.000", false},
-		{"*", true},
-		{"*;q=0", false},
-		{"gzip;q=0, *", false},
-		{"identity", false},
-		{"x-gzip", true},
+		{"", identity},
+		{"gzip", gzipped},
+		{"deflate, gzip;q=1.0, *;q=0.5", gzipped},
+		{"br, GZIP", brotlied},
+		{"gzip, deflate, br, zstd", brotlied},
+		{"br;q=0.5, gzip", gzipped},
+		{"br;q=0.9, gzip;q=0.9", brotlied},
+		{"gzip;q=0", identity},
+		{"gzip; q=0.000", identity},
+		{"*", brotlied},
+		{"*;q=0", identity},
+		{"gzip;q=0, *", brotlied},
+		{"br;q=0, *", gzipped},
+		{"identity", identity},
+		{"x-gzip", gzipped},
+		{"gzip;q=x", identity},
 	}
 	for _, tt := range tests {
-		if got := acceptsGzip(tt.header); got != tt.want {
-			t.Errorf("acceptsGzip(%q) = %v, want %v", tt.header, got, tt.want)
+		if got := chooseCoding([]string{tt.header}); got != tt.want {
+			t.Errorf("chooseCoding(%q) = %v, want %v", tt.header, got, tt.want)
 		}
 	}
 }

@@ -8,6 +8,11 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/feedmill/feedmill/feedserver/admin"
+
+	"github.com/feedmill/feedmill/feedserver/channel"
+	"github.com/feedmill/feedmill/feedserver/render"
 )
 
 //go:embed templates/*.html
@@ -17,7 +22,7 @@ var pages = template.Must(template.New("").Funcs(template.FuncMap{
 	"date": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
 	"iso":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	"excerpt": func(s string) string {
-		s = strings.Join(strings.Fields(plainText(s)), " ")
+		s = strings.Join(strings.Fields(channel.PlainText(s)), " ")
 		if r := []rune(s); len(r) > 280 {
 			return string(r[:280]) + "…"
 		}
@@ -37,7 +42,7 @@ type feedLink struct {
 // channelLinks are the subscribe links of a channel: absolute URLs (for
 // autodiscovery) and paths relative to the page (for the body, so a static
 // copy made by Render works from any directory).
-func channelLinks(base string, ch *channel, relPrefix string) []feedLink {
+func channelLinks(base string, ch *channel.Channel, relPrefix string) []feedLink {
 	labels := map[string]string{"rss": "RSS", "atom": "Atom", "json": "JSON Feed"}
 	types := map[string]string{"rss": "application/rss+xml", "atom": "application/atom+xml", "json": "application/feed+json"}
 	var out []feedLink
@@ -69,7 +74,7 @@ type indexSource struct {
 
 // buildIndex renders the index page from the channels and, when res is
 // not nil, the sources each selects with their status.
-func (s *Server) buildIndex(res *resolution) (*rendition, error) {
+func (s *Server) buildIndex(res *channel.Resolution) (*rendition, error) {
 	data := struct {
 		Version  string
 		Sources  bool
@@ -97,23 +102,23 @@ func (s *Server) buildIndex(res *resolution) (*rendition, error) {
 		return nil, err
 	}
 	if res != nil {
-		r.version = res.version
+		r.version = res.Version
 	}
 	return r, nil
 }
 
 // indexSources lists the sources a channel selects, by title.
-func indexSources(res *resolution, channel string) []indexSource {
-	ids, all := res.ids[channel], res.ids[channel] == nil
+func indexSources(res *channel.Resolution, channel string) []indexSource {
+	ids, all := res.IDs[channel], res.IDs[channel] == nil
 	var out []indexSource
-	for id, src := range res.sources {
+	for id, src := range res.Sources {
 		if !all && !slices.Contains(ids, id) {
 			continue
 		}
 		out = append(out, indexSource{
 			Title:   src.DisplayTitle(),
-			URL:     sourceHome(src),
-			Status:  statusOf(src),
+			URL:     render.SourceHome(src),
+			Status:  admin.Status(src),
 			Error:   src.State.LastError,
 			Updated: src.Stats.ChangedAt,
 		})
@@ -136,12 +141,12 @@ func (s *Server) indexPage() *rendition {
 		s.log.Error("feedserver: index: store unavailable", "err", err)
 		return s.index
 	}
-	if r := s.indexCur.Load(); r != nil && r.version == res.version {
+	if r := s.indexCur.Load(); r != nil && r.version == res.Version {
 		return r
 	}
 	s.indexMu.Lock()
 	defer s.indexMu.Unlock()
-	if r := s.indexCur.Load(); r != nil && r.version == res.version {
+	if r := s.indexCur.Load(); r != nil && r.version == res.Version {
 		return r
 	}
 	r, err := s.buildIndex(res)
@@ -159,22 +164,22 @@ type previewItem struct {
 }
 
 // renderPreview renders the HTML preview of a channel.
-func renderPreview(d *feedDoc) ([]byte, error) {
+func renderPreview(d *render.Doc) ([]byte, error) {
 	data := struct {
 		Title, Description, Version string
 		Updated                     time.Time
 		Feeds                       []feedLink
 		Items                       []previewItem
 	}{
-		Title:       d.ch.Title,
-		Description: d.ch.Description,
-		Version:     d.gen,
-		Updated:     d.updated(),
-		Feeds:       channelLinks(d.base, d.ch, ""),
+		Title:       d.Channel.Title,
+		Description: d.Channel.Description,
+		Version:     d.Version,
+		Updated:     d.Updated(),
+		Feeds:       channelLinks(d.Base, d.Channel, ""),
 	}
-	for i := range d.items {
-		it := &d.items[i]
-		src := d.source(it)
+	for i := range d.Items {
+		it := &d.Items[i]
+		src := d.Source(it)
 		title := it.Title
 		if title == "" {
 			title = it.Link
@@ -183,9 +188,9 @@ func renderPreview(d *feedDoc) ([]byte, error) {
 			Title:     title,
 			Link:      it.Link,
 			Source:    src.DisplayTitle(),
-			SourceURL: sourceHome(src),
-			Summary:   description(it),
-			Published: itemPublished(it),
+			SourceURL: render.SourceHome(src),
+			Summary:   render.Description(it),
+			Published: render.ItemPublished(it),
 		})
 	}
 	var b bytes.Buffer

@@ -5,6 +5,8 @@ import (
 	"io"
 	"net/http"
 	"sync/atomic"
+
+	"github.com/feedmill/feedmill/feedserver/channel"
 )
 
 // serverMetrics are the publishing side's counters for /metrics. They
@@ -21,7 +23,7 @@ type channelMetrics struct {
 	collapsed   atomic.Int64 // duplicates collapsed in the last build of the first page
 }
 
-func newServerMetrics(chs []*channel) *serverMetrics {
+func newServerMetrics(chs []*channel.Channel) *serverMetrics {
 	m := &serverMetrics{by: make(map[string]*channelMetrics, len(chs))}
 	for _, ch := range chs {
 		m.channels = append(m.channels, ch.Name)
@@ -77,11 +79,29 @@ func (s *Server) WriteMetrics(w io.Writer) {
 	}
 	family(w, "feedmill_renders_total", "counter", "Feed documents rendered (cache misses).")
 	fmt.Fprintf(w, "feedmill_renders_total %d\n", s.cache.builds.Load())
+	healthy := 1
+	if s.CheckHealth() != nil {
+		healthy = 0
+	}
+	family(w, "feedmill_healthy", "gauge", "1 when /healthz answers 200, else 0.")
+	fmt.Fprintf(w, "feedmill_healthy %d\n", healthy)
+	entries, bytes := s.cache.stats()
+	family(w, "feedmill_cache_entries", "gauge", "Rendered documents held in the cache.")
+	fmt.Fprintf(w, "feedmill_cache_entries %d\n", entries)
+	family(w, "feedmill_cache_bytes", "gauge", "Bytes of the rendered documents held in the cache (budget: feedmill_cache_max_bytes).")
+	fmt.Fprintf(w, "feedmill_cache_bytes %d\n", bytes)
+	family(w, "feedmill_cache_max_bytes", "gauge", "The cache's byte budget (cache.max_bytes).")
+	fmt.Fprintf(w, "feedmill_cache_max_bytes %d\n", s.cache.budget)
+	family(w, "feedmill_cache_evictions_total", "counter", "Rendered documents dropped from the cache to stay within its budget.")
+	fmt.Fprintf(w, "feedmill_cache_evictions_total %d\n", s.cache.evicted.Load())
 	if s.store != nil {
 		if size, err := s.store.Size(); err == nil {
-			family(w, "feedmill_store_size_bytes", "gauge", "Size of the store file.")
-			fmt.Fprintf(w, "feedmill_store_size_bytes %d\n", size)
+			s.storeSize.Store(size)
 		}
+		family(w, "feedmill_store_size_bytes", "gauge", "Size of the open store file (the last size read, should it fail).")
+		fmt.Fprintf(w, "feedmill_store_size_bytes %d\n", s.storeSize.Load())
+		family(w, "feedmill_store_write_errors_total", "counter", "Store commits that failed (disk full, read-only, I/O errors).")
+		fmt.Fprintf(w, "feedmill_store_write_errors_total %d\n", s.store.WriteErrors())
 	}
 	if s.extraMetrics != nil {
 		s.extraMetrics(w)

@@ -37,15 +37,16 @@ func (s *Server) buildOPML() (*rendition, error) {
 			HTMLURL:     s.base + "/channels/" + ch.Name,
 		})
 	}
-	body, err := marshalXML(doc)
+	out, err := xml.MarshalIndent(doc, "", "  ")
 	if err != nil {
 		return nil, err
 	}
+	body := append(append([]byte(xml.Header), out...), '\n')
 	return newRendition(body, "text/x-opml; charset=utf-8", s.now())
 }
 
 // OPML returns the OPML list of the channels as served at "/opml" (and
 // written as opml.xml by `feedmill render`).
 func (s *Server) OPML() ([]byte, error) {
-	return append([]byte(nil), s.opml.body...), nil
+	return append([]byte(nil), s.opml.body()...), nil
 }

@@ -132,27 +132,6 @@ func TestNoPaginationWithinLimit(t *testing.T) {
 	}
 }
 
-func TestCutPage(t *testing.T) {
-	all := []int{0, 1, 2, 3, 4}
-	tests := []struct {
-		first, limit int
-		want         string
-		more         bool
-	}{
-		{0, 2, "[0 1]", true},
-		{2, 2, "[2 3]", true},
-		{4, 2, "[4]", false},
-		{0, 5, "[0 1 2 3 4]", false},
-		{5, 2, "[]", false},
-	}
-	for _, tt := range tests {
-		got, more := cutPage(all, tt.first, tt.limit)
-		if fmt.Sprint(got) != tt.want || more != tt.more {
-			t.Errorf("cutPage(%d, %d) = %v %v, want %s %v", tt.first, tt.limit, got, more, tt.want, tt.more)
-		}
-	}
-}
-
 // BenchmarkBuildDeepPage measures building page 1 and page 20 of a
 // channel of 1,000 items (limit 50) from the store, uncached: the cost of
 // reading a page deep into the channel.
@@ -176,7 +155,7 @@ func BenchmarkBuildDeepPage(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				r, err := s.build(ch, "rss", page, res, 0, t0, nil)
-				if err != nil || len(r.body) == 0 {
+				if err != nil || len(r.body()) == 0 {
 					b.Fatal(err)
 				}
 			}

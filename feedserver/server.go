@@ -7,14 +7,15 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/feedmill/feedmill/feedserver/admin"
+	"github.com/feedmill/feedmill/feedserver/channel"
+	"github.com/feedmill/feedmill/feedserver/render"
 	"github.com/feedmill/feedmill/storage"
-	"github.com/valyala/fasthttp"
 )
 
 // Options configure a Server.
@@ -26,16 +27,24 @@ type Options struct {
 	Now      func() time.Time // clock for every time decision; nil = time.Now
 
 	// WebSubHub, when set, is announced in every feed (rel="hub") and
-	// pinged by WatchHub when a channel changes (websub.go).
+	// pinged by WatchHub when a channel changes (WatchHub).
 	WebSubHub string
-	// AdminToken turns the admin API under /api/ on (admin.go); "" = off,
-	// and /api/ answers 404. Admin does the work the store cannot: passes.
+	// AdminToken turns the admin API under /api/ on (package admin); "" =
+	// off, and /api/ answers 404. Admin does the work the store cannot:
+	// passes.
 	AdminToken string
-	Admin      Admin
+	Admin      admin.Daemon
 	// AdminRate and AdminBurst limit admin requests per client address
 	// (0 = 5 per second, bursts of 20).
 	AdminRate  float64
 	AdminBurst int
+	// Health reports whether the daemon can do its job (nil = always
+	// healthy): /healthz answers 503 with the error's text when it
+	// returns one, and /metrics has feedmill_healthy.
+	Health func() error
+	// CacheMaxBytes is the budget of the rendered documents' cache
+	// (cache.go); 0 = DefaultCacheMaxBytes.
+	CacheMaxBytes int64
 	// ExtraMetrics, when set, writes more metric families into /metrics
 	// (the daemon adds the fetcher's).
 	ExtraMetrics func(w io.Writer)
@@ -49,8 +58,8 @@ type Server struct {
 	base     string // BaseURL without a trailing slash
 	now      func() time.Time
 	log      *slog.Logger
-	channels []*channel // in config order
-	byName   map[string]*channel
+	channels []*channel.Channel // in config order
+	byName   map[string]*channel.Channel
 	res      resolver
 	asm      assemblies
 	cache    *cache
@@ -60,13 +69,12 @@ type Server struct {
 	opml     *rendition
 	handler  http.Handler
 	feeds    map[string]feedPath // the hot paths: /channels/{name}.{format}
-	fast     fasthttp.RequestHandler
 
-	spoolDir  string    // where feed bodies' files go (sendfile.go); "" = memory only
-	spoolOnce sync.Once // logs the first failure to make one
-
+	health       func() error
+	unhealthy    atomic.Bool  // CheckHealth's last answer, to log changes once
+	storeSize    atomic.Int64 // the last size of the store file read
 	hub          string
-	admin        *adminAPI // nil = admin API off
+	admin        *admin.API // nil = admin API off
 	metrics      *serverMetrics
 	extraMetrics func(w io.Writer)
 }
@@ -84,10 +92,11 @@ func New(store *storage.Store, opts Options) (*Server, error) {
 		version: opts.Version,
 		now:     opts.Now,
 		log:     opts.Logger,
-		byName:  map[string]*channel{},
+		byName:  map[string]*channel.Channel{},
 		hub:     opts.WebSubHub,
 
 		extraMetrics: opts.ExtraMetrics,
+		health:       opts.Health,
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -109,7 +118,7 @@ func New(store *storage.Store, opts Options) (*Server, error) {
 		s.base = strings.TrimRight(opts.BaseURL, "/")
 	}
 	for i, c := range opts.Channels {
-		ch, err := compileChannel(c)
+		ch, err := channel.Compile(c, Formats...)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -129,13 +138,10 @@ func New(store *storage.Store, opts Options) (*Server, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	s.cache = newCache(s.channels)
-	if store != nil {
-		s.spoolDir = filepath.Dir(store.Path())
-	}
+	s.cache = newCache(opts.CacheMaxBytes)
 	s.metrics = newServerMetrics(s.channels)
 	if opts.AdminToken != "" {
-		s.admin = newAdminAPI(s, opts)
+		s.admin = admin.New(store, admin.Options{Token: opts.AdminToken, Daemon: opts.Admin, Rate: opts.AdminRate, Burst: opts.AdminBurst})
 	}
 	idx, err := s.buildIndex(nil)
 	if err != nil {
@@ -147,7 +153,6 @@ func New(store *storage.Store, opts Options) (*Server, error) {
 	}
 	s.feeds = feedPaths(s.channels)
 	s.handler = s.routes()
-	s.fast = s.fastRoutes()
 	return s, nil
 }
 
@@ -159,74 +164,68 @@ func (s *Server) Render(channel, format string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return append([]byte(nil), r.body...), nil
+	return append([]byte(nil), r.body()...), nil
 }
 
 // Index returns the HTML index page as served at "/".
 func (s *Server) Index() ([]byte, error) {
-	return append([]byte(nil), s.indexPage().body...), nil
+	return append([]byte(nil), s.indexPage().body()...), nil
 }
 
 // get returns the current rendition of (channel, format, page), building
-// it when the cached one is stale. A page past the last is ErrNoPage.
+// it when the cached one is stale or gone. A page past the last is
+// ErrNoPage.
 func (s *Server) get(name, format string, page int) (*rendition, error) {
 	ch, ok := s.byName[name]
 	if !ok {
 		return nil, fmt.Errorf("%w %q", ErrUnknownChannel, name)
 	}
-	sl, ok := s.cache.slot(cacheKey{name, format, max(page, 1)})
-	if !ok {
+	if _, ok := contentTypes[format]; !ok {
 		return nil, fmt.Errorf("%w %q", ErrUnknownFormat, format)
 	}
 	if s.store == nil {
 		return nil, errNoStore
 	}
-	check := func() (*rendition, *resolution, uint64, time.Time, error) {
+	k := cacheKey{name, format, max(page, 1)}
+	cached := s.cache.lookup(k)
+	res, err := s.resolve()
+	if err != nil {
+		return s.fallback(cached, err)
+	}
+	ids := res.IDs[name]
+	v := s.store.Version(ids)
+	if cached != nil && cached.fresh(ids, v, s.now()) {
+		return cached, nil
+	}
+	return s.cache.once(k, func() (*rendition, error) {
+		// Another request may have built it while this one looked.
+		prev := s.cache.lookup(k)
 		res, err := s.resolve()
 		if err != nil {
-			return nil, nil, 0, time.Time{}, err
+			return s.fallback(prev, err)
 		}
-		ids := res.ids[name]
+		ids := res.IDs[name]
 		v := s.store.Version(ids)
 		now := s.now()
-		if r := sl.cur.Load(); r != nil && r.fresh(ids, v, now) {
-			return r, res, v, now, nil
-		}
-		return nil, res, v, now, nil
-	}
-	r, _, _, _, err := check()
-	if err != nil {
-		return s.fallback(sl, err)
-	}
-	if r != nil {
-		return r, nil
-	}
-	sl.mu.Lock()
-	defer sl.mu.Unlock()
-	// Another request may have built it while this one waited.
-	r, res, v, now, err := check()
-	if err != nil {
-		return s.fallback(sl, err)
-	}
-	if r != nil {
-		return r, nil
-	}
-	prev := sl.cur.Load()
-	r, err = s.build(ch, format, max(page, 1), res, v, now, prev)
-	if err != nil {
-		if prev != nil && !errors.Is(err, ErrNoPage) {
-			s.log.Error("feedserver: rebuild failed; serving the previous copy", "channel", name, "format", format, "err", err)
+		if prev != nil && prev.fresh(ids, v, now) {
 			return prev, nil
 		}
-		return nil, err
-	}
-	sl.cur.Store(r)
-	return r, nil
+		r, err := s.build(ch, format, k.page, res, v, now, prev)
+		if err != nil {
+			if prev != nil && !errors.Is(err, ErrNoPage) {
+				s.log.Error("feedserver: rebuild failed; serving the previous copy", "channel", name, "format", format, "err", err)
+				return prev, nil
+			}
+			return nil, err
+		}
+		r.gen = res.Version
+		s.cache.put(k, r)
+		return r, nil
+	})
 }
 
 // fallback serves the previous rendition, if any, when the store fails.
-func (s *Server) fallback(sl *slot, err error) (*rendition, error) {
-	prev := sl.cur.Load()
+func (s *Server) fallback(prev *rendition, err error) (*rendition, error) {
 	if prev == nil {
 		return nil, err
 	}
@@ -235,20 +234,20 @@ func (s *Server) fallback(sl *slot, err error) (*rendition, error) {
 }
 
 // build renders (channel, format) from the store.
-func (s *Server) build(ch *channel, format string, page int, res *resolution, version uint64, now time.Time, prev *rendition) (*rendition, error) {
+func (s *Server) build(ch *channel.Channel, format string, page int, res *channel.Resolution, version uint64, now time.Time, prev *rendition) (*rendition, error) {
 	start := time.Now()
-	ids := res.ids[ch.Name]
-	got, err := s.assembleShared(ch, ids, res, version, now, page) // assembly.go
+	ids := res.IDs[ch.Name]
+	got, err := s.assembleShared(ch, ids, res, version, now, page)
 	if err != nil {
 		return nil, err
 	}
-	doc := &feedDoc{ch: ch, base: s.base, gen: s.version, items: got.items, sources: res.sources,
-		page: page, more: got.more, hub: s.hub, also: got.also}
-	body, err := render(format, doc)
+	doc := &render.Doc{Channel: ch, Base: s.base, Version: s.version, Items: got.Items, Sources: res.Sources,
+		Page: page, More: got.More, Hub: s.hub, Also: got.Also}
+	body, err := renderFormat(format, doc)
 	if err != nil {
 		return nil, fmt.Errorf("channel %s: render %s: %w", ch.Name, format, err)
 	}
-	r, err := newRendition(body, contentTypes[format], doc.updated())
+	r, err := newRendition(body, contentTypes[format], doc.Updated())
 	if err != nil {
 		return nil, fmt.Errorf("channel %s: compress %s: %w", ch.Name, format, err)
 	}
@@ -256,20 +255,13 @@ func (s *Server) build(ch *channel, format string, page int, res *resolution, ve
 	// change (an item removed or edited without a date): move Last-Modified
 	// forward then, or If-Modified-Since would answer 304 wrongly.
 	if prev != nil && prev.etag != r.etag && !r.lastModified.After(prev.lastModified) {
-		r.lastModified = later(now, prev.lastModified.Add(time.Second)).UTC().Truncate(time.Second)
-		r.buildHeaders()
+		r.setLastModified(render.Later(now, prev.lastModified.Add(time.Second)))
 	}
-	r.ids, r.allSources, r.version, r.validUntil = ids, ids == nil, version, got.validUntil
+	r.ids, r.allSources, r.version, r.validUntil = ids, ids == nil, version, got.ValidUntil
 	if page == 1 {
-		// Only the first page has a hot path (later ones carry a
-		// query): only it gets a body file and the loop's headers.
-		s.attachBodyFile(r, prev)
-		r.wire = captureWire(r)
-	}
-	if page == 1 {
-		s.metrics.setCollapsed(ch.Name, got.collapsed)
+		s.metrics.setCollapsed(ch.Name, got.Collapsed)
 	}
 	s.cache.builds.Add(1)
-	s.log.Debug("feedserver: built", "channel", ch.Name, "format", format, "items", len(got.items), "bytes", len(body), "took", time.Since(start))
+	s.log.Debug("feedserver: built", "channel", ch.Name, "format", format, "items", len(got.Items), "bytes", len(body), "took", time.Since(start))
 	return r, nil
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -501,18 +502,63 @@ func TestHTTP(t *testing.T) {
 	}
 }
 
+// TestHealthz: /healthz and feedmill_healthy follow Options.Health, with
+// its reason in the 503; without Health the server is healthy.
 func TestHealthz(t *testing.T) {
 	f := newFixture(t)
-	s := f.server()
+	var mu sync.Mutex
+	var fault error
+	var logged strings.Builder
+	s, err := New(f.store, Options{Now: f.clock.Now, Logger: slog.New(slog.NewTextHandler(&logged, nil)),
+		Health: func() error {
+			mu.Lock()
+			defer mu.Unlock()
+			if fault != nil {
+				return fault
+			}
+			return f.store.Ping()
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	ts := httptest.NewServer(s.Handler())
 	defer ts.Close()
-	resp, body := get(t, "GET", ts.URL+"/healthz")
-	if resp.StatusCode != 200 || string(body) != "ok" {
-		t.Errorf("healthz: %d %q", resp.StatusCode, body)
+	check := func(status int, body, gauge string) {
+		t.Helper()
+		resp, got := get(t, "GET", ts.URL+"/healthz")
+		if resp.StatusCode != status || !strings.Contains(string(got), body) {
+			t.Errorf("healthz: %d %q, want %d %q", resp.StatusCode, got, status, body)
+		}
+		if _, m := get(t, "GET", ts.URL+"/metrics"); !strings.Contains(string(m), "\nfeedmill_healthy "+gauge+"\n") {
+			t.Errorf("metrics lack feedmill_healthy %s", gauge)
+		}
+	}
+	check(200, "ok", "1")
+	mu.Lock()
+	fault = errors.New("store: no space left on device")
+	mu.Unlock()
+	check(503, "no space left on device", "0")
+	check(503, "no space left on device", "0")
+	mu.Lock()
+	fault = nil
+	mu.Unlock()
+	check(200, "ok", "1")
+	if n := strings.Count(logged.String(), "unhealthy"); n != 1 {
+		t.Errorf("unhealthy logged %d times, want once per change:\n%s", n, logged.String())
+	}
+	if !strings.Contains(logged.String(), "healthy again") {
+		t.Errorf("recovery not logged:\n%s", logged.String())
 	}
 	f.close()
 	if resp, _ := get(t, "GET", ts.URL+"/healthz"); resp.StatusCode != 503 {
 		t.Errorf("healthz on a closed store: %d", resp.StatusCode)
+	}
+
+	plain := newFixture(t).server()
+	ts2 := httptest.NewServer(plain.Handler())
+	defer ts2.Close()
+	if resp, _ := get(t, "GET", ts2.URL+"/healthz"); resp.StatusCode != 200 {
+		t.Errorf("healthz without Health: %d, want 200", resp.StatusCode)
 	}
 }
 
@@ -577,5 +623,43 @@ func BenchmarkServeCached(b *testing.B) {
 		if rec.Code != 200 {
 			b.Fatal(rec.Code)
 		}
+	}
+}
+
+// TestAdminAPIWiring: /api/ is 404 without an admin token; with one the
+// admin API answers there, and its rate limit leaves the public paths
+// alone.
+func TestAdminAPIWiring(t *testing.T) {
+	f := newFixture(t)
+	off := httptest.NewServer(f.server(Channel{Name: "all"}).Handler())
+	defer off.Close()
+	for _, m := range []string{"GET", "POST", "DELETE"} {
+		req, _ := http.NewRequest(m, off.URL+"/api/sources", nil)
+		req.Header.Set("Authorization", "Bearer anything")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("%s /api/sources without admin_token: %d, want 404", m, resp.StatusCode)
+		}
+	}
+	s, err := New(f.store, Options{Channels: []Channel{{Name: "all"}}, Now: f.clock.Now, AdminToken: "s3cret", AdminRate: 0.001, AdminBurst: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	on := httptest.NewServer(s.Handler())
+	defer on.Close()
+	var codes []int
+	for range 3 {
+		resp, _ := get(t, "GET", on.URL+"/api/sources", "Authorization", "Bearer s3cret")
+		codes = append(codes, resp.StatusCode)
+	}
+	if !slices.Equal(codes, []int{200, 200, 429}) {
+		t.Errorf("admin API codes %v, want [200 200 429]", codes)
+	}
+	if resp, _ := get(t, "GET", on.URL+"/healthz"); resp.StatusCode != http.StatusOK {
+		t.Errorf("healthz after the admin limit: %d", resp.StatusCode)
 	}
 }

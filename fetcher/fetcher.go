@@ -30,8 +30,7 @@ type Fetcher struct {
 	net     netWatch   // see netdown.go
 	holds   storeHolds // due times the store could not record (storehold.go)
 
-	storeDown *logonce.Streak // commits failing: logged once per run
-	netDown   *logonce.Streak // network unreachable: logged once per run
+	netDown *logonce.Streak // network unreachable: logged once per run
 }
 
 // New returns a Fetcher writing into store.
@@ -45,12 +44,6 @@ func New(store *storage.Store, opts Options) *Fetcher {
 		hosts:   newHostLimiter(opts.PerHost),
 		resched: make(chan struct{}, 1),
 		busy:    make(map[uint64]bool),
-		storeDown: logonce.New(opts.Logger, logonce.Messages{
-			Start:   "store cannot commit: fetches are not stored, sources back off until it can",
-			Ongoing: "store still cannot commit",
-			End:     "store writable again",
-			Unit:    "commits",
-		}, 0, nil),
 		netDown: logonce.New(opts.Logger, logonce.Messages{
 			Start:   "network unreachable: failures are not counted against sources",
 			Ongoing: "network still unreachable",

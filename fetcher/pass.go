@@ -221,11 +221,6 @@ func (f *Fetcher) fetchOne(ctx context.Context, src storage.Source) (Result, boo
 	if err == nil && fetch.NewURL != "" {
 		f.log.Info("fetch: source moved", "url", src.URL, "new_url", fetch.NewURL)
 	}
-	if storeErr {
-		f.storeDown.Fail(err)
-	} else if err == nil {
-		f.storeDown.OK()
-	}
 	switch {
 	case storeErr:
 		f.log.Debug("fetch not stored", "url", src.URL, "status", res.Status, "err", err, "next_due", res.NextDue)

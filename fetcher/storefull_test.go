@@ -38,6 +38,13 @@ func (b *logBuffer) count(s string) int {
 	return strings.Count(b.buf.String(), s)
 }
 
+// reset forgets what was logged so far.
+func (b *logBuffer) reset() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf.Reset()
+}
+
 func (b *logBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -155,11 +162,13 @@ func testStoreFullBacksOff(t *testing.T, hostInterval time.Duration) {
 		window      = 3 * time.Second
 	)
 	dir := mountTmpfs(t, 2<<20)
-	st, err := storage.Open(filepath.Join(dir, "feedmill.db"), storage.Options{})
+	var logs logBuffer
+	st, err := storage.Open(filepath.Join(dir, "feedmill.db"), storage.Options{Logger: logs.logger()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = st.Close() })
+	logs.reset() // the new store's own lines
 	srv := newGenerationServer(t)
 	paths := []string{"/a", "/b", "/c"}
 	for _, p := range paths {
@@ -170,7 +179,6 @@ func testStoreFullBacksOff(t *testing.T, hostInterval time.Duration) {
 	filler := filepath.Join(dir, "filler")
 	fillDisk(t, filler)
 
-	var logs logBuffer
 	f := newTestFetcher(st, nil, func(o *Options) {
 		o.MinInterval, o.Every, o.MaxInterval = interval, interval, maxInterval
 		o.HostInterval = hostInterval

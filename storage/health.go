@@ -9,65 +9,64 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/feedmill/feedmill/internal/logonce"
 )
 
 // defaultHealthGrace is how long commits may fail before Health reports
 // it, when Options.HealthGrace is 0.
 const defaultHealthGrace = 10 * time.Second
 
-// failureLogEvery is how often the writer logs a count while commits keep
-// failing (besides once when they start and once when they end).
-const failureLogEvery = 5 * time.Minute
-
 // ErrUnhealthy is wrapped by every error Health returns.
 var ErrUnhealthy = errors.New("unhealthy")
 
 // commitHealth records whether the writer's commits succeed. The writer
-// calls commitFailed and commitSucceeded; Health reads it.
+// calls commitFailed and commitSucceeded; Health reads it. A run of
+// failures is logged through a logonce.Streak: once when it starts, a
+// count every few minutes while it lasts, once when it ends.
 type commitHealth struct {
-	log *slog.Logger
-	now func() time.Time
+	now    func() time.Time
+	streak *logonce.Streak
 
 	total atomic.Uint64 // failed commits since Open
 
-	mu       sync.Mutex
-	since    time.Time // first failure of the current run; zero when commits succeed
-	lastErr  error
-	failed   int       // failed commits in the current run
-	lastLog  time.Time // when the current run was last logged
-	loggedAt int       // failed at that log line
+	mu      sync.Mutex
+	since   time.Time // first failure of the current run; zero when commits succeed
+	lastErr error
+	failed  int // failed commits in the current run
 }
 
-// commitFailed records a commit that failed with err, logging when a run of
-// failures starts and every failureLogEvery while it lasts.
+// newCommitHealth returns a commitHealth logging to log, reading the time
+// from now.
+func newCommitHealth(log *slog.Logger, now func() time.Time) *commitHealth {
+	return &commitHealth{now: now, streak: logonce.New(log, logonce.Messages{
+		Start:   "store cannot commit: nothing is saved, sources back off until it can",
+		Ongoing: "store still cannot commit",
+		End:     "store writable again",
+		Unit:    "commits",
+	}, 0, now)}
+}
+
+// commitFailed records a commit of requests writes that failed with err.
 func (h *commitHealth) commitFailed(err error, requests int) {
 	h.total.Add(1)
 	h.mu.Lock()
-	defer h.mu.Unlock()
-	now := h.now()
+	if h.since.IsZero() {
+		h.since = h.now()
+	}
 	h.lastErr = err
 	h.failed++
-	switch {
-	case h.since.IsZero():
-		h.since, h.lastLog, h.loggedAt = now, now, 1
-		h.log.Error("store commits failing", "requests", requests, "err", err)
-	case now.Sub(h.lastLog) >= failureLogEvery:
-		h.log.Error("store commits still failing", "since", h.since.Format(time.RFC3339),
-			"failed", h.failed, "failed_since_last_log", h.failed-h.loggedAt, "err", err)
-		h.lastLog, h.loggedAt = now, h.failed
-	}
+	h.mu.Unlock()
+	h.streak.Fail(err, "requests", requests)
 }
 
-// commitSucceeded records a commit that succeeded, logging the end of a run of
+// commitSucceeded records a commit that succeeded, ending a run of
 // failures.
 func (h *commitHealth) commitSucceeded() {
 	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.since.IsZero() {
-		return
-	}
-	h.log.Info("store writable again", "after", h.now().Sub(h.since).Round(time.Second).String(), "failed", h.failed)
 	h.since, h.lastErr, h.failed = time.Time{}, nil, 0
+	h.mu.Unlock()
+	h.streak.OK()
 }
 
 // check is the commits' part of Health.

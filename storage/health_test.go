@@ -100,8 +100,8 @@ func TestHealthCommitsFailing(t *testing.T) {
 		t.Errorf("Health after a commit succeeded: %v", err)
 	}
 	out := logged.String()
-	if strings.Count(out, "store commits failing") != 1 || strings.Count(out, "store writable again") != 1 ||
-		!strings.Contains(out, "after=3m11s") || !strings.Contains(out, "failed=2") || strings.Contains(out, "still failing") {
+	if strings.Count(out, "store cannot commit") != 1 || strings.Count(out, "store writable again after 3m11s, 2 commits failed") != 1 ||
+		strings.Contains(out, "still cannot commit") {
 		t.Errorf("log:\n%s", out)
 	}
 }
@@ -111,7 +111,7 @@ func TestHealthCommitsFailing(t *testing.T) {
 func TestHealthFailureLogCount(t *testing.T) {
 	clk := newClock()
 	var logged bytes.Buffer
-	h := &commitHealth{log: slog.New(slog.NewTextHandler(&logged, nil)), now: clk.Now}
+	h := newCommitHealth(slog.New(slog.NewTextHandler(&logged, nil)), clk.Now)
 	for range 100 {
 		h.commitFailed(errors.New("disk full"), 1)
 		clk.Add(10 * time.Second) // 1000 s in all: 3 periods of 5 min
@@ -119,7 +119,7 @@ func TestHealthFailureLogCount(t *testing.T) {
 	if n := strings.Count(logged.String(), "\n"); n != 4 {
 		t.Errorf("%d log lines for 100 failures over 1000 s, want 4:\n%s", n, logged.String())
 	}
-	if !strings.Contains(logged.String(), "failed=31") {
+	if !strings.Contains(logged.String(), "commits_failed=31") {
 		t.Errorf("no count in the log:\n%s", logged.String())
 	}
 }

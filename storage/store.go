@@ -133,7 +133,7 @@ func Open(path string, opts Options) (*Store, error) {
 	if s.grace <= 0 {
 		s.grace = defaultHealthGrace
 	}
-	s.commits = &commitHealth{log: s.log, now: s.now}
+	s.commits = newCommitHealth(s.log, s.now)
 	if s.file, err = os.Open(path); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, unwrapPath(err, path))

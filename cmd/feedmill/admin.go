@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/feedmill/feedmill/feedserver"
+	"github.com/feedmill/feedmill/feedserver/admin"
 	"github.com/feedmill/feedmill/fetcher"
 	"github.com/feedmill/feedmill/storage"
 )
@@ -18,14 +19,14 @@ var hubCheckEvery = 10 * time.Second
 
 // daemonAdmin is the daemon's side of the HTTP admin API and of /metrics:
 // feedserver never imports fetcher, so the daemon lends it the fetcher
-// through feedserver.Admin and writes the fetcher's metrics.
+// through admin.Daemon and writes the fetcher's metrics.
 type daemonAdmin struct {
 	store   *storage.Store
 	fetcher *fetcher.Fetcher
 	log     *slog.Logger
 }
 
-var _ feedserver.Admin = (*daemonAdmin)(nil)
+var _ admin.Daemon = (*daemonAdmin)(nil)
 
 // Pass runs a pass as `feedmill fetch` does and returns its report.
 func (a *daemonAdmin) Pass(ctx context.Context, all bool, urls []string) (any, error) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -26,11 +27,14 @@ type Config struct {
 	Listen     string          `yaml:"listen"`
 	BaseURL    string          `yaml:"base_url"`
 	AdminToken string          `yaml:"admin_token"`
+	TLSCert    string          `yaml:"tls_cert"` // with tls_key: serve HTTPS (PEM files)
+	TLSKey     string          `yaml:"tls_key"`
 	WebSubHub  string          `yaml:"websub_hub"` // WebSub hub announced in the feeds and pinged on changes
 	LogFormat  string          `yaml:"log_format"` // text | json
 	LogLevel   string          `yaml:"log_level"`  // debug | info | warn | error
 	Fetch      FetchConfig     `yaml:"fetch"`
 	Retention  RetentionConfig `yaml:"retention"`
+	Cache      CacheConfig     `yaml:"cache"`
 	Sources    []SourceConfig  `yaml:"sources"`
 	Channels   []ChannelConfig `yaml:"channels"`
 
@@ -72,6 +76,15 @@ type RetentionConfig struct {
 	MaxAge            Duration `yaml:"max_age"`
 	MaxItemsPerSource int      `yaml:"max_items_per_source"`
 }
+
+// CacheConfig is the `cache:` section: the rendered documents the HTTP
+// server keeps in memory.
+type CacheConfig struct {
+	MaxBytes ByteSize `yaml:"max_bytes"` // budget; least recently used out first
+}
+
+// minCacheBytes is the smallest cache.max_bytes accepted.
+const minCacheBytes = 1 << 20
 
 // SourceConfig is one entry of `sources:`.
 type SourceConfig struct {
@@ -129,6 +142,7 @@ func defaultConfig() *Config {
 			MaxAge:            Duration(720 * 3600e9),
 			MaxItemsPerSource: 1000,
 		},
+		Cache: CacheConfig{MaxBytes: feedserver.DefaultCacheMaxBytes},
 		lines: map[string]int{},
 	}
 }
@@ -218,17 +232,22 @@ func (c *Config) at(path string) string {
 	return path
 }
 
-// resolvePaths makes db and control_socket relative to the config file's
-// folder.
+// resolvePaths makes db, control_socket, tls_cert and tls_key relative
+// to the config file's folder.
 func (c *Config) resolvePaths() {
-	if c.File != "" && c.DB != "" && !filepath.IsAbs(c.DB) {
-		c.DB = filepath.Join(filepath.Dir(c.File), c.DB)
+	for _, p := range []*string{&c.DB, &c.TLSCert, &c.TLSKey} {
+		if c.File != "" && *p != "" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(filepath.Dir(c.File), *p)
+		}
 	}
 	if c.File != "" && c.ControlSocket != "" && !filepath.IsAbs(c.ControlSocket) {
 		c.ControlSocket = filepath.Join(filepath.Dir(c.File), c.ControlSocket)
 	}
 	if c.BaseURL == "" {
 		c.BaseURL = "http://" + c.Listen
+		if c.TLSCert != "" {
+			c.BaseURL = "https://" + c.Listen
+		}
 	}
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
 }
@@ -254,6 +273,7 @@ func (c *Config) validate() error {
 			bad("websub_hub", "want an absolute http(s) URL, got %q", c.WebSubHub)
 		}
 	}
+	c.validateTLS(bad)
 	switch c.LogFormat {
 	case "text", "json":
 	default:
@@ -299,6 +319,9 @@ func (c *Config) validate() error {
 	}
 	if c.Retention.MaxItemsPerSource < 0 {
 		bad("retention.max_items_per_source", "must not be negative")
+	}
+	if c.Cache.MaxBytes < minCacheBytes {
+		bad("cache.max_bytes", "must be at least 1MiB, got %d bytes", int64(c.Cache.MaxBytes))
 	}
 
 	urls := map[string]int{}
@@ -407,6 +430,34 @@ func hostInterval(d time.Duration) time.Duration {
 	return d
 }
 
+// validateTLS checks that tls_cert and tls_key come together and load as
+// a certificate and its key.
+func (c *Config) validateTLS(bad func(path, format string, args ...any)) {
+	switch {
+	case c.TLSCert == "" && c.TLSKey == "":
+		return
+	case c.TLSKey == "":
+		bad("tls_cert", "needs tls_key too (both or neither)")
+		return
+	case c.TLSCert == "":
+		bad("tls_key", "needs tls_cert too (both or neither)")
+		return
+	}
+	ok := true
+	for _, f := range []struct{ key, path string }{{"tls_cert", c.TLSCert}, {"tls_key", c.TLSKey}} {
+		if _, err := os.Stat(f.path); err != nil {
+			bad(f.key, "%v", err)
+			ok = false
+		}
+	}
+	if !ok {
+		return
+	}
+	if _, err := tls.LoadX509KeyPair(c.TLSCert, c.TLSKey); err != nil {
+		bad("tls_cert", "with tls_key %s: %v", c.TLSKey, err)
+	}
+}
+
 func (c *Config) storageOptions() storage.Options {
 	return storage.Options{Retention: storage.Retention{
 		MaxAge:            c.Retention.MaxAge.D(),
@@ -425,7 +476,7 @@ func (c *Config) feedserverOptions() feedserver.Options {
 		}
 	}
 	return feedserver.Options{BaseURL: c.BaseURL, Channels: chans, Version: version,
-		WebSubHub: c.WebSubHub, AdminToken: c.AdminToken}
+		WebSubHub: c.WebSubHub, AdminToken: c.AdminToken, CacheMaxBytes: int64(c.Cache.MaxBytes)}
 }
 
 // configSources are the config's sources as the store keeps them; their

@@ -67,6 +67,10 @@ func TestConfigErrorsNameKeyAndLine(t *testing.T) {
 			[]string{"listen (line 2): key given twice"}},
 		{"several mistakes at once", "fetch:\n  every: soon\n  workers: 0\n",
 			[]string{"fetch.every (line 2)", "fetch.workers (line 3): must be at least 1"}},
+		{"cache too small", "cache:\n  max_bytes: 64KiB\n",
+			[]string{"cache.max_bytes (line 2): must be at least 1MiB"}},
+		{"bad cache size", "cache:\n  max_bytes: plenty\n",
+			[]string{"cache.max_bytes (line 2): bad size \"plenty\""}},
 		{"not yaml", "fetch: [\n", []string{"feedmill.yaml: yaml:"}},
 	}
 	for _, tt := range tests {
@@ -98,6 +102,8 @@ fetch:
   allow_private: true
 retention:
   max_age: 7d
+cache:
+  max_bytes: 16MiB
 sources:
   - url: https://a.example/feed
     tags: [world, top]
@@ -125,6 +131,9 @@ channels:
 	}
 	if cfg.Retention.MaxAge.D() != 7*24*time.Hour || cfg.Retention.MaxItemsPerSource != 1000 {
 		t.Errorf("retention = %+v", cfg.Retention)
+	}
+	if cfg.Cache.MaxBytes != 16<<20 || cfg.feedserverOptions().CacheMaxBytes != 16<<20 {
+		t.Errorf("cache = %+v", cfg.Cache)
 	}
 	srcs := cfg.configSources()
 	if len(srcs) != 1 || srcs[0].Every != time.Hour || srcs[0].Priority != 1 || srcs[0].Origin != "config" {
@@ -168,6 +177,9 @@ func TestEmptyConfigFileIsDefaults(t *testing.T) {
 	}
 	if cfg.Fetch.Every.D() != 30*time.Minute {
 		t.Errorf("every = %s", cfg.Fetch.Every)
+	}
+	if cfg.Cache.MaxBytes != 64<<20 {
+		t.Errorf("cache.max_bytes = %d, want 64MiB", cfg.Cache.MaxBytes)
 	}
 }
 

@@ -7,27 +7,34 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/valyala/fasthttp"
+	"github.com/feedmill/feedmill/storage"
 )
 
 // TestHTTPServerLimits: the daemon's server has its timeouts and header
 // limit set, and they work: a slowloris client that never finishes its
 // headers is cut off, and a huge header gets 431.
 func TestHTTPServerLimits(t *testing.T) {
-	ok := func(ctx *fasthttp.RequestCtx) { ctx.WriteString("ok") }
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := io.Copy(io.Discard, r.Body); err != nil {
+			return
+		}
+		io.WriteString(w, "ok")
+	})
 	srv := newHTTPServer(ok, slog.New(slog.DiscardHandler))
-	if srv.ReadTimeout != 10*time.Second || srv.WriteTimeout == 0 ||
-		srv.IdleTimeout == 0 || srv.ReadBufferSize != 64<<10 {
-		t.Fatalf("server limits: read %v, write %v, idle %v, header buffer %d",
-			srv.ReadTimeout, srv.WriteTimeout, srv.IdleTimeout, srv.ReadBufferSize)
+	if srv.ReadHeaderTimeout != 10*time.Second || srv.ReadTimeout < srv.ReadHeaderTimeout || srv.WriteTimeout == 0 ||
+		srv.IdleTimeout == 0 || srv.MaxHeaderBytes != 64<<10 {
+		t.Fatalf("server limits: header %v, read %v, write %v, idle %v, header bytes %d",
+			srv.ReadHeaderTimeout, srv.ReadTimeout, srv.WriteTimeout, srv.IdleTimeout, srv.MaxHeaderBytes)
 	}
 	// The same server with short read timeouts, so the test is quick.
-	srv.ReadTimeout = 300 * time.Millisecond
-	srv.HeaderReceived = bodyTimeout(900 * time.Millisecond)
+	srv.ReadHeaderTimeout = 300 * time.Millisecond
+	srv.ReadTimeout = 900 * time.Millisecond
 	addr := serveLoopback(t, srv)
 
 	t.Run("slowloris", func(t *testing.T) {
@@ -61,9 +68,9 @@ func TestHTTPServerLimits(t *testing.T) {
 			t.Errorf("status %d, want 431", status)
 		}
 	})
-	// A body gets its own time after the headers: one slower than the
-	// headers' limit but within its own is read; one that never comes is
-	// cut off.
+	// A body gets the rest of the request's time after the headers: one
+	// slower than the headers' limit but within the request's is read;
+	// one that never comes is cut off.
 	t.Run("slow body", func(t *testing.T) {
 		conn := dialRaw(t, addr)
 		io.WriteString(conn, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n")
@@ -96,14 +103,14 @@ func TestHTTPServerLimits(t *testing.T) {
 
 // serveLoopback runs srv on a loopback port until the test ends and
 // returns its address.
-func serveLoopback(t *testing.T, srv *fasthttp.Server) string {
+func serveLoopback(t *testing.T, srv *http.Server) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Shutdown() })
+	t.Cleanup(func() { srv.Close() })
 	return ln.Addr().String()
 }
 
@@ -138,11 +145,11 @@ func TestGracefulShutdownDrains(t *testing.T) {
 	d := launchDaemon(t, writeE2EConfig(t, up))
 	real := *d.handler.Load()
 	entered := make(chan struct{}, 1)
-	var slow fasthttp.RequestHandler = func(ctx *fasthttp.RequestCtx) {
+	var slow http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		entered <- struct{}{}
 		time.Sleep(700 * time.Millisecond)
-		real(ctx)
-	}
+		real.ServeHTTP(w, r)
+	})
 	d.handler.Store(&slow)
 	base := "http://" + d.Addr.String()
 
@@ -153,9 +160,6 @@ func TestGracefulShutdownDrains(t *testing.T) {
 	}
 	done := make(chan result, 1)
 	go func() {
-		// With a query: the hot loop hands the connection to fasthttp,
-		// whose handler is the slow one (the loop's own draining is
-		// feedserver's TestHotLoopShutdown).
 		resp, err := http.Get(base + "/channels/everything.json?page=1")
 		if err != nil {
 			done <- result{err: err}
@@ -181,19 +185,19 @@ func TestGracefulShutdownDrains(t *testing.T) {
 }
 
 // TestHTTPServerRecovers: a handler's panic is answered 500 and logged,
-// and the daemon goes on serving (fasthttp does not recover by itself).
+// and the daemon goes on serving.
 func TestHTTPServerRecovers(t *testing.T) {
 	var logged strings.Builder
 	log := slog.New(slog.NewTextHandler(&logged, nil))
 	d := &daemon{log: log}
-	var h fasthttp.RequestHandler = func(ctx *fasthttp.RequestCtx) {
-		if string(ctx.Path()) == "/boom" {
+	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/boom" {
 			panic("boom")
 		}
-		ctx.WriteString("ok")
-	}
+		io.WriteString(w, "ok")
+	})
 	d.handler.Store(&h)
-	srv := newHTTPServer(d.serveHTTP, log)
+	srv := newHTTPServer(http.HandlerFunc(d.serveHTTP), log)
 	base := "http://" + serveLoopback(t, srv)
 	for _, tt := range []struct {
 		path   string
@@ -210,5 +214,52 @@ func TestHTTPServerRecovers(t *testing.T) {
 	}
 	if !strings.Contains(logged.String(), "panic") {
 		t.Errorf("panic not logged: %q", logged.String())
+	}
+}
+
+// TestBareLFRequest: a request whose lines end in a bare LF, sent over
+// TCP to the daemon, is answered 200 with the feed.
+func TestBareLFRequest(t *testing.T) {
+	up := startUpstream(t)
+	d := launchDaemon(t, writeE2EConfig(t, up))
+	for _, target := range []string{"/channels/everything.json", "/channels/everything.json?page=1", "/healthz"} {
+		conn := dialRaw(t, d.Addr.String())
+		io.WriteString(conn, "GET "+target+" HTTP/1.1\nHost: feeds.example.org\nConnection: close\n\n")
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatalf("%s: %v", target, err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || len(body) == 0 {
+			t.Errorf("%s with bare LFs: %d, %d body bytes", target, resp.StatusCode, len(body))
+		}
+	}
+}
+
+// TestPublisherHealthFollowsStore: the daemon's /healthz answers from the
+// store: 200 while it answers, 503 with the reason once it does not.
+func TestPublisherHealthFollowsStore(t *testing.T) {
+	st, err := storage.Open(filepath.Join(t.TempDir(), "feedmill.db"), storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := defaultConfig()
+	cfg.BaseURL = "http://127.0.0.1:8080"
+	pub, err := newPublisher(cfg, st, slog.New(slog.DiscardHandler), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	health := func() (int, string) {
+		rec := httptest.NewRecorder()
+		pub.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/healthz", nil))
+		return rec.Code, rec.Body.String()
+	}
+	if code, body := health(); code != 200 {
+		t.Fatalf("open store: %d %q", code, body)
+	}
+	st.Close()
+	if code, body := health(); code != 503 || strings.TrimSpace(body) == "" {
+		t.Fatalf("closed store: %d %q, want 503 with a reason", code, body)
 	}
 }

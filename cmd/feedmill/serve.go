@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,7 +18,6 @@ import (
 
 	"github.com/feedmill/feedmill/feedserver"
 	"github.com/feedmill/feedmill/storage"
-	"github.com/valyala/fasthttp"
 )
 
 // retentionEvery is how often the daemon drops items past retention.max_age.
@@ -59,9 +59,8 @@ type daemon struct {
 	cfg     *Config
 	log     *slog.Logger
 	store   *storage.Store
-	handler atomic.Pointer[fasthttp.RequestHandler] // the current publisher's FastHandler
-	httpSrv *fasthttp.Server
-	hotLn   *feedserver.HotListener
+	handler atomic.Pointer[http.Handler] // the current publisher's Handler
+	httpSrv *http.Server
 	ctlSrv  *http.Server
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
@@ -102,10 +101,14 @@ func startDaemon(parent context.Context, cfg *Config, log *slog.Logger) (*daemon
 	if err != nil {
 		return nil, err
 	}
-	h := pub.FastHandler()
+	h := pub.Handler()
 	d.handler.Store(&h)
 	d.pub.Store(pub)
 
+	tlsCfg, err := loadTLS(cfg)
+	if err != nil {
+		return nil, err
+	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("listen %s: %w", cfg.Listen, err)
@@ -123,15 +126,16 @@ func startDaemon(parent context.Context, cfg *Config, log *slog.Logger) (*daemon
 
 	ctx, cancel := context.WithCancel(context.Background())
 	d.cancel = cancel
-	d.httpSrv = newHTTPServer(d.serveHTTP, log)
-	// Connections start in the feeds' own loop (feedserver/hotloop.go),
-	// which hands them to httpSrv at their first other request.
-	d.hotLn = feedserver.NewHotListener(ln, feedserver.HotOptions{Current: d.pub.Load, Server: d.httpSrv,
-		Logger: log})
+	d.httpSrv = newHTTPServer(http.HandlerFunc(d.serveHTTP), log)
+	d.httpSrv.TLSConfig = tlsCfg
 	ctl := &controlServer{store: st, fetcher: f, log: log, publisher: d.pub.Load}
 	d.ctlSrv = &http.Server{Handler: ctl.handler(), ReadHeaderTimeout: 10 * time.Second}
 
-	d.wg.Add(4)
+	d.wg.Add(5)
+	go func() {
+		defer d.wg.Done()
+		d.healthLoop(ctx)
+	}()
 	go func() {
 		defer d.wg.Done()
 		if err := f.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
@@ -144,7 +148,7 @@ func startDaemon(parent context.Context, cfg *Config, log *slog.Logger) (*daemon
 	}()
 	go func() {
 		defer d.wg.Done()
-		if err := d.httpSrv.Serve(d.hotLn); err != nil && !errors.Is(err, net.ErrClosed) {
+		if err := serveHTTP(d.httpSrv, ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("http server stopped", "err", err)
 		}
 	}()
@@ -156,75 +160,90 @@ func startDaemon(parent context.Context, cfg *Config, log *slog.Logger) (*daemon
 	}()
 	d.hub.watch(pub)
 	ok = true
-	log.Info("feedmill serving", "version", version, "listen", d.Addr.String(), "base_url", cfg.BaseURL,
+	log.Info("feedmill serving", "version", version, "listen", d.Addr.String(), "https", tlsCfg != nil, "base_url", cfg.BaseURL,
 		"store", cfg.DB, "control_socket", d.sock.Path, "sources", len(cfg.Sources), "channels", len(cfg.Channels))
 	return d, nil
 }
 
 // serveHTTP answers a request of the public server with the current
-// publisher. A
-// panic is logged and answered 500 on a closed connection, as net/http
-// would (fasthttp itself does not recover).
-func (d *daemon) serveHTTP(ctx *fasthttp.RequestCtx) {
+// publisher. A panic is logged and answered 500 (net/http by itself would
+// only drop the connection).
+func (d *daemon) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		if p := recover(); p != nil {
-			d.log.Error("http: panic serving request", "path", string(ctx.Path()), "remote", ctx.RemoteAddr().String(), "panic", p)
-			ctx.Response.Reset()
-			ctx.SetConnectionClose()
-			ctx.Error("internal server error", fasthttp.StatusInternalServerError)
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			d.log.Error("http: panic serving request", "path", r.URL.Path, "remote", r.RemoteAddr, "panic", p)
+			w.Header().Set("Connection", "close")
+			http.Error(w, "internal server error", http.StatusInternalServerError)
 		}
 	}()
-	(*d.handler.Load())(ctx)
+	(*d.handler.Load()).ServeHTTP(w, r)
 }
+
+// Limits of the public HTTP server.
+const (
+	// httpHeaderTimeout: a request's headers must arrive within it of the
+	// connection's start or of the previous response (slowloris).
+	httpHeaderTimeout = 10 * time.Second
+	// httpReadTimeout: the whole request, body included (the admin API's
+	// POSTs).
+	httpReadTimeout = 30 * time.Second
+	// httpWriteTimeout: from the end of the request's headers to the end
+	// of the response.
+	httpWriteTimeout = 2 * time.Minute
+	// httpIdleTimeout: keep-alive connections waiting for their next
+	// request close after it.
+	httpIdleTimeout = 2 * time.Minute
+	// httpMaxHeaderBytes: request line and headers; larger ones get 431.
+	httpMaxHeaderBytes = 64 << 10
+)
 
 // newHTTPServer is the daemon's public HTTP server, with the limits that
-// keep slow or hostile clients from holding it: the request headers must
-// arrive within 10 s of the request's first byte, or of the connection's
-// start (slowloris), and fit in 64 KiB (else 431); a request body gets
-// 20 s more (30 s for the request); the response must be written within
-// 2 min; idle keep-alive connections close after 2 min.
-//
-// It is fasthttp's server, for the feeds' hot path (feedserver/fastpath.go);
-// the other paths are net/http handlers behind it. Like net/http it sends
-// no Server header and no Content-Type the handler did not set.
-func newHTTPServer(h fasthttp.RequestHandler, log *slog.Logger) *fasthttp.Server {
-	return &fasthttp.Server{
-		Handler: h,
-		// fasthttp's ReadTimeout runs from the request's first byte (or
-		// the connection's start) to its end: the headers' limit, which
-		// bodyTimeout extends for a request with a body.
-		ReadTimeout:    10 * time.Second,
-		HeaderReceived: bodyTimeout(20 * time.Second),
-		// WriteTimeout is reset for each response, after its handler returns.
-		WriteTimeout: 2 * time.Minute,
-		IdleTimeout:  2 * time.Minute,
-		// The read buffer limits the request line and headers.
-		ReadBufferSize:        64 << 10,
-		NoDefaultServerHeader: true,
-		NoDefaultContentType:  true,
-		// What fasthttp logs is about one client's connection (a malformed
-		// request, say), answered 400 or closed: debug, as net/http kept
-		// them quiet. Serve's own error is logged by the caller.
-		Logger: slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+// keep slow or hostile clients from holding it. What net/http logs about
+// one client's connection (a TLS handshake that failed, say) goes to the
+// debug level; the server's own failure is logged by its caller.
+func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: httpHeaderTimeout,
+		ReadTimeout:       httpReadTimeout,
+		WriteTimeout:      httpWriteTimeout,
+		IdleTimeout:       httpIdleTimeout,
+		MaxHeaderBytes:    httpMaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
 }
 
-// bodyTimeout gives a request that has a body (a POST to the admin API)
-// d after its headers to send it; GETs and HEADs keep the headers'
-// deadline.
-func bodyTimeout(d time.Duration) func(*fasthttp.RequestHeader) fasthttp.RequestConfig {
-	return func(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
-		// fasthttp says -2 for a request without a body.
-		if cl := h.ContentLength(); cl == 0 || cl == -2 {
-			return fasthttp.RequestConfig{}
-		}
-		return fasthttp.RequestConfig{ReadTimeout: d}
+// loadTLS loads the certificate of tls_cert and tls_key; nil when the
+// config names none.
+func loadTLS(cfg *Config) (*tls.Config, error) {
+	if cfg.TLSCert == "" {
+		return nil, nil
 	}
+	cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+	if err != nil {
+		return nil, &configError{msg: fmt.Sprintf("%s: tls_cert %s with tls_key %s: %v", configName(cfg), cfg.TLSCert, cfg.TLSKey, err)}
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
+}
+
+// serveHTTP serves srv on ln: HTTPS (HTTP/2 included) when srv has a TLS
+// config, else plain HTTP.
+func serveHTTP(srv *http.Server, ln net.Listener) error {
+	if srv.TLSConfig != nil {
+		return srv.ServeTLS(ln, "", "")
+	}
+	return srv.Serve(ln)
 }
 
 func newPublisher(cfg *Config, st *storage.Store, log *slog.Logger, admin *daemonAdmin) (*feedserver.Server, error) {
 	opts := cfg.feedserverOptions()
 	opts.Logger = log
+	if st != nil {
+		opts.Health = st.Health
+	}
 	if admin != nil {
 		opts.Admin, opts.ExtraMetrics = admin, admin.writeMetrics
 	}
@@ -233,6 +252,25 @@ func newPublisher(cfg *Config, st *storage.Store, log *slog.Logger, admin *daemo
 		return nil, &configError{msg: configName(cfg) + ": " + err.Error()}
 	}
 	return pub, nil
+}
+
+// healthEvery is how often the daemon looks at its health, so that a
+// change is logged even when nobody polls /healthz.
+const healthEvery = 5 * time.Second
+
+// healthLoop checks the publisher's health every healthEvery until ctx
+// ends (CheckHealth logs each change once).
+func (d *daemon) healthLoop(ctx context.Context) {
+	t := time.NewTicker(healthEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			_ = d.pub.Load().CheckHealth()
+		}
+	}
 }
 
 func (d *daemon) retentionLoop(ctx context.Context) {
@@ -261,9 +299,10 @@ func (d *daemon) reload(ctx context.Context, env *cmdEnv) {
 		d.log.Error("reload: config rejected, keeping the running one", "err", err)
 		return
 	}
-	if cfg.DB != d.cfg.DB || cfg.Listen != d.cfg.Listen || cfg.ControlSocket != d.cfg.ControlSocket || !reflect.DeepEqual(cfg.Fetch, d.cfg.Fetch) ||
+	if cfg.DB != d.cfg.DB || cfg.Listen != d.cfg.Listen || cfg.ControlSocket != d.cfg.ControlSocket ||
+		cfg.TLSCert != d.cfg.TLSCert || cfg.TLSKey != d.cfg.TLSKey || !reflect.DeepEqual(cfg.Fetch, d.cfg.Fetch) ||
 		cfg.Retention != d.cfg.Retention {
-		d.log.Warn("reload: changes to db, listen, control_socket, fetch or retention take effect after a restart")
+		d.log.Warn("reload: changes to db, listen, control_socket, tls_cert, tls_key, fetch or retention take effect after a restart")
 	}
 	if err := syncSources(ctx, cfg, d.store, d.log); err != nil {
 		d.log.Error("reload: sources", "err", err)
@@ -274,7 +313,7 @@ func (d *daemon) reload(ctx context.Context, env *cmdEnv) {
 		d.log.Error("reload: channels rejected, keeping the running ones", "err", err)
 		return
 	}
-	h := pub.FastHandler()
+	h := pub.Handler()
 	d.handler.Store(&h)
 	d.pub.Store(pub)
 	d.hub.watch(pub)
@@ -288,13 +327,7 @@ func (d *daemon) stop() error {
 	d.log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	errHTTP := d.httpSrv.ShutdownWithContext(sctx)
-	// Shutdown closes only a listener Serve has taken up: a daemon stopped
-	// at once after it started would leave Serve waiting on it for ever.
-	d.hotLn.Close()
-	if !d.hotLn.Wait(sctx.Done()) && errHTTP == nil {
-		errHTTP = sctx.Err()
-	}
+	errHTTP := d.httpSrv.Shutdown(sctx)
 	errCtl := d.ctlSrv.Shutdown(sctx)
 	d.hub.stop()
 	d.cancel()

@@ -1,4 +1,4 @@
-package feedserver
+package channel
 
 import (
 	"fmt"
@@ -37,7 +37,7 @@ type verdict struct {
 // max_per_source rules to items offered newest first. After finish, items
 // holds what the channel shows, in order.
 type selector struct {
-	ch        *channel
+	ch        *Channel
 	stories   []*story
 	byStory   map[uint64]*story
 	byLink    map[string]*story
@@ -53,7 +53,7 @@ type selector struct {
 	priority func(sourceID uint64) int
 }
 
-func newSelector(ch *channel) *selector {
+func newSelector(ch *Channel) *selector {
 	return &selector{ch: ch, byStory: map[uint64]*story{}, byLink: map[string]*story{}}
 }
 
@@ -102,7 +102,7 @@ func (sel *selector) add(it storage.Item) bool {
 		sel.stories = append(sel.stories, &story{id: it.ID, rep: it, seen: it.Published})
 		return true
 	}
-	id := storyID(&it)
+	id := StoryID(&it)
 	st := sel.byStory[id]
 	if st == nil && it.Link != "" {
 		// The same canonical link from another source is the same story
@@ -246,24 +246,13 @@ func bodyLength(it *storage.Item) int {
 	if body == "" {
 		body = it.Summary
 	}
-	return utf8.RuneCountInString(strings.Join(strings.Fields(plainText(body)), " "))
+	return utf8.RuneCountInString(strings.Join(strings.Fields(PlainText(body)), " "))
 }
 
-// storyID is the story an item belongs to: the ID of the story's first item.
-func storyID(it *storage.Item) uint64 {
+// StoryID is the story an item belongs to: the ID of the story's first item.
+func StoryID(it *storage.Item) uint64 {
 	if it.Story != 0 {
 		return it.Story
 	}
 	return it.ID
-}
-
-// withSources gives the selector the sources' priorities and returns the
-// sources (for "Also ran in").
-func (s *Server) withSources(sel *selector) (map[uint64]storage.Source, error) {
-	res, err := s.resolve()
-	if err != nil {
-		return nil, err
-	}
-	sel.priority = func(id uint64) int { return res.sources[id].Priority }
-	return res.sources, nil
 }

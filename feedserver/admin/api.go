@@ -1,4 +1,4 @@
-package feedserver
+package admin
 
 import (
 	"context"
@@ -19,8 +19,7 @@ import (
 	"github.com/feedmill/feedmill/storage"
 )
 
-// The admin API lives under /api/ and is on only when an admin token is
-// set. Every request carries "Authorization: Bearer TOKEN" (compared in
+// The admin API lives under /api/. Every request carries "Authorization: Bearer TOKEN" (compared in
 // constant time); each client address gets its own rate limit. JSON in,
 // JSON out; errors are {"error": "..."}.
 //
@@ -32,9 +31,9 @@ import (
 //	POST   /api/sources/resume        {"url": U}: fetch it again
 //	POST   /api/fetch                 {"all": bool, "urls": [...]}: a pass now, its report
 
-// Admin is what the admin API needs besides the store: feedserver never
+// Daemon is what the admin API needs besides the store: feedserver never
 // fetches, so cmd/feedmill implements it with the fetcher.
-type Admin interface {
+type Daemon interface {
 	// Pass fetches now, as `feedmill fetch` does (all: ignore due times;
 	// urls: only these), and returns the pass's report.
 	Pass(ctx context.Context, all bool, urls []string) (any, error)
@@ -52,8 +51,9 @@ type SourceStatus struct {
 	Status string `json:"status"` // new, ok, not_modified, error, paused, retired
 }
 
-// statusOf sums up a source's state in one word.
-func statusOf(src storage.Source) string {
+// Status sums up a source's state in one word: new, ok, not_modified,
+// error, paused or retired (the admin API and the index page show it).
+func Status(src storage.Source) string {
 	switch {
 	case src.State.Retired:
 		return "retired"
@@ -69,25 +69,59 @@ func statusOf(src storage.Source) string {
 	return "ok"
 }
 
-type adminAPI struct {
-	s     *Server
+// Options configure an API.
+type Options struct {
+	Token string // the bearer token; must not be empty
+	// Daemon does passes and adds and removes sources; nil = those
+	// endpoints answer 501.
+	Daemon Daemon
+	// Rate and Burst limit requests per client address (0 = 5 per
+	// second, bursts of 20).
+	Rate  float64
+	Burst int
+}
+
+// API is the admin API's http.Handler.
+type API struct {
+	store *storage.Store // nil = every request answers 503
 	token []byte
-	admin Admin
+	admin Daemon
 	mux   *http.ServeMux
 
 	limitMu sync.Mutex
-	limits  map[string]*rate.Limiter
+	limits  map[string]*clientLimit
 	rate    rate.Limit
 	burst   int
 }
 
-// maxAdminClients bounds the per-address limiters kept; past it they are
-// forgotten and start afresh.
+// maxAdminClients bounds the per-address limiters kept. When it is
+// reached, the limiters of clients quiet long enough to have their whole
+// burst back are forgotten (a new one is the same); if none is, all are.
 const maxAdminClients = 4096
 
-func newAdminAPI(s *Server, opts Options) *adminAPI {
-	a := &adminAPI{s: s, token: []byte(opts.AdminToken), admin: opts.Admin, limits: map[string]*rate.Limiter{},
-		rate: rate.Limit(opts.AdminRate), burst: opts.AdminBurst}
+// clientLimit is one client address's limiter and when it was last used.
+type clientLimit struct {
+	l    *rate.Limiter
+	last time.Time
+}
+
+// sweepLimits makes room in a.limits; a.limitMu must be held.
+func (a *API) sweepLimits(now time.Time) {
+	refill := time.Duration(float64(a.burst) / float64(a.rate) * float64(time.Second))
+	for host, c := range a.limits {
+		if now.Sub(c.last) > refill {
+			delete(a.limits, host)
+		}
+	}
+	if len(a.limits) >= maxAdminClients {
+		clear(a.limits)
+	}
+}
+
+// New returns the admin API on store, with opts.Token as its only key.
+func New(store *storage.Store, opts Options) *API {
+	a := &API{store: store, token: []byte(opts.Token), admin: opts.Daemon, limits: map[string]*clientLimit{},
+		rate: rate.Limit(opts.Rate), burst: opts.Burst}
 	if a.rate <= 0 {
 		a.rate = 5
 	}
@@ -109,7 +143,7 @@ func newAdminAPI(s *Server, opts Options) *adminAPI {
 	return a
 }
 
-func (a *adminAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	if !a.allow(w, r) {
 		return
@@ -120,7 +154,7 @@ func (a *adminAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusUnauthorized, "missing or wrong bearer token")
 		return
 	}
-	if a.s.store == nil {
+	if a.store == nil {
 		apiError(w, http.StatusServiceUnavailable, "no store")
 		return
 	}
@@ -130,21 +164,23 @@ func (a *adminAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // allow applies the client address's rate limit, answering 429 with
 // Retry-After when it is spent. It runs before the token check, so
 // guessing tokens is limited too.
-func (a *adminAPI) allow(w http.ResponseWriter, r *http.Request) bool {
+func (a *API) allow(w http.ResponseWriter, r *http.Request) bool {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
 	}
+	now := time.Now()
 	a.limitMu.Lock()
-	l := a.limits[host]
-	if l == nil {
+	c := a.limits[host]
+	if c == nil {
 		if len(a.limits) >= maxAdminClients {
-			clear(a.limits)
+			a.sweepLimits(now)
 		}
-		l = rate.NewLimiter(a.rate, a.burst)
-		a.limits[host] = l
+		c = &clientLimit{l: rate.NewLimiter(a.rate, a.burst)}
+		a.limits[host] = c
 	}
-	res := l.Reserve()
+	c.last = now
+	res := c.l.ReserveN(now, 1)
 	delay := res.Delay()
 	if delay > 0 {
 		res.Cancel()
@@ -158,33 +194,33 @@ func (a *adminAPI) allow(w http.ResponseWriter, r *http.Request) bool {
 	return false
 }
 
-func (a *adminAPI) list(w http.ResponseWriter, _ *http.Request) {
-	srcs, err := a.s.store.Sources()
+func (a *API) list(w http.ResponseWriter, _ *http.Request) {
+	srcs, err := a.store.Sources()
 	if err != nil {
 		apiError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
 	out := make([]SourceStatus, 0, len(srcs))
 	for _, src := range srcs {
-		out = append(out, SourceStatus{src, statusOf(src)})
+		out = append(out, SourceStatus{src, Status(src)})
 	}
 	apiJSON(w, http.StatusOK, out)
 }
 
-func (a *adminAPI) status(w http.ResponseWriter, r *http.Request) {
+func (a *API) status(w http.ResponseWriter, r *http.Request) {
 	src, ok := a.source(w, r.URL.Query().Get("url"))
 	if ok {
-		apiJSON(w, http.StatusOK, SourceStatus{src, statusOf(src)})
+		apiJSON(w, http.StatusOK, SourceStatus{src, Status(src)})
 	}
 }
 
 // source finds a source by URL, answering 400 or 404 when it cannot.
-func (a *adminAPI) source(w http.ResponseWriter, u string) (storage.Source, bool) {
+func (a *API) source(w http.ResponseWriter, u string) (storage.Source, bool) {
 	if u == "" {
 		apiError(w, http.StatusBadRequest, "want a source url")
 		return storage.Source{}, false
 	}
-	src, err := a.s.store.SourceByURL(u)
+	src, err := a.store.SourceByURL(u)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
 		apiError(w, http.StatusNotFound, "no source "+u)
@@ -202,7 +238,7 @@ type sourceBody struct {
 	Tags []string `json:"tags,omitempty"`
 }
 
-func (a *adminAPI) add(w http.ResponseWriter, r *http.Request) {
+func (a *API) add(w http.ResponseWriter, r *http.Request) {
 	var req sourceBody
 	if !decodeBody(w, r, &req) || !a.hasAdmin(w) {
 		return
@@ -212,10 +248,10 @@ func (a *adminAPI) add(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	apiJSON(w, http.StatusCreated, SourceStatus{src, statusOf(src)})
+	apiJSON(w, http.StatusCreated, SourceStatus{src, Status(src)})
 }
 
-func (a *adminAPI) remove(w http.ResponseWriter, r *http.Request) {
+func (a *API) remove(w http.ResponseWriter, r *http.Request) {
 	u := r.URL.Query().Get("url")
 	if _, ok := a.source(w, u); !ok {
 		return
@@ -236,7 +272,7 @@ func (a *adminAPI) remove(w http.ResponseWriter, r *http.Request) {
 
 // setPaused pauses or resumes a source. A source of the config gets the
 // config's setting back at the next start or reload.
-func (a *adminAPI) setPaused(w http.ResponseWriter, r *http.Request, paused bool) {
+func (a *API) setPaused(w http.ResponseWriter, r *http.Request, paused bool) {
 	var req sourceBody
 	if !decodeBody(w, r, &req) {
 		return
@@ -246,7 +282,7 @@ func (a *adminAPI) setPaused(w http.ResponseWriter, r *http.Request, paused bool
 		return
 	}
 	src.Paused = paused
-	src, err := a.s.store.UpsertSource(r.Context(), src)
+	src, err := a.store.UpsertSource(r.Context(), src)
 	if err != nil {
 		apiError(w, http.StatusInternalServerError, err.Error())
 		return
@@ -254,7 +290,7 @@ func (a *adminAPI) setPaused(w http.ResponseWriter, r *http.Request, paused bool
 	if a.admin != nil {
 		a.admin.Reschedule()
 	}
-	apiJSON(w, http.StatusOK, SourceStatus{src, statusOf(src)})
+	apiJSON(w, http.StatusOK, SourceStatus{src, Status(src)})
 }
 
 // fetchBody is the JSON body of POST /api/fetch.
@@ -263,7 +299,7 @@ type fetchBody struct {
 	URLs []string `json:"urls,omitempty"`
 }
 
-func (a *adminAPI) fetch(w http.ResponseWriter, r *http.Request) {
+func (a *API) fetch(w http.ResponseWriter, r *http.Request) {
 	var req fetchBody
 	if !decodeBody(w, r, &req) || !a.hasAdmin(w) {
 		return
@@ -278,9 +314,9 @@ func (a *adminAPI) fetch(w http.ResponseWriter, r *http.Request) {
 	apiJSON(w, http.StatusOK, rep)
 }
 
-// hasAdmin answers 501 when no Admin was given (a Server outside the
-// daemon cannot fetch, add or remove sources).
-func (a *adminAPI) hasAdmin(w http.ResponseWriter) bool {
+// hasAdmin answers 501 when no Daemon was given (outside the daemon
+// nothing can fetch, add or remove sources).
+func (a *API) hasAdmin(w http.ResponseWriter) bool {
 	if a.admin == nil {
 		apiError(w, http.StatusNotImplemented, "this needs the daemon")
 	}

@@ -1,4 +1,4 @@
-package feedserver
+package channel
 
 import (
 	"fmt"
@@ -147,7 +147,7 @@ func fieldText(field string, it *storage.Item) []string {
 	case "title":
 		return []string{it.Title}
 	case "content":
-		return []string{plainText(it.Summary) + "\n" + plainText(it.Content)}
+		return []string{PlainText(it.Summary) + "\n" + PlainText(it.Content)}
 	case "author":
 		return []string{it.Author}
 	case "category":
@@ -164,9 +164,9 @@ func matchText(it *storage.Item) string {
 	var b strings.Builder
 	b.WriteString(it.Title)
 	b.WriteByte('\n')
-	b.WriteString(plainText(it.Summary))
+	b.WriteString(PlainText(it.Summary))
 	b.WriteByte('\n')
-	b.WriteString(plainText(it.Content))
+	b.WriteString(PlainText(it.Content))
 	for _, c := range it.Categories {
 		b.WriteByte('\n')
 		b.WriteString(c)
@@ -174,10 +174,10 @@ func matchText(it *storage.Item) string {
 	return b.String()
 }
 
-// plainText drops the tags of an HTML fragment (each becomes a space, so
+// PlainText drops the tags of an HTML fragment (each becomes a space, so
 // words in adjacent elements do not merge), the contents of script and style
 // elements, and decodes entities.
-func plainText(s string) string {
+func PlainText(s string) string {
 	if !strings.ContainsAny(s, "<&") {
 		return s
 	}

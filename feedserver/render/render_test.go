@@ -1,4 +1,4 @@
-package feedserver
+package render
 
 import (
 	"bytes"
@@ -6,11 +6,11 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/feedmill/feedmill/feedserver/channel"
 	"github.com/feedmill/feedmill/storage"
 	"github.com/mmcdole/gofeed"
 )
@@ -20,21 +20,21 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 var t0 = time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
 
 // sampleDoc is a small channel with every field the renderers use.
-func sampleDoc(t testing.TB) *feedDoc {
+func sampleDoc(t testing.TB) *Doc {
 	t.Helper()
-	ch, err := compileChannel(Channel{Name: "world", Title: "World news", Language: "en"})
+	ch, err := channel.Compile(channel.Config{Name: "world", Title: "World news", Language: "en"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &feedDoc{
-		ch:   ch,
-		base: "https://feeds.example.org",
-		gen:  "test",
-		sources: map[uint64]storage.Source{
+	return &Doc{
+		Channel: ch,
+		Base:    "https://feeds.example.org",
+		Version: "test",
+		Sources: map[uint64]storage.Source{
 			1: {ID: 1, URL: "https://a.example/feed.xml", Title: "Alpha Times", State: storage.FetchState{SiteURL: "https://a.example/"}},
 			2: {ID: 2, URL: "https://b.example/rss", State: storage.FetchState{FeedTitle: "Beta Daily"}},
 		},
-		items: []storage.Item{
+		Items: []storage.Item{
 			{
 				ID: 12, SourceID: 2, Story: 7, Link: "https://b.example/story?id=3",
 				Title: "Rivers rise & towns <evacuate>", Summary: "<p>Water levels <b>rose</b>.</p>",
@@ -53,13 +53,13 @@ func sampleDoc(t testing.TB) *feedDoc {
 }
 
 func TestRenderGolden(t *testing.T) {
-	for _, f := range slices.Concat(Formats, []string{formatHTML}) {
+	for _, f := range Formats {
 		t.Run(f, func(t *testing.T) {
-			got, err := render(f, sampleDoc(t))
+			got, err := Render(f, sampleDoc(t))
 			if err != nil {
 				t.Fatal(err)
 			}
-			again, _ := render(f, sampleDoc(t))
+			again, _ := Render(f, sampleDoc(t))
 			if !bytes.Equal(got, again) {
 				t.Error("two renders differ")
 			}
@@ -85,7 +85,7 @@ func TestRenderParses(t *testing.T) {
 	for _, f := range Formats {
 		t.Run(f, func(t *testing.T) {
 			d := sampleDoc(t)
-			body, err := render(f, d)
+			body, err := Render(f, d)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -99,23 +99,23 @@ func TestRenderParses(t *testing.T) {
 }
 
 // checkParsed compares a parsed feed with what d holds.
-func checkParsed(t *testing.T, feed *gofeed.Feed, d *feedDoc, format string) {
+func checkParsed(t *testing.T, feed *gofeed.Feed, d *Doc, format string) {
 	t.Helper()
-	if feed.Title != d.ch.Title {
-		t.Errorf("title = %q, want %q", feed.Title, d.ch.Title)
+	if feed.Title != d.Channel.Title {
+		t.Errorf("title = %q, want %q", feed.Title, d.Channel.Title)
 	}
-	if d.ch.Language != "" && feed.Language != d.ch.Language {
-		t.Errorf("language = %q, want %q", feed.Language, d.ch.Language)
+	if d.Channel.Language != "" && feed.Language != d.Channel.Language {
+		t.Errorf("language = %q, want %q", feed.Language, d.Channel.Language)
 	}
-	self := d.feedURL(format)
+	self := d.FeedURL(format)
 	if feed.FeedLink != self {
 		t.Errorf("self link = %q, want %q", feed.FeedLink, self)
 	}
-	if len(feed.Items) != len(d.items) {
-		t.Fatalf("%d items, want %d", len(feed.Items), len(d.items))
+	if len(feed.Items) != len(d.Items) {
+		t.Fatalf("%d items, want %d", len(feed.Items), len(d.Items))
 	}
 	for i, it := range feed.Items {
-		want := &d.items[i]
+		want := &d.Items[i]
 		if it.Title != want.Title {
 			t.Errorf("item %d title = %q, want %q", i, it.Title, want.Title)
 		}
@@ -125,7 +125,7 @@ func checkParsed(t *testing.T, feed *gofeed.Feed, d *feedDoc, format string) {
 		if it.GUID != d.itemID(want) {
 			t.Errorf("item %d id = %q, want %q", i, it.GUID, d.itemID(want))
 		}
-		if it.PublishedParsed == nil || !it.PublishedParsed.Equal(itemPublished(want)) {
+		if it.PublishedParsed == nil || !it.PublishedParsed.Equal(ItemPublished(want)) {
 			t.Errorf("item %d published = %v, want %v", i, it.PublishedParsed, want.Published)
 		}
 		if len(it.Categories) != len(want.Categories) {
@@ -141,7 +141,7 @@ func checkParsed(t *testing.T, feed *gofeed.Feed, d *feedDoc, format string) {
 }
 
 func TestRenderJSONFields(t *testing.T) {
-	body, err := render("json", sampleDoc(t))
+	body, err := Render("json", sampleDoc(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,8 +182,8 @@ func TestRenderJSONFields(t *testing.T) {
 }
 
 func TestRenderXMLDetails(t *testing.T) {
-	rss, _ := render("rss", sampleDoc(t))
-	atom, _ := render("atom", sampleDoc(t))
+	rss, _ := Render("rss", sampleDoc(t))
+	atom, _ := Render("atom", sampleDoc(t))
 	for _, want := range []string{
 		`xmlns:atom="http://www.w3.org/2005/Atom"`,
 		`<atom:link href="https://feeds.example.org/channels/world.rss" rel="self" type="application/rss+xml"></atom:link>`,
@@ -222,26 +222,28 @@ func TestRenderXMLDetails(t *testing.T) {
 
 func TestRenderKeepUsesItemIDs(t *testing.T) {
 	d := sampleDoc(t)
-	d.ch.collapse = false
-	if got := d.itemID(&d.items[0]); got != "urn:feedmill:channel:world:item:12" {
+	collapsing := d.Channel
+	keep, err := channel.Compile(channel.Config{Name: "world", Duplicates: channel.DuplicatesKeep})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Channel = keep
+	if got := d.itemID(&d.Items[0]); got != "urn:feedmill:channel:world:item:12" {
 		t.Errorf("keep id = %q", got)
 	}
-	d.ch.collapse = true
-	if got := d.itemID(&d.items[0]); got != "urn:feedmill:channel:world:item:7" {
+	d.Channel = collapsing
+	if got := d.itemID(&d.Items[0]); got != "urn:feedmill:channel:world:item:7" {
 		t.Errorf("collapse id = %q", got)
 	}
 }
 
 func TestRenderEmpty(t *testing.T) {
-	for _, f := range slices.Concat(Formats, []string{formatHTML}) {
+	for _, f := range Formats {
 		d := sampleDoc(t)
-		d.items = nil
-		body, err := render(f, d)
+		d.Items = nil
+		body, err := Render(f, d)
 		if err != nil {
 			t.Fatalf("%s: %v", f, err)
-		}
-		if f == formatHTML {
-			continue
 		}
 		feed, err := gofeed.NewParser().ParseString(string(body))
 		if err != nil || len(feed.Items) != 0 {
@@ -252,20 +254,20 @@ func TestRenderEmpty(t *testing.T) {
 
 func BenchmarkRender(b *testing.B) {
 	d := sampleDoc(b)
-	proto := d.items
-	d.items = nil
+	proto := d.Items
+	d.Items = nil
 	for i := range 50 {
 		it := proto[i%2]
 		it.ID = uint64(100 + i)
 		it.Story = 0
 		it.Published = t0.Add(-time.Duration(i) * time.Minute)
-		d.items = append(d.items, it)
+		d.Items = append(d.Items, it)
 	}
 	for _, f := range Formats {
 		b.Run(f, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := render(f, d); err != nil {
+				if _, err := Render(f, d); err != nil {
 					b.Fatal(err)
 				}
 			}

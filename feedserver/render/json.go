@@ -1,4 +1,4 @@
-package feedserver
+package render
 
 import (
 	"bytes"
@@ -13,8 +13,8 @@ import (
 
 type jsonFeed struct {
 	feeds.JSONFeed
-	NextURL string      `json:"next_url,omitempty"` // the next page (pagination.go)
-	Hubs    []jsonHub   `json:"hubs,omitempty"`     // WebSub (websub.go)
+	NextURL string      `json:"next_url,omitempty"` // the next page (links.go)
+	Hubs    []jsonHub   `json:"hubs,omitempty"`     // WebSub
 	Items   []*jsonItem `json:"items"`              // replaces JSONFeed.Items; always present
 }
 
@@ -38,7 +38,7 @@ type jsonAttachment struct {
 // jsonExtension is feedmill's JSON Feed extension object on every item.
 type jsonExtension struct {
 	Source jsonSource `json:"source"`
-	// AlsoRanIn lists where else a collapsed story ran (collapse.go).
+	// AlsoRanIn lists where else a collapsed story ran (package channel).
 	AlsoRanIn []jsonCopy `json:"also_ran_in,omitempty"`
 }
 
@@ -54,17 +54,17 @@ type jsonSource struct {
 	HomePageURL string `json:"home_page_url,omitempty"`
 }
 
-func renderJSON(d *feedDoc) ([]byte, error) {
+func renderJSON(d *Doc) ([]byte, error) {
 	f := &jsonFeed{
 		JSONFeed: feeds.JSONFeed{
 			Version:     "https://jsonfeed.org/version/1.1",
-			Title:       d.ch.Title,
+			Title:       d.Channel.Title,
 			Language:    d.language(),
-			HomePageUrl: d.pageURL(),
+			HomePageUrl: d.PageURL(),
 			FeedUrl:     d.selfURL("json"),
-			Description: d.ch.Description,
+			Description: d.Channel.Description,
 		},
-		Items: make([]*jsonItem, 0, len(d.items)),
+		Items: make([]*jsonItem, 0, len(d.Items)),
 	}
 	for _, l := range d.links("json") {
 		switch l.Rel {
@@ -74,10 +74,10 @@ func renderJSON(d *feedDoc) ([]byte, error) {
 			f.Hubs = append(f.Hubs, jsonHub{Type: "WebSub", URL: l.Href})
 		}
 	}
-	for i := range d.items {
-		it := &d.items[i]
-		src := d.source(it)
-		pub, upd := itemPublished(it), itemUpdated(it)
+	for i := range d.Items {
+		it := &d.Items[i]
+		src := d.Source(it)
+		pub, upd := ItemPublished(it), itemUpdated(it)
 		ji := &jsonItem{
 			JSONItem: feeds.JSONItem{
 				Id:            d.itemID(it),
@@ -98,8 +98,8 @@ func renderJSON(d *feedDoc) ([]byte, error) {
 		if src.State.SiteURL != "" {
 			ji.Feedmill.Source.HomePageURL = src.State.SiteURL
 		}
-		for _, c := range d.also[it.ID] {
-			ji.Feedmill.AlsoRanIn = append(ji.Feedmill.AlsoRanIn, jsonCopy{Source: d.source(&c).DisplayTitle(), URL: c.Link})
+		for _, c := range d.Also[it.ID] {
+			ji.Feedmill.AlsoRanIn = append(ji.Feedmill.AlsoRanIn, jsonCopy{Source: d.Source(&c).DisplayTitle(), URL: c.Link})
 		}
 		if ji.ContentHTML == "" {
 			// JSON Feed requires content_html or content_text.

@@ -1,4 +1,4 @@
-package feedserver
+package channel
 
 import (
 	"errors"
@@ -6,15 +6,13 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/feedmill/feedmill/storage"
 )
 
-// Channel is a curated feed, as the config describes it.
-type Channel struct {
+// Config is a curated feed, as the config file describes it.
+type Config struct {
 	Name        string
 	Title       string
 	Description string
@@ -46,10 +44,10 @@ const (
 
 var slugRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
 
-// channel is a validated Channel with its defaults applied and its
-// matchers compiled.
-type channel struct {
-	Channel
+// Channel is a validated Config with its defaults applied and its
+// matchers compiled. It is immutable.
+type Channel struct {
+	Config
 	limit    int
 	collapse bool
 	include  []matcher
@@ -57,8 +55,10 @@ type channel struct {
 	strip    []*regexp.Regexp
 }
 
-// compileChannel validates c. Errors name the channel and the key.
-func compileChannel(c Channel) (*channel, error) {
+// Compile validates c and applies its defaults. A name may not end in a
+// dot and one of the reserved suffixes (the feed formats' extensions).
+// Errors name the channel and the key.
+func Compile(c Config, reserved ...string) (*Channel, error) {
 	var errs []error
 	fail := func(key string, err error) {
 		errs = append(errs, fmt.Errorf("channel %q: %s: %w", c.Name, key, err))
@@ -66,12 +66,12 @@ func compileChannel(c Channel) (*channel, error) {
 	if !slugRE.MatchString(c.Name) {
 		fail("name", errors.New("must be a URL slug: lower-case letters, digits, '.', '_' or '-', starting with a letter or digit"))
 	}
-	for _, f := range Formats {
+	for _, f := range reserved {
 		if strings.HasSuffix(c.Name, "."+f) {
 			fail("name", fmt.Errorf("must not end in .%s (the feed paths would clash)", f))
 		}
 	}
-	ch := &channel{Channel: c, limit: c.Limit, collapse: true}
+	ch := &Channel{Config: c, limit: c.Limit, collapse: true}
 	switch c.Duplicates {
 	case "", DuplicatesCollapse:
 	case DuplicatesKeep:
@@ -130,12 +130,18 @@ func compileChannel(c Channel) (*channel, error) {
 	return ch, errors.Join(errs...)
 }
 
-// selectsAll reports whether the channel takes every source.
-func (ch *channel) selectsAll() bool { return len(ch.Tags) == 0 && len(ch.Sources) == 0 }
+// PageSize is how many items a page of the channel shows.
+func (ch *Channel) PageSize() int { return ch.limit }
 
-// selects reports whether the channel takes source src.
-func (ch *channel) selects(src *storage.Source) bool {
-	if ch.selectsAll() {
+// Collapses reports whether the channel shows one item per story.
+func (ch *Channel) Collapses() bool { return ch.collapse }
+
+// SelectsAll reports whether the channel takes every source.
+func (ch *Channel) SelectsAll() bool { return len(ch.Tags) == 0 && len(ch.Sources) == 0 }
+
+// Selects reports whether the channel takes source src.
+func (ch *Channel) Selects(src *storage.Source) bool {
+	if ch.SelectsAll() {
 		return true
 	}
 	for _, t := range ch.Tags {
@@ -146,110 +152,90 @@ func (ch *channel) selects(src *storage.Source) bool {
 	return slices.ContainsFunc(ch.Sources, src.Known)
 }
 
-// resolution is which sources each channel selects, computed from
+// Resolution is which sources each channel selects, computed from
 // store.Sources() at one store.Version(nil).
-type resolution struct {
-	version uint64
-	sources map[uint64]storage.Source
-	// ids per channel name: nil for a channel that takes every source
+type Resolution struct {
+	Version uint64
+	Sources map[uint64]storage.Source
+	// IDs per channel name: nil for a channel that takes every source
 	// (so the store's queries and versions cover sources added later),
 	// else the sorted IDs (empty, non-nil when none match).
-	ids map[string][]uint64
+	IDs map[string][]uint64
 }
 
-type resolver struct {
-	mu   sync.Mutex
-	cur  *resolution
-	last atomic.Pointer[resolution] // cur, for reads without mu
-}
-
-// resolve returns the current resolution, recomputing it when the store's
-// global version moved.
-func (s *Server) resolve() (*resolution, error) {
-	v := s.store.Version(nil)
-	if r := s.res.last.Load(); r != nil && r.version == v {
-		return r, nil
-	}
-	s.res.mu.Lock()
-	defer s.res.mu.Unlock()
-	if s.res.cur != nil && s.res.cur.version == v {
-		return s.res.cur, nil
-	}
-	srcs, err := s.store.Sources()
+// Resolve reads the store's sources and works out which each channel
+// selects; version is the store's global version read before.
+func Resolve(store *storage.Store, chs []*Channel, version uint64) (*Resolution, error) {
+	srcs, err := store.Sources()
 	if err != nil {
 		return nil, fmt.Errorf("list sources: %w", err)
 	}
-	r := &resolution{version: v, sources: make(map[uint64]storage.Source, len(srcs)), ids: make(map[string][]uint64, len(s.channels))}
+	r := &Resolution{Version: version, Sources: make(map[uint64]storage.Source, len(srcs)), IDs: make(map[string][]uint64, len(chs))}
 	for _, src := range srcs {
-		r.sources[src.ID] = src
+		r.Sources[src.ID] = src
 	}
-	for _, ch := range s.channels {
-		if ch.selectsAll() {
-			r.ids[ch.Name] = nil
+	for _, ch := range chs {
+		if ch.SelectsAll() {
+			r.IDs[ch.Name] = nil
 			continue
 		}
 		ids := []uint64{}
 		for i := range srcs {
-			if ch.selects(&srcs[i]) {
+			if ch.Selects(&srcs[i]) {
 				ids = append(ids, srcs[i].ID)
 			}
 		}
 		slices.Sort(ids)
-		r.ids[ch.Name] = ids
+		r.IDs[ch.Name] = ids
 	}
-	s.res.cur = r
-	s.res.last.Store(r)
 	return r, nil
 }
 
-// assembled is what a channel shows at one moment.
-type assembled struct {
-	items []storage.Item // newest first, filtered, collapsed, cut to the page
-	more  bool           // items remain after this page
-	// collapsed counts the copies of stories left out (duplicates: collapse).
-	collapsed int
-	also      map[uint64][]storage.Item // item ID -> the copies collapsed into it
-	// validUntil is when the oldest item shown ages past MaxAge (zero: no
+// Assembled is what a channel shows at one moment.
+type Assembled struct {
+	Items []storage.Item // newest first, filtered, collapsed, cut to the page
+	More  bool           // items remain after this page
+	// Collapsed counts the copies of stories left out (duplicates: collapse).
+	Collapsed int
+	Also      map[uint64][]storage.Item // item ID -> the copies collapsed into it
+	// ValidUntil is when the oldest item shown ages past MaxAge (zero: no
 	// expiry).
-	validUntil time.Time
-	// oldestRead is the Published time of the last (oldest) item read:
-	// while it is within MaxAge, a later assembly reads the same items
-	// (assembly.go). Zero when none was read.
-	oldestRead time.Time
+	ValidUntil time.Time
+	// OldestRead is the Published time of the last (oldest) item read:
+	// while it is within MaxAge, a later assembly reads the same items.
+	// Zero when none was read.
+	OldestRead time.Time
 }
 
-// assemble reads the channel's items from the store: within MaxAge,
-// filtered, duplicates collapsed, cut at the limit; page 2 and on are the
-// next limit items each (pagination.go). A page past the last is ErrNoPage.
-func (s *Server) assemble(ch *channel, ids []uint64, now time.Time, page int) (assembled, error) {
-	q := storage.Query{SourceIDs: ids}
+// Assemble reads the channel's items from the store: within MaxAge,
+// filtered, duplicates collapsed, cut at the page size; page 2 and on are
+// the next PageSize items each. A page past the last is ErrNoPage.
+func Assemble(store *storage.Store, ch *Channel, res *Resolution, now time.Time, page int) (Assembled, error) {
+	q := storage.Query{SourceIDs: res.IDs[ch.Name]}
 	if ch.MaxAge > 0 {
 		q.Since = now.Add(-ch.MaxAge)
 	}
-	var out assembled
+	var out Assembled
 	sel := newSelector(ch)
-	sources, err := s.withSources(sel)
-	if err != nil {
-		return out, err
-	}
+	sel.priority = func(id uint64) int { return res.Sources[id].Priority }
 	first, want := pageBounds(ch.limit, page)
-	err = s.store.Items(q, func(it storage.Item) bool {
+	err := store.Items(q, func(it storage.Item) bool {
 		sel.add(it)
 		return !sel.full(want)
 	})
 	if err != nil {
 		return out, fmt.Errorf("channel %s: read items: %w", ch.Name, err)
 	}
-	out.oldestRead = sel.lastPub
-	sel.finish(sources) // collapse.go
-	out.also = sel.also
+	out.OldestRead = sel.lastPub
+	sel.finish(res.Sources) // collapse.go
+	out.Also = sel.also
 	if page > 1 && first >= len(sel.items) {
 		return out, fmt.Errorf("channel %s: %w %d", ch.Name, ErrNoPage, page)
 	}
-	out.items, out.more = cutPage(sel.items, first, ch.limit)
-	out.collapsed = sel.collapsed
-	if ch.MaxAge > 0 && len(out.items) > 0 {
-		out.validUntil = out.items[len(out.items)-1].Published.Add(ch.MaxAge)
+	out.Items, out.More = cutPage(sel.items, first, ch.limit)
+	out.Collapsed = sel.collapsed
+	if ch.MaxAge > 0 && len(out.Items) > 0 {
+		out.ValidUntil = out.Items[len(out.Items)-1].Published.Add(ch.MaxAge)
 	}
 	return out, nil
 }

@@ -1,4 +1,4 @@
-package feedserver
+package render
 
 import (
 	"bytes"
@@ -49,32 +49,32 @@ type rssSource struct {
 	Title string `xml:",chardata"`
 }
 
-func renderRSS(d *feedDoc) ([]byte, error) {
+func renderRSS(d *Doc) ([]byte, error) {
 	ch := &rssChannel{
 		AtomLinks: []rssAtomLink{{Href: d.selfURL("rss"), Rel: "self", Type: "application/rss+xml"}},
 		RssFeed: feeds.RssFeed{
-			Title:         d.ch.Title,
-			Link:          d.pageURL(),
-			Description:   d.ch.Description,
+			Title:         d.Channel.Title,
+			Link:          d.PageURL(),
+			Description:   d.Channel.Description,
 			Language:      d.language(),
-			LastBuildDate: d.updated().Format(time.RFC1123Z),
+			LastBuildDate: d.Updated().Format(time.RFC1123Z),
 			Generator:     d.generator(),
 		},
-		Items: make([]*rssItem, 0, len(d.items)),
+		Items: make([]*rssItem, 0, len(d.Items)),
 	}
 	for _, l := range d.links("rss") {
 		ch.AtomLinks = append(ch.AtomLinks, rssAtomLink{Href: l.Href, Rel: l.Rel, Type: l.Type})
 	}
-	for i := range d.items {
-		it := &d.items[i]
-		src := d.source(it)
+	for i := range d.Items {
+		it := &d.Items[i]
+		src := d.Source(it)
 		ri := &rssItem{
 			RssItem: feeds.RssItem{
 				Title:       it.Title,
 				Link:        it.Link,
-				Description: description(it),
+				Description: Description(it),
 				Guid:        &feeds.RssGuid{Id: d.itemID(it), IsPermaLink: "false"},
-				PubDate:     itemPublished(it).Format(time.RFC1123Z),
+				PubDate:     ItemPublished(it).Format(time.RFC1123Z),
 			},
 			Categories: it.Categories,
 			Creator:    it.Author,

@@ -1,4 +1,4 @@
-package feedserver
+package channel
 
 import (
 	"strings"
@@ -60,8 +60,8 @@ func TestPlainText(t *testing.T) {
 		{"<br/>x<img src=a>", " x "},
 	}
 	for _, tt := range tests {
-		if got := plainText(tt.in); got != tt.want {
-			t.Errorf("plainText(%q) = %q, want %q", tt.in, got, tt.want)
+		if got := PlainText(tt.in); got != tt.want {
+			t.Errorf("PlainText(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }

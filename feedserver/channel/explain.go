@@ -1,4 +1,4 @@
-package feedserver
+package channel
 
 import (
 	"errors"
@@ -69,27 +69,16 @@ type ChannelExplanation struct {
 // names no stored item.
 var ErrUnknownItem = errors.New("no such item")
 
-// Explain tells what channel does with the item ref (its ID, or its
-// link), or, with ref "", sums up the channel's current window.
-func (s *Server) Explain(name, ref string) (Explanation, error) {
-	ch, ok := s.byName[name]
-	if !ok {
-		return Explanation{}, fmt.Errorf("%w %q", ErrUnknownChannel, name)
-	}
-	if s.store == nil {
-		return Explanation{}, errNoStore
-	}
-	res, err := s.resolve()
-	if err != nil {
-		return Explanation{}, err
-	}
-	now := s.now()
-	q := storage.Query{SourceIDs: res.ids[name]}
+// Explain tells what channel ch does with the item ref (its ID, or its
+// link), or, with ref "", sums up the channel's current window at now.
+func Explain(store *storage.Store, ch *Channel, res *Resolution, now time.Time, ref string) (Explanation, error) {
+	name := ch.Name
+	q := storage.Query{SourceIDs: res.IDs[name]}
 	if ch.MaxAge > 0 {
 		q.Since = now.Add(-ch.MaxAge)
 	}
 	sel := newSelector(ch)
-	sel.priority = func(id uint64) int { return res.sources[id].Priority }
+	sel.priority = func(id uint64) int { return res.Sources[id].Priority }
 	verdicts := map[uint64]verdict{}
 	stripped := map[uint64][]string{}
 	var read []storage.Item
@@ -103,7 +92,7 @@ func (s *Server) Explain(name, ref string) (Explanation, error) {
 			verdicts[it.ID] = v
 		}
 	}
-	err = s.store.Items(q, func(it storage.Item) bool {
+	err := store.Items(q, func(it storage.Item) bool {
 		read = append(read, it)
 		sel.add(it)
 		return len(read) < explainScan
@@ -111,43 +100,26 @@ func (s *Server) Explain(name, ref string) (Explanation, error) {
 	if err != nil {
 		return Explanation{}, fmt.Errorf("channel %s: read items: %w", name, err)
 	}
-	sel.finish(res.sources)
+	sel.finish(res.Sources)
 	position := map[uint64]int{}
 	for i, it := range sel.items {
 		position[it.ID] = i
 	}
 	out := Explanation{Channel: name}
 	if ref == "" {
-		sum := &ChannelExplanation{Considered: len(read), Shown: min(len(sel.items), ch.limit),
-			Dropped: map[string]int{}, Cleaned: map[string]int{}, Stripped: map[string]int{}}
-		for _, it := range read {
-			if v := verdicts[it.ID]; v.Rule != "" {
-				sum.Dropped[v.Rule]++
-			}
-			for _, c := range it.Cleaned {
-				sum.Cleaned[c]++
-			}
-			for _, st := range stripped[it.ID] {
-				sum.Stripped[st]++
-			}
-		}
-		if n := len(sel.items) - ch.limit; n > 0 {
-			sum.Dropped["limit"] = n
-		}
-		sum.Stories = len(sel.also)
-		out.Summary = sum
+		out.Summary = summarize(ch, sel, read, verdicts, stripped)
 		return out, nil
 	}
-	target, found, err := s.findItem(ref, read)
+	target, found, err := findItem(store, ref, read)
 	if err != nil {
 		return out, err
 	}
-	src := res.sources[target.SourceID]
-	ie := &ItemExplanation{ID: target.ID, Story: storyID(&target), Source: src.DisplayTitle(), Title: target.Title,
+	src := res.Sources[target.SourceID]
+	ie := &ItemExplanation{ID: target.ID, Story: StoryID(&target), Source: src.DisplayTitle(), Title: target.Title,
 		Link: target.Link, Published: target.Published, Cleaned: target.Cleaned, Stripped: stripped[target.ID]}
 	out.Item = ie
 	switch {
-	case !ch.selects(&src):
+	case !ch.Selects(&src):
 		ie.Status, ie.Rule, ie.Detail = "dropped", "source", "the channel does not select source "+src.URL
 		return out, nil
 	case !found && ch.MaxAge > 0 && target.Published.Before(q.Since):
@@ -171,25 +143,57 @@ func (s *Server) Explain(name, ref string) (Explanation, error) {
 	default:
 		ie.Status = "shown"
 	}
-	if st := sel.byStory[storyID(&target)]; st != nil {
-		for _, c := range append([]storage.Item{st.rep}, st.copies...) {
-			if c.ID == target.ID {
-				continue
-			}
-			sim, err := s.store.Similarity(target.ID, c.ID)
-			if err != nil {
-				return out, err
-			}
-			ie.Copies = append(ie.Copies, CopyExplanation{ID: c.ID, Source: sourceTitle(c.SourceID, res.sources),
-				Title: c.Title, Link: c.Link, Shown: c.ID == st.rep.ID, Similarity: sim})
+	if st := sel.byStory[StoryID(&target)]; st != nil {
+		if ie.Copies, err = storyCopies(store, &target, st, res.Sources); err != nil {
+			return out, err
 		}
+	}
+	return out, nil
+}
+
+// summarize sums up what the selector did with the items read.
+func summarize(ch *Channel, sel *selector, read []storage.Item, verdicts map[uint64]verdict, stripped map[uint64][]string) *ChannelExplanation {
+	sum := &ChannelExplanation{Considered: len(read), Shown: min(len(sel.items), ch.limit),
+		Dropped: map[string]int{}, Cleaned: map[string]int{}, Stripped: map[string]int{}}
+	for _, it := range read {
+		if v := verdicts[it.ID]; v.Rule != "" {
+			sum.Dropped[v.Rule]++
+		}
+		for _, c := range it.Cleaned {
+			sum.Cleaned[c]++
+		}
+		for _, st := range stripped[it.ID] {
+			sum.Stripped[st]++
+		}
+	}
+	if n := len(sel.items) - ch.limit; n > 0 {
+		sum.Dropped["limit"] = n
+	}
+	sum.Stories = len(sel.also)
+	return sum
+}
+
+// storyCopies lists the copies of target's story other than target, with
+// their similarity to it.
+func storyCopies(store *storage.Store, target *storage.Item, st *story, sources map[uint64]storage.Source) ([]CopyExplanation, error) {
+	var out []CopyExplanation
+	for _, c := range append([]storage.Item{st.rep}, st.copies...) {
+		if c.ID == target.ID {
+			continue
+		}
+		sim, err := store.Similarity(target.ID, c.ID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, CopyExplanation{ID: c.ID, Source: sourceTitle(c.SourceID, sources),
+			Title: c.Title, Link: c.Link, Shown: c.ID == st.rep.ID, Similarity: sim})
 	}
 	return out, nil
 }
 
 // findItem finds the item ref names (an ID, or a link) among the items
 // read, else in the store (by ID).
-func (s *Server) findItem(ref string, read []storage.Item) (storage.Item, bool, error) {
+func findItem(store *storage.Store, ref string, read []storage.Item) (storage.Item, bool, error) {
 	ref = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(ref), "urn:feedmill:item:"))
 	id, idErr := strconv.ParseUint(ref, 10, 64)
 	for _, it := range read {
@@ -200,7 +204,7 @@ func (s *Server) findItem(ref string, read []storage.Item) (storage.Item, bool, 
 	if idErr != nil {
 		return storage.Item{}, false, fmt.Errorf("%w with link %s in the channel's window", ErrUnknownItem, ref)
 	}
-	it, err := s.store.Item(id)
+	it, err := store.Item(id)
 	if err != nil {
 		return storage.Item{}, false, fmt.Errorf("%w %d: %w", ErrUnknownItem, id, err)
 	}

@@ -1,4 +1,4 @@
-package feedserver
+package render
 
 import (
 	"strconv"
@@ -45,35 +45,35 @@ type atomSource struct {
 	Links []feeds.AtomLink `xml:"link"`
 }
 
-func renderAtom(d *feedDoc) ([]byte, error) {
+func renderAtom(d *Doc) ([]byte, error) {
 	f := &atomFeed{
 		AtomFeed: feeds.AtomFeed{
 			Xmlns:    "http://www.w3.org/2005/Atom",
-			Title:    d.ch.Title,
-			Id:       d.feedURL("atom"),
-			Updated:  d.updated().Format(time.RFC3339),
-			Subtitle: d.ch.Description,
+			Title:    d.Channel.Title,
+			Id:       d.FeedURL("atom"),
+			Updated:  d.Updated().Format(time.RFC3339),
+			Subtitle: d.Channel.Description,
 		},
 		Lang: d.language(),
 		Links: []feeds.AtomLink{
 			{Href: d.selfURL("atom"), Rel: "self", Type: "application/atom+xml"},
-			{Href: d.pageURL(), Rel: "alternate", Type: "text/html"},
+			{Href: d.PageURL(), Rel: "alternate", Type: "text/html"},
 		},
-		Generator: &atomGenerator{Name: "feedmill", Version: d.gen},
-		Entries:   make([]*atomEntry, 0, len(d.items)),
+		Generator: &atomGenerator{Name: "feedmill", Version: d.Version},
+		Entries:   make([]*atomEntry, 0, len(d.Items)),
 	}
 	for _, l := range d.links("atom") {
 		f.Links = append(f.Links, feeds.AtomLink{Href: l.Href, Rel: l.Rel, Type: l.Type})
 	}
-	for i := range d.items {
-		it := &d.items[i]
-		src := d.source(it)
+	for i := range d.Items {
+		it := &d.Items[i]
+		src := d.Source(it)
 		e := &atomEntry{
 			AtomEntry: feeds.AtomEntry{
 				Title:     it.Title,
 				Id:        d.itemID(it),
 				Updated:   itemUpdated(it).Format(time.RFC3339),
-				Published: itemPublished(it).Format(time.RFC3339),
+				Published: ItemPublished(it).Format(time.RFC3339),
 			},
 			Source: &atomSource{
 				ID:    src.URL,
