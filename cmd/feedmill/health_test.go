@@ -450,3 +450,38 @@ func TestDaemonHealthStoreDeleted(t *testing.T) {
 		t.Errorf("the unhealthy line does not name the cause: %s", got[0])
 	}
 }
+
+// TestDaemonRetentionLogsOnce: the retention the daemon applies at start
+// is logged once, by the store.
+func TestDaemonRetentionLogsOnce(t *testing.T) {
+	up := startUpstream(t)
+	cfgPath := writeE2EConfig(t, up)
+	if code, out, errOut := runCLI(t, "fetch", "-c", cfgPath); code != exitOK {
+		t.Fatalf("fetch: exit %d\n%s%s", code, out, errOut)
+	}
+	body, err := os.ReadFile(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The test feeds are years old: a day's retention removes them.
+	body = []byte(strings.Replace(string(body), "max_age: 0s", "max_age: 24h", 1))
+	if err := os.WriteFile(cfgPath, body, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := loadConfig(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &lockedBuffer{}
+	d, err := startDaemon(context.Background(), cfg, newLogger(cfg, logs))
+	if err != nil {
+		t.Fatalf("start daemon: %v", err)
+	}
+	waitFor(t, healthDeadline, "retention at start", func() bool { return len(logs.lines(0, "retention removed")) > 0 })
+	if err := d.stop(); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	if got := logs.lines(0, "retention removed"); len(got) != 1 || !strings.Contains(got[0], "items=") {
+		t.Errorf("%d retention lines, want 1 with the count:\n%s", len(got), strings.Join(got, "\n"))
+	}
+}

@@ -277,10 +277,9 @@ func (d *daemon) retentionLoop(ctx context.Context) {
 	t := time.NewTicker(retentionEvery)
 	defer t.Stop()
 	for {
-		if n, err := d.store.ApplyRetention(ctx); err != nil && ctx.Err() == nil {
+		// The store logs what it removed.
+		if _, err := d.store.ApplyRetention(ctx); err != nil && ctx.Err() == nil {
 			d.log.Error("retention", "err", err)
-		} else if n > 0 {
-			d.log.Info("retention removed old items", "items", n)
 		}
 		select {
 		case <-ctx.Done():
