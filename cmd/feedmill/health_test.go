@@ -19,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/feedmill/feedmill/storage"
 )
 
 // The daemon's health tests run `feedmill serve` in-process on sources
@@ -448,6 +450,32 @@ func TestDaemonHealthStoreDeleted(t *testing.T) {
 	}
 	if got := logs.lines(logMark, unhealthyLine); len(got) == 1 && !strings.Contains(got[0], "deleted") {
 		t.Errorf("the unhealthy line does not name the cause: %s", got[0])
+	}
+
+	// What the daemon still holds can be rescued before the restart: a
+	// backup through the daemon copies the open file.
+	rescue := filepath.Join(t.TempDir(), "rescue.db")
+	if code, out, errOut := runCLI(t, "backup", "-c", d.cfg.File, rescue); code != exitOK {
+		t.Fatalf("backup of the deleted store: exit %d\n%s%s", code, out, errOut)
+	}
+	if _, err := os.Stat(db); err == nil {
+		t.Error("the backup recreated the store's path")
+	}
+	st, err := storage.Open(rescue, storage.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	srcs, err := st.Sources()
+	if err != nil {
+		t.Fatal(err)
+	}
+	items := 0
+	for _, s := range srcs {
+		items += s.Stats.Items
+	}
+	if len(srcs) != len(freshPaths)+1 || items == 0 {
+		t.Errorf("the rescued store has %d sources and %d items", len(srcs), items)
 	}
 }
 
