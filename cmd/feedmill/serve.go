@@ -37,6 +37,7 @@ func cmdServe(ctx context.Context, env *cmdEnv, args []string) error {
 		return usagef("serve takes no arguments")
 	}
 	log := newLogger(cfg, env.stderr)
+	setMemoryLimit(int64(cfg.Cache.MaxBytes), log)
 	d, err := startDaemon(ctx, cfg, log)
 	if err != nil {
 		return err
