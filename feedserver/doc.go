@@ -19,7 +19,8 @@
 // build. Everything else kept per use is bounded: one assembly per channel
 // (its first page), admin rate limiters per client address (package
 // admin, at most 4,096), metric labels and WebSub state per configured
-// channel.
+// channel. A channel that cannot be read from the store is logged once
+// per run of failures (readerrors.go), not per request.
 //
 // It only reads the store (the admin API writes sources through it); it
 // never fetches from upstream servers and never writes files.

@@ -44,7 +44,7 @@ func (s *Server) WatchHub(ctx context.Context, every time.Duration) {
 		for _, ch := range s.channels {
 			r, err := s.get(ch.Name, "atom", 1)
 			if err != nil {
-				s.log.Warn("websub: render", "channel", ch.Name, "err", err)
+				s.readFailed(ch.Name, err, "channel", ch.Name, "for", "websub")
 				continue
 			}
 			last, known := seen[ch.Name]
