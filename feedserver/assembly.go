@@ -36,7 +36,7 @@ type assemblyEntry struct {
 	ids        []uint64
 	allSources bool
 	version    uint64
-	res        *channel.Resolution
+	resVersion uint64 // the Resolution's Version (not the Resolution: an old one is not kept alive)
 	built      time.Time
 	got        channel.Assembled
 }
@@ -49,7 +49,7 @@ func (s *Server) assembleShared(ch *channel.Channel, ids []uint64, res *channel.
 	s.asm.mu.Lock()
 	e := s.asm.m[k]
 	s.asm.mu.Unlock()
-	if e != nil && e.res == res && e.version == version && e.allSources == (ids == nil) && slices.Equal(e.ids, ids) &&
+	if e != nil && e.resVersion == res.Version && e.version == version && e.allSources == (ids == nil) && slices.Equal(e.ids, ids) &&
 		!now.Before(e.built) && (ch.MaxAge <= 0 || !e.got.OldestRead.Before(now.Add(-ch.MaxAge))) {
 		return e.got, nil
 	}
@@ -63,12 +63,12 @@ func (s *Server) assembleShared(ch *channel.Channel, ids []uint64, res *channel.
 		s.asm.m = map[assemblyKey]*assemblyEntry{}
 	}
 	for ok, e := range s.asm.m {
-		if ok.channel == k.channel && e.res.Version < res.Version && e.version != version {
+		if ok.channel == k.channel && e.resVersion < res.Version && e.version != version {
 			delete(s.asm.m, ok) // another store state of the channel's
 		}
 	}
 	if page <= 1 {
-		s.asm.m[k] = &assemblyEntry{ids: ids, allSources: ids == nil, version: version, res: res, built: now, got: got}
+		s.asm.m[k] = &assemblyEntry{ids: ids, allSources: ids == nil, version: version, resVersion: res.Version, built: now, got: got}
 	}
 	s.asm.mu.Unlock()
 	return got, nil
