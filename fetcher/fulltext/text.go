@@ -46,7 +46,7 @@ func textOf(n *html.Node) string {
 // HTMLText is the text of an HTML fragment (or of plain text), a newline
 // after each block.
 func HTMLText(s string) string {
-	nodes, err := html.ParseFragment(strings.NewReader(s), &html.Node{Type: html.ElementNode, Data: "body", DataAtom: atom.Body})
+	nodes, err := html.ParseFragment(strings.NewReader(s), bodyContext())
 	if err != nil {
 		return s
 	}
@@ -55,6 +55,11 @@ func HTMLText(s string) string {
 		b.WriteString(textOf(n))
 	}
 	return b.String()
+}
+
+// bodyContext is the context fragments are parsed in.
+func bodyContext() *html.Node {
+	return &html.Node{Type: html.ElementNode, Data: "body", DataAtom: atom.Body}
 }
 
 // Words splits text into words: runs of letters, digits, marks and
