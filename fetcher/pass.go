@@ -86,6 +86,7 @@ func (f *Fetcher) Pass(ctx context.Context, po PassOptions) (Report, error) {
 		emit(r)
 	}
 	f.fetchAll(ctx, pick, emit)
+	_ = f.pages.wait(ctx, true) // the pass's article pages, tried once
 	rep.Duration = time.Since(start)
 	f.metrics.pass(rep.Duration)
 	return rep, ctx.Err()
@@ -206,6 +207,9 @@ func (f *Fetcher) fetchOne(ctx context.Context, src storage.Source) (Result, boo
 	fetch, res := f.fetchSource(bg, src)
 	ing, err := f.record(bg, src, fetch)
 	res.Added, res.Updated = ing.Added, ing.Updated
+	if err == nil {
+		f.queuePages(src, fetch.Items, ing.Changed)
+	}
 	res.Duration = time.Since(start)
 	storeErr := err != nil && !errors.Is(err, storage.ErrNotFound)
 	switch {
