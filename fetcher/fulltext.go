@@ -65,38 +65,65 @@ func (o FullTextOptions) rule(src storage.Source) FullTextRule {
 	return o.Default
 }
 
-// queuePages queues the article pages of the items a fetch of src added
-// or updated, as src's rule says. done is called once each queued page
-// had its first try.
-func (f *Fetcher) queuePages(src storage.Source, items []storage.Item, changed []storage.Changed) {
-	rule := f.opts.FullText.rule(src)
-	if rule.Mode != FullTextAuto && rule.Mode != FullTextAlways {
-		return
+// pagePlan is what a fetch of a source asks of full text: its rule and
+// the items (by index) whose pages are wanted.
+type pagePlan struct {
+	rule  FullTextRule
+	pages map[int]bool
+}
+
+// planPages decides, under src's rule, which of a fetch's items want their
+// article page, and marks each item's FullText with why not or "pending"
+// (explain shows it; a page fetched later replaces it).
+func (f *Fetcher) planPages(src storage.Source, items []storage.Item) pagePlan {
+	p := pagePlan{rule: f.opts.FullText.rule(src)}
+	if p.rule.Mode != FullTextAuto && p.rule.Mode != FullTextAlways {
+		return p
 	}
+	p.pages = make(map[int]bool)
+	for i := range items {
+		it := &items[i]
+		why := ""
+		switch {
+		case it.Link == "":
+			why = "the item has no link"
+		case p.rule.Mode == FullTextAuto:
+			if teaser, words := fulltext.IsTeaser(itemBody(it), it.Link); !teaser {
+				why = "not a teaser (" + words + ")"
+			}
+		}
+		if why == "" {
+			why = "page fetch pending"
+			p.pages[i] = true
+		}
+		it.FullText = &storage.FullText{Reason: why}
+	}
+	return p
+}
+
+// itemBody is the item's body as the feed gave it: content, else summary.
+func itemBody(it *storage.Item) string {
+	if it.Content != "" {
+		return it.Content
+	}
+	return it.Summary
+}
+
+// queuePages queues the article pages of the items a fetch added or
+// updated (changed) that plan wants.
+func (f *Fetcher) queuePages(plan pagePlan, items []storage.Item, changed []storage.Changed) {
 	for _, c := range changed {
-		if c.Index < 0 || c.Index >= len(items) {
+		if !plan.pages[c.Index] || c.Index >= len(items) {
 			continue
 		}
 		it := items[c.Index]
-		if it.Link == "" {
-			continue
-		}
-		body := it.Content
-		if body == "" {
-			body = it.Summary
-		}
-		if rule.Mode == FullTextAuto {
-			if teaser, _ := fulltext.IsTeaser(body, it.Link); !teaser {
-				continue
-			}
-		}
 		u, err := url.Parse(it.Link)
 		if err != nil {
 			continue
 		}
-		f.pages.add(&pageJob{
-			itemID: c.ID, hash: it.BodyHash(), page: u, title: it.Title, teaser: body,
-			rule: rule, auto: rule.Mode == FullTextAuto,
-		})
+		j := &pageJob{itemID: c.ID, hash: it.BodyHash(), page: u, title: it.Title, teaser: itemBody(&it), rule: plan.rule}
+		if !f.pages.add(j) {
+			f.recordPageFailure(j, "page queue full")
+		}
 	}
 }

@@ -60,6 +60,15 @@ func (f *Fetcher) fetchPage(j *pageJob) time.Duration {
 	return wait
 }
 
+// recordPageFailure records that j's page was not fetched, and why.
+func (f *Fetcher) recordPageFailure(j *pageJob, reason string) {
+	res := storage.FullTextResult{ItemID: j.itemID, Hash: j.hash, FullText: storage.FullText{
+		URL: j.page.String(), Reason: reason, At: f.opts.Now()}}
+	if _, err := f.store.RecordFullText(context.Background(), res); err != nil && !errors.Is(err, storage.ErrNotFound) {
+		f.log.Warn("full text not stored", "url", j.page.String(), "err", err)
+	}
+}
+
 // pageStory gets j's page (robots.txt first) through the shared client
 // within the host's slot, and extracts its story. It returns the page's
 // final URL.

@@ -14,7 +14,6 @@ type pageJob struct {
 	title        string
 	teaser       string // the feed's body of the item
 	rule         FullTextRule
-	auto         bool // chosen by the teaser rule (else full_text: always)
 	attempts     int
 }
 

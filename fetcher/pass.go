@@ -205,10 +205,11 @@ func (f *Fetcher) fetchOne(ctx context.Context, src storage.Source) (Result, boo
 	start := time.Now()
 	bg := context.WithoutCancel(ctx)
 	fetch, res := f.fetchSource(bg, src)
+	plan := f.planPages(src, fetch.Items)
 	ing, err := f.record(bg, src, fetch)
 	res.Added, res.Updated = ing.Added, ing.Updated
 	if err == nil {
-		f.queuePages(src, fetch.Items, ing.Changed)
+		f.queuePages(plan, fetch.Items, ing.Changed)
 	}
 	res.Duration = time.Since(start)
 	storeErr := err != nil && !errors.Is(err, storage.ErrNotFound)

@@ -2,9 +2,11 @@ package main
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/feedmill/feedmill/fetcher"
 	"github.com/feedmill/feedmill/fetcher/fulltext"
+	"github.com/feedmill/feedmill/storage"
 )
 
 // validateFullText checks fetch.full_text and each source's full_text
@@ -59,4 +61,21 @@ func (c *Config) fullTextOptions() fetcher.FullTextOptions {
 		o.BySource[s.URL] = r
 	}
 	return o
+}
+
+// fullTextLine says for explain what became of an item's article page.
+func fullTextLine(ft *storage.FullText) string {
+	switch {
+	case ft == nil:
+		return "not fetched (full_text: never for its source)"
+	case ft.Fetched:
+		how := "automatic extraction (" + ft.Extractor + ")"
+		if ft.Extractor == fulltext.BySelector {
+			how = "content_selector " + strconv.Quote(ft.Selector)
+		}
+		return fmt.Sprintf("fetched from %s by %s, %d words", ft.URL, how, ft.Words)
+	case ft.URL != "":
+		return fmt.Sprintf("not fetched: %s (%s)", ft.Reason, ft.URL)
+	}
+	return "not fetched: " + ft.Reason
 }
