@@ -84,6 +84,7 @@ func Extract(page []byte, pageURL *url.URL, o Options) (Story, error) {
 		if rerr != nil || art.Node == nil {
 			return Story{}, fmt.Errorf("%w (readability: %v)", ErrNothing, rerr)
 		}
+		trim(art.Node)
 		var b strings.Builder
 		if err := html.Render(&b, art.Node); err != nil {
 			return Story{}, fmt.Errorf("render story: %w", err)
