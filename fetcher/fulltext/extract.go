@@ -74,8 +74,9 @@ func Extract(page []byte, pageURL *url.URL, o Options) (Story, error) {
 		return Story{}, fmt.Errorf("parse page: %w", err)
 	}
 	var st Story
+	var text string
 	if !o.Selector.IsZero() {
-		st = bySelector(doc, pageURL, o.Selector)
+		st, text = bySelector(doc, pageURL, o.Selector)
 	}
 	// readability changes the tree; the selector has looked already.
 	parser := readability.NewParser()
@@ -89,7 +90,8 @@ func Extract(page []byte, pageURL *url.URL, o Options) (Story, error) {
 		if err := html.Render(&b, art.Node); err != nil {
 			return Story{}, fmt.Errorf("render story: %w", err)
 		}
-		st = Story{HTML: b.String(), Words: countWords(textOf(art.Node)), Extractor: ByReadability}
+		text = textOf(art.Node)
+		st = Story{HTML: b.String(), Words: countWords(text), Extractor: ByReadability}
 	}
 	if rerr == nil {
 		st.Byline = strings.TrimSpace(art.Byline())
@@ -98,29 +100,29 @@ func Extract(page []byte, pageURL *url.URL, o Options) (Story, error) {
 	if st.Words < minWords {
 		return Story{}, fmt.Errorf("%w (%d words)", ErrNothing, st.Words)
 	}
-	st.Suspect = !carriesTeaser(st.HTML, o.Teaser)
+	st.Suspect = !carriesTeaser(text, o.Teaser)
 	return st, nil
 }
 
 // bySelector is the story made of the nodes sel matches (those inside
-// another match are part of it), with relative URLs made absolute; zero
-// when they hold no words.
-func bySelector(doc *html.Node, pageURL *url.URL, sel Selector) Story {
+// another match are part of it), with relative URLs made absolute, and its
+// text; zero when they hold no words.
+func bySelector(doc *html.Node, pageURL *url.URL, sel Selector) (Story, string) {
 	nodes := cascadia.QueryAll(doc, sel.sel)
-	var b strings.Builder
-	words := 0
+	var b, text strings.Builder
 	for _, n := range nodes {
 		if insideAny(n, nodes) {
 			continue
 		}
 		absolutize(n, pageURL)
-		words += countWords(textOf(n))
+		text.WriteString(textOf(n))
 		_ = html.Render(&b, n)
 	}
+	words := countWords(text.String())
 	if words == 0 {
-		return Story{}
+		return Story{}, ""
 	}
-	return Story{HTML: b.String(), Words: words, Extractor: BySelector}
+	return Story{HTML: b.String(), Words: words, Extractor: BySelector}, text.String()
 }
 
 // insideAny reports whether n has an ancestor among nodes.
@@ -167,11 +169,15 @@ func absURL(ref string, base *url.URL) string {
 	return u.String()
 }
 
-// Readability is the library alone on page: its story's HTML, for
-// measuring what Extract adds on top.
+// Readability is the library alone on page, called as Extract calls it:
+// its story's HTML, for measuring what Extract and the cleaning add.
 func Readability(page []byte, pageURL *url.URL) (string, error) {
+	doc, err := html.Parse(bytes.NewReader(page))
+	if err != nil {
+		return "", fmt.Errorf("parse page: %w", err)
+	}
 	parser := readability.NewParser()
-	art, err := parser.Parse(bytes.NewReader(page), pageURL)
+	art, err := parser.ParseAndMutate(doc, pageURL)
 	if err != nil || art.Node == nil {
 		return "", fmt.Errorf("%w (readability: %v)", ErrNothing, err)
 	}

@@ -85,15 +85,15 @@ func countWords(text string) int {
 	return n
 }
 
-// carriesTeaser reports whether the story holds at least half of the
-// teaser's telling words (four letters or more, any case). A teaser of
+// carriesTeaser reports whether the story's text holds at least half of
+// the teaser's telling words (four letters or more, any case). A teaser of
 // fewer than five such words checks nothing.
-func carriesTeaser(storyHTML, teaser string) bool {
+func carriesTeaser(storyText, teaser string) bool {
 	want := telling(HTMLText(teaser))
 	if len(want) < 5 {
 		return true
 	}
-	have := telling(HTMLText(storyHTML))
+	have := telling(storyText)
 	n := 0
 	for w := range want {
 		if have[w] {
