@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -34,7 +35,7 @@ type testArticle struct {
 	teaser string
 }
 
-func loadTestArticles(t *testing.T, n int) []testArticle {
+func loadTestArticles(t testing.TB, n int) []testArticle {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join(articlesDir, "ground-truth.json"))
 	if err != nil {
@@ -386,5 +387,60 @@ func TestFullTextMetaCharset(t *testing.T) {
 	it := fullTextPass(t, st, f, site)["/ru"]
 	if it.FullText == nil || !it.FullText.Fetched || !strings.Contains(it.Content, "Городской совет проголосовал") {
 		t.Errorf("full text %+v, content %.200q", it.FullText, it.Content)
+	}
+}
+
+// TestPagesDoNotStarveFeeds: while the pages of a source with many new
+// items are slow, the feed workers go on to the other sources.
+func TestPagesDoNotStarveFeeds(t *testing.T) {
+	var sites []*pageSite
+	for h := range 2 {
+		s := &pageSite{hits: map[string]int{}, pages: map[string]http.HandlerFunc{}, teas: map[string]string{}}
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.31.1.%d:0", h+1))
+		if err != nil {
+			t.Skipf("loopback address: %v", err)
+		}
+		s.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/feed.xml" {
+				io.WriteString(w, s.feed())
+				return
+			}
+			s.mu.Lock()
+			h := s.pages[r.URL.Path]
+			s.mu.Unlock()
+			if h == nil {
+				http.NotFound(w, r)
+				return
+			}
+			h(w, r)
+		}))
+		s.srv.Listener = ln
+		s.srv.Start()
+		t.Cleanup(s.srv.Close)
+		sites = append(sites, s)
+	}
+	slow := func(w http.ResponseWriter, _ *http.Request) { time.Sleep(200 * time.Millisecond); http.NotFound(w, nil) }
+	for i := range 20 {
+		sites[0].add(fmt.Sprintf("/a/%d", i), "teaser", slow)
+	}
+	sites[1].add("/b", "teaser", slow)
+	st := openStore(t, nil)
+	f := fullTextFetcher(st, FullTextRule{Mode: FullTextAlways}, func(o *Options) { o.Workers = 1; o.FullText.Retries = -1 })
+	addSource(t, st, sites[0].srv.URL+"/feed.xml")
+	addSource(t, st, sites[1].srv.URL+"/feed.xml")
+	start := time.Now()
+	var mu sync.Mutex
+	var feedsDone time.Duration
+	_, err := f.Pass(context.Background(), PassOptions{All: true, OnResult: func(Result) {
+		mu.Lock()
+		feedsDone = time.Since(start)
+		mu.Unlock()
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pagesDone := time.Since(start)
+	if feedsDone > time.Second || pagesDone < 2*time.Second {
+		t.Errorf("feeds done after %v, pages after %v: the feeds waited for the pages", feedsDone, pagesDone)
 	}
 }
