@@ -419,7 +419,10 @@ func TestPagesDoNotStarveFeeds(t *testing.T) {
 		t.Cleanup(s.srv.Close)
 		sites = append(sites, s)
 	}
-	slow := func(w http.ResponseWriter, _ *http.Request) { time.Sleep(200 * time.Millisecond); http.NotFound(w, nil) }
+	slow := func(w http.ResponseWriter, _ *http.Request) {
+		time.Sleep(200 * time.Millisecond)
+		http.NotFound(w, nil)
+	}
 	for i := range 20 {
 		sites[0].add(fmt.Sprintf("/a/%d", i), "teaser", slow)
 	}
