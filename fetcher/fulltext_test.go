@@ -211,6 +211,15 @@ func TestFullTextAlways(t *testing.T) {
 			t.Errorf("%s fetched %d times", p, site.hit(p))
 		}
 	}
+	withImage := 0
+	for _, it := range items {
+		if it.Image != "" {
+			withImage++
+		}
+	}
+	if withImage == 0 {
+		t.Error("no item took the page's lead image")
+	}
 	again := fullTextPass(t, st, f, site)
 	for p, it := range again {
 		if it.ID != items[p].ID || it.Content != items[p].Content {
@@ -287,9 +296,12 @@ func TestFullTextSelector(t *testing.T) {
 	site := newPageSite(t)
 	story := strings.Repeat("The council voted on the bridge repairs today after a long debate. ", 10)
 	page := `<html><head><title>x</title></head><body><nav>Home News Sport</nav>
-<div class="story-body"><p>` + story + `</p><p><img src="/img/bridge.jpg"> Second paragraph of the story.</p></div>
+<div class="story-body"><p>` + story + `</p><p><img src="img/bridge.jpg"> Second paragraph of the story.</p></div>
 <div class="comments"><p>` + strings.Repeat("A very long comment that readability might like a lot more than the story. ", 30) + `</p></div></body></html>`
-	site.add("/a/sel", "The council voted on the bridge repairs today", htmlPage([]byte(page), "text/html; charset=utf-8"))
+	site.add("/a/sel", "The council voted on the bridge repairs today", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/news/2025/bridge.html", http.StatusMovedPermanently)
+	})
+	site.pages["/news/2025/bridge.html"] = htmlPage([]byte(page), "text/html; charset=utf-8")
 	sel, err := fulltext.CompileSelector(".story-body")
 	if err != nil {
 		t.Fatal(err)
@@ -303,8 +315,11 @@ func TestFullTextSelector(t *testing.T) {
 	if strings.Contains(it.Content, "long comment") || !strings.Contains(it.Content, "Second paragraph") {
 		t.Errorf("content = %.300q", it.Content)
 	}
-	if !strings.Contains(it.Content, site.srv.URL+"/img/bridge.jpg") {
-		t.Errorf("relative image not resolved against the page: %.300q", it.Content)
+	if !strings.Contains(it.Content, site.srv.URL+"/news/2025/img/bridge.jpg") {
+		t.Errorf("relative image not resolved against the page's final URL: %.300q", it.Content)
+	}
+	if it.FullText.URL != site.srv.URL+"/news/2025/bridge.html" {
+		t.Errorf("full text URL %s, want the final URL", it.FullText.URL)
 	}
 }
 
