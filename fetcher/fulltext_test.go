@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -460,5 +461,38 @@ func TestPagesDoNotStarveFeeds(t *testing.T) {
 	pagesDone := time.Since(start)
 	if feedsDone > time.Second || pagesDone < 2*time.Second {
 		t.Errorf("feeds done after %v, pages after %v: the feeds waited for the pages", feedsDone, pagesDone)
+	}
+}
+
+// TestPagesStopWithTheStore: once the store is closed, the queued pages
+// are dropped, not fetched.
+func TestPagesStopWithTheStore(t *testing.T) {
+	site := newPageSite(t)
+	for i := range 10 {
+		site.add(fmt.Sprintf("/a/%d", i), "teaser", func(w http.ResponseWriter, _ *http.Request) {
+			time.Sleep(50 * time.Millisecond)
+			http.NotFound(w, nil)
+		})
+	}
+	st := openStore(t, nil)
+	f := fullTextFetcher(st, FullTextRule{Mode: FullTextAlways}, func(o *Options) { o.FullText.Workers = 1 })
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		u, _ := url.Parse(fmt.Sprintf("%s/a/%d", site.srv.URL, i))
+		f.pages.add(&pageJob{itemID: uint64(i + 1), page: u})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := f.WaitPages(ctx); err != nil {
+		t.Fatalf("pages not dropped: %v", err)
+	}
+	n := 0
+	for i := range 10 {
+		n += site.hit(fmt.Sprintf("/a/%d", i))
+	}
+	if n > 2 {
+		t.Errorf("%d pages fetched after the store closed", n)
 	}
 }

@@ -53,7 +53,10 @@ func (f *Fetcher) fetchPage(j *pageJob) time.Duration {
 			res.FullText.Reason += fmt.Sprintf(" (try %d of %d; again in %s)", j.attempts, f.opts.FullText.Retries+1, wait)
 		}
 	}
-	if _, err := f.store.RecordFullText(ctx, res); err != nil && !errors.Is(err, storage.ErrNotFound) {
+	if _, err := f.store.RecordFullText(ctx, res); errors.Is(err, storage.ErrClosed) {
+		f.pages.close()
+		return 0
+	} else if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		f.log.Warn("full text not stored", "url", j.page.String(), "err", err)
 	}
 	f.log.Debug("full text", "url", j.page.String(), "fetched", res.FullText.Fetched, "reason", res.FullText.Reason)

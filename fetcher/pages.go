@@ -32,9 +32,10 @@ type pageQueue struct {
 	next    int      // the host whose turn it is
 	active  map[string]int
 	workers int
-	queued  int // in hosts
-	pending int // queued, being fetched or waiting for a retry
-	first   int // not yet tried once
+	queued  int  // in hosts
+	pending int  // queued, being fetched or waiting for a retry
+	first   int  // not yet tried once
+	closed  bool // the store is closed: nothing more is taken
 }
 
 func (f *Fetcher) newPageQueue() *pageQueue {
@@ -46,6 +47,12 @@ func (f *Fetcher) newPageQueue() *pageQueue {
 func (q *pageQueue) add(j *pageJob) bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	if q.closed {
+		if j.attempts > 0 {
+			q.pending-- // a retry that will not be
+		}
+		return false
+	}
 	if j.attempts == 0 {
 		if q.queued >= q.f.opts.FullText.Queue {
 			q.f.log.Warn("full text: page queue full", "url", j.page.String())
@@ -62,6 +69,23 @@ func (q *pageQueue) add(j *pageJob) bool {
 	q.queued++
 	q.spawn()
 	return true
+}
+
+// close drops the queued pages and takes no more: the store they would be
+// recorded in is closed.
+func (q *pageQueue) close() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.closed = true
+	for _, jobs := range q.hosts {
+		for _, j := range jobs {
+			q.pending--
+			if j.attempts == 0 {
+				q.first--
+			}
+		}
+	}
+	q.hosts, q.order, q.next, q.queued = map[string][]*pageJob{}, nil, 0, 0
 }
 
 // spawn starts a worker when there is work and room (q.mu held).
