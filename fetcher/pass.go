@@ -55,6 +55,9 @@ type Report struct {
 // source or one inside its Retry-After window gives a Result with Err
 // "skipped: ..." and is not fetched).
 //
+// With full text (Options.FullText), Pass returns once every article page
+// queued so far was tried once; retries go on while the Fetcher lives.
+//
 // When ctx ends, Pass starts no new fetch; the fetches in flight finish
 // (within Options.Timeout) and are recorded, and Pass returns the results
 // so far with ctx.Err().

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"html"
 	"net/http"
@@ -72,6 +73,24 @@ channels:
 	b, err := os.ReadFile(filepath.Join(dir, "channels", "news.json"))
 	if err != nil {
 		t.Fatal(err)
+	}
+	var feed struct {
+		Items []struct {
+			URL       string `json:"url"`
+			Content   string `json:"content_html"`
+			Modified  string `json:"date_modified"`
+			Published string `json:"date_published"`
+		} `json:"items"`
+	}
+	if err := json.Unmarshal(b, &feed); err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range feed.Items {
+		upgraded := strings.Contains(it.Content, "Paragraph 5 of story")
+		moved := it.Modified > it.Published // RFC 3339, both UTC
+		if upgraded != moved || upgraded == strings.HasSuffix(it.URL, "/missing") {
+			t.Errorf("%s: published %s, modified %s, story %v", it.URL, it.Published, it.Modified, upgraded)
+		}
 	}
 	doc := string(b)
 	if !strings.Contains(doc, "Paragraph 5 of story 1") || strings.Contains(doc, "READ MORE") || strings.Contains(doc, "Copyright") {
