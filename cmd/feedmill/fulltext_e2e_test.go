@@ -45,16 +45,18 @@ func TestFullTextEndToEnd(t *testing.T) {
 	up := httptest.NewServer(mux)
 	defer up.Close()
 	srvURL = up.URL
+	port := freePort(t)
 	cfgPath := writeConfig(t, fmt.Sprintf(`db: store.db
-base_url: http://feeds.test.example
+listen: 127.0.0.1:%[2]d
+base_url: http://127.0.0.1:%[2]d
 fetch: {allow_private: true, full_text: never}
 retention: {max_age: 0s}
 sources:
-  - url: %s/teaser.rss
+  - url: %[1]s/teaser.rss
     full_text: auto
 channels:
   - name: news
-`, up.URL))
+`, up.URL, port))
 	if code, out, errOut := runCLI(t, "fetch", "-c", cfgPath); code != exitOK {
 		t.Fatalf("fetch: exit %d\n%s%s", code, out, errOut)
 	}
@@ -96,4 +98,10 @@ channels:
 	if !strings.Contains(doc, "Paragraph 5 of story 1") || strings.Contains(doc, "READ MORE") || strings.Contains(doc, "Copyright") {
 		t.Errorf("channel lacks the stories or keeps cruft:\n%.2000s", doc)
 	}
+
+	startTestDaemon(t, cfgPath)
+	base := fmt.Sprintf("http://127.0.0.1:%d/channels/news", port)
+	checkWithFeedparser(t, []string{base + ".rss", base + ".atom"})
+	checkWithNewsboat(t, []string{base + ".rss"})
+	checkWithNewsboat(t, []string{base + ".atom"})
 }
