@@ -25,6 +25,12 @@
 //	                hosts swept)
 //	pass.go         Pass: one pass with workers and per-host limits
 //	run.go          Run: priority queue of due times, worker pool, fetch.cron
+//	fulltext.go     full text: the rule per source, which items want their
+//	                article page, queuing them after the fetch is recorded
+//	pages.go        the page queue: its own workers, round-robin over hosts
+//	                within PerHost, retries after a backoff
+//	page.go         one article page: robots.txt, the shared client, HTML
+//	                only, extraction, cleaning, RecordFullText
 //	limits.go       the defaults of Options.MaxItems and MaxItemBytes
 //
 // Its packages, one concern each (see their doc.go):
@@ -43,4 +49,7 @@
 //	boilerplate     the named news-cruft rules (READ MORE, Related:, ...)
 //	urlclean        canonical links, tracking parameters
 //	fingerprint     SimHash and lead shingles for near-duplicate stories
+//	fulltext        an item's story from its page (readability or the
+//	                content_selector, our passes), the teaser rule
+//	robots          robots.txt per host for page fetches
 package fetcher

@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/feedmill/feedmill/fetcher/httpclient"
+	"github.com/feedmill/feedmill/fetcher/robots"
 	"github.com/feedmill/feedmill/internal/logonce"
 	"github.com/feedmill/feedmill/storage"
 )
@@ -31,6 +32,10 @@ type Fetcher struct {
 	holds   storeHolds // due times the store could not record (storehold.go)
 
 	netDown *logonce.Streak // network unreachable: logged once per run
+
+	pages      *pageQueue // full text: article pages to fetch (pages.go)
+	robotsOnce sync.Once
+	robots     *robots.Cache // robots.txt for page fetches (page.go)
 }
 
 // New returns a Fetcher writing into store.
@@ -66,5 +71,6 @@ func New(store *storage.Store, opts Options) *Fetcher {
 		MaxBody:   opts.MaxBody,
 		UserAgent: opts.UserAgent,
 	})
+	f.pages = f.newPageQueue()
 	return f
 }

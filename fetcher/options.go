@@ -26,8 +26,10 @@ type Options struct {
 	Cron         string
 	UserAgent    string // "" = DefaultUserAgent
 	AllowPrivate bool   // allow loopback/private addresses
-	Logger       *slog.Logger
-	Now          func() time.Time // clock; nil = time.Now
+	// FullText: when items' article pages are fetched (fulltext.go).
+	FullText FullTextOptions
+	Logger   *slog.Logger
+	Now      func() time.Time // clock; nil = time.Now
 	// Transport replaces the HTTP transport (tests); nil = the default one.
 	// A replaced transport does its own dialing, so the private-address
 	// guard (see guard.go) is not applied to it.
@@ -97,5 +99,6 @@ func (o Options) withDefaults() Options {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	o.FullText = o.FullText.withDefaults(o.Workers)
 	return o
 }

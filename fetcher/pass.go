@@ -55,6 +55,9 @@ type Report struct {
 // source or one inside its Retry-After window gives a Result with Err
 // "skipped: ..." and is not fetched).
 //
+// With full text (Options.FullText), Pass returns once every article page
+// queued so far was tried once; retries go on while the Fetcher lives.
+//
 // When ctx ends, Pass starts no new fetch; the fetches in flight finish
 // (within Options.Timeout) and are recorded, and Pass returns the results
 // so far with ctx.Err().
@@ -86,6 +89,7 @@ func (f *Fetcher) Pass(ctx context.Context, po PassOptions) (Report, error) {
 		emit(r)
 	}
 	f.fetchAll(ctx, pick, emit)
+	_ = f.pages.wait(ctx, true) // the pass's article pages, tried once
 	rep.Duration = time.Since(start)
 	f.metrics.pass(rep.Duration)
 	return rep, ctx.Err()
@@ -204,8 +208,12 @@ func (f *Fetcher) fetchOne(ctx context.Context, src storage.Source) (Result, boo
 	start := time.Now()
 	bg := context.WithoutCancel(ctx)
 	fetch, res := f.fetchSource(bg, src)
+	plan := f.planPages(src, fetch.Items)
 	ing, err := f.record(bg, src, fetch)
 	res.Added, res.Updated = ing.Added, ing.Updated
+	if err == nil {
+		f.queuePages(plan, fetch.Items, ing.Changed)
+	}
 	res.Duration = time.Since(start)
 	storeErr := err != nil && !errors.Is(err, storage.ErrNotFound)
 	switch {

@@ -51,13 +51,47 @@ type storedEnclosure struct {
 
 // itemHead is the part of an item's value the transaction completes.
 type itemHead struct {
-	ID          uint64     `cbor:"1,keyasint,omitempty"`
-	Published   storedTime `cbor:"2,keyasint,omitempty"`
-	Updated     storedTime `cbor:"3,keyasint,omitempty"`
-	FirstSeen   storedTime `cbor:"4,keyasint,omitempty"`
-	Fingerprint uint64     `cbor:"5,keyasint,omitempty"`
-	Story       uint64     `cbor:"6,keyasint,omitempty"`
-	Cleaned     []string   `cbor:"7,keyasint,omitempty"`
+	ID          uint64          `cbor:"1,keyasint,omitempty"`
+	Published   storedTime      `cbor:"2,keyasint,omitempty"`
+	Updated     storedTime      `cbor:"3,keyasint,omitempty"`
+	FirstSeen   storedTime      `cbor:"4,keyasint,omitempty"`
+	Fingerprint uint64          `cbor:"5,keyasint,omitempty"`
+	Story       uint64          `cbor:"6,keyasint,omitempty"`
+	Cleaned     []string        `cbor:"7,keyasint,omitempty"`
+	FullText    *storedFullText `cbor:"8,keyasint,omitempty"`
+}
+
+// storedFullText is FullText in an item's head.
+type storedFullText struct {
+	URL       string     `cbor:"1,keyasint,omitempty"`
+	Fetched   bool       `cbor:"2,keyasint,omitempty"`
+	Extractor string     `cbor:"3,keyasint,omitempty"`
+	Selector  string     `cbor:"4,keyasint,omitempty"`
+	Words     int        `cbor:"5,keyasint,omitempty"`
+	Reason    string     `cbor:"6,keyasint,omitempty"`
+	Attempts  int        `cbor:"7,keyasint,omitempty"`
+	At        storedTime `cbor:"8,keyasint,omitempty"`
+}
+
+func fullTextToStored(ft *FullText) *storedFullText {
+	if ft == nil {
+		return nil
+	}
+	return &storedFullText{URL: validUTF8(ft.URL), Fetched: ft.Fetched, Extractor: validUTF8(ft.Extractor),
+		Selector: validUTF8(ft.Selector), Words: ft.Words, Reason: validUTF8(ft.Reason), Attempts: ft.Attempts,
+		At: timeToStored(ft.At)}
+}
+
+func (st *storedFullText) fullText() (*FullText, error) {
+	if st == nil {
+		return nil, nil
+	}
+	at, err := st.At.time()
+	if err != nil {
+		return nil, err
+	}
+	return &FullText{URL: st.URL, Fetched: st.Fetched, Extractor: st.Extractor, Selector: st.Selector,
+		Words: st.Words, Reason: st.Reason, Attempts: st.Attempts, At: at}, nil
 }
 
 // storedTime is a time as [seconds since the epoch, nanoseconds, zone
@@ -185,7 +219,7 @@ func (t itemText) value(it *Item) ([]byte, error) {
 	head, err := itemEnc.Marshal(itemHead{
 		ID: it.ID, Published: timeToStored(it.Published), Updated: timeToStored(it.Updated),
 		FirstSeen: timeToStored(it.FirstSeen), Fingerprint: it.Fingerprint, Story: it.Story,
-		Cleaned: validUTF8s(it.Cleaned),
+		Cleaned: validUTF8s(it.Cleaned), FullText: fullTextToStored(it.FullText),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("encode item %d: %w", it.ID, err)
@@ -221,6 +255,9 @@ func decodeItemCBOR(data []byte) (Item, error) {
 		it.Enclosures = append(it.Enclosures, Enclosure(e))
 	}
 	it.Fingerprint, it.Story, it.Cleaned = head.Fingerprint, head.Story, head.Cleaned
+	if it.FullText, err = head.FullText.fullText(); err != nil {
+		return it, err
+	}
 	for _, f := range []struct {
 		st  storedTime
 		dst *time.Time

@@ -114,6 +114,8 @@ func TestEncodeItemIsJSON(t *testing.T) {
 		Image: "https://a.example/i.jpg", Language: "en",
 		Published: t0, Updated: t0.Add(time.Hour), FirstSeen: t0.Add(time.Minute),
 		Hash: 1<<63 + 5, Fingerprint: 42, Story: 3, Lead: []uint32{1, 2, 3}, Cleaned: []string{"pixel", "iframe"},
+		FullText: &FullText{URL: "https://a.example/1", Fetched: true, Extractor: "selector", Selector: "article p",
+			Words: 812, Reason: "r", Attempts: 2, At: t0.Add(2 * time.Minute)},
 	}
 	tests := map[string]Item{
 		"zero":  {},
@@ -123,10 +125,11 @@ func TestEncodeItemIsJSON(t *testing.T) {
 			FirstSeen: time.Date(2025, 1, 1, 0, 0, 0, 0, time.Local)},
 		"odd dates": {Published: time.Date(1950, 1, 1, 0, 0, 0, 1, time.UTC), FirstSeen: time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC),
 			Updated: time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC)},
-		"monotonic":     {Published: time.Now(), FirstSeen: time.Now().Add(time.Second)},
-		"year 10000":    {Published: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)},
-		"negative year": {FirstSeen: time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC)},
-		"updated only":  {Updated: t0},
+		"monotonic":             {Published: time.Now(), FirstSeen: time.Now().Add(time.Second)},
+		"year 10000":            {Published: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)},
+		"negative year":         {FirstSeen: time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC)},
+		"updated only":          {Updated: t0},
+		"full text not fetched": {FullText: &FullText{Reason: "robots.txt disallows it"}},
 	}
 	for name, it := range tests {
 		sameAsJSON(t, name, &it)
@@ -138,6 +141,7 @@ func TestEncodeItemIsJSON(t *testing.T) {
 		it.Categories = []string{s, s}
 		it.Enclosures = []Enclosure{{URL: s, Type: s}}
 		it.Cleaned = []string{s}
+		it.FullText = &FullText{URL: s, Extractor: s, Selector: s, Reason: s}
 		sameAsJSON(t, "odd string "+string(rune('a'+i%26)), &it)
 	}
 }
@@ -145,8 +149,8 @@ func TestEncodeItemIsJSON(t *testing.T) {
 // TestEncodeItemFieldsCovered fails when Item gains a field, so that
 // encodeItem is taught it (and the tests above the new field).
 func TestEncodeItemFieldsCovered(t *testing.T) {
-	if n := reflect.TypeFor[Item]().NumField(); n != 22 {
-		t.Fatalf("Item has %d fields, encodeItem knows 22 (Lead is not stored): teach it the new ones", n)
+	if n := reflect.TypeFor[Item]().NumField(); n != 23 {
+		t.Fatalf("Item has %d fields, encodeItem knows 23 (Lead is not stored): teach it the new ones", n)
 	}
 	if n := reflect.TypeFor[Enclosure]().NumField(); n != 3 {
 		t.Fatalf("Enclosure has %d fields, encodeItem knows 3", n)

@@ -76,12 +76,23 @@ func item(guid string, published time.Time) Item {
 	}
 }
 
+// record records items as a fetch of sourceID and returns its counts
+// (Ingested.Changed is checked here and left out, so results compare).
 func record(t testing.TB, s *Store, sourceID uint64, items ...Item) Ingested {
 	t.Helper()
 	res, err := s.RecordFetch(context.Background(), Fetch{SourceID: sourceID, Items: items})
 	if err != nil {
 		t.Fatalf("RecordFetch: %v", err)
 	}
+	if len(res.Changed) != res.Added+res.Updated {
+		t.Errorf("Changed lists %d items, Added+Updated = %d", len(res.Changed), res.Added+res.Updated)
+	}
+	for _, c := range res.Changed {
+		if c.Index < 0 || c.Index >= len(items) || c.ID == 0 {
+			t.Errorf("Changed %+v out of range", c)
+		}
+	}
+	res.Changed = nil
 	return res
 }
 

@@ -139,10 +139,12 @@ func (s *Store) recordFetch(tx *bolt.Tx, f Fetch, incoming []Item, texts []itemT
 		kk := itemKeyKey(src.ID, it.Key)
 		v := ix.keys.Get(kk)
 		if v == nil {
-			if err := ix.add(tx, it, texts[i], now); err != nil {
+			id, err := ix.add(tx, it, texts[i], now)
+			if err != nil {
 				return res, false, err
 			}
 			res.Added++
+			res.Changed = append(res.Changed, Changed{Index: i, ID: id, Added: true})
 			continue
 		}
 		id, _, isTomb, err := parseItemKeyValue(v)
@@ -159,6 +161,7 @@ func (s *Store) recordFetch(tx *bolt.Tx, f Fetch, incoming []Item, texts []itemT
 		}
 		if updated {
 			res.Updated++
+			res.Changed = append(res.Changed, Changed{Index: i, ID: id})
 		} else {
 			res.Unchanged++
 		}
@@ -198,12 +201,12 @@ func openIndexes(tx *bolt.Tx) indexes {
 	}
 }
 
-// add stores a new item: its ID, FirstSeen, and Published if it has none.
-// text is its text encoded ahead, or none.
-func (ix indexes) add(tx *bolt.Tx, it Item, text itemText, now time.Time) error {
+// add stores a new item: its ID (returned), FirstSeen, and Published if it
+// has none. text is its text encoded ahead, or none.
+func (ix indexes) add(tx *bolt.Tx, it Item, text itemText, now time.Time) (uint64, error) {
 	id, err := nextSeq(tx, metaSeqItem)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	it.ID = id
 	it.FirstSeen = now
@@ -211,15 +214,15 @@ func (ix indexes) add(tx *bolt.Tx, it Item, text itemText, now time.Time) error 
 		it.Published = now
 	}
 	if err := ix.assignStory(&it); err != nil {
-		return err
+		return 0, err
 	}
 	if err := ix.putItem(it, text); err != nil {
-		return err
+		return 0, err
 	}
 	if err := ix.keys.Put(itemKeyKey(it.SourceID, it.Key), u64key(id)); err != nil {
-		return err
+		return 0, err
 	}
-	return ix.putIndex(it)
+	return id, ix.putIndex(it)
 }
 
 // update applies an incoming item to the stored item id of the same

@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"errors"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -93,7 +94,7 @@ func TestRecordFetch(t *testing.T) {
 		t.Run(step.name, func(t *testing.T) {
 			clk.Add(time.Minute)
 			got := record(t, s, src.ID, step.items...)
-			if got != step.want {
+			if !reflect.DeepEqual(got, step.want) {
 				t.Errorf("Ingested = %+v, want %+v", got, step.want)
 			}
 			mustCheck(t, s)

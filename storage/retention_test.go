@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -32,7 +33,7 @@ func TestMaxItemsPerSource(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := record(t, s, src.ID, tt.items...)
-			if got != tt.want {
+			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("Ingested = %+v, want %+v", got, tt.want)
 			}
 			if have := guids(collect(t, s, Query{SourceIDs: []uint64{src.ID}})); !slices.Equal(have, tt.keep) {
@@ -56,7 +57,7 @@ func TestMaxAge(t *testing.T) {
 	a, b := addSource(t, s, "https://a.example/"), addSource(t, s, "https://b.example/")
 	now := clk.Now()
 	res := record(t, s, a.ID, item("old", now.Add(-72*time.Hour)), item("day", now.Add(-24*time.Hour)), item("fresh", now))
-	if want := (Ingested{Added: 2, Skipped: 1}); res != want {
+	if want := (Ingested{Added: 2, Skipped: 1}); !reflect.DeepEqual(res, want) {
 		t.Errorf("Ingested = %+v, want %+v", res, want)
 	}
 	record(t, s, b.ID, item("b-day", now.Add(-30*time.Hour)), item("b-fresh", now.Add(-time.Hour)))

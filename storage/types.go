@@ -146,6 +146,22 @@ type Item struct {
 	// Cleaned names the cleaning rules that changed the item at ingest
 	// (boilerplate rules, tracking pixels, iframes), for `feedmill explain`.
 	Cleaned []string `json:"cleaned,omitempty"`
+	// FullText, when set, tells what became of the item's article page:
+	// its story stored as Content, or why the feed's body stayed.
+	FullText *FullText `json:"full_text,omitempty"`
+}
+
+// FullText is the outcome of fetching an item's article page for its
+// story (the fetcher decides when; storage keeps it with the item).
+type FullText struct {
+	URL       string    `json:"url"`                 // the page's final URL
+	Fetched   bool      `json:"fetched"`             // the story replaced the feed's body
+	Extractor string    `json:"extractor,omitempty"` // "readability" or "selector"
+	Selector  string    `json:"selector,omitempty"`  // the content_selector used
+	Words     int       `json:"words,omitempty"`     // words of the story
+	Reason    string    `json:"reason,omitempty"`    // why not, when not fetched
+	Attempts  int       `json:"attempts,omitempty"`  // page requests made for it
+	At        time.Time `json:"at,omitzero"`
 }
 
 // Enclosure is a media file attached to an item.
@@ -172,6 +188,16 @@ type Ingested struct {
 	Unchanged int // known identity, same body
 	Skipped   int // older than retention, or removed by retention before
 	Removed   int // dropped by retention for this source
+	// Changed lists the items added or updated, by their index in
+	// Fetch.Items, with the ID the store gave them.
+	Changed []Changed
+}
+
+// Changed is one item a RecordFetch added or updated.
+type Changed struct {
+	Index int    // in Fetch.Items
+	ID    uint64 // the stored item's ID
+	Added bool   // new, not an update
 }
 
 // Retention bounds what the store keeps. Zero values mean no bound.

@@ -69,6 +69,7 @@ type FetchConfig struct {
 	PerHostInterval Duration `yaml:"per_host_interval"`
 	UserAgent       string   `yaml:"user_agent"`
 	AllowPrivate    bool     `yaml:"allow_private"`
+	FullText        string   `yaml:"full_text"` // never | auto | always
 }
 
 // RetentionConfig is the `retention:` section.
@@ -96,6 +97,9 @@ type SourceConfig struct {
 	// Priority picks the copy a collapsed story shows: lower wins. 0 =
 	// the source's position in the file (1, 2, ...).
 	Priority int `yaml:"priority"`
+	// FullText and ContentSelector: fulltext_config.go.
+	FullText        string `yaml:"full_text"`
+	ContentSelector string `yaml:"content_selector"`
 }
 
 // ChannelConfig is one entry of `channels:`.
@@ -274,6 +278,7 @@ func (c *Config) validate() error {
 		}
 	}
 	c.validateTLS(bad)
+	c.validateFullText(bad)
 	switch c.LogFormat {
 	case "text", "json":
 	default:
@@ -404,7 +409,7 @@ func (c *Config) selectsAny(ch ChannelConfig) bool {
 // fetcherOptions maps the fetch section onto the fetcher's options.
 func (c *Config) fetcherOptions() fetcher.Options {
 	f := c.Fetch
-	return fetcher.Options{
+	o := fetcher.Options{
 		Every:        f.Every.D(),
 		MinInterval:  f.MinInterval.D(),
 		MaxInterval:  f.MaxInterval.D(),
@@ -419,6 +424,8 @@ func (c *Config) fetcherOptions() fetcher.Options {
 		UserAgent:    f.UserAgent,
 		AllowPrivate: f.AllowPrivate,
 	}
+	o.FullText = c.fullTextOptions()
+	return o
 }
 
 // hostInterval maps fetch.per_host_interval onto fetcher.Options, where 0

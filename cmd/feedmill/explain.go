@@ -102,6 +102,7 @@ func printExplanation(w io.Writer, ex *feedserver.Explanation) {
 	if len(it.Stripped) > 0 {
 		fmt.Fprintf(w, "  lines stripped by: %s\n", strings.Join(it.Stripped, ", "))
 	}
+	fmt.Fprintf(w, "  full text: %s\n", fullTextLine(it.FullText))
 	for _, c := range it.Copies {
 		shown := ""
 		if c.Shown {

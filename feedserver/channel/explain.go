@@ -41,6 +41,8 @@ type ItemExplanation struct {
 	// lines of it.
 	Cleaned  []string `json:"cleaned,omitempty"`
 	Stripped []string `json:"stripped,omitempty"`
+	// FullText is what became of its article page (nil: not asked for).
+	FullText *storage.FullText `json:"full_text,omitempty"`
 	// Copies are the other items of its story in the channel's window.
 	Copies []CopyExplanation `json:"copies,omitempty"`
 }
@@ -116,7 +118,8 @@ func Explain(store *storage.Store, ch *Channel, res *Resolution, now time.Time, 
 	}
 	src := res.Sources[target.SourceID]
 	ie := &ItemExplanation{ID: target.ID, Story: StoryID(&target), Source: src.DisplayTitle(), Title: target.Title,
-		Link: target.Link, Published: target.Published, Cleaned: target.Cleaned, Stripped: stripped[target.ID]}
+		Link: target.Link, Published: target.Published, Cleaned: target.Cleaned, Stripped: stripped[target.ID],
+		FullText: target.FullText}
 	out.Item = ie
 	switch {
 	case !ch.Selects(&src):

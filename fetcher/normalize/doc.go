@@ -6,6 +6,9 @@
 // then sanitize.HTML, then the fingerprint of the sanitized text. It
 // also applies the caps on items and bytes (Limits).
 //
+// CleanStory (story.go) gives the story of an item's article page the
+// same cleaning.
+//
 // It must not make the security decision itself: whatever its pass
 // writes, sanitize.HTML has the last word. It does not fetch or parse
 // feeds.
