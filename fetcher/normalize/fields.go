@@ -21,6 +21,9 @@ import (
 // nothing. Nothing is made up from other fields (no author from the feed's
 // title, no body from the item's title).
 
+// maxImages caps the images of one item.
+const maxImages = 16
+
 // feedDefaults are a feed's fallbacks for its items.
 type feedDefaults struct {
 	author, authorMail string
@@ -202,6 +205,9 @@ func httpURL(raw string, base *url.URL) string {
 func setImages(it *storage.Item, images []string) {
 	if len(images) == 0 {
 		return
+	}
+	if len(images) > maxImages {
+		images = images[:maxImages]
 	}
 	it.Image = images[0]
 	if len(images) > 1 {
