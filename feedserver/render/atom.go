@@ -99,7 +99,11 @@ func renderAtom(d *Doc) ([]byte, error) {
 			e.Links = append(e.Links, l)
 		}
 		for _, u := range extraImages(it) {
-			e.Links = append(e.Links, feeds.AtomLink{Href: u, Rel: "enclosure", Type: imageType(u)})
+			// A typeless enclosure link is no image to a reader: images
+			// whose type is not known are left out.
+			if typ := imageType(u); typ != "" {
+				e.Links = append(e.Links, feeds.AtomLink{Href: u, Rel: "enclosure", Type: typ})
+			}
 		}
 		e.Duration = itunesDuration(duration(it))
 		if it.Summary != "" {
@@ -112,11 +116,7 @@ func renderAtom(d *Doc) ([]byte, error) {
 		// one has none, and its <source> names the source as the author of
 		// that feed, which satisfies Atom without making one up for the
 		// entry.
-		if it.Author != "" || it.AuthorMail != "" {
-			name := it.Author
-			if name == "" {
-				name = it.AuthorMail
-			}
+		if name := authorName(it); name != "" {
 			e.Author = &feeds.AtomAuthor{AtomPerson: feeds.AtomPerson{Name: name, Email: it.AuthorMail}}
 		} else {
 			e.Source.Author = &feeds.AtomAuthor{AtomPerson: feeds.AtomPerson{Name: src.DisplayTitle()}}

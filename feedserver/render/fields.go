@@ -45,6 +45,15 @@ func rssTexts(ss []string) []string {
 	return out
 }
 
+// authorName is the name the formats show for the item's author: its
+// name, else its e-mail address.
+func authorName(it *storage.Item) string {
+	if it.Author != "" {
+		return it.Author
+	}
+	return it.AuthorMail
+}
+
 // plainSummary is the item's summary as text (JSON Feed's summary).
 func plainSummary(it *storage.Item) string {
 	if it.Summary == "" {

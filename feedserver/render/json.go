@@ -110,10 +110,10 @@ func renderJSON(d *Doc) ([]byte, error) {
 			empty := ""
 			ji.ContentText = &empty
 		}
-		if it.Author != "" {
+		if name := authorName(it); name != "" {
 			// "author" is deprecated in 1.1 but still all some readers
 			// (gofeed among them) look at.
-			a := &feeds.JSONAuthor{Name: it.Author}
+			a := &feeds.JSONAuthor{Name: name}
 			ji.Author, ji.Authors = a, []*feeds.JSONAuthor{a}
 		}
 		for _, e := range it.Enclosures {

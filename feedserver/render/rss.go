@@ -88,7 +88,7 @@ func renderRSS(d *Doc) ([]byte, error) {
 				PubDate:     ItemPublished(it).Format(time.RFC1123Z),
 			},
 			Categories: rssTexts(it.Categories),
-			Creator:    rssText(it.Author),
+			Creator:    rssText(authorName(it)),
 			Source:     &rssSource{URL: src.URL, Title: src.DisplayTitle()},
 			Duration:   itunesDuration(duration(it)),
 		}
