@@ -265,9 +265,10 @@ func century(y int) int {
 	return 1900 + y
 }
 
-// dateOf is the time of these parts in loc, when each is in its range.
+// dateOf is the time of these parts in loc, when each is in its range
+// (years from 1000: a feed's date is never earlier).
 func dateOf(y, mo, d, h, mi, s int, loc *time.Location) (time.Time, bool) {
-	if y < 1 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 59 {
+	if y < 1000 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 59 {
 		return time.Time{}, false
 	}
 	t := time.Date(y, time.Month(mo), d, h, mi, s, 0, loc)

@@ -107,3 +107,18 @@ func TestParseDateLanguages(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseDate: no input panics, and a date read is one a time can hold
+// in UTC.
+func FuzzParseDate(f *testing.F) {
+	for _, s := range []string{"Seg, 24 Set 2018 19:42:40 -0300", "2004년 05월 28일  01:31:15", "2004-05-25 오후 11:23:17",
+		"2003-012-31T10:14:55+00:00", "Κυρ, 11 Ιούλ 2004 12:00:00 EST", "-03-12", "GMT-01:01", "31 juin 2018", "\xff\xfe"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := ParseDate(s)
+		if err == nil && (d.IsZero() || d.Location() != time.UTC) {
+			t.Errorf("ParseDate(%q) = %v", s, d)
+		}
+	})
+}
