@@ -168,12 +168,12 @@ func isImageMedia(attrs map[string]string) bool {
 	case typ != "":
 		return strings.HasPrefix(typ, "image/")
 	}
-	return strings.HasPrefix(ImageType(attrs["url"]), "image/")
+	return strings.HasPrefix(imageTypeOf(attrs["url"]), "image/")
 }
 
-// ImageType is the MIME type an image URL's extension names ("" when it
+// imageTypeOf is the MIME type an image URL's extension names ("" when it
 // names none).
-func ImageType(u string) string {
+func imageTypeOf(u string) string {
 	p, err := url.Parse(strings.TrimSpace(u))
 	if err != nil {
 		return ""
