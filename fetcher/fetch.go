@@ -154,8 +154,10 @@ func (f *Fetcher) takeFeed(ctx context.Context, src storage.Source, resp *httpcl
 	}
 
 	setValidators(st, httpclient.ValidatorsOf(feedResp.Header))
-	meta, items := normalize.Feed(feed, feedResp.FinalURL, now,
-		normalize.Limits{MaxItems: f.opts.MaxItems, MaxItemBytes: f.opts.MaxItemBytes})
+	// Items stored before with the same raw fields are not cleaned again.
+	known := func(items []storage.Item) []bool { return f.store.KnownRaw(src.ID, items) }
+	meta, items := normalize.FeedSkipping(feed, feedResp.FinalURL, now,
+		normalize.Limits{MaxItems: f.opts.MaxItems, MaxItemBytes: f.opts.MaxItemBytes}, known)
 	st.FeedTitle, st.SiteURL, st.Language = meta.Title, meta.SiteURL, meta.Language
 	st.TTL, st.SkipHours, st.SkipDays = hints.TTL, hints.SkipHours, hints.SkipDays
 	st.UpdatePeriod = schedule.SyndicationPeriod(feed)

@@ -206,8 +206,9 @@ func tombstone(at time.Time) []byte {
 	return v
 }
 
-// parseItemKeyValue reads an item_keys value: an item ID, or a tombstone
-// with its time.
+// parseItemKeyValue reads an item_keys value: an item ID (8 bytes, or 16
+// with the item's raw hash after it), or a tombstone with its time (8 zero
+// bytes, then the time).
 func parseItemKeyValue(v []byte) (itemID uint64, tombAt uint64, isTomb bool, err error) {
 	switch len(v) {
 	case 8:
@@ -217,10 +218,32 @@ func parseItemKeyValue(v []byte) (itemID uint64, tombAt uint64, isTomb bool, err
 		}
 		return id, 0, false, nil
 	case 16:
-		if binary.BigEndian.Uint64(v[:8]) != 0 {
-			return 0, 0, false, errBadKey
+		if id := binary.BigEndian.Uint64(v[:8]); id != 0 {
+			if binary.BigEndian.Uint64(v[8:]) == 0 {
+				return 0, 0, false, errBadKey // itemKeyValue writes no zero hash
+			}
+			return id, 0, false, nil
 		}
 		return 0, binary.BigEndian.Uint64(v[8:]), true, nil
 	}
 	return 0, 0, false, errBadKey
+}
+
+// itemKeyValue is the item_keys value of a stored item: its ID, and its
+// raw hash (Item.RawHash) when it has one.
+func itemKeyValue(id, rawHash uint64) []byte {
+	v := u64key(id)
+	if rawHash != 0 {
+		v = binary.BigEndian.AppendUint64(v, rawHash)
+	}
+	return v
+}
+
+// itemKeyRaw is the raw hash in an item_keys value of a stored item; 0
+// when it has none (a tombstone, or an item stored without one).
+func itemKeyRaw(v []byte) uint64 {
+	if len(v) != 16 || binary.BigEndian.Uint64(v[:8]) == 0 {
+		return 0
+	}
+	return binary.BigEndian.Uint64(v[8:])
 }

@@ -41,12 +41,14 @@ type itemBody struct {
 	Enclosures []storedEnclosure `cbor:"11,keyasint,omitempty"`
 	Image      string            `cbor:"12,keyasint,omitempty"`
 	Language   string            `cbor:"13,keyasint,omitempty"`
+	Images     []string          `cbor:"14,keyasint,omitempty"`
 }
 
 type storedEnclosure struct {
-	URL    string `cbor:"1,keyasint,omitempty"`
-	Type   string `cbor:"2,keyasint,omitempty"`
-	Length int64  `cbor:"3,keyasint,omitempty"`
+	URL      string `cbor:"1,keyasint,omitempty"`
+	Type     string `cbor:"2,keyasint,omitempty"`
+	Length   int64  `cbor:"3,keyasint,omitempty"`
+	Duration int64  `cbor:"4,keyasint,omitempty"`
 }
 
 // itemHead is the part of an item's value the transaction completes.
@@ -198,10 +200,10 @@ func encodeItemText(it *Item) (itemText, error) {
 		Source: it.SourceID, Key: validUTF8(it.Key), GUID: validUTF8(it.GUID), Link: validUTF8(it.Link),
 		Title: validUTF8(it.Title), Summary: validUTF8(it.Summary), Content: validUTF8(it.Content),
 		Author: validUTF8(it.Author), AuthorMail: validUTF8(it.AuthorMail), Categories: validUTF8s(it.Categories),
-		Image: validUTF8(it.Image), Language: validUTF8(it.Language),
+		Image: validUTF8(it.Image), Language: validUTF8(it.Language), Images: validUTF8s(it.Images),
 	}
 	for _, e := range it.Enclosures {
-		body.Enclosures = append(body.Enclosures, storedEnclosure{URL: validUTF8(e.URL), Type: validUTF8(e.Type), Length: e.Length})
+		body.Enclosures = append(body.Enclosures, storedEnclosure{URL: validUTF8(e.URL), Type: validUTF8(e.Type), Length: e.Length, Duration: e.Duration})
 	}
 	var buf bytes.Buffer
 	buf.Grow(itemValueHead + len(it.Content) + len(it.Summary) + len(it.Title) + 512)
@@ -250,7 +252,7 @@ func decodeItemCBOR(data []byte) (Item, error) {
 	}
 	it.ID, it.SourceID, it.Key, it.GUID, it.Link = head.ID, body.Source, body.Key, body.GUID, body.Link
 	it.Title, it.Summary, it.Content, it.Author, it.AuthorMail = body.Title, body.Summary, body.Content, body.Author, body.AuthorMail
-	it.Categories, it.Image, it.Language = body.Categories, body.Image, body.Language
+	it.Categories, it.Image, it.Language, it.Images = body.Categories, body.Image, body.Language, body.Images
 	for _, e := range body.Enclosures {
 		it.Enclosures = append(it.Enclosures, Enclosure(e))
 	}

@@ -13,9 +13,10 @@
 // read-only) and keeps Version; health.go says whether the store can do its
 // job (Health, WriteErrors, Size); writer.go is the one goroutine every
 // write goes through (group commit); migrate.go the schema versions;
-// sources.go and items.go the operations (fulltext.go: an item's story
-// from its article page, recorded in place); identity.go how an item is told
-// apart from another; dedup.go the store's side of the near-duplicate index
+// sources.go and items.go the operations (KnownRaw: which items the
+// fetcher need not clean again; fulltext.go: an item's story from its
+// article page, recorded in place); identity.go how an item is told apart
+// from another; dedup.go the store's side of the near-duplicate index
 // (internal/neardup), which puts copies of one story from several sources
 // into one story (Item.Story); retention.go what is removed when; backup.go
 // Backup and Check; codec.go how values and keys are encoded (codec_item.go

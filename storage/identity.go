@@ -83,7 +83,8 @@ func boundKey(k string) string {
 }
 
 // BodyHash is the FNV-1a 64 hash of the item's body: Title, Link, Summary,
-// Content, Author, Categories, Enclosures and Image. Under a known identity
+// Content, Author, Categories, Enclosures (with their durations), Image
+// and Images. Under a known identity
 // a different BodyHash is an update, the same one a repeat. Storage sets
 // Item.Hash to it.
 //
@@ -110,6 +111,20 @@ func (it Item) BodyHash() uint64 {
 		h = hashFieldInt(h, e.Length)
 	}
 	h = hashField(h, it.Image)
+	// Fields added later are hashed only when set, so that an item
+	// without them keeps the hash it was stored with.
+	if len(it.Images) > 0 {
+		h = hashFieldInt(h, int64(len(it.Images)))
+		for _, u := range it.Images {
+			h = hashField(h, u)
+		}
+	}
+	for i, e := range it.Enclosures {
+		if e.Duration != 0 {
+			h = hashFieldInt(h, int64(i))
+			h = hashFieldInt(h, e.Duration)
+		}
+	}
 	return h
 }
 

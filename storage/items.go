@@ -86,6 +86,33 @@ func (s *Store) knownKeys(sourceID uint64, keys []string) []bool {
 	return known
 }
 
+// KnownRaw reports which of a source's items the store holds under the
+// same identity with the same raw hash (Item.Key as ItemKeys gives it, and
+// Item.RawHash; an item with either empty is not known): the fetcher need not clean those again
+// (it marks them Item.Known). It reads outside the writer; RecordFetch
+// never stores a Known item, so a change meanwhile costs at most a fetch.
+func (s *Store) KnownRaw(sourceID uint64, items []Item) []bool {
+	known := make([]bool, len(items))
+	if len(items) == 0 {
+		return known
+	}
+	_ = s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte(bucketItemKeys))
+		if b == nil {
+			return nil
+		}
+		for i := range items {
+			if items[i].Key == "" || items[i].RawHash == 0 {
+				continue
+			}
+			raw := itemKeyRaw(b.Get(itemKeyKey(sourceID, items[i].Key)))
+			known[i] = raw != 0 && raw == items[i].RawHash
+		}
+		return nil
+	})
+	return known
+}
+
 // recordFetch is RecordFetch's transaction. It may run more than once and
 // changes nothing but tx. visible reports a change readers show: items, or
 // the source's URL, title, site or language. texts are the incoming
@@ -138,6 +165,13 @@ func (s *Store) recordFetch(tx *bolt.Tx, f Fetch, incoming []Item, texts []itemT
 		}
 		kk := itemKeyKey(src.ID, it.Key)
 		v := ix.keys.Get(kk)
+		if it.Known {
+			// Not cleaned: never stored. Found as KnownRaw found it, it
+			// is unchanged; changed or removed meanwhile, the next fetch
+			// cleans it.
+			res.Unchanged++
+			continue
+		}
 		if v == nil {
 			id, err := ix.add(tx, it, texts[i], now)
 			if err != nil {
@@ -158,6 +192,11 @@ func (s *Store) recordFetch(tx *bolt.Tx, f Fetch, incoming []Item, texts []itemT
 		updated, err := ix.update(id, it, texts[i], now)
 		if err != nil {
 			return res, false, err
+		}
+		if it.RawHash != 0 && itemKeyRaw(v) != it.RawHash {
+			if err := ix.keys.Put(kk, itemKeyValue(id, it.RawHash)); err != nil {
+				return res, false, err
+			}
 		}
 		if updated {
 			res.Updated++
@@ -219,7 +258,7 @@ func (ix indexes) add(tx *bolt.Tx, it Item, text itemText, now time.Time) (uint6
 	if err := ix.putItem(it, text); err != nil {
 		return 0, err
 	}
-	if err := ix.keys.Put(itemKeyKey(it.SourceID, it.Key), u64key(id)); err != nil {
+	if err := ix.keys.Put(itemKeyKey(it.SourceID, it.Key), itemKeyValue(id, it.RawHash)); err != nil {
 		return 0, err
 	}
 	return id, ix.putIndex(it)

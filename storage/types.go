@@ -127,7 +127,11 @@ type Item struct {
 	Categories []string    `json:"categories,omitempty"`
 	Enclosures []Enclosure `json:"enclosures,omitempty"`
 	Image      string      `json:"image,omitempty"`
-	Language   string      `json:"language,omitempty"`
+	// Images are all of the item's images, in the source's order (Image
+	// is the first of them). Items stored before Images existed have
+	// Image only: AllImages reads both.
+	Images   []string `json:"images,omitempty"`
+	Language string   `json:"language,omitempty"`
 
 	Published time.Time `json:"published"`        // ordering time: the feed's date, else first seen
 	Updated   time.Time `json:"updated,omitzero"` // last change of the body under the same identity
@@ -149,6 +153,15 @@ type Item struct {
 	// FullText, when set, tells what became of the item's article page:
 	// its story stored as Content, or why the feed's body stayed.
 	FullText *FullText `json:"full_text,omitempty"`
+
+	// RawHash is the fetcher's hash of the item as the feed sent it,
+	// before cleaning (0 = none). Storage keeps it with the item's
+	// identity (KnownRaw), not in the item's value.
+	RawHash uint64 `json:"-"`
+	// Known marks an item the fetcher did not clean because KnownRaw
+	// found it stored with the same RawHash: its bodies are empty, and
+	// RecordFetch counts it unchanged and writes nothing of it.
+	Known bool `json:"-"`
 }
 
 // FullText is the outcome of fetching an item's article page for its
@@ -169,6 +182,20 @@ type Enclosure struct {
 	URL    string `json:"url"`
 	Type   string `json:"type,omitempty"`
 	Length int64  `json:"length,omitempty"`
+	// Duration is the playing time in seconds (itunes:duration); 0 = not
+	// known.
+	Duration int64 `json:"duration,omitempty"`
+}
+
+// AllImages returns the item's images: Images, else Image alone.
+func (it *Item) AllImages() []string {
+	if len(it.Images) > 0 {
+		return it.Images
+	}
+	if it.Image != "" {
+		return []string{it.Image}
+	}
+	return nil
 }
 
 // Fetch is the outcome of polling one source, written in one transaction:

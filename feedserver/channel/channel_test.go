@@ -125,3 +125,29 @@ func TestStrip(t *testing.T) {
 		t.Errorf("stripped content = %q", got)
 	}
 }
+
+// TestStoryPublishedStable: a collapsed story is dated by its earliest
+// copy, also when a preferred source's later copy is the one shown.
+func TestStoryPublishedStable(t *testing.T) {
+	ch, err := Compile(Config{Name: "c"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	early := time.Date(2025, 6, 1, 2, 1, 0, 0, time.UTC)
+	late := time.Date(2025, 6, 1, 2, 58, 28, 0, time.UTC)
+	for _, preferred := range []uint64{1, 2} {
+		sel := newSelector(ch)
+		sel.priority = func(id uint64) int {
+			if id == preferred {
+				return 1
+			}
+			return 2
+		}
+		sel.add(storage.Item{ID: 2, SourceID: 2, Story: 1, Title: "late copy", Published: late})
+		sel.add(storage.Item{ID: 1, SourceID: 1, Title: "first copy", Published: early})
+		sel.finish(nil)
+		if len(sel.items) != 1 || sel.items[0].SourceID != preferred || !sel.items[0].Published.Equal(early) {
+			t.Errorf("source %d preferred: %+v, want it dated %v", preferred, sel.items, early)
+		}
+	}
+}

@@ -193,9 +193,23 @@ func (sel *selector) finish(sources map[uint64]storage.Source) {
 				sel.note(&st.copies[i], verdict{Rule: "collapsed", Detail: fmt.Sprintf("into item %d (story %d)", it.ID, st.id)})
 			}
 			addAlsoRan(&it, st.copies, sources)
+			it.Published = storyPublished(&st.rep, st.copies)
 		}
 		sel.items = append(sel.items, it)
 	}
+}
+
+// storyPublished is a collapsed story's publication time: its earliest
+// copy's, whichever copy is shown, so that the date readers keep does not
+// move when another copy becomes the one shown.
+func storyPublished(rep *storage.Item, copies []storage.Item) time.Time {
+	t := rep.Published
+	for i := range copies {
+		if copies[i].Published.Before(t) {
+			t = copies[i].Published
+		}
+	}
+	return t
 }
 
 // addAlsoRan appends "Also ran in: <a href=link>Source</a>, …" to the

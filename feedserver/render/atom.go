@@ -16,6 +16,7 @@ import (
 type atomFeed struct {
 	XMLName xml.Name `xml:"feed"`
 	feeds.AtomFeed
+	NSITunes  string           `xml:"xmlns:itunes,attr"`
 	Lang      string           `xml:"xml:lang,attr,omitempty"`
 	Links     []feeds.AtomLink `xml:"link"` // replaces AtomFeed.Link
 	Generator *atomGenerator
@@ -33,6 +34,7 @@ type atomEntry struct {
 	feeds.AtomEntry
 	Categories []atomCategory `xml:"category"` // replaces AtomEntry.Category
 	Source     *atomSource    `xml:"source"`   // replaces AtomEntry.Source
+	Duration   string         `xml:"itunes:duration,omitempty"`
 }
 
 type atomCategory struct {
@@ -40,9 +42,10 @@ type atomCategory struct {
 }
 
 type atomSource struct {
-	ID    string           `xml:"id,omitempty"`
-	Title string           `xml:"title"`
-	Links []feeds.AtomLink `xml:"link"`
+	ID     string            `xml:"id,omitempty"`
+	Title  string            `xml:"title"`
+	Links  []feeds.AtomLink  `xml:"link"`
+	Author *feeds.AtomAuthor `xml:"author"`
 }
 
 func renderAtom(d *Doc) ([]byte, error) {
@@ -54,7 +57,8 @@ func renderAtom(d *Doc) ([]byte, error) {
 			Updated:  d.Updated().Format(time.RFC3339),
 			Subtitle: d.Channel.Description,
 		},
-		Lang: d.language(),
+		NSITunes: "http://www.itunes.com/dtds/podcast-1.0.dtd",
+		Lang:     d.language(),
 		Links: []feeds.AtomLink{
 			{Href: d.selfURL("atom"), Rel: "self", Type: "application/atom+xml"},
 			{Href: d.PageURL(), Rel: "alternate", Type: "text/html"},
@@ -94,19 +98,29 @@ func renderAtom(d *Doc) ([]byte, error) {
 			}
 			e.Links = append(e.Links, l)
 		}
+		for _, u := range extraImages(it) {
+			// A typeless enclosure link is no image to a reader: images
+			// whose type is not known are left out.
+			if typ := imageType(u); typ != "" {
+				e.Links = append(e.Links, feeds.AtomLink{Href: u, Rel: "enclosure", Type: typ})
+			}
+		}
+		e.Duration = itunesDuration(duration(it))
 		if it.Summary != "" {
 			e.Summary = &feeds.AtomSummary{Content: it.Summary, Type: "html"}
 		}
 		if it.Content != "" {
 			e.Content = &feeds.AtomContent{Content: it.Content, Type: "html"}
 		}
-		// The feed has no author, so every entry needs one: the item's, else
-		// its source's title.
-		author := feeds.AtomPerson{Name: it.Author, Email: it.AuthorMail}
-		if author.Name == "" {
-			author.Name = src.DisplayTitle()
+		// Atom wants an author for every entry: the item's; an item without
+		// one has none, and its <source> names the source as the author of
+		// that feed, which satisfies Atom without making one up for the
+		// entry.
+		if name := authorName(it); name != "" {
+			e.Author = &feeds.AtomAuthor{AtomPerson: feeds.AtomPerson{Name: name, Email: it.AuthorMail}}
+		} else {
+			e.Source.Author = &feeds.AtomAuthor{AtomPerson: feeds.AtomPerson{Name: src.DisplayTitle()}}
 		}
-		e.Author = &feeds.AtomAuthor{AtomPerson: author}
 		for _, c := range it.Categories {
 			e.Categories = append(e.Categories, atomCategory{Term: c})
 		}

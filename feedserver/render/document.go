@@ -146,6 +146,14 @@ func Description(it *storage.Item) string {
 	return it.Content
 }
 
+// Body is the item's body: its content, else its summary ("" = none).
+func Body(it *storage.Item) string {
+	if it.Content != "" {
+		return it.Content
+	}
+	return it.Summary
+}
+
 // Render writes d in one of Formats.
 func Render(format string, d *Doc) ([]byte, error) {
 	switch format {

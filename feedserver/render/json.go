@@ -25,6 +25,10 @@ type jsonHub struct {
 
 type jsonItem struct {
 	feeds.JSONItem
+	// ContentText replaces JSONItem.ContentText: JSON Feed wants
+	// content_html or content_text, and an item without a body has an
+	// empty content_text rather than a made-up one.
+	ContentText *string          `json:"content_text,omitempty"`
 	Attachments []jsonAttachment `json:"attachments,omitempty"` // replaces JSONItem.Attachments
 	Feedmill    *jsonExtension   `json:"_feedmill,omitempty"`
 }
@@ -33,6 +37,7 @@ type jsonAttachment struct {
 	URL      string `json:"url"`
 	MIMEType string `json:"mime_type"`
 	Size     int64  `json:"size_in_bytes,omitempty"`
+	Duration int64  `json:"duration_in_seconds,omitempty"`
 }
 
 // jsonExtension is feedmill's JSON Feed extension object on every item.
@@ -83,8 +88,8 @@ func renderJSON(d *Doc) ([]byte, error) {
 				Id:            d.itemID(it),
 				Url:           it.Link,
 				Title:         it.Title,
-				ContentHTML:   it.Content,
-				Summary:       it.Summary,
+				ContentHTML:   Body(it),
+				Summary:       plainSummary(it),
 				Image:         it.Image,
 				PublishedDate: &pub,
 				ModifiedDate:  &upd,
@@ -102,16 +107,13 @@ func renderJSON(d *Doc) ([]byte, error) {
 			ji.Feedmill.AlsoRanIn = append(ji.Feedmill.AlsoRanIn, jsonCopy{Source: d.Source(&c).DisplayTitle(), URL: c.Link})
 		}
 		if ji.ContentHTML == "" {
-			// JSON Feed requires content_html or content_text.
-			ji.ContentHTML = it.Summary
+			empty := ""
+			ji.ContentText = &empty
 		}
-		if ji.ContentHTML == "" {
-			ji.ContentText = it.Title
-		}
-		if it.Author != "" {
+		if name := authorName(it); name != "" {
 			// "author" is deprecated in 1.1 but still all some readers
 			// (gofeed among them) look at.
-			a := &feeds.JSONAuthor{Name: it.Author}
+			a := &feeds.JSONAuthor{Name: name}
 			ji.Author, ji.Authors = a, []*feeds.JSONAuthor{a}
 		}
 		for _, e := range it.Enclosures {
@@ -119,7 +121,14 @@ func renderJSON(d *Doc) ([]byte, error) {
 			if typ == "" {
 				typ = "application/octet-stream"
 			}
-			ji.Attachments = append(ji.Attachments, jsonAttachment{URL: e.URL, MIMEType: typ, Size: max(e.Length, 0)})
+			ji.Attachments = append(ji.Attachments, jsonAttachment{URL: e.URL, MIMEType: typ, Size: max(e.Length, 0), Duration: max(e.Duration, 0)})
+		}
+		for i, u := range extraImages(it) {
+			// The first image is the item's image; the others are
+			// attachments when their type is known (JSON Feed needs one).
+			if typ := imageType(u); typ != "" && (i > 0 || u != it.Image) {
+				ji.Attachments = append(ji.Attachments, jsonAttachment{URL: u, MIMEType: typ})
+			}
 		}
 		f.Items = append(f.Items, ji)
 	}

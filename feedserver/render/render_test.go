@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"html"
 	"os"
 	"path/filepath"
 	"strings"
@@ -116,7 +117,13 @@ func checkParsed(t *testing.T, feed *gofeed.Feed, d *Doc, format string) {
 	}
 	for i, it := range feed.Items {
 		want := &d.Items[i]
-		if it.Title != want.Title {
+		title := it.Title
+		if format == "rss" {
+			// RSS text is read as HTML (rssText): markup-looking text
+			// comes escaped once more.
+			title = html.UnescapeString(title)
+		}
+		if title != want.Title {
 			t.Errorf("item %d title = %q, want %q", i, it.Title, want.Title)
 		}
 		if it.Link != want.Link {

@@ -19,6 +19,8 @@ type rssDoc struct {
 	NSContent string   `xml:"xmlns:content,attr"`
 	NSAtom    string   `xml:"xmlns:atom,attr"`
 	NSDC      string   `xml:"xmlns:dc,attr"`
+	NSMedia   string   `xml:"xmlns:media,attr"`
+	NSITunes  string   `xml:"xmlns:itunes,attr"`
 	Channel   *rssChannel
 }
 
@@ -42,6 +44,15 @@ type rssItem struct {
 	Categories []string   `xml:"category"` // replaces RssItem.Category
 	Creator    string     `xml:"dc:creator,omitempty"`
 	Source     *rssSource `xml:"source"` // replaces RssItem.Source
+	Duration   string     `xml:"itunes:duration,omitempty"`
+	Images     []rssMedia `xml:"media:content"`
+}
+
+// rssMedia is a Media RSS image.
+type rssMedia struct {
+	URL    string `xml:"url,attr"`
+	Medium string `xml:"medium,attr"`
+	Type   string `xml:"type,attr,omitempty"`
 }
 
 type rssSource struct {
@@ -70,15 +81,19 @@ func renderRSS(d *Doc) ([]byte, error) {
 		src := d.Source(it)
 		ri := &rssItem{
 			RssItem: feeds.RssItem{
-				Title:       it.Title,
+				Title:       rssText(it.Title),
 				Link:        it.Link,
 				Description: Description(it),
 				Guid:        &feeds.RssGuid{Id: d.itemID(it), IsPermaLink: "false"},
 				PubDate:     ItemPublished(it).Format(time.RFC1123Z),
 			},
-			Categories: it.Categories,
-			Creator:    it.Author,
+			Categories: rssTexts(it.Categories),
+			Creator:    rssText(authorName(it)),
 			Source:     &rssSource{URL: src.URL, Title: src.DisplayTitle()},
+			Duration:   itunesDuration(duration(it)),
+		}
+		for _, u := range extraImages(it) {
+			ri.Images = append(ri.Images, rssMedia{URL: u, Medium: "image", Type: imageType(u)})
 		}
 		if it.Content != "" {
 			ri.Content = &feeds.RssContent{Content: it.Content}
@@ -99,6 +114,8 @@ func renderRSS(d *Doc) ([]byte, error) {
 		NSContent: "http://purl.org/rss/1.0/modules/content/",
 		NSAtom:    "http://www.w3.org/2005/Atom",
 		NSDC:      "http://purl.org/dc/elements/1.1/",
+		NSMedia:   "http://search.yahoo.com/mrss/",
+		NSITunes:  "http://www.itunes.com/dtds/podcast-1.0.dtd",
 		Channel:   ch,
 	}
 	return marshalXML(doc)

@@ -6,6 +6,13 @@
 // then sanitize.HTML, then the fingerprint of the sanitized text. It
 // also applies the caps on items and bytes (Limits).
 //
+// Each field follows one rule (fields.go, and the README's "What a
+// channel carries"): the item's value, else the feed's, else none. Items
+// are prepared first (every field but the bodies); FeedSkipping asks the
+// store which of them it holds with the same raw hash (known.go) and
+// cleans only the others. ParseDate (dates.go) reads the dates gofeed
+// does not.
+//
 // CleanStory (story.go) gives the story of an item's article page the
 // same cleaning.
 //

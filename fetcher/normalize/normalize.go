@@ -31,13 +31,68 @@ type Meta struct {
 // feed's metadata and its items, cleaned (item.go) and capped (limits.go),
 // as storage expects them; now bounds dates in the future.
 func Feed(feed *gofeed.Feed, feedURL *url.URL, now time.Time, lim Limits) (Meta, []storage.Item) {
+	return FeedSkipping(feed, feedURL, now, lim, nil)
+}
+
+// Known reports, for items whose fields are filled but whose bodies are
+// not yet cleaned (Item.RawHash set, Key "" when the item has no usable
+// identity before cleaning), which ones the store already holds with the
+// same RawHash.
+type Known func(items []storage.Item) []bool
+
+// FeedSkipping is Feed that cleans only the items known does not report:
+// a known item keeps its raw fields, is marked Item.Known, and storage
+// counts it unchanged without writing it. known may be nil (every item is
+// cleaned).
+func FeedSkipping(feed *gofeed.Feed, feedURL *url.URL, now time.Time, lim Limits, known Known) (Meta, []storage.Item) {
 	capParsed(feed, lim.MaxItems, lim.MaxItemBytes)
-	meta, items := normalizeFeed(feed, feedURL, now)
-	return meta, applyLimits(items, lim.MaxItems, lim.MaxItemBytes)
+	meta, p := prepareFeed(feed, feedURL, now)
+	var skip []bool
+	if known != nil && len(p.items) > 0 {
+		keys := storage.ItemKeys(p.items)
+		for i := range p.items {
+			p.items[i].RawHash = rawHash(&p.items[i], p.raw[i], p.bases[i])
+			if keys[i][0] != 'h' { // "h:" keys hash the cleaned body
+				p.items[i].Key = keys[i]
+			}
+		}
+		skip = known(p.items)
+		for i := range p.items {
+			p.items[i].Key = ""
+		}
+	}
+	for i := range p.items {
+		if i < len(skip) && skip[i] {
+			// Storage reads nothing of a known item's bodies.
+			p.items[i].Known, p.items[i].Summary, p.items[i].Content = true, "", ""
+			continue
+		}
+		finishItem(&p.items[i], p.raw[i], p.bases[i])
+	}
+	return meta, applyLimits(p.items, lim.MaxItems, lim.MaxItemBytes)
 }
 
 // normalizeFeed is Feed without the caps.
 func normalizeFeed(feed *gofeed.Feed, feedURL *url.URL, now time.Time) (Meta, []storage.Item) {
+	meta, p := prepareFeed(feed, feedURL, now)
+	for i := range p.items {
+		finishItem(&p.items[i], p.raw[i], p.bases[i])
+	}
+	return meta, p.items
+}
+
+// prepared is a feed's items with every field but the bodies normalized,
+// beside the gofeed items they came from and their base URLs.
+type prepared struct {
+	items []storage.Item
+	raw   []*gofeed.Item
+	bases []*url.URL
+}
+
+// prepareFeed normalizes the feed's metadata and its items' fields but
+// the bodies: everything cheap, up to what an item's identity and raw
+// hash need.
+func prepareFeed(feed *gofeed.Feed, feedURL *url.URL, now time.Time) (Meta, prepared) {
 	meta := Meta{
 		Title:    plainText(feed.Title),
 		Language: Text(strings.TrimSpace(feed.Language)),
@@ -51,56 +106,46 @@ func normalizeFeed(feed *gofeed.Feed, feedURL *url.URL, now time.Time) (Meta, []
 			}
 		}
 	}
-	items := make([]storage.Item, 0, len(feed.Items))
+	defaults := feedDefaultsOf(feed, base)
+	p := prepared{items: make([]storage.Item, 0, len(feed.Items))}
 	for _, it := range feed.Items {
 		if it == nil {
 			continue
 		}
-		items = append(items, normalizeItem(it, base, meta.Language, now))
+		out := prepareItem(it, base, meta.Language, now, &defaults)
+		p.items = append(p.items, out)
+		p.raw = append(p.raw, it)
+		p.bases = append(p.bases, base)
 	}
-	return meta, items
+	return meta, p
 }
 
 // normalizeItem converts one gofeed item: relative links are resolved
 // against base (the feed's link, else the feed's URL), lang is the feed's
 // language, now bounds dates in the future.
 func normalizeItem(it *gofeed.Item, base *url.URL, lang string, now time.Time) storage.Item {
+	out := prepareItem(it, base, lang, now, &feedDefaults{})
+	finishItem(&out, it, base)
+	return out
+}
+
+// prepareItem converts one gofeed item but its bodies, which stay raw
+// (finishItem cleans them). defaults are the feed's fallbacks.
+func prepareItem(it *gofeed.Item, base *url.URL, lang string, now time.Time, defaults *feedDefaults) storage.Item {
 	out := storage.Item{
 		GUID:     Text(strings.TrimSpace(it.GUID)),
 		Title:    plainText(it.Title),
-		Summary:  Text(it.Description),
-		Content:  Text(it.Content),
+		Summary:  it.Description,
+		Content:  it.Content,
 		Language: lang,
 	}
 	out.Link = itemLink(it, base)
-
-	var published, updated time.Time
-	if it.PublishedParsed != nil {
-		published = *it.PublishedParsed
-	}
-	if it.UpdatedParsed != nil {
-		updated = *it.UpdatedParsed
-	}
-	published, updated = clampFuture(published, now), clampFuture(updated, now)
-	if published.IsZero() {
-		published = updated
-	}
-	if !updated.IsZero() && updated.After(published) {
-		out.Updated = updated.UTC()
-	}
-	if !published.IsZero() {
-		out.Published = published.UTC()
-	}
-
-	author := it.Author
-	if len(it.Authors) > 0 && it.Authors[0] != nil {
-		author = it.Authors[0]
-	}
-	if author != nil {
-		out.Author = plainText(author.Name)
-		out.AuthorMail = Text(strings.TrimSpace(author.Email))
-	}
+	out.Published, out.Updated = itemDates(it, now)
+	out.Author, out.AuthorMail = itemAuthor(it, defaults)
 	out.Categories = cleanCategories(it.Categories)
+	if len(out.Categories) == 0 {
+		out.Categories = defaults.categories
+	}
 	for _, e := range it.Enclosures {
 		if e == nil {
 			continue
@@ -115,16 +160,49 @@ func normalizeItem(it *gofeed.Item, base *url.URL, lang string, now time.Time) s
 		}
 		out.Enclosures = append(out.Enclosures, enc)
 	}
-	// item.go: boilerplate, sanitizing, fingerprint; and the bodies'
-	// first images, for items whose image gofeed no longer looks for
-	// (image.go).
-	summaryImg, contentImg := cleanItem(&out, base)
+	addDuration(out.Enclosures, it)
+	setImages(&out, explicitImages(it, base))
+	if out.Image == "" && hasEpisode(out.Enclosures) {
+		out.Image = defaults.episodeImage
+	}
+	return out
+}
+
+// finishItem cleans a prepared item's bodies (item.go: boilerplate,
+// sanitizing, fingerprint) and, for an item without an explicit image,
+// takes the bodies' first image, as gofeed would have (image.go).
+func finishItem(out *storage.Item, it *gofeed.Item, base *url.URL) {
+	out.Summary, out.Content = Text(out.Summary), Text(out.Content)
+	summaryImg, contentImg := cleanItem(out, base)
+	if out.Image != "" {
+		return
+	}
 	if src := itemImageURL(it, contentImg, summaryImg); src != "" {
 		if u, err := urlclean.Canonical(src, base); err == nil {
 			out.Image = u
 		}
 	}
-	return out
+}
+
+// itemDates is an item's published and updated time in UTC: the feed's
+// dates (gofeed's parse, else the lenient one of dates.go), clamped to now
+// when too far ahead; published falls back to updated; updated is kept
+// only when later than published.
+func itemDates(it *gofeed.Item, now time.Time) (published, updated time.Time) {
+	published = clampFuture(parsedDate(it.PublishedParsed, it.Published), now)
+	updated = clampFuture(parsedDate(it.UpdatedParsed, it.Updated), now)
+	if published.IsZero() {
+		published = updated
+	}
+	if !updated.IsZero() && updated.After(published) {
+		updated = updated.UTC()
+	} else {
+		updated = time.Time{}
+	}
+	if !published.IsZero() {
+		published = published.UTC()
+	}
+	return published, updated
 }
 
 // itemLink picks an item's link: Link, else a GUID that is an http(s) URL

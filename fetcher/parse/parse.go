@@ -106,10 +106,15 @@ type Options struct {
 func Feed(body []byte, opts Options) (*gofeed.Feed, Hints, error) {
 	if !opts.NoLift {
 		if feed, hints, ok := parseLifted(body, lift.MinBytes); ok {
+			markTextFields(feed, body)
 			return feed, hints, nil
 		}
 	}
-	return parseWhole(body)
+	feed, hints, err := parseWhole(body)
+	if err == nil {
+		markTextFields(feed, body)
+	}
+	return feed, hints, err
 }
 
 // parseWhole is gofeed on the body as it came.
