@@ -26,9 +26,10 @@ type Fetcher struct {
 	busyMu sync.Mutex
 	busy   map[uint64]bool // sources being fetched now
 
-	metrics counters   // see metrics.go
-	net     netWatch   // see netdown.go
-	holds   storeHolds // due times the store could not record (storehold.go)
+	metrics counters      // see metrics.go
+	net     netWatch      // see netdown.go
+	holds   storeHolds    // due times the store could not record (storehold.go)
+	srcOpts sourceOptions // per-source request options (sourceopts.go)
 
 	netDown *logonce.Streak // network unreachable: logged once per run
 }
@@ -57,6 +58,7 @@ func New(store *storage.Store, opts Options) *Fetcher {
 			Timeout:      opts.Timeout,
 			PerHost:      opts.PerHost,
 			AllowPrivate: opts.AllowPrivate,
+			Proxy:        opts.Proxy,
 			GuardExempt:  opts.guardExempt,
 		})
 	}
@@ -66,5 +68,8 @@ func New(store *storage.Store, opts Options) *Fetcher {
 		MaxBody:   opts.MaxBody,
 		UserAgent: opts.UserAgent,
 	})
+	if opts.Sources != nil {
+		f.SetSourceOptions(opts.Sources)
+	}
 	return f
 }

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"time"
 )
 
@@ -26,8 +27,14 @@ type Options struct {
 	Cron         string
 	UserAgent    string // "" = DefaultUserAgent
 	AllowPrivate bool   // allow loopback/private addresses
-	Logger       *slog.Logger
-	Now          func() time.Time // clock; nil = time.Now
+	// Proxy is the proxy for every source that names none (http, https
+	// or socks5); nil = none.
+	Proxy *url.URL
+	// Sources are the request options of the config's sources, by URL
+	// (see SetSourceOptions).
+	Sources map[string]SourceOptions
+	Logger  *slog.Logger
+	Now     func() time.Time // clock; nil = time.Now
 	// Transport replaces the HTTP transport (tests); nil = the default one.
 	// A replaced transport does its own dialing, so the private-address
 	// guard (see guard.go) is not applied to it.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/feedmill/feedmill/feedserver"
 	"github.com/feedmill/feedmill/fetcher"
+	"github.com/feedmill/feedmill/fetcher/httpclient"
 	"github.com/feedmill/feedmill/storage"
 )
 
@@ -69,6 +70,9 @@ type FetchConfig struct {
 	PerHostInterval Duration `yaml:"per_host_interval"`
 	UserAgent       string   `yaml:"user_agent"`
 	AllowPrivate    bool     `yaml:"allow_private"`
+	// Proxy is the http://, https:// or socks5:// proxy for every source
+	// that names none; "" = none.
+	Proxy string `yaml:"proxy"`
 }
 
 // RetentionConfig is the `retention:` section.
@@ -96,6 +100,14 @@ type SourceConfig struct {
 	// Priority picks the copy a collapsed story shows: lower wins. 0 =
 	// the source's position in the file (1, 2, ...).
 	Priority int `yaml:"priority"`
+	// How to ask for it (request.go): secrets stay in memory, never in
+	// the store or any output.
+	Username  string            `yaml:"username"`
+	Password  string            `yaml:"password"`
+	Headers   map[string]string `yaml:"headers"`
+	Cookie    string            `yaml:"cookie"`
+	UserAgent string            `yaml:"user_agent"`
+	Proxy     string            `yaml:"proxy"`
 }
 
 // ChannelConfig is one entry of `channels:`.
@@ -317,6 +329,11 @@ func (c *Config) validate() error {
 			bad("fetch.cron", "%v", err)
 		}
 	}
+	if f.Proxy != "" {
+		if _, err := httpclient.ParseProxy(f.Proxy); err != nil {
+			bad("fetch.proxy", "%v", err)
+		}
+	}
 	if c.Retention.MaxItemsPerSource < 0 {
 		bad("retention.max_items_per_source", "must not be negative")
 	}
@@ -347,6 +364,7 @@ func (c *Config) validate() error {
 		if s.Priority < 0 {
 			bad(p+".priority", "must not be negative")
 		}
+		c.validateRequest(p, s, bad)
 	}
 
 	names := map[string]int{}
@@ -418,6 +436,8 @@ func (c *Config) fetcherOptions() fetcher.Options {
 		Cron:         f.Cron,
 		UserAgent:    f.UserAgent,
 		AllowPrivate: f.AllowPrivate,
+		Proxy:        mustProxy(f.Proxy),
+		Sources:      c.sourceOptions(),
 	}
 }
 

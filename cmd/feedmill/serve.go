@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/feedmill/feedmill/feedserver"
+	"github.com/feedmill/feedmill/fetcher"
 	"github.com/feedmill/feedmill/storage"
 )
 
@@ -64,11 +65,14 @@ type daemon struct {
 	ctlSrv  *http.Server
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
-	fetcher interface{ Reschedule() }
-	sock    controlSocket
-	Addr    net.Addr     // where the HTTP server listens (tests use port 0)
-	admin   *daemonAdmin // lends the fetcher to the admin API and /metrics (admin.go)
-	hub     hubWatcher   // WebSub pings of the current publisher
+	fetcher interface {
+		Reschedule()
+		SetSourceOptions(map[string]fetcher.SourceOptions)
+	}
+	sock  controlSocket
+	Addr  net.Addr     // where the HTTP server listens (tests use port 0)
+	admin *daemonAdmin // lends the fetcher to the admin API and /metrics (admin.go)
+	hub   hubWatcher   // WebSub pings of the current publisher
 
 	// pub is the current publisher (explain over the control socket).
 	pub atomic.Pointer[feedserver.Server]
@@ -317,6 +321,7 @@ func (d *daemon) reload(ctx context.Context, env *cmdEnv) {
 	d.handler.Store(&h)
 	d.pub.Store(pub)
 	d.hub.watch(pub)
+	d.fetcher.SetSourceOptions(cfg.sourceOptions())
 	d.fetcher.Reschedule()
 	d.log.Info("reloaded config", "sources", len(cfg.Sources), "channels", len(cfg.Channels))
 }
