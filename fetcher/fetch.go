@@ -122,7 +122,11 @@ func (f *Fetcher) takeFeed(ctx context.Context, src storage.Source, ro *httpclie
 	st *storage.FetchState, fetch *storage.Fetch, fail func(int, string), succeed func(int)) {
 	ct := resp.Header.Get("Content-Type")
 	body := httpclient.ToUTF8(resp.Body, ct)
-	feed, hints, err := parse.Feed(body, parse.Options{})
+	feed, hints, err := f.parseBody(src, body, resp.FinalURL)
+	if err != nil && f.scraper(src) != nil {
+		fail(resp.Status, shorten(err.Error()))
+		return
+	}
 	feedResp := resp
 	if err != nil && (errors.Is(err, parse.ErrNotFeed) || parse.IsHTML(ct, body)) {
 		if !parse.IsHTML(ct, body) {

@@ -108,6 +108,19 @@ type SourceConfig struct {
 	Cookie    string            `yaml:"cookie"`
 	UserAgent string            `yaml:"user_agent"`
 	Proxy     string            `yaml:"proxy"`
+	// Scrape makes the source a page without a feed (request.go).
+	Scrape *ScrapeConfig `yaml:"scrape"`
+}
+
+// ScrapeConfig is a source's `scrape:` key: CSS selectors of the items
+// on a page without a feed and, inside each, of their parts.
+type ScrapeConfig struct {
+	Item    string `yaml:"item"`
+	Title   string `yaml:"title"`
+	Link    string `yaml:"link"`
+	Date    string `yaml:"date"`
+	Summary string `yaml:"summary"`
+	Content string `yaml:"content"`
 }
 
 // ChannelConfig is one entry of `channels:`.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/feedmill/feedmill/fetcher"
 	"github.com/feedmill/feedmill/fetcher/httpclient"
+	"github.com/feedmill/feedmill/fetcher/scrape"
 )
 
 // validateRequest checks the request options of source p.
@@ -35,6 +37,26 @@ func (c *Config) validateRequest(p string, s SourceConfig, bad func(path, format
 	if strings.ContainsAny(s.UserAgent, "\r\n") {
 		bad(p+".user_agent", "must be one line")
 	}
+	if s.Scrape != nil {
+		if _, err := s.Scrape.compile(); err != nil {
+			var se *scrape.SelectorError
+			key := p + ".scrape"
+			if errors.As(err, &se) && se.Selector != "" {
+				key += "." + se.Key
+				err = fmt.Errorf("bad CSS selector %q: %w", se.Selector, se.Err)
+			} else if errors.As(err, &se) {
+				err = fmt.Errorf("%s is missing: %w", se.Key, se.Err)
+			}
+			bad(key, "%v", err)
+		}
+	}
+}
+
+// compile compiles the selectors.
+func (sc *ScrapeConfig) compile() (*scrape.Scraper, error) {
+	return scrape.Compile(scrape.Selectors{
+		Item: sc.Item, Title: sc.Title, Link: sc.Link, Date: sc.Date, Summary: sc.Summary, Content: sc.Content,
+	})
 }
 
 // validHeaderName reports whether k is an HTTP token fit for a header
@@ -84,7 +106,10 @@ func (c *Config) sourceOptions() map[string]fetcher.SourceOptions {
 			Username: s.Username, Password: s.Password, Cookie: s.Cookie,
 			Headers: s.Headers, UserAgent: s.UserAgent, Proxy: mustProxy(s.Proxy),
 		}
-		if s.Username != "" || s.Password != "" || s.Cookie != "" || len(s.Headers) > 0 || s.UserAgent != "" || so.Proxy != nil {
+		if s.Scrape != nil {
+			so.Scrape, _ = s.Scrape.compile() // validate compiled it once
+		}
+		if s.Username != "" || s.Password != "" || s.Cookie != "" || len(s.Headers) > 0 || s.UserAgent != "" || so.Proxy != nil || so.Scrape != nil {
 			m[strings.TrimSpace(s.URL)] = so
 		}
 	}
@@ -109,6 +134,9 @@ func requestSummary(s SourceConfig) string {
 	}
 	if p := mustProxy(s.Proxy); p != nil {
 		parts = append(parts, "proxy "+redactProxy(p))
+	}
+	if s.Scrape != nil {
+		parts = append(parts, fmt.Sprintf("a page without a feed: items %q", s.Scrape.Item))
 	}
 	return strings.Join(parts, ", ")
 }

@@ -54,6 +54,9 @@ func TestConfigRequestErrors(t *testing.T) {
 		{"sources:\n  - url: https://a.example/f\n    headers: {\"Bad Name\": x}\n", "sources[0].headers.Bad Name (line 3): not a valid HTTP header name"},
 		{"sources:\n  - url: https://a.example/f\n    headers: [x]\n", "sources[0].headers (line 3): want a mapping"},
 		{"sources:\n  - url: https://a.example/f\n    password: x\n", "sources[0].password (line 3): needs a username"},
+		{"sources:\n  - url: https://a.example/f\n    scrape:\n      item: article\n      title: \"h2[\"\n", "sources[0].scrape.title (line 5): bad CSS selector \"h2[\""},
+		{"sources:\n  - url: https://a.example/f\n    scrape: {title: h2}\n", "sources[0].scrape (line 3): item is missing: the item selector is required"},
+		{"sources:\n  - url: https://a.example/f\n    scrape: {item: a, titel: h2}\n", "sources[0].scrape.titel (line 3): unknown key"},
 	} {
 		_, err := loadConfig(writeConfig(t, c.yaml))
 		if err == nil || !strings.Contains(err.Error(), c.want) {
