@@ -165,6 +165,9 @@ func (f *Fetcher) takeFeed(ctx context.Context, src storage.Source, ro *httpclie
 		fetch.NewURL = resp.FinalURL.String()
 	}
 
+	if feedResp == resp {
+		f.announceHub(src, feedResp, body)
+	}
 	setValidators(st, httpclient.ValidatorsOf(feedResp.Header))
 	meta, items := normalize.Feed(feed, feedResp.FinalURL, now,
 		normalize.Limits{MaxItems: f.opts.MaxItems, MaxItemBytes: f.opts.MaxItemBytes})
@@ -179,7 +182,7 @@ func (f *Fetcher) takeFeed(ctx context.Context, src storage.Source, ro *httpclie
 // scheduleInput gathers the input of schedule.Next for src after a fetch at
 // now that produced state st.
 func (f *Fetcher) scheduleInput(src storage.Source, st storage.FetchState, now time.Time) schedule.Input {
-	return schedule.Input{
+	in := schedule.Input{
 		Now:          now,
 		URL:          src.URL,
 		Every:        src.Every,
@@ -197,6 +200,11 @@ func (f *Fetcher) scheduleInput(src storage.Source, st storage.FetchState, now t
 		ErrorStreak:  st.ErrorStreak,
 		RetryUntil:   st.RetryUntil,
 	}
+	if f.pushed(src) {
+		// Pushed by its hub: polled only as a safety net.
+		in.Every, in.MinInterval = f.opts.MaxInterval, f.opts.MaxInterval
+	}
+	return in
 }
 
 // reason turns a fetch error into the short human reason stored as

@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/feedmill/feedmill/fetcher/httpclient"
+	"github.com/feedmill/feedmill/fetcher/websub"
 	"github.com/feedmill/feedmill/internal/logonce"
 	"github.com/feedmill/feedmill/storage"
 )
@@ -30,6 +31,7 @@ type Fetcher struct {
 	net     netWatch      // see netdown.go
 	holds   storeHolds    // due times the store could not record (storehold.go)
 	srcOpts sourceOptions // per-source request options (sourceopts.go)
+	websub  *websub.Subscriber // nil = not subscribing (websub.go)
 
 	netDown *logonce.Streak // network unreachable: logged once per run
 }
@@ -71,5 +73,6 @@ func New(store *storage.Store, opts Options) *Fetcher {
 	if opts.Sources != nil {
 		f.SetSourceOptions(opts.Sources)
 	}
+	f.startWebSub(rt)
 	return f
 }

@@ -33,6 +33,12 @@ type Options struct {
 	// Sources are the request options of the config's sources, by URL
 	// (see SetSourceOptions).
 	Sources map[string]SourceOptions
+	// WebSubCallback, when set, subscribes sources to the WebSub hubs
+	// their feeds announce: the absolute URL of the daemon's /websub/
+	// path, ending in "/websub/". WebSubLease is the lease asked for (0 =
+	// websub.DefaultLease).
+	WebSubCallback string
+	WebSubLease    time.Duration
 	Logger  *slog.Logger
 	Now     func() time.Time // clock; nil = time.Now
 	// Transport replaces the HTTP transport (tests); nil = the default one.
