@@ -27,10 +27,10 @@ type Fetcher struct {
 	busyMu sync.Mutex
 	busy   map[uint64]bool // sources being fetched now
 
-	metrics counters      // see metrics.go
-	net     netWatch      // see netdown.go
-	holds   storeHolds    // due times the store could not record (storehold.go)
-	srcOpts sourceOptions // per-source request options (sourceopts.go)
+	metrics counters           // see metrics.go
+	net     netWatch           // see netdown.go
+	holds   storeHolds         // due times the store could not record (storehold.go)
+	srcOpts sourceOptions      // per-source request options (sourceopts.go)
 	websub  *websub.Subscriber // nil = not subscribing (websub.go)
 
 	netDown *logonce.Streak // network unreachable: logged once per run

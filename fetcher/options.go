@@ -39,8 +39,8 @@ type Options struct {
 	// websub.DefaultLease).
 	WebSubCallback string
 	WebSubLease    time.Duration
-	Logger  *slog.Logger
-	Now     func() time.Time // clock; nil = time.Now
+	Logger         *slog.Logger
+	Now            func() time.Time // clock; nil = time.Now
 	// Transport replaces the HTTP transport (tests); nil = the default one.
 	// A replaced transport does its own dialing, so the private-address
 	// guard (see guard.go) is not applied to it.

@@ -38,6 +38,7 @@ type Config struct {
 	Cache      CacheConfig     `yaml:"cache"`
 	Sources    []SourceConfig  `yaml:"sources"`
 	Channels   []ChannelConfig `yaml:"channels"`
+	WebSub     WebSubConfig    `yaml:"websub"`
 
 	// ControlSocket is where the daemon listens for the CLI; "" = beside
 	// the store, or under the runtime directory when that path is too
@@ -73,6 +74,14 @@ type FetchConfig struct {
 	// Proxy is the http://, https:// or socks5:// proxy for every source
 	// that names none; "" = none.
 	Proxy string `yaml:"proxy"`
+}
+
+// WebSubConfig is the `websub:` section: the subscriber side (the hub
+// feedmill announces for its own channels is websub_hub).
+type WebSubConfig struct {
+	// Subscribe subscribes sources to the hubs their feeds announce; the
+	// hubs call back under base_url, which they must reach.
+	Subscribe bool `yaml:"subscribe"`
 }
 
 // RetentionConfig is the `retention:` section.

@@ -98,7 +98,12 @@ func startDaemon(parent context.Context, cfg *Config, log *slog.Logger) (*daemon
 	if err := syncSources(parent, cfg, st, log); err != nil {
 		return nil, err
 	}
-	f := newFetcher(cfg, st, log)
+	fopts := cfg.fetcherOptions()
+	fopts.Logger = log
+	if cfg.WebSub.Subscribe {
+		fopts.WebSubCallback = cfg.BaseURL + "/websub/"
+	}
+	f := fetcher.New(st, fopts)
 	d.fetcher = f
 	d.admin = &daemonAdmin{store: st, fetcher: f, log: log}
 	pub, err := newPublisher(cfg, st, log, d.admin)
@@ -162,6 +167,13 @@ func startDaemon(parent context.Context, cfg *Config, log *slog.Logger) (*daemon
 			log.Error("control socket stopped", "err", err)
 		}
 	}()
+	if ws := f.WebSub(); ws != nil {
+		d.wg.Add(1)
+		go func() {
+			defer d.wg.Done()
+			ws.Run(ctx)
+		}()
+	}
 	d.hub.watch(pub)
 	ok = true
 	log.Info("feedmill serving", "version", version, "listen", d.Addr.String(), "https", tlsCfg != nil, "base_url", cfg.BaseURL,
@@ -250,6 +262,9 @@ func newPublisher(cfg *Config, st *storage.Store, log *slog.Logger, admin *daemo
 	}
 	if admin != nil {
 		opts.Admin, opts.ExtraMetrics = admin, admin.writeMetrics
+		if ws := admin.fetcher.WebSub(); ws != nil {
+			opts.WebSub, opts.WebSubMaxBody = ws, int64(cfg.Fetch.MaxBody)
+		}
 	}
 	pub, err := feedserver.New(st, opts)
 	if err != nil {
@@ -305,8 +320,8 @@ func (d *daemon) reload(ctx context.Context, env *cmdEnv) {
 	}
 	if cfg.DB != d.cfg.DB || cfg.Listen != d.cfg.Listen || cfg.ControlSocket != d.cfg.ControlSocket ||
 		cfg.TLSCert != d.cfg.TLSCert || cfg.TLSKey != d.cfg.TLSKey || !reflect.DeepEqual(cfg.Fetch, d.cfg.Fetch) ||
-		cfg.Retention != d.cfg.Retention {
-		d.log.Warn("reload: changes to db, listen, control_socket, tls_cert, tls_key, fetch or retention take effect after a restart")
+		cfg.Retention != d.cfg.Retention || cfg.WebSub != d.cfg.WebSub {
+		d.log.Warn("reload: changes to db, listen, control_socket, tls_cert, tls_key, fetch, retention or websub take effect after a restart")
 	}
 	if err := syncSources(ctx, cfg, d.store, d.log); err != nil {
 		d.log.Error("reload: sources", "err", err)
