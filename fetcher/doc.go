@@ -37,6 +37,10 @@
 //	                kept to their origin, body limits, charset,
 //	                conditional GET validators
 //	scrape          a feed built from a page without one (CSS selectors)
+//	websub          the WebSub subscriber: subscriptions, verification,
+//	                signed pushes, leases (websub.go wires it: pushes
+//	                ingested as fetches, pushed sources polled at
+//	                MaxInterval)
 //	schedule        the pure due-time rules: interval, adaptive, skip
 //	                hours/days, Cache-Control, Retry-After, backoffs
 //	parse           gofeed, RSS schedule hints, HTML detection, feed

@@ -53,6 +53,9 @@ func cmdCheck(_ context.Context, env *cmdEnv, args []string) error {
 	if p := mustProxy(f.Proxy); p != nil {
 		fmt.Fprintf(w, "          through proxy %s\n", redactProxy(p))
 	}
+	if cfg.WebSub.Subscribe {
+		fmt.Fprintf(w, "websub:   subscribes sources to the hubs they announce; callbacks under %s/websub/\n", cfg.BaseURL)
+	}
 	fmt.Fprintf(w, "keep:     items up to %s old, at most %d per source\n", cfg.Retention.MaxAge, cfg.Retention.MaxItemsPerSource)
 	fmt.Fprintf(w, "sources:  %d in the config\n", len(cfg.Sources))
 	for _, s := range cfg.Sources {

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/andybalholm/cascadia"
@@ -80,6 +81,11 @@ func Compile(s Selectors) (*Scraper, error) {
 // when the item selector matches nothing, an error too when no match
 // gives an item.
 func (sc *Scraper) Feed(body []byte, pageURL *url.URL) (*gofeed.Feed, error) {
+	if !utf8.Valid(body) {
+		// The fetcher converts every body to UTF-8 first; this is for
+		// other callers.
+		body = bytes.ToValidUTF8(body, []byte("\uFFFD"))
+	}
 	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(body))
 	if err != nil {
 		return nil, fmt.Errorf("scrape: %w", err)
