@@ -31,7 +31,6 @@ type testHub struct {
 	mu       sync.Mutex
 	subs     map[string]hubSub // by topic, once verified
 	requests []url.Values
-	denials  int
 }
 
 type hubSub struct{ callback, secret string }
