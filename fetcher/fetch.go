@@ -216,6 +216,10 @@ func (f *Fetcher) reason(err error) string {
 	var certErr *tls.CertificateVerificationError
 	var unknownAuth x509.UnknownAuthorityError
 	var hostErr x509.HostnameError
+	var proxyErr *httpclient.ProxyError
+	if errors.As(err, &proxyErr) {
+		return "proxy " + proxyErr.Proxy + ": " + f.reason(proxyErr.Err)
+	}
 	switch {
 	case errors.As(err, &addrErr):
 		return addrErr.Error()

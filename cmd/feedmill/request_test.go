@@ -156,7 +156,7 @@ sources:
 	}
 	outputs = append(outputs, body0(t, "http://"+d.Addr.String()+"/metrics"), body0(t, "http://"+d.Addr.String()+"/opml"))
 	all := strings.Join(outputs, "\n") + logs.String()
-	if !strings.Contains(all, "proxied.rss") || !strings.Contains(all, "127.0.0.1:1") {
+	if !strings.Contains(all, "proxy http://127.0.0.1:1: connection refused") {
 		t.Errorf("the proxy failure is not reported:\n%s", all)
 	}
 	for _, s := range secrets {

@@ -2,6 +2,7 @@ package httpclient
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -103,9 +104,40 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	resp, err := tr.RoundTrip(req)
 	if err != nil {
-		return nil, fmt.Errorf("via proxy %s: %w", p.Redacted(), err)
+		var ae *AddressError
+		if errors.As(err, &ae) && !t.isProxyAddr(p, ae) {
+			return nil, err // the target's address, refused
+		}
+		return nil, &ProxyError{Proxy: redacted(p), Err: err}
 	}
 	return resp, nil
+}
+
+// ProxyError is a request that failed on the way through a proxy. Proxy
+// is the proxy's URL without credentials.
+type ProxyError struct {
+	Proxy string
+	Err   error
+}
+
+// Error names the proxy (never its credentials) and the cause.
+func (e *ProxyError) Error() string { return "proxy " + e.Proxy + ": " + e.Err.Error() }
+
+// Unwrap returns the cause.
+func (e *ProxyError) Unwrap() error { return e.Err }
+
+// redacted is p without its userinfo.
+func redacted(p *url.URL) string {
+	q := *p
+	q.User = nil
+	return q.String()
+}
+
+// isProxyAddr reports whether the refused address is the proxy's own (the
+// guard refused to dial the proxy) rather than the target's.
+func (t *Transport) isProxyAddr(p *url.URL, ae *AddressError) bool {
+	a, err := netip.ParseAddr(p.Hostname())
+	return err == nil && a.Unmap() == ae.Addr.Unmap()
 }
 
 // closeBody closes req's body, as a RoundTripper must even on error.

@@ -60,7 +60,8 @@ func (s *Subscriber) Verify(id string, q url.Values) (challenge string, status i
 
 // Deliver takes a hub's content distribution for subscription id: with a
 // valid X-Hub-Signature of an active subscription, the body goes to
-// Options.Ingest on its own goroutine and Deliver returns 202 at once. A
+// Options.Ingest on its own goroutine and Deliver returns 202 at once
+// (429 while maxInflight bodies are being ingested). A
 // body without a valid signature is ignored, answered 202 too, as the
 // recommendation asks (the sender learns nothing of the secret). An
 // unknown id is 410 Gone: no such subscription.
@@ -79,12 +80,24 @@ func (s *Subscriber) Deliver(id string, body []byte, header http.Header) int {
 		s.o.Logger.Warn("websub: content distribution ignored: no valid signature", "topic", sub.Topic)
 		return http.StatusAccepted
 	}
-	s.update(context.Background(), sub.SourceID, id, func(p *storage.Subscription) { p.LastPush = s.o.Now() })
-	if s.o.Ingest != nil {
-		go s.o.Ingest(sub.SourceID, body, header.Get("Content-Type"))
+	if s.inflight.Add(1) > maxInflight {
+		// The hub retries a delivery that was not acknowledged.
+		s.inflight.Add(-1)
+		return http.StatusTooManyRequests
 	}
+	s.update(context.Background(), sub.SourceID, id, func(p *storage.Subscription) { p.LastPush = s.o.Now() })
+	go func() {
+		defer s.inflight.Add(-1)
+		if s.o.Ingest != nil {
+			s.o.Ingest(sub.SourceID, body, header.Get("Content-Type"))
+		}
+	}()
 	return http.StatusAccepted
 }
+
+// maxInflight bounds the pushed bodies being ingested at once (each up to
+// the body limit in memory); beyond it a push is answered 429.
+const maxInflight = 16
 
 // drop forgets a subscription, in memory and in the store.
 func (s *Subscriber) drop(ctx context.Context, sub storage.Subscription) {

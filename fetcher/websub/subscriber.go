@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/feedmill/feedmill/storage"
@@ -55,6 +56,7 @@ type Subscriber struct {
 	bySource map[uint64]*storage.Subscription
 	byID     map[string]*storage.Subscription
 	asking   map[uint64]bool // a request to the hub in flight
+	inflight atomic.Int64    // pushed bodies being ingested
 }
 
 // New loads the stored subscriptions.
