@@ -84,15 +84,7 @@ func (d *yamlDecoder) value(n *yaml.Node, v reflect.Value, path string) {
 		}
 		v.Set(reflect.ValueOf(ByteSize(size)))
 	case v.Kind() == reflect.String:
-		if !d.scalar(n, path, "a string") {
-			return
-		}
-		str, err := expandEnv(n.Value)
-		if err != nil {
-			d.fail(n, path, "%v", err)
-			return
-		}
-		v.SetString(str)
+		d.stringValue(n, v, path)
 	case v.Kind() == reflect.Bool:
 		if !d.scalar(n, path, "true or false") {
 			return
@@ -134,6 +126,19 @@ func (d *yamlDecoder) value(n *yaml.Node, v reflect.Value, path string) {
 	default:
 		d.fail(n, path, "internal: cannot decode into %s", v.Type())
 	}
+}
+
+// stringValue sets a string with its ${NAME} references expanded.
+func (d *yamlDecoder) stringValue(n *yaml.Node, v reflect.Value, path string) {
+	if !d.scalar(n, path, "a string") {
+		return
+	}
+	str, err := expandEnv(n.Value)
+	if err != nil {
+		d.fail(n, path, "%v", err)
+		return
+	}
+	v.SetString(str)
 }
 
 func (d *yamlDecoder) scalar(n *yaml.Node, path, want string) bool {
