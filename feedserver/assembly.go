@@ -9,9 +9,13 @@ import (
 	"github.com/feedmill/feedmill/feedserver/channel"
 )
 
-// assemblies keeps the last assembly of each (channel, page), so that the
-// formats of a channel (rss, atom, json and the preview) rebuilt after one
-// store change read and collapse the channel's items once, not four times.
+// assemblies keeps the last assembly of each channel's first page, so that
+// the formats of a channel (rss, atom, json and the preview) rebuilt after
+// one store change read and collapse the channel's items once, not four
+// times. Later pages are asked for one format at a time, if at all, and
+// are assembled for each request that misses the cache: an assembly holds
+// a page of whole items, outside the cache's byte budget, so only one per
+// channel is kept.
 // A channel's assemblies of an older store state leave when one of a
 // newer state is kept. An assembly is reused only when a fresh one would be the same: same
 // sources, store version and resolution (source titles and priorities),
@@ -23,11 +27,6 @@ type assemblies struct {
 	count atomic.Int64 // assemblies made, for tests
 }
 
-// maxAssemblies bounds the assemblies kept beyond one per channel: they
-// hold items (not counted in the cache's byte budget), and pages past the
-// first are asked for one format at a time, if at all.
-const maxAssemblies = 32
-
 type assemblyKey struct {
 	channel string
 	page    int
@@ -37,7 +36,7 @@ type assemblyEntry struct {
 	ids        []uint64
 	allSources bool
 	version    uint64
-	res        *channel.Resolution
+	resVersion uint64 // the Resolution's Version (not the Resolution: an old one is not kept alive)
 	built      time.Time
 	got        channel.Assembled
 }
@@ -50,7 +49,7 @@ func (s *Server) assembleShared(ch *channel.Channel, ids []uint64, res *channel.
 	s.asm.mu.Lock()
 	e := s.asm.m[k]
 	s.asm.mu.Unlock()
-	if e != nil && e.res == res && e.version == version && e.allSources == (ids == nil) && slices.Equal(e.ids, ids) &&
+	if e != nil && e.resVersion == res.Version && e.version == version && e.allSources == (ids == nil) && slices.Equal(e.ids, ids) &&
 		!now.Before(e.built) && (ch.MaxAge <= 0 || !e.got.OldestRead.Before(now.Add(-ch.MaxAge))) {
 		return e.got, nil
 	}
@@ -64,12 +63,12 @@ func (s *Server) assembleShared(ch *channel.Channel, ids []uint64, res *channel.
 		s.asm.m = map[assemblyKey]*assemblyEntry{}
 	}
 	for ok, e := range s.asm.m {
-		if ok.channel == k.channel && e.res.Version < res.Version && e.version != version {
+		if ok.channel == k.channel && e.resVersion < res.Version && e.version != version {
 			delete(s.asm.m, ok) // another store state of the channel's
 		}
 	}
-	if _, ok := s.asm.m[k]; ok || len(s.asm.m) < maxAssemblies+len(s.channels) {
-		s.asm.m[k] = &assemblyEntry{ids: ids, allSources: ids == nil, version: version, res: res, built: now, got: got}
+	if page <= 1 {
+		s.asm.m[k] = &assemblyEntry{ids: ids, allSources: ids == nil, version: version, resVersion: res.Version, built: now, got: got}
 	}
 	s.asm.mu.Unlock()
 	return got, nil

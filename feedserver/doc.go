@@ -18,8 +18,10 @@
 // least recently used out first, a channel's renditions of an older store
 // state at once; concurrent requests for one missing document share its
 // build. Everything else kept per use is bounded: one assembly per channel
-// plus 32, admin rate limiters per client address (package admin), metric
-// labels and WebSub state per configured channel.
+// (its first page), admin rate limiters per client address (package
+// admin, at most 4,096), metric labels and WebSub state per configured
+// channel. A channel that cannot be read from the store is logged once
+// per run of failures (readerrors.go), not per request.
 //
 // It only reads the store (the admin API writes sources through it); it
 // never fetches from upstream servers and never writes files.

@@ -156,7 +156,7 @@ func (s *Server) serveFeed(w http.ResponseWriter, r *http.Request, name, format 
 		http.NotFound(w, r)
 		return
 	case err != nil:
-		s.log.Error("feedserver: serve", "path", r.URL.Path, "err", err)
+		s.readFailed(name, err, "channel", name, "path", r.URL.Path)
 		http.Error(w, "feed unavailable", http.StatusServiceUnavailable)
 		return
 	}

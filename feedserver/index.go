@@ -138,7 +138,7 @@ func (s *Server) indexPage() *rendition {
 	}
 	res, err := s.resolve()
 	if err != nil {
-		s.log.Error("feedserver: index: store unavailable", "err", err)
+		s.readFailed("", err)
 		return s.index
 	}
 	if r := s.indexCur.Load(); r != nil && r.version == res.Version {
@@ -151,9 +151,10 @@ func (s *Server) indexPage() *rendition {
 	}
 	r, err := s.buildIndex(res)
 	if err != nil {
-		s.log.Error("feedserver: index", "err", err)
+		s.readFailed("", err)
 		return s.index
 	}
+	s.readOK("")
 	s.indexCur.Store(r)
 	return r
 }

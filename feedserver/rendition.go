@@ -21,6 +21,11 @@ import (
 // must not take seconds either.
 const brotliLevel = 5
 
+// brotliWindow is the log2 of brotli's window: 512 KiB covers most feed
+// documents whole, and keeps each pooled writer's ring buffer small (the
+// default window at this level is 4 MiB).
+const brotliWindow = 19
+
 // A rendition is one rendered document as served: immutable once built.
 // It holds the body in every content coding it is served in, each with the
 // header values of its responses prepared when it is built.
@@ -122,7 +127,9 @@ var (
 		w, _ := gzip.NewWriterLevel(io.Discard, gzip.BestCompression) // the level is valid
 		return w
 	}}
-	brotliWriters = sync.Pool{New: func() any { return brotli.NewWriterLevel(io.Discard, brotliLevel) }}
+	brotliWriters = sync.Pool{New: func() any {
+		return brotli.NewWriterOptions(io.Discard, brotli.WriterOptions{Quality: brotliLevel, LGWin: brotliWindow})
+	}}
 )
 
 // compress returns body compressed by a writer from pool, in a slice of

@@ -74,6 +74,7 @@ type Server struct {
 	opml     *rendition
 	handler  http.Handler
 	feeds    map[string]feedPath // the hot paths: /channels/{name}.{format}
+	readErrs readErrors          // failed reads, logged once per run (readerrors.go)
 
 	health       func() error
 	unhealthy    atomic.Bool  // CheckHealth's last answer, to log changes once
@@ -199,7 +200,7 @@ func (s *Server) get(name, format string, page int) (*rendition, error) {
 	cached := s.cache.lookup(k)
 	res, err := s.resolve()
 	if err != nil {
-		return s.fallback(cached, err)
+		return s.fallback(name, cached, err)
 	}
 	ids := res.IDs[name]
 	v := s.store.Version(ids)
@@ -211,7 +212,7 @@ func (s *Server) get(name, format string, page int) (*rendition, error) {
 		prev := s.cache.lookup(k)
 		res, err := s.resolve()
 		if err != nil {
-			return s.fallback(prev, err)
+			return s.fallback(name, prev, err)
 		}
 		ids := res.IDs[name]
 		v := s.store.Version(ids)
@@ -222,23 +223,25 @@ func (s *Server) get(name, format string, page int) (*rendition, error) {
 		r, err := s.build(ch, format, k.page, res, v, now, prev)
 		if err != nil {
 			if prev != nil && !errors.Is(err, ErrNoPage) {
-				s.log.Error("feedserver: rebuild failed; serving the previous copy", "channel", name, "format", format, "err", err)
+				s.readFailed(name, err, "channel", name, "format", format, "page", k.page)
 				return prev, nil
 			}
 			return nil, err
 		}
+		s.readOK(name)
 		r.gen = res.Version
 		s.cache.put(k, r)
 		return r, nil
 	})
 }
 
-// fallback serves the previous rendition, if any, when the store fails.
-func (s *Server) fallback(prev *rendition, err error) (*rendition, error) {
+// fallback serves channel name's previous rendition, if any, when the
+// store fails (the caller logs a failure it returns).
+func (s *Server) fallback(name string, prev *rendition, err error) (*rendition, error) {
 	if prev == nil {
 		return nil, err
 	}
-	s.log.Error("feedserver: store unavailable; serving the previous copy", "err", err)
+	s.readFailed(name, err, "channel", name)
 	return prev, nil
 }
 

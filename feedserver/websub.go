@@ -8,12 +8,15 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/feedmill/feedmill/internal/logonce"
 )
 
 // WebSub (W3C): with Options.WebSubHub set, every feed names the hub
 // (RSS and Atom <link rel="hub">, JSON Feed "hubs"), and WatchHub tells
 // the hub when a channel's content changed, so subscribers get it pushed
-// instead of polling.
+// instead of polling. A hub that fails is logged once per run of failed
+// pings (internal/logonce), not per ping.
 
 // hubClient pings the hub; a slow hub never holds up serving.
 var hubClient = &http.Client{Timeout: 20 * time.Second}
@@ -29,13 +32,19 @@ func (s *Server) WatchHub(ctx context.Context, every time.Duration) {
 		return
 	}
 	seen := map[string]string{} // channel -> ETag of its Atom feed at the last look
+	pings := logonce.New(s.log, logonce.Messages{
+		Start:   "websub: hub ping failed",
+		Ongoing: "websub: hub pings still failing",
+		End:     "websub: hub answers again",
+		Unit:    "pings",
+	}, 0, nil)
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		for _, ch := range s.channels {
 			r, err := s.get(ch.Name, "atom", 1)
 			if err != nil {
-				s.log.Warn("websub: render", "channel", ch.Name, "err", err)
+				s.readFailed(ch.Name, err, "channel", ch.Name, "for", "websub")
 				continue
 			}
 			last, known := seen[ch.Name]
@@ -46,8 +55,10 @@ func (s *Server) WatchHub(ctx context.Context, every time.Duration) {
 			for _, f := range Formats {
 				topic := s.base + "/channels/" + ch.Name + "." + f
 				if err := pingHub(ctx, s.hub, topic); err != nil {
-					s.log.Warn("websub: ping failed", "hub", s.hub, "topic", topic, "err", err)
+					pings.Fail(err, "hub", s.hub, "topic", topic)
+					s.log.Debug("websub: ping failed", "hub", s.hub, "topic", topic, "err", err)
 				} else {
+					pings.OK()
 					s.log.Debug("websub: pinged", "hub", s.hub, "topic", topic)
 				}
 			}

@@ -2,11 +2,14 @@ package feedserver
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -115,4 +118,81 @@ func TestWebSubHubMustBeURL(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "websub_hub") {
 		t.Errorf("err = %v", err)
 	}
+}
+
+// syncBuffer is a log sink written by WatchHub's goroutine.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestWebSubHubDownLogsOnce: while the hub refuses pings, changes are
+// logged once for the run of failures, not per ping; once it answers
+// again, one line says so.
+func TestWebSubHubDownLogsOnce(t *testing.T) {
+	var down atomic.Bool
+	down.Store(true)
+	var answered, refused atomic.Int64
+	h := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if down.Load() {
+			refused.Add(1)
+			http.Error(w, "down", http.StatusServiceUnavailable)
+			return
+		}
+		answered.Add(1)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(h.Close)
+	f := newFixture(t)
+	a := f.source("https://a.example/feed", "a")
+	var logs syncBuffer
+	s, err := New(f.store, Options{BaseURL: "https://feeds.example.org", Now: f.clock.Now, WebSubHub: h.URL,
+		Logger:   slog.New(slog.NewTextHandler(&logs, nil)),
+		Channels: []Channel{{Name: "ach", Tags: []string{"a"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.WatchHub(ctx, 20*time.Millisecond); close(done) }()
+	defer func() { cancel(); <-done }()
+
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for !cond() {
+			if time.Now().After(deadline) {
+				t.Fatalf("still waiting for %s; log:\n%s", what, logs.String())
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	// Three changes while the hub is down: nine failed pings.
+	time.Sleep(100 * time.Millisecond) // the first look
+	for i := range 3 {
+		f.items(a, storage.Item{Title: fmt.Sprintf("Change %d", i)})
+		waitFor("the change's pings", func() bool { return refused.Load() == int64(3*(i+1)) })
+	}
+	down.Store(false)
+	f.items(a, storage.Item{Title: "After"})
+	waitFor("the end line", func() bool { return strings.Contains(logs.String(), `msg="websub: hub answers again after `) })
+	if n := strings.Count(logs.String(), "level="); n != 2 {
+		t.Errorf("%d log lines, want 2 (start and end of the hub's failures):\n%s", n, logs.String())
+	}
+	if !strings.Contains(logs.String(), "HTTP 503") {
+		t.Errorf("the failure line does not name the cause:\n%s", logs.String())
+	}
+	waitFor("the three pings of the last change", func() bool { return answered.Load() == 3 })
 }

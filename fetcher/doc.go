@@ -28,7 +28,6 @@
 //	                hosts swept)
 //	pass.go         Pass: one pass with workers and per-host limits
 //	run.go          Run: priority queue of due times, worker pool, fetch.cron
-//	controls.go     the C0 controls removed from item text
 //	limits.go       the defaults of Options.MaxItems and MaxItemBytes
 //
 // Its packages, one concern each (see their doc.go):

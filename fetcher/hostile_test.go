@@ -457,7 +457,7 @@ func TestBadBytesCleaned(t *testing.T) {
 	}
 	_ = st.Items(storage.Query{SourceIDs: []uint64{src.ID}}, func(it storage.Item) bool {
 		for _, s := range []string{it.Title, it.Summary} {
-			if !utf8.ValidString(s) || strings.IndexFunc(s, isBadControl) >= 0 {
+			if !utf8.ValidString(s) || strings.IndexFunc(s, httpclient.IsBadControl) >= 0 {
 				t.Errorf("not cleaned: %q", s)
 			}
 		}

@@ -14,9 +14,9 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/feedmill/feedmill/fetcher/httpclient"
 	"github.com/feedmill/feedmill/fetcher/normalize"
 	"github.com/feedmill/feedmill/fetcher/parse"
-	"github.com/mmcdole/gofeed"
 )
 
 // sharedFeedsDir holds the feeds written by others (realworld, edge, and
@@ -126,7 +126,7 @@ func FuzzParseNormalize(f *testing.F) {
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, body []byte, contentType string) {
 		utf := toUTF8(body, contentType)
-		if !utf8.Valid(utf) || bytes.IndexFunc(utf, isBadControl) >= 0 {
+		if !utf8.Valid(utf) || bytes.IndexFunc(utf, httpclient.IsBadControl) >= 0 {
 			t.Fatalf("toUTF8 left invalid bytes: %q", utf)
 		}
 		feed, _, err := parse.Feed(utf, parse.Options{})
@@ -138,7 +138,7 @@ func FuzzParseNormalize(f *testing.F) {
 			t.Fatalf("%d items", len(items))
 		}
 		checkText := func(what, s string) {
-			if !utf8.ValidString(s) || strings.IndexFunc(s, isBadControl) >= 0 {
+			if !utf8.ValidString(s) || strings.IndexFunc(s, httpclient.IsBadControl) >= 0 {
 				t.Fatalf("%s not clean: %q", what, s)
 			}
 		}
@@ -161,9 +161,4 @@ func FuzzParseNormalize(f *testing.F) {
 			}
 		}
 	})
-}
-
-// parseFeed is parse.Feed with the default options, for the tests.
-func parseFeed(body []byte) (*gofeed.Feed, parse.Hints, error) {
-	return parse.Feed(body, parse.Options{})
 }

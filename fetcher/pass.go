@@ -236,13 +236,18 @@ func (f *Fetcher) fetchOne(ctx context.Context, src storage.Source) (Result, boo
 }
 
 // record stores a fetch. A new URL another source has already is dropped
-// (the source keeps its old URL) rather than losing the fetch.
+// (the source keeps its old URL) rather than losing the fetch. That is
+// logged only when the fetch could be stored without it: when the store
+// cannot commit at all, the store's own line says so, once.
 func (f *Fetcher) record(ctx context.Context, src storage.Source, fetch storage.Fetch) (storage.Ingested, error) {
 	ing, err := f.store.RecordFetch(ctx, fetch)
 	if err != nil && fetch.NewURL != "" && !errors.Is(err, storage.ErrClosed) {
-		f.log.Warn("fetch: cannot move source", "url", src.URL, "new_url", fetch.NewURL, "err", err)
+		moveErr, newURL := err, fetch.NewURL
 		fetch.NewURL = ""
 		ing, err = f.store.RecordFetch(ctx, fetch)
+		if err == nil {
+			f.log.Warn("fetch: cannot move source", "url", src.URL, "new_url", newURL, "err", moveErr)
+		}
 	}
 	return ing, err
 }

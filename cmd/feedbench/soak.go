@@ -91,7 +91,7 @@ func parseSoakFlags(args []string) (*soakConfig, error) {
 	fs.IntVar(&c.Pages, "pages", 10, "readers ask for pages 1..N (half of the requests for page 1)")
 	fs.Float64Var(&c.ReadRate, "rate", 20, "reader requests a second")
 	budget := fs.String("budget", "64MiB", "cache.max_bytes (set in the config when the daemon knows the key)")
-	overhead := fs.String("overhead", "96MiB", "RssAnon the daemon may hold besides the cache budget")
+	overhead := fs.String("overhead", "128MiB", "RssAnon the daemon may hold besides the cache budget")
 	fs.Float64Var(&c.MaxGrowth, "max-growth", 5, "MB an hour RssAnon may grow after warm-up (linear fit)")
 	noise := fs.String("noise", "", "a fitted rise after warm-up below this is noise, whatever its slope (default 16MiB under 20m, 0 from 20m)")
 	fs.StringVar(&c.Bin, "feedmill", "bin/feedmill", "the feedmill binary")

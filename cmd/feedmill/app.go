@@ -27,12 +27,16 @@ func newLogger(cfg *Config, w io.Writer) *slog.Logger {
 }
 
 // openStore opens the config's store for writing. A store held by another
-// process gives an error wrapping storage.ErrLocked. storage.Open's errors
-// name the path already.
+// process gives an error wrapping storage.ErrLocked; one that cannot be
+// written says what to do. storage.Open's errors name the path already.
 func openStore(cfg *Config, log *slog.Logger) (*storage.Store, error) {
 	opts := cfg.storageOptions()
 	opts.Logger = log
-	return storage.Open(cfg.DB, opts)
+	st, err := storage.Open(cfg.DB, opts)
+	if err != nil && isReadOnlyErr(err) {
+		return nil, fmt.Errorf("%w; this command writes the store: make it and its folder writable or set `db:` to a writable path (sources list, export, render, backup and explain read it as it is)", err)
+	}
+	return st, err
 }
 
 // openReadStore opens the config's store for a command that only reads

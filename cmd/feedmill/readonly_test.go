@@ -89,11 +89,24 @@ func TestReadCommandsOnReadOnlyFileSystem(t *testing.T) {
 		t.Errorf("sources list with a config the read-only store lacks: exit %d\n%s%s", code, stdout, errOut)
 	}
 
-	code, _, errOut = runCLI(t, "sources", "add", "https://new.example/feed", "-c", cfgPath)
-	if code == exitOK {
-		t.Fatal("sources add succeeded on a read-only file system")
-	}
-	if n := strings.Count(errOut, db); n != 1 {
-		t.Errorf("the error names the store's path %d times, want once: %s", n, errOut)
+	// The commands that write fail, naming the path once and saying
+	// what to do.
+	for _, args := range [][]string{
+		{"sources", "add", "https://new.example/feed"},
+		{"fetch"},
+		{"serve"},
+	} {
+		code, _, errOut = runCLI(t, append(append([]string{}, args...), "-c", cfgPath)...)
+		if code == exitOK {
+			t.Fatalf("%s succeeded on a read-only file system", strings.Join(args, " "))
+		}
+		if n := strings.Count(errOut, db); n != 1 {
+			t.Errorf("%s: the error names the store's path %d times, want once: %s", strings.Join(args, " "), n, errOut)
+		}
+		for _, want := range []string{"read-only file system", "this command writes the store", "set `db:`"} {
+			if !strings.Contains(errOut, want) {
+				t.Errorf("%s: the error lacks %q: %s", strings.Join(args, " "), want, errOut)
+			}
+		}
 	}
 }

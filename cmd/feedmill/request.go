@@ -10,7 +10,7 @@ import (
 
 	"github.com/feedmill/feedmill/fetcher"
 	"github.com/feedmill/feedmill/fetcher/httpclient"
-	"github.com/feedmill/feedmill/fetcher/scrape"
+	pagescrape "github.com/feedmill/feedmill/fetcher/scrape"
 )
 
 // validateRequest checks the request options of source p.
@@ -39,7 +39,7 @@ func (c *Config) validateRequest(p string, s SourceConfig, bad func(path, format
 	}
 	if s.Scrape != nil {
 		if _, err := s.Scrape.compile(); err != nil {
-			var se *scrape.SelectorError
+			var se *pagescrape.SelectorError
 			key := p + ".scrape"
 			if errors.As(err, &se) && se.Selector != "" {
 				key += "." + se.Key
@@ -53,8 +53,8 @@ func (c *Config) validateRequest(p string, s SourceConfig, bad func(path, format
 }
 
 // compile compiles the selectors.
-func (sc *ScrapeConfig) compile() (*scrape.Scraper, error) {
-	return scrape.Compile(scrape.Selectors{
+func (sc *ScrapeConfig) compile() (*pagescrape.Scraper, error) {
+	return pagescrape.Compile(pagescrape.Selectors{
 		Item: sc.Item, Title: sc.Title, Link: sc.Link, Date: sc.Date, Summary: sc.Summary, Content: sc.Content,
 	})
 }

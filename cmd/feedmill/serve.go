@@ -38,6 +38,7 @@ func cmdServe(ctx context.Context, env *cmdEnv, args []string) error {
 		return usagef("serve takes no arguments")
 	}
 	log := newLogger(cfg, env.stderr)
+	setMemoryLimit(int64(cfg.Cache.MaxBytes), log)
 	d, err := startDaemon(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -296,10 +297,9 @@ func (d *daemon) retentionLoop(ctx context.Context) {
 	t := time.NewTicker(retentionEvery)
 	defer t.Stop()
 	for {
-		if n, err := d.store.ApplyRetention(ctx); err != nil && ctx.Err() == nil {
+		// The store logs what it removed.
+		if _, err := d.store.ApplyRetention(ctx); err != nil && ctx.Err() == nil {
 			d.log.Error("retention", "err", err)
-		} else if n > 0 {
-			d.log.Info("retention removed old items", "items", n)
 		}
 		select {
 		case <-ctx.Done():
