@@ -156,11 +156,15 @@ func splice(c net.Conn, r io.Reader, up net.Conn) {
 // lines) and tunnels CONNECT, demanding Proxy-Authorization when user is
 // set, and counts what it relayed.
 type testHTTPProxy struct {
-	addr string
-	n    atomic.Int64
+	addr     string
+	n        atomic.Int64
+	tunnels  atomic.Int64
+	sawAuthz atomic.Bool // an Authorization header reached the proxy
 }
 
-func (p *testHTTPProxy) requests() int { return int(p.n.Load()) }
+func (p *testHTTPProxy) requests() int          { return int(p.n.Load()) }
+func (p *testHTTPProxy) connects() int          { return int(p.tunnels.Load()) }
+func (p *testHTTPProxy) sawAuthorization() bool { return p.sawAuthz.Load() }
 
 func startHTTPProxy(t *testing.T, user, pass string) *testHTTPProxy {
 	t.Helper()
@@ -173,7 +177,11 @@ func startHTTPProxy(t *testing.T, user, pass string) *testHTTPProxy {
 			return
 		}
 		p.n.Add(1)
+		if r.Header.Get("Authorization") != "" {
+			p.sawAuthz.Store(true)
+		}
 		if r.Method == http.MethodConnect {
+			p.tunnels.Add(1)
 			up, err := net.Dial("tcp", r.Host)
 			if err != nil {
 				w.WriteHeader(http.StatusBadGateway)

@@ -223,6 +223,35 @@ func TestHTTPProxy(t *testing.T) {
 	}
 }
 
+// TestHTTPProxyConnect: an https target goes through the HTTP proxy as a
+// CONNECT tunnel, with the proxy's credentials; the source's own
+// credentials travel inside the tunnel only.
+func TestHTTPProxyConnect(t *testing.T) {
+	target := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u, p, ok := r.BasicAuth(); !ok || u != "reader" || p != "pw" {
+			http.Error(w, "no", http.StatusUnauthorized)
+			return
+		}
+		fmt.Fprint(w, "<rss/>")
+	}))
+	defer target.Close()
+	px := startHTTPProxy(t, "pxuser", "pxpass")
+	pu, _ := ParseProxy("http://pxuser:pxpass@" + px.addr)
+	tr := NewTransport(TransportOptions{Timeout: 5 * time.Second, AllowPrivate: true, Proxy: pu,
+		TLS: target.Client().Transport.(*http.Transport).TLSClientConfig})
+	c := New(Options{Transport: tr, Timeout: 5 * time.Second, MaxBody: 1 << 20, UserAgent: "feedmill-test"})
+	r, err := c.GetWith(context.Background(), target.URL+"/feed", nil, &RequestOptions{Username: "reader", Password: "pw"})
+	if err != nil || r.Status != 200 || string(r.Body) != "<rss/>" {
+		t.Fatalf("https through the proxy: %+v %v", r, err)
+	}
+	if px.requests() != 1 || px.connects() != 1 {
+		t.Errorf("proxy saw %d requests, %d CONNECTs; want 1 CONNECT", px.requests(), px.connects())
+	}
+	if px.sawAuthorization() {
+		t.Error("the proxy saw the source's Authorization header")
+	}
+}
+
 // TestProxyGuard: without allow_private the guard refuses a proxy on a
 // private address, and a private target behind an allowed proxy.
 func TestProxyGuard(t *testing.T) {

@@ -2,6 +2,7 @@ package httpclient
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -26,6 +27,9 @@ type TransportOptions struct {
 	// GuardExempt (tests) is one address:port the guard lets through,
 	// standing in for a public server.
 	GuardExempt netip.AddrPort
+	// TLS (tests) replaces the TLS client configuration; nil = the
+	// system's roots.
+	TLS *tls.Config
 }
 
 // Transport is the client's http.RoundTripper. It sends a request
@@ -79,6 +83,7 @@ func (t *Transport) newHTTP(dial func(ctx context.Context, network, addr string)
 		ResponseHeaderTimeout: t.o.Timeout,
 		ExpectContinueTimeout: time.Second,
 		DisableCompression:    true,
+		TLSClientConfig:       t.o.TLS,
 	}
 }
 
