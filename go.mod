@@ -4,9 +4,10 @@ go 1.26.0
 
 require (
 	codeberg.org/readeck/go-readability/v2 v2.1.3
+	github.com/PuerkitoBio/goquery v1.14.0
 	github.com/adhocore/gronx v1.20.4
 	github.com/andybalholm/brotli v1.2.0
-	github.com/andybalholm/cascadia v1.3.3
+	github.com/andybalholm/cascadia v1.3.5
 	github.com/fxamacker/cbor/v2 v2.10.0
 	github.com/gorilla/feeds v1.2.0
 	github.com/microcosm-cc/bluemonday v1.0.27

@@ -1,7 +1,8 @@
 // Package feedserver publishes channels over HTTP: the net/http handlers
 // of every public path (the index, channel previews and feeds, /opml,
-// /healthz, /metrics, the admin API under /api/), the cache of rendered
-// documents, the HTML pages and WebSub pings.
+// /healthz, /metrics, the admin API under /api/, the WebSub subscriber
+// callbacks under /websub/ handed to Options.WebSub), the cache of
+// rendered documents, the HTML pages and WebSub pings.
 //
 // A request for a feed goes: handlers.go parses the path and page;
 // server.go's get finds the document in the cache (cache.go) or builds it:

@@ -11,8 +11,9 @@ import (
 )
 
 // Handler serves the HTTP paths of DESIGN.md: the index, the channel
-// previews and feeds, /opml, /healthz and /metrics (GET and HEAD only), and
-// the admin API under /api/ when an admin token is set.
+// previews and feeds, /opml, /healthz and /metrics (GET and HEAD only), the
+// admin API under /api/ when an admin token is set, and the WebSub
+// subscriber callbacks under /websub/ when the daemon subscribes.
 func (s *Server) Handler() http.Handler { return s.handler }
 
 func (s *Server) routes() http.Handler {
@@ -24,6 +25,7 @@ func (s *Server) routes() http.Handler {
 		}
 		s.admin.ServeHTTP(w, r)
 	})
+	root.HandleFunc("/websub/{id}", s.serveWebSub)
 	mux := http.NewServeMux()
 	mux.HandleFunc("/{$}", func(w http.ResponseWriter, r *http.Request) {
 		s.serveRendition(w, r, s.indexPage())

@@ -48,6 +48,11 @@ type Options struct {
 	// ExtraMetrics, when set, writes more metric families into /metrics
 	// (the daemon adds the fetcher's).
 	ExtraMetrics func(w io.Writer)
+	// WebSub, when set, answers the WebSub subscriber callbacks under
+	// /websub/ (websub.go); nil = 404. WebSubMaxBody bounds a content
+	// distribution's body (0 = 10 MiB).
+	WebSub        WebSubCallbacks
+	WebSubMaxBody int64
 }
 
 // Server publishes channels from a store. It only reads the store. It is
@@ -78,6 +83,8 @@ type Server struct {
 	admin        *admin.API // nil = admin API off
 	metrics      *serverMetrics
 	extraMetrics func(w io.Writer)
+	websub       WebSubCallbacks
+	websubMax    int64
 }
 
 // errNoStore is returned when a Server made for validation only (nil
@@ -97,6 +104,8 @@ func New(store *storage.Store, opts Options) (*Server, error) {
 		hub:     opts.WebSubHub,
 
 		extraMetrics: opts.ExtraMetrics,
+		websub:       opts.WebSub,
+		websubMax:    opts.WebSubMaxBody,
 		health:       opts.Health,
 	}
 	if s.now == nil {

@@ -16,6 +16,9 @@
 //	fetcher.go      Fetcher, New: the httpclient.Client over the per-host
 //	                rate transport
 //	fetch.go        one source: request, status handling, new fetch state
+//	sourceopts.go   per-source options from the config (credentials,
+//	                headers, user agent, proxy, scrape selectors), in
+//	                memory only
 //	storehold.go    in-memory backoff of sources whose fetch the store
 //	                could not record
 //	metrics.go      counters for /metrics: fetches by outcome and by status
@@ -35,8 +38,14 @@
 //
 // Its packages, one concern each (see their doc.go):
 //
-//	httpclient      the HTTP client, SSRF guard, body limits, charset,
+//	httpclient      the HTTP client, SSRF guard, proxies, request options
+//	                kept to their origin, body limits, charset,
 //	                conditional GET validators
+//	scrape          a feed built from a page without one (CSS selectors)
+//	websub          the WebSub subscriber: subscriptions, verification,
+//	                signed pushes, leases (websub.go wires it: pushes
+//	                ingested as fetches, pushed sources polled at
+//	                MaxInterval)
 //	schedule        the pure due-time rules: interval, adaptive, skip
 //	                hours/days, Cache-Control, Retry-After, backoffs
 //	parse           gofeed, RSS schedule hints, HTML detection, feed

@@ -22,11 +22,16 @@ import (
 // get fetches rawURL with the shared client and counts the body's bytes.
 // st, when given, supplies the conditional headers.
 func (f *Fetcher) get(ctx context.Context, rawURL string, st *storage.FetchState) (*httpclient.Response, error) {
+	return f.getWith(ctx, rawURL, st, nil)
+}
+
+// getWith is get with a source's request options (nil = none).
+func (f *Fetcher) getWith(ctx context.Context, rawURL string, st *storage.FetchState, ro *httpclient.RequestOptions) (*httpclient.Response, error) {
 	var v *httpclient.Validators
 	if st != nil {
 		v = &httpclient.Validators{ETag: st.ETag, LastModified: st.LastModified}
 	}
-	resp, err := f.client.Get(ctx, rawURL, v)
+	resp, err := f.client.GetWith(ctx, rawURL, v, ro)
 	if resp != nil {
 		f.metrics.bytes.Add(uint64(len(resp.Body)))
 	}
@@ -64,7 +69,8 @@ func (f *Fetcher) fetchSource(ctx context.Context, src storage.Source) (storage.
 	}
 
 	started := time.Now()
-	resp, err := f.get(ctx, src.URL, &src.State)
+	ro := f.requestOptions(src)
+	resp, err := f.getWith(ctx, src.URL, &src.State, ro)
 	defer resp.Free()
 	switch {
 	case err != nil:
@@ -82,10 +88,12 @@ func (f *Fetcher) fetchSource(ctx context.Context, src storage.Source) (storage.
 			fetch.NewURL = resp.FinalURL.String()
 		}
 	case resp.Status >= 200 && resp.Status <= 299:
-		f.takeFeed(ctx, src, resp, now, &st, &fetch, fail, succeed)
+		f.takeFeed(ctx, src, ro, resp, now, &st, &fetch, fail, succeed)
 	case resp.Status == http.StatusGone:
 		st.Retired = true
 		fail(resp.Status, "HTTP 410 Gone: source retired")
+	case resp.Status == http.StatusUnauthorized || resp.Status == http.StatusForbidden:
+		fail(resp.Status, fmt.Sprintf("HTTP %d: authentication failed", resp.Status))
 	case resp.Status == http.StatusTooManyRequests || resp.Status == http.StatusServiceUnavailable:
 		st.RetryUntil = schedule.RetryAfter(resp.Header, now)
 		fail(resp.Status, fmt.Sprintf("HTTP %d", resp.Status))
@@ -110,11 +118,15 @@ func (f *Fetcher) fetchSource(ctx context.Context, src storage.Source) (storage.
 
 // takeFeed handles a 2xx response: charset, parse, and for an HTML page one
 // hop to the feed it links to.
-func (f *Fetcher) takeFeed(ctx context.Context, src storage.Source, resp *httpclient.Response, now time.Time,
+func (f *Fetcher) takeFeed(ctx context.Context, src storage.Source, ro *httpclient.RequestOptions, resp *httpclient.Response, now time.Time,
 	st *storage.FetchState, fetch *storage.Fetch, fail func(int, string), succeed func(int)) {
 	ct := resp.Header.Get("Content-Type")
 	body := httpclient.ToUTF8(resp.Body, ct)
-	feed, hints, err := parse.Feed(body, parse.Options{})
+	feed, hints, err := f.parseBody(src, body, resp.FinalURL)
+	if err != nil && f.scraper(src) != nil {
+		fail(resp.Status, shorten(err.Error()))
+		return
+	}
 	feedResp := resp
 	if err != nil && (errors.Is(err, parse.ErrNotFeed) || parse.IsHTML(ct, body)) {
 		if !parse.IsHTML(ct, body) {
@@ -126,7 +138,7 @@ func (f *Fetcher) takeFeed(ctx context.Context, src storage.Source, resp *httpcl
 			fail(resp.Status, "parse: not a feed (HTML page without a feed link)")
 			return
 		}
-		r2, err2 := f.get(ctx, link, nil)
+		r2, err2 := f.getWith(ctx, link, nil, ro)
 		defer r2.Free()
 		if err2 != nil {
 			fail(0, fmt.Sprintf("feed link %s: %s", link, f.reason(err2)))
@@ -153,6 +165,9 @@ func (f *Fetcher) takeFeed(ctx context.Context, src storage.Source, resp *httpcl
 		fetch.NewURL = resp.FinalURL.String()
 	}
 
+	if feedResp == resp {
+		f.announceHub(src, feedResp, body)
+	}
 	setValidators(st, httpclient.ValidatorsOf(feedResp.Header))
 	// Items stored before with the same raw fields are not cleaned again.
 	known := func(items []storage.Item) []bool { return f.store.KnownRaw(src.ID, items) }
@@ -169,7 +184,7 @@ func (f *Fetcher) takeFeed(ctx context.Context, src storage.Source, resp *httpcl
 // scheduleInput gathers the input of schedule.Next for src after a fetch at
 // now that produced state st.
 func (f *Fetcher) scheduleInput(src storage.Source, st storage.FetchState, now time.Time) schedule.Input {
-	return schedule.Input{
+	in := schedule.Input{
 		Now:          now,
 		URL:          src.URL,
 		Every:        src.Every,
@@ -187,6 +202,11 @@ func (f *Fetcher) scheduleInput(src storage.Source, st storage.FetchState, now t
 		ErrorStreak:  st.ErrorStreak,
 		RetryUntil:   st.RetryUntil,
 	}
+	if f.pushed(src) {
+		// Pushed by its hub: polled only as a safety net.
+		in.Every, in.MinInterval = f.opts.MaxInterval, f.opts.MaxInterval
+	}
+	return in
 }
 
 // reason turns a fetch error into the short human reason stored as
@@ -198,6 +218,10 @@ func (f *Fetcher) reason(err error) string {
 	var certErr *tls.CertificateVerificationError
 	var unknownAuth x509.UnknownAuthorityError
 	var hostErr x509.HostnameError
+	var proxyErr *httpclient.ProxyError
+	if errors.As(err, &proxyErr) {
+		return "proxy " + proxyErr.Proxy + ": " + f.reason(proxyErr.Err)
+	}
 	switch {
 	case errors.As(err, &addrErr):
 		return addrErr.Error()

@@ -6,6 +6,7 @@ import (
 
 	"github.com/feedmill/feedmill/fetcher/httpclient"
 	"github.com/feedmill/feedmill/fetcher/robots"
+	"github.com/feedmill/feedmill/fetcher/websub"
 	"github.com/feedmill/feedmill/internal/logonce"
 	"github.com/feedmill/feedmill/storage"
 )
@@ -27,9 +28,11 @@ type Fetcher struct {
 	busyMu sync.Mutex
 	busy   map[uint64]bool // sources being fetched now
 
-	metrics counters   // see metrics.go
-	net     netWatch   // see netdown.go
-	holds   storeHolds // due times the store could not record (storehold.go)
+	metrics counters           // see metrics.go
+	net     netWatch           // see netdown.go
+	holds   storeHolds         // due times the store could not record (storehold.go)
+	srcOpts sourceOptions      // per-source request options (sourceopts.go)
+	websub  *websub.Subscriber // nil = not subscribing (websub.go)
 
 	netDown *logonce.Streak // network unreachable: logged once per run
 
@@ -62,6 +65,7 @@ func New(store *storage.Store, opts Options) *Fetcher {
 			Timeout:      opts.Timeout,
 			PerHost:      opts.PerHost,
 			AllowPrivate: opts.AllowPrivate,
+			Proxy:        opts.Proxy,
 			GuardExempt:  opts.guardExempt,
 		})
 	}
@@ -72,5 +76,9 @@ func New(store *storage.Store, opts Options) *Fetcher {
 		UserAgent: opts.UserAgent,
 	})
 	f.pages = f.newPageQueue()
+	if opts.Sources != nil {
+		f.SetSourceOptions(opts.Sources)
+	}
+	f.startWebSub(rt)
 	return f
 }

@@ -441,8 +441,10 @@ func TestItemLimits(t *testing.T) {
 	}
 }
 
-// TestBadBytesCleaned: invalid UTF-8 and control characters in a feed are
-// cleaned, so the feed parses and the stored text is valid.
+// TestBadBytesCleaned: control characters in a feed are dropped, and a
+// feed that says UTF-8 but is not is read as windows-1252 (every byte
+// means a character there), so the feed parses and the stored text is
+// valid.
 func TestBadBytesCleaned(t *testing.T) {
 	body := "<?xml version=\"1.0\" encoding=\"utf-8\"?><rss version=\"2.0\"><channel><title>Bad\x01 \xff bytes</title>" +
 		"<item><title>Ti\x00tle\x0b with \xc3\x28 junk\x1b</title><guid>g1</guid><description>a\x07b \xed\xa0\x80 c</description></item></channel></rss>"
@@ -450,7 +452,7 @@ func TestBadBytesCleaned(t *testing.T) {
 	if r.Err != "" || r.Added != 1 {
 		t.Fatalf("result %+v", r)
 	}
-	if got := src.State.FeedTitle; got != "Bad \uFFFD bytes" {
+	if got := src.State.FeedTitle; got != "Bad \u00ff bytes" {
 		t.Errorf("feed title %q", got)
 	}
 	_ = st.Items(storage.Query{SourceIDs: []uint64{src.ID}}, func(it storage.Item) bool {
@@ -459,7 +461,7 @@ func TestBadBytesCleaned(t *testing.T) {
 				t.Errorf("not cleaned: %q", s)
 			}
 		}
-		if it.Title != "Title with \uFFFD( junk" {
+		if it.Title != "Title with \u00c3( junk" {
 			t.Errorf("title %q", it.Title)
 		}
 		return true
@@ -547,5 +549,42 @@ func TestNoScriptReachesStorage(t *testing.T) {
 	})
 	if err != nil || n != len(vectors) {
 		t.Fatalf("%d items stored of %d: %v", n, len(vectors), err)
+	}
+}
+
+// TestUOLServedWithoutCharset: the UOL capture (windows-1252, no prolog)
+// served with no charset, or with no Content-Type at all, is stored
+// without a U+FFFD.
+func TestUOLServedWithoutCharset(t *testing.T) {
+	raw, err := os.ReadFile(realworldDir + "/uolNoticias.rss")
+	if err != nil {
+		t.Skip(err)
+	}
+	for _, ct := range []string{"application/rss+xml", "none"} {
+		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header()["Content-Type"] = nil // no sniffing either
+			if ct != "none" {
+				w.Header().Set("Content-Type", ct)
+			}
+			w.Write(raw)
+		})
+		st, src, r := fetchFrom(t, h, nil)
+		if r.Err != "" || r.Added == 0 {
+			t.Fatalf("%s: %+v", ct, r)
+		}
+		if src.State.FeedTitle != "UOL Noticias" {
+			t.Errorf("%s: feed title %q", ct, src.State.FeedTitle)
+		}
+		found := false
+		_ = st.Items(storage.Query{SourceIDs: []uint64{src.ID}}, func(it storage.Item) bool {
+			if strings.ContainsRune(it.Title+it.Summary, utf8.RuneError) {
+				t.Errorf("%s: U+FFFD in %q", ct, it.Title)
+			}
+			found = found || strings.Contains(it.Title, "simulações de 2º turno")
+			return true
+		})
+		if !found {
+			t.Errorf("%s: no item titled with the accents right", ct)
+		}
 	}
 }

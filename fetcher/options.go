@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"time"
 )
 
@@ -26,6 +27,18 @@ type Options struct {
 	Cron         string
 	UserAgent    string // "" = DefaultUserAgent
 	AllowPrivate bool   // allow loopback/private addresses
+	// Proxy is the proxy for every source that names none (http, https
+	// or socks5); nil = none.
+	Proxy *url.URL
+	// Sources are the request options of the config's sources, by URL
+	// (see SetSourceOptions).
+	Sources map[string]SourceOptions
+	// WebSubCallback, when set, subscribes sources to the WebSub hubs
+	// their feeds announce: the absolute URL of the daemon's /websub/
+	// path, ending in "/websub/". WebSubLease is the lease asked for (0 =
+	// websub.DefaultLease).
+	WebSubCallback string
+	WebSubLease    time.Duration
 	// FullText: when items' article pages are fetched (fulltext.go).
 	FullText FullTextOptions
 	Logger   *slog.Logger

@@ -20,5 +20,6 @@
 // (internal/neardup), which puts copies of one story from several sources
 // into one story (Item.Story); retention.go what is removed when; backup.go
 // Backup and Check; codec.go how values and keys are encoded (codec_item.go
-// the items' values).
+// the items' values); websub.go the WebSub subscriptions of sources (a
+// bucket created by the first one).
 package storage

@@ -50,6 +50,12 @@ func cmdCheck(_ context.Context, env *cmdEnv, args []string) error {
 	if f.AllowPrivate {
 		fmt.Fprintln(w, "          private and loopback addresses allowed")
 	}
+	if p := mustProxy(f.Proxy); p != nil {
+		fmt.Fprintf(w, "          through proxy %s\n", redactProxy(p))
+	}
+	if cfg.WebSub.Subscribe {
+		fmt.Fprintf(w, "websub:   subscribes sources to the hubs they announce; callbacks under %s/websub/\n", cfg.BaseURL)
+	}
 	fmt.Fprintf(w, "keep:     items up to %s old, at most %d per source\n", cfg.Retention.MaxAge, cfg.Retention.MaxItemsPerSource)
 	fmt.Fprintf(w, "sources:  %d in the config\n", len(cfg.Sources))
 	for _, s := range cfg.Sources {
@@ -61,6 +67,9 @@ func cmdCheck(_ context.Context, env *cmdEnv, args []string) error {
 			when = "every " + s.Every.String()
 		}
 		fmt.Fprintf(w, "  %s [%s] %s\n", s.URL, strings.Join(s.Tags, ","), when)
+		if req := requestSummary(s); req != "" {
+			fmt.Fprintf(w, "    request: %s\n", req)
+		}
 	}
 	fmt.Fprintf(w, "channels: %d\n", len(cfg.Channels))
 	for _, ch := range cfg.Channels {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/feedmill/feedmill/feedserver"
 	"github.com/feedmill/feedmill/fetcher"
+	"github.com/feedmill/feedmill/fetcher/httpclient"
 	"github.com/feedmill/feedmill/storage"
 )
 
@@ -37,6 +38,7 @@ type Config struct {
 	Cache      CacheConfig     `yaml:"cache"`
 	Sources    []SourceConfig  `yaml:"sources"`
 	Channels   []ChannelConfig `yaml:"channels"`
+	WebSub     WebSubConfig    `yaml:"websub"`
 
 	// ControlSocket is where the daemon listens for the CLI; "" = beside
 	// the store, or under the runtime directory when that path is too
@@ -70,6 +72,17 @@ type FetchConfig struct {
 	UserAgent       string   `yaml:"user_agent"`
 	AllowPrivate    bool     `yaml:"allow_private"`
 	FullText        string   `yaml:"full_text"` // never | auto | always
+	// Proxy is the http://, https:// or socks5:// proxy for every source
+	// that names none; "" = none.
+	Proxy string `yaml:"proxy"`
+}
+
+// WebSubConfig is the `websub:` section: the subscriber side (the hub
+// feedmill announces for its own channels is websub_hub).
+type WebSubConfig struct {
+	// Subscribe subscribes sources to the hubs their feeds announce; the
+	// hubs call back under base_url, which they must reach.
+	Subscribe bool `yaml:"subscribe"`
 }
 
 // RetentionConfig is the `retention:` section.
@@ -100,6 +113,27 @@ type SourceConfig struct {
 	// FullText and ContentSelector: fulltext_config.go.
 	FullText        string `yaml:"full_text"`
 	ContentSelector string `yaml:"content_selector"`
+	// How to ask for it (request.go): secrets stay in memory, never in
+	// the store or any output.
+	Username  string            `yaml:"username"`
+	Password  string            `yaml:"password"`
+	Headers   map[string]string `yaml:"headers"`
+	Cookie    string            `yaml:"cookie"`
+	UserAgent string            `yaml:"user_agent"`
+	Proxy     string            `yaml:"proxy"`
+	// Scrape makes the source a page without a feed (request.go).
+	Scrape *ScrapeConfig `yaml:"scrape"`
+}
+
+// ScrapeConfig is a source's `scrape:` key: CSS selectors of the items
+// on a page without a feed and, inside each, of their parts.
+type ScrapeConfig struct {
+	Item    string `yaml:"item"`
+	Title   string `yaml:"title"`
+	Link    string `yaml:"link"`
+	Date    string `yaml:"date"`
+	Summary string `yaml:"summary"`
+	Content string `yaml:"content"`
 }
 
 // ChannelConfig is one entry of `channels:`.
@@ -322,6 +356,11 @@ func (c *Config) validate() error {
 			bad("fetch.cron", "%v", err)
 		}
 	}
+	if f.Proxy != "" {
+		if _, err := httpclient.ParseProxy(f.Proxy); err != nil {
+			bad("fetch.proxy", "%v", err)
+		}
+	}
 	if c.Retention.MaxItemsPerSource < 0 {
 		bad("retention.max_items_per_source", "must not be negative")
 	}
@@ -352,6 +391,7 @@ func (c *Config) validate() error {
 		if s.Priority < 0 {
 			bad(p+".priority", "must not be negative")
 		}
+		c.validateRequest(p, s, bad)
 	}
 
 	names := map[string]int{}
@@ -423,6 +463,8 @@ func (c *Config) fetcherOptions() fetcher.Options {
 		Cron:         f.Cron,
 		UserAgent:    f.UserAgent,
 		AllowPrivate: f.AllowPrivate,
+		Proxy:        mustProxy(f.Proxy),
+		Sources:      c.sourceOptions(),
 	}
 	o.FullText = c.fullTextOptions()
 	return o

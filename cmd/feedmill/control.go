@@ -65,6 +65,7 @@ func (c *controlServer) handler() http.Handler {
 	mux.HandleFunc("POST /v1/fetch", c.fetch)
 	mux.HandleFunc("POST /v1/backup", c.backup)
 	mux.HandleFunc("GET /v1/sources", c.listSources)
+	mux.HandleFunc("GET /v1/websub", c.listSubscriptions)
 	mux.HandleFunc("POST /v1/sources", c.addSource)
 	mux.HandleFunc("DELETE /v1/sources", c.removeSource)
 	mux.HandleFunc("GET /v1/explain", c.explain) // explain.go
@@ -195,6 +196,17 @@ func (c *controlServer) listSources(w http.ResponseWriter, _ *http.Request) {
 		return
 	}
 	writeJSON(w, srcs)
+}
+
+// listSubscriptions answers the WebSub subscriptions by source ID
+// (without their secrets).
+func (c *controlServer) listSubscriptions(w http.ResponseWriter, _ *http.Request) {
+	subs, err := c.store.Subscriptions()
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	writeJSON(w, subs)
 }
 
 func (c *controlServer) addSource(w http.ResponseWriter, r *http.Request) {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/feedmill/feedmill/feedserver"
+	"github.com/feedmill/feedmill/fetcher"
 	"github.com/feedmill/feedmill/storage"
 )
 
@@ -65,11 +66,14 @@ type daemon struct {
 	ctlSrv  *http.Server
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
-	fetcher interface{ Reschedule() }
-	sock    controlSocket
-	Addr    net.Addr     // where the HTTP server listens (tests use port 0)
-	admin   *daemonAdmin // lends the fetcher to the admin API and /metrics (admin.go)
-	hub     hubWatcher   // WebSub pings of the current publisher
+	fetcher interface {
+		Reschedule()
+		SetSourceOptions(map[string]fetcher.SourceOptions)
+	}
+	sock  controlSocket
+	Addr  net.Addr     // where the HTTP server listens (tests use port 0)
+	admin *daemonAdmin // lends the fetcher to the admin API and /metrics (admin.go)
+	hub   hubWatcher   // WebSub pings of the current publisher
 
 	// pub is the current publisher (explain over the control socket).
 	pub atomic.Pointer[feedserver.Server]
@@ -95,7 +99,12 @@ func startDaemon(parent context.Context, cfg *Config, log *slog.Logger) (*daemon
 	if err := syncSources(parent, cfg, st, log); err != nil {
 		return nil, err
 	}
-	f := newFetcher(cfg, st, log)
+	fopts := cfg.fetcherOptions()
+	fopts.Logger = log
+	if cfg.WebSub.Subscribe {
+		fopts.WebSubCallback = cfg.BaseURL + "/websub/"
+	}
+	f := fetcher.New(st, fopts)
 	d.fetcher = f
 	d.admin = &daemonAdmin{store: st, fetcher: f, log: log}
 	pub, err := newPublisher(cfg, st, log, d.admin)
@@ -159,6 +168,13 @@ func startDaemon(parent context.Context, cfg *Config, log *slog.Logger) (*daemon
 			log.Error("control socket stopped", "err", err)
 		}
 	}()
+	if ws := f.WebSub(); ws != nil {
+		d.wg.Add(1)
+		go func() {
+			defer d.wg.Done()
+			ws.Run(ctx)
+		}()
+	}
 	d.hub.watch(pub)
 	ok = true
 	log.Info("feedmill serving", "version", version, "listen", d.Addr.String(), "https", tlsCfg != nil, "base_url", cfg.BaseURL,
@@ -247,6 +263,9 @@ func newPublisher(cfg *Config, st *storage.Store, log *slog.Logger, admin *daemo
 	}
 	if admin != nil {
 		opts.Admin, opts.ExtraMetrics = admin, admin.writeMetrics
+		if ws := admin.fetcher.WebSub(); ws != nil {
+			opts.WebSub, opts.WebSubMaxBody = ws, int64(cfg.Fetch.MaxBody)
+		}
 	}
 	pub, err := feedserver.New(st, opts)
 	if err != nil {
@@ -301,8 +320,8 @@ func (d *daemon) reload(ctx context.Context, env *cmdEnv) {
 	}
 	if cfg.DB != d.cfg.DB || cfg.Listen != d.cfg.Listen || cfg.ControlSocket != d.cfg.ControlSocket ||
 		cfg.TLSCert != d.cfg.TLSCert || cfg.TLSKey != d.cfg.TLSKey || !reflect.DeepEqual(cfg.Fetch, d.cfg.Fetch) ||
-		cfg.Retention != d.cfg.Retention {
-		d.log.Warn("reload: changes to db, listen, control_socket, tls_cert, tls_key, fetch or retention take effect after a restart")
+		cfg.Retention != d.cfg.Retention || cfg.WebSub != d.cfg.WebSub {
+		d.log.Warn("reload: changes to db, listen, control_socket, tls_cert, tls_key, fetch, retention or websub take effect after a restart")
 	}
 	if err := syncSources(ctx, cfg, d.store, d.log); err != nil {
 		d.log.Error("reload: sources", "err", err)
@@ -317,6 +336,7 @@ func (d *daemon) reload(ctx context.Context, env *cmdEnv) {
 	d.handler.Store(&h)
 	d.pub.Store(pub)
 	d.hub.watch(pub)
+	d.fetcher.SetSourceOptions(cfg.sourceOptions())
 	d.fetcher.Reschedule()
 	d.log.Info("reloaded config", "sources", len(cfg.Sources), "channels", len(cfg.Channels))
 }

@@ -41,7 +41,11 @@ func cmdSources(ctx context.Context, env *cmdEnv, args []string) error {
 			if err := d.callJSON(ctx, "GET", "/v1/sources", nil, &srcs); err != nil {
 				return err
 			}
-			printSources(env, srcs)
+			var subs map[uint64]storage.Subscription
+			if err := d.callJSON(ctx, "GET", "/v1/websub", nil, &subs); err != nil {
+				return err
+			}
+			printSources(env, srcs, subs)
 		case "add":
 			var src storage.Source
 			if err := d.callJSON(ctx, "POST", "/v1/sources", sourceRequest{URL: rest[0], Tags: tags}, &src); err != nil {
@@ -73,7 +77,11 @@ func cmdSources(ctx context.Context, env *cmdEnv, args []string) error {
 		if err != nil {
 			return err
 		}
-		printSources(env, srcs)
+		subs, err := st.Subscriptions()
+		if err != nil {
+			return err
+		}
+		printSources(env, srcs, subs)
 	case "add":
 		src, err := addSource(ctx, st, rest[0], tags)
 		if err != nil {
@@ -124,13 +132,41 @@ func removeSource(ctx context.Context, st *storage.Store, raw string) error {
 	return st.RemoveSource(ctx, have.URL)
 }
 
-func printSources(env *cmdEnv, srcs []storage.Source) {
+func printSources(env *cmdEnv, srcs []storage.Source, subs map[uint64]storage.Subscription) {
 	tw := tabwriter.NewWriter(env.stdout, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "URL\tTAGS\tSTATUS\tLAST FETCH\tNEXT DUE\tERRORS\tITEMS")
 	now := time.Now()
 	for _, s := range srcs {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\n", s.URL, strings.Join(s.Tags, ","),
 			sourceStatus(s), ago(now, s.State.LastFetch), dueIn(now, s), errorStreak(s), s.Stats.Items)
+	}
+	tw.Flush()
+	printSubscriptions(env, srcs, subs, now)
+}
+
+// printSubscriptions lists the sources' WebSub subscriptions: state,
+// hub, lease end, last push.
+func printSubscriptions(env *cmdEnv, srcs []storage.Source, subs map[uint64]storage.Subscription, now time.Time) {
+	if len(subs) == 0 {
+		return
+	}
+	fmt.Fprintln(env.stdout)
+	tw := tabwriter.NewWriter(env.stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "WEBSUB\tSTATE\tHUB\tLEASE ENDS\tLAST PUSH")
+	for _, s := range srcs {
+		sub, ok := subs[s.ID]
+		if !ok {
+			continue
+		}
+		state := sub.State
+		if sub.Reason != "" {
+			state += ": " + sub.Reason
+		}
+		lease := "-"
+		if !sub.LeaseEnd.IsZero() {
+			lease = "in " + sub.LeaseEnd.Sub(now).Round(time.Minute).String()
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.URL, state, sub.Hub, lease, ago(now, sub.LastPush))
 	}
 	tw.Flush()
 }

@@ -2,7 +2,9 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -16,8 +18,10 @@ import (
 // its key path and line (`fetch.every (line 7): ...`), all of them at once,
 // and lines records the line of every key path for later checks.
 //
-// Field kinds: string, bool, int, Duration, ByteSize, []string, structs and
-// slices of structs, the shapes the config file uses.
+// Field kinds: string, bool, int, Duration, ByteSize, []string, structs,
+// pointers to structs, slices of structs and maps with string keys, the
+// shapes the config file uses. Every string value has its ${NAME}
+// references to environment variables replaced (see expandEnv).
 func decodeYAML(root *yaml.Node, v any, lines map[string]int) []error {
 	d := &yamlDecoder{lines: lines}
 	if root.Kind == yaml.DocumentNode {
@@ -80,9 +84,7 @@ func (d *yamlDecoder) value(n *yaml.Node, v reflect.Value, path string) {
 		}
 		v.Set(reflect.ValueOf(ByteSize(size)))
 	case v.Kind() == reflect.String:
-		if d.scalar(n, path, "a string") {
-			v.SetString(n.Value)
-		}
+		d.stringValue(n, v, path)
 	case v.Kind() == reflect.Bool:
 		if !d.scalar(n, path, "true or false") {
 			return
@@ -115,9 +117,28 @@ func (d *yamlDecoder) value(n *yaml.Node, v reflect.Value, path string) {
 		v.Set(s)
 	case v.Kind() == reflect.Struct:
 		d.mapping(n, v, path)
+	case v.Kind() == reflect.Map && v.Type().Key().Kind() == reflect.String:
+		d.stringMap(n, v, path)
+	case v.Kind() == reflect.Pointer && v.Type().Elem().Kind() == reflect.Struct:
+		p := reflect.New(v.Type().Elem())
+		d.mapping(n, p.Elem(), path)
+		v.Set(p)
 	default:
 		d.fail(n, path, "internal: cannot decode into %s", v.Type())
 	}
+}
+
+// stringValue sets a string with its ${NAME} references expanded.
+func (d *yamlDecoder) stringValue(n *yaml.Node, v reflect.Value, path string) {
+	if !d.scalar(n, path, "a string") {
+		return
+	}
+	str, err := expandEnv(n.Value)
+	if err != nil {
+		d.fail(n, path, "%v", err)
+		return
+	}
+	v.SetString(str)
 }
 
 func (d *yamlDecoder) scalar(n *yaml.Node, path, want string) bool {
@@ -165,6 +186,77 @@ func (d *yamlDecoder) mapping(n *yaml.Node, v reflect.Value, path string) {
 		d.value(val, v.Field(idx), sub)
 	}
 }
+
+// stringMap decodes a mapping into a map with string keys (header names
+// to values, say); a key given twice is an error.
+func (d *yamlDecoder) stringMap(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind != yaml.MappingNode {
+		d.fail(n, path, "want a mapping of keys to values")
+		return
+	}
+	m := reflect.MakeMapWithSize(v.Type(), len(n.Content)/2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		sub := path + "." + k.Value
+		if k.Kind != yaml.ScalarNode {
+			d.fail(k, path, "want a plain key")
+			continue
+		}
+		key := reflect.ValueOf(k.Value).Convert(v.Type().Key())
+		if m.MapIndex(key).IsValid() {
+			d.fail(k, sub, "key given twice")
+			continue
+		}
+		elem := reflect.New(v.Type().Elem()).Elem()
+		d.value(val, elem, sub)
+		m.SetMapIndex(key, elem)
+	}
+	v.Set(m)
+}
+
+// expandEnv replaces each ${NAME} in s with the environment variable
+// NAME; an unset one is an error. $${ stands for a literal ${, and a $
+// not followed by {NAME} stays as it is (regular expressions keep their
+// anchors).
+func expandEnv(s string) (string, error) {
+	if !strings.Contains(s, "${") {
+		return s, nil
+	}
+	var b strings.Builder
+	for {
+		i := strings.Index(s, "${")
+		if i < 0 {
+			b.WriteString(s)
+			return b.String(), nil
+		}
+		if i > 0 && s[i-1] == '$' {
+			// "$${" is a literal "${": s[:i] ends with its first $.
+			b.WriteString(s[:i])
+			b.WriteString("{")
+			s = s[i+2:]
+			continue
+		}
+		end := strings.IndexByte(s[i:], '}')
+		name := ""
+		if end > 0 {
+			name = s[i+2 : i+end]
+		}
+		if !envName.MatchString(name) {
+			b.WriteString(s[:i+2])
+			s = s[i+2:]
+			continue
+		}
+		val, ok := os.LookupEnv(name)
+		if !ok {
+			return "", fmt.Errorf("environment variable %s is not set", name)
+		}
+		b.WriteString(s[:i])
+		b.WriteString(val)
+		s = s[i+end+1:]
+	}
+}
+
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // Duration is a time.Duration written as "30m", "1h30m" or "7d" in the
 // config file.

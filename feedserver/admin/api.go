@@ -49,6 +49,9 @@ type Daemon interface {
 type SourceStatus struct {
 	storage.Source
 	Status string `json:"status"` // new, ok, not_modified, error, paused, retired
+	// WebSub is the source's subscription to its feed's hub, when the
+	// daemon subscribes (hub, state, lease end, last push; no secret).
+	WebSub *storage.Subscription `json:"websub,omitempty"`
 }
 
 // Status sums up a source's state in one word: new, ok, not_modified,
@@ -200,9 +203,10 @@ func (a *API) list(w http.ResponseWriter, _ *http.Request) {
 		apiError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
+	subs, _ := a.store.Subscriptions()
 	out := make([]SourceStatus, 0, len(srcs))
 	for _, src := range srcs {
-		out = append(out, SourceStatus{src, Status(src)})
+		out = append(out, withSubscription(src, subs))
 	}
 	apiJSON(w, http.StatusOK, out)
 }
@@ -210,7 +214,7 @@ func (a *API) list(w http.ResponseWriter, _ *http.Request) {
 func (a *API) status(w http.ResponseWriter, r *http.Request) {
 	src, ok := a.source(w, r.URL.Query().Get("url"))
 	if ok {
-		apiJSON(w, http.StatusOK, SourceStatus{src, Status(src)})
+		apiJSON(w, http.StatusOK, a.sourceStatus(src))
 	}
 }
 
@@ -248,7 +252,7 @@ func (a *API) add(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	apiJSON(w, http.StatusCreated, SourceStatus{src, Status(src)})
+	apiJSON(w, http.StatusCreated, a.sourceStatus(src))
 }
 
 func (a *API) remove(w http.ResponseWriter, r *http.Request) {
@@ -290,7 +294,7 @@ func (a *API) setPaused(w http.ResponseWriter, r *http.Request, paused bool) {
 	if a.admin != nil {
 		a.admin.Reschedule()
 	}
-	apiJSON(w, http.StatusOK, SourceStatus{src, Status(src)})
+	apiJSON(w, http.StatusOK, a.sourceStatus(src))
 }
 
 // fetchBody is the JSON body of POST /api/fetch.
@@ -345,4 +349,18 @@ func apiJSON(w http.ResponseWriter, code int, v any) {
 
 func apiError(w http.ResponseWriter, code int, msg string) {
 	apiJSON(w, code, map[string]string{"error": msg})
+}
+
+// sourceStatus is src as the API shows it, with its subscription.
+func (a *API) sourceStatus(src storage.Source) SourceStatus {
+	subs, _ := a.store.Subscriptions()
+	return withSubscription(src, subs)
+}
+
+func withSubscription(src storage.Source, subs map[uint64]storage.Subscription) SourceStatus {
+	st := SourceStatus{Source: src, Status: Status(src)}
+	if sub, ok := subs[src.ID]; ok {
+		st.WebSub = &sub
+	}
+	return st
 }

@@ -8,42 +8,48 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"golang.org/x/net/html"
 	"golang.org/x/net/html/charset"
 	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/unicode"
 	"golang.org/x/text/encoding/unicode/utf32"
 	"golang.org/x/text/transform"
 )
 
-// toUTF8 returns body as UTF-8, with an XML prolog that says so (or says
+// ToUTF8 returns body as UTF-8, with an XML prolog that says so (or says
 // nothing), so that gofeed, which takes the charset only from the prolog,
 // decodes it exactly once.
 //
-// The order of authority:
+// It reads the charset as the Universal Feed Parser does:
 //  1. a byte order mark (UTF-8, UTF-16LE/BE, UTF-32LE/BE; also BOM-less
 //     UTF-16 and UTF-32 XML);
 //  2. the charset parameter of the HTTP Content-Type (RFC 3023/7303: it
 //     wins over the prolog);
 //  3. the prolog's encoding attribute;
-//  4. UTF-8.
+//  4. an HTML page's <meta charset> or <meta http-equiv="Content-Type">;
+//  5. UTF-8 when the bytes are valid UTF-8;
+//  6. windows-1252 (whose bytes all mean a character) otherwise.
 //
-// One pragmatic exception: a body that is valid UTF-8 and not plain ASCII
-// is taken as UTF-8 even when a single-byte charset is declared. Servers
-// that label every response ISO-8859-1 are common, while Latin-1 text that
-// happens to be valid UTF-8 is practically nonexistent; decoding such a
-// body again would turn "é" into "Ã©".
+// A declared charset the bytes do not fit (invalid UTF-8, or bytes a
+// multi-byte charset cannot decode) falls back the same way: never a
+// U+FFFD where a byte had a meaning. One pragmatic exception: a body
+// that is valid UTF-8 and not plain ASCII is taken as UTF-8 even when a
+// single-byte charset is declared. Servers that label every response
+// ISO-8859-1 are common, while Latin-1 text that happens to be valid
+// UTF-8 is practically nonexistent; decoding such a body again would turn
+// "é" into "Ã©".
 //
-// Bytes that are still not valid UTF-8 become U+FFFD, and C0 control
-// characters other than tab, CR and LF are removed: both make Go's XML
-// decoder give up on the whole feed.
+// C0 control characters other than tab, CR and LF are removed: they make
+// Go's XML decoder give up on the whole feed.
 func ToUTF8(body []byte, contentType string) []byte {
 	if out, ok := decodeBOM(body); ok {
-		return cleanBytes(fixProlog(out))
+		if !utf8.Valid(out) {
+			out = decodeWindows1252(out)
+		}
+		return dropControls(fixProlog(out))
 	}
-	enc, name := lookupCharset(httpCharset(contentType))
-	if enc == nil {
-		enc, name = lookupCharset(prologEncoding(body))
-	}
+	enc, name := declaredCharset(body, contentType)
 	valid := -1 // utf8.Valid(body), once known: 0 or 1
 	isValid := func() bool {
 		if valid < 0 {
@@ -55,10 +61,13 @@ func ToUTF8(body []byte, contentType string) []byte {
 		return valid == 1
 	}
 	if name == "utf-8" && !isValid() {
-		// Labelled UTF-8 but is not: a prolog naming another charset
-		// is the better guess.
+		// Labelled UTF-8 but is not: a prolog or <meta> naming another
+		// charset is the better guess.
+		enc, name = nil, ""
 		if penc, pname := lookupCharset(prologEncoding(body)); penc != nil && pname != "utf-8" {
 			enc, name = penc, pname
+		} else if menc, mname := lookupCharset(metaCharset(body)); menc != nil && mname != "utf-8" {
+			enc, name = menc, mname
 		}
 	}
 	if strings.HasPrefix(name, "utf-16") && len(body) >= 2 && body[0] != 0 && body[1] != 0 {
@@ -70,7 +79,7 @@ func ToUTF8(body []byte, contentType string) []byte {
 			// fixProlog changes only ASCII bytes: still valid.
 			return dropControls(fixProlog(body))
 		}
-		return cleanBytes(fixProlog(body))
+		return dropControls(fixProlog(decodeWindows1252(body)))
 	}
 	if strings.HasPrefix(name, "utf-16") {
 		// Declared UTF-16 but no BOM: decodeBOM tried the XML sniff
@@ -78,10 +87,50 @@ func ToUTF8(body []byte, contentType string) []byte {
 		enc = unicode.UTF16(endianOf(name), unicode.IgnoreBOM)
 	}
 	out, _, err := transform.Bytes(enc.NewDecoder(), body)
-	if err != nil {
-		return cleanBytes(fixProlog(body))
+	if err != nil || (bytes.ContainsRune(out, utf8.RuneError) && !bytes.Contains(body, replacementUTF8)) {
+		// The bytes do not fit the declared charset.
+		if isValid() {
+			return dropControls(fixProlog(body))
+		}
+		out = decodeWindows1252(body)
 	}
 	return cleanBytes(fixProlog(out))
+}
+
+// replacementUTF8 is U+FFFD in UTF-8: a body that carries it already may
+// decode to it honestly.
+var replacementUTF8 = []byte("\uFFFD")
+
+// declaredCharset is the charset the HTTP header, else the XML prolog,
+// else an HTML <meta> names, with its canonical name; nil when none names
+// one that is known.
+func declaredCharset(body []byte, contentType string) (encoding.Encoding, string) {
+	if enc, name := lookupCharset(httpCharset(contentType)); enc != nil {
+		return enc, name
+	}
+	if enc, name := lookupCharset(prologEncoding(body)); enc != nil {
+		return enc, name
+	}
+	return lookupCharset(metaCharset(body))
+}
+
+// decodeWindows1252 decodes b as windows-1252, the five bytes it leaves
+// undefined as the C1 controls of ISO-8859-1, so every byte becomes the
+// character it most likely meant.
+func decodeWindows1252(b []byte) []byte {
+	out := make([]byte, 0, len(b)+len(b)/8)
+	for _, c := range b {
+		if c < utf8.RuneSelf {
+			out = append(out, c)
+			continue
+		}
+		r := charmap.Windows1252.DecodeByte(c)
+		if r == utf8.RuneError {
+			r = rune(c)
+		}
+		out = utf8.AppendRune(out, r)
+	}
+	return out
 }
 
 func endianOf(name string) unicode.Endianness {
@@ -266,4 +315,55 @@ func HasBadControl(b []byte) bool {
 // isBadControl is true for C0 controls other than \t \n \r.
 func IsBadControl(r rune) bool {
 	return r < 0x20 && r != '\t' && r != '\n' && r != '\r'
+}
+
+// metaCharset returns the charset an HTML page names in the first 1024
+// bytes: <meta charset="..."> or <meta http-equiv="Content-Type"
+// content="...; charset=...">; "" when none.
+func metaCharset(b []byte) string {
+	if len(b) > 1024 {
+		b = b[:1024]
+	}
+	if !bytes.Contains(bytes.ToLower(b), []byte("<meta")) {
+		return ""
+	}
+	z := html.NewTokenizer(bytes.NewReader(b))
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			return ""
+		case html.StartTagToken, html.SelfClosingTagToken:
+			name, hasAttr := z.TagName()
+			if string(name) != "meta" || !hasAttr {
+				continue
+			}
+			if cs := metaTagCharset(z); cs != "" {
+				return cs
+			}
+		}
+	}
+}
+
+// metaTagCharset reads the charset of the <meta> tag z is at.
+func metaTagCharset(z *html.Tokenizer) string {
+	var content string
+	httpEquiv := false
+	for {
+		k, v, more := z.TagAttr()
+		switch string(k) {
+		case "charset":
+			return strings.TrimSpace(string(v))
+		case "http-equiv":
+			httpEquiv = strings.EqualFold(strings.TrimSpace(string(v)), "content-type")
+		case "content":
+			content = string(v)
+		}
+		if !more {
+			break
+		}
+	}
+	if httpEquiv && content != "" {
+		return httpCharset(content)
+	}
+	return ""
 }

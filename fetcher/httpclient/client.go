@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"time"
 )
@@ -22,43 +20,6 @@ const MaxRedirects = 10
 // ErrRedirectLoop is returned (wrapped) when a redirect leads back to a
 // URL of the same chain.
 var ErrRedirectLoop = errors.New("redirect loop")
-
-// TransportOptions configure NewTransport.
-type TransportOptions struct {
-	Timeout      time.Duration // for the response header
-	PerHost      int           // idle connections kept per host
-	AllowPrivate bool          // no address guard (loopback/private allowed)
-	// GuardExempt (tests) is one address:port the guard lets through,
-	// standing in for a public server.
-	GuardExempt netip.AddrPort
-}
-
-// NewTransport is a keep-alive transport for the client. It does not use a
-// proxy from the environment: the address guard checks the address it
-// dials, which would be the proxy's. Its own gzip handling is off: Get
-// decodes bodies itself, so that the size limit counts decompressed bytes
-// and br works.
-func NewTransport(o TransportOptions) *http.Transport {
-	dialer := &net.Dialer{
-		Timeout:   10 * time.Second,
-		KeepAlive: 30 * time.Second,
-	}
-	if !o.AllowPrivate {
-		dialer.Control = GuardControl(o.GuardExempt)
-	}
-	return &http.Transport{
-		Proxy:                 nil,
-		DialContext:           dialer.DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          256,
-		MaxIdleConnsPerHost:   o.PerHost,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ResponseHeaderTimeout: o.Timeout,
-		ExpectContinueTimeout: time.Second,
-		DisableCompression:    true,
-	}
-}
 
 // Options configure a Client.
 type Options struct {
@@ -119,6 +80,11 @@ func (r *Response) Free() {
 // without a body and no error; an error with a non-nil Response is a 2xx
 // whose body could not be read (too large, bad compression).
 func (c *Client) Get(ctx context.Context, rawURL string, v *Validators) (*Response, error) {
+	return c.GetWith(ctx, rawURL, v, nil)
+}
+
+// GetWith is Get with a source's request options (nil = none).
+func (c *Client) GetWith(ctx context.Context, rawURL string, v *Validators, ro *RequestOptions) (*Response, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("bad URL: %w", err)
@@ -128,7 +94,7 @@ func (c *Client) Get(ctx context.Context, rawURL string, v *Validators) (*Respon
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 	defer cancel()
-	req, trace, err := c.newRequest(ctx, rawURL, v)
+	req, trace, err := c.newRequest(ctx, rawURL, v, ro)
 	if err != nil {
 		return nil, fmt.Errorf("bad URL: %w", err)
 	}
@@ -176,6 +142,7 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 	if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
 		return fmt.Errorf("redirect to unsupported scheme %q", req.URL.Scheme)
 	}
+	credentialsForHop(req)
 	if tr, ok := req.Context().Value(traceKey{}).(*redirectTrace); ok {
 		if tr.hops == 0 {
 			tr.permanent = true
@@ -188,20 +155,33 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 	return nil
 }
 
-// newRequest builds a GET for rawURL with feedmill's headers and, when v
-// is given, the conditional headers from its validators.
-func (c *Client) newRequest(ctx context.Context, rawURL string, v *Validators) (*http.Request, *redirectTrace, error) {
+// newRequest builds a GET for rawURL with feedmill's headers, the
+// source's options ro (credentials only when rawURL is on their origin)
+// and, when v is given, the conditional headers from its validators.
+func (c *Client) newRequest(ctx context.Context, rawURL string, v *Validators, ro *RequestOptions) (*http.Request, *redirectTrace, error) {
 	tr := &redirectTrace{}
 	ctx = context.WithValue(ctx, traceKey{}, tr)
+	ua := c.opts.UserAgent
+	if ro != nil {
+		o := *ro
+		if o.Origin == "" {
+			o.Origin = originOf(rawURL)
+		}
+		if o.UserAgent != "" {
+			ua = o.UserAgent
+		}
+		ctx = withOptions(ctx, &o)
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {
 		return nil, nil, err
 	}
-	req.Header.Set("User-Agent", c.opts.UserAgent)
+	req.Header.Set("User-Agent", ua)
 	req.Header.Set("Accept", acceptHeader)
 	req.Header.Set("Accept-Encoding", acceptEncoding)
 	if v != nil {
 		v.setConditional(req)
 	}
+	credentialsForHop(req)
 	return req, tr, nil
 }
