@@ -35,6 +35,25 @@ func TestSlope(t *testing.T) {
 	}
 }
 
+// TestSlopeOfASaw: RssAnon under a soft memory limit saws between
+// collections. A flat saw that happens to end near a peak has no trend;
+// the same saw on a rising floor has the floor's.
+func TestSlopeOfASaw(t *testing.T) {
+	var x, flat, rising []float64
+	for i := range 103 { // stops two samples into a rise
+		saw := float64(i%7) * 10 // 0..60 MB, period 7
+		x = append(x, float64(i))
+		flat = append(flat, 120+saw)
+		rising = append(rising, 120+saw+0.5*float64(i))
+	}
+	if got := slope(x, flat); got < -0.2 || got > 0.2 {
+		t.Errorf("trend of a flat saw = %v, want about 0", got)
+	}
+	if got := slope(x, rising); got < 0.3 || got > 0.7 {
+		t.Errorf("trend of a saw on a floor rising 0.5 a sample = %v, want about 0.5", got)
+	}
+}
+
 // soakSamples is a run of n samples a minute apart, RssAnon growing by
 // growMB a minute from startMB.
 func soakSamples(n int, startMB, growMB float64) []soakSample {

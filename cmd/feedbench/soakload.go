@@ -226,7 +226,12 @@ type readStats struct {
 	Requests, OK, NotModified, NotFound, Other, Errors, Skipped int
 	Conditional                                                 int
 	Latencies                                                   []time.Duration
+	// Failures are the first few failed requests: URL and error or status.
+	Failures []string
 }
+
+// maxFailuresKept is how many failed requests readStats describes.
+const maxFailuresKept = 5
 
 func newReader(base string, channels []string, pages int, rate float64) *reader {
 	return &reader{base: base, channels: channels, pages: pages, rate: rate, etags: map[string]string{},
@@ -302,6 +307,7 @@ func (r *reader) get(ctx context.Context, url string, cond bool) {
 	switch {
 	case err != nil:
 		r.st.Errors++
+		r.st.failed(fmt.Sprintf("%s after %s: %v", url, took.Round(time.Millisecond), err))
 	case resp.StatusCode == http.StatusOK:
 		r.st.OK++
 		if e := resp.Header.Get("ETag"); e != "" {
@@ -313,6 +319,14 @@ func (r *reader) get(ctx context.Context, url string, cond bool) {
 		r.st.NotFound++ // a page past the channel's end
 	default:
 		r.st.Other++
+		r.st.failed(fmt.Sprintf("%s: HTTP %d after %s", url, resp.StatusCode, took.Round(time.Millisecond)))
+	}
+}
+
+// failed keeps the description of a failed request, up to maxFailuresKept.
+func (s *readStats) failed(what string) {
+	if len(s.Failures) < maxFailuresKept {
+		s.Failures = append(s.Failures, what)
 	}
 }
 

@@ -13,7 +13,7 @@ import (
 // soakVerdict is the soak's judgement of RssAnon after warm-up.
 type soakVerdict struct {
 	ok          bool
-	slopeMBh    float64 // linear fit of RssAnon after warm-up, MB an hour
+	slopeMBh    float64 // trend of RssAnon after warm-up (Theil–Sen), MB an hour
 	heapMBh     float64 // the same of the Go heap
 	maxAnon     int64
 	limit       int64 // budget + overhead
@@ -21,8 +21,8 @@ type soakVerdict struct {
 }
 
 // verdict fails the run when, after warm-up, RssAnon grows faster than
-// c.MaxGrowth MB an hour (least-squares line; unless the line rises less
-// than c.Noise over those samples) or exceeds budget + overhead,
+// c.MaxGrowth MB an hour (Theil–Sen trend; unless it rises less than
+// c.Noise over those samples) or exceeds budget + overhead,
 // or when the daemon died or the readers met errors.
 func (r *soakRun) verdict(c *soakConfig) soakVerdict {
 	v := soakVerdict{limit: c.Budget + c.Overhead}
@@ -58,7 +58,7 @@ func (r *soakRun) verdict(c *soakConfig) soakVerdict {
 		}
 	}
 	if n := r.reads.Errors + r.reads.Other; n > 0 {
-		fails = append(fails, fmt.Sprintf("%d reader requests failed", n))
+		fails = append(fails, fmt.Sprintf("%d reader requests failed (%s)", n, strings.Join(r.reads.Failures, "; ")))
 	}
 	v.ok = len(fails) == 0
 	v.short = strings.Join(fails, "; ")
@@ -72,21 +72,29 @@ func (r *soakRun) verdict(c *soakConfig) soakVerdict {
 	return v
 }
 
-// slope is the least-squares slope of y over x.
+// slope is the Theil–Sen estimate of y's trend over x: the median of the
+// slopes between every pair of samples. Under a soft memory limit RssAnon
+// saws up and down by tens of MB between collections; a least-squares
+// line through such a saw tilts with where the run happens to stop,
+// while the median of pairwise slopes follows the trend under it.
 func slope(x, y []float64) float64 {
-	n := float64(len(x))
-	var sx, sy, sxx, sxy float64
+	var slopes []float64
 	for i := range x {
-		sx += x[i]
-		sy += y[i]
-		sxx += x[i] * x[i]
-		sxy += x[i] * y[i]
+		for j := i + 1; j < len(x); j++ {
+			if dx := x[j] - x[i]; dx != 0 {
+				slopes = append(slopes, (y[j]-y[i])/dx)
+			}
+		}
 	}
-	d := n*sxx - sx*sx
-	if d == 0 {
+	if len(slopes) == 0 {
 		return 0
 	}
-	return (n*sxy - sx*sy) / d
+	slices.Sort(slopes)
+	n := len(slopes)
+	if n%2 == 1 {
+		return slopes[n/2]
+	}
+	return (slopes[n/2-1] + slopes[n/2]) / 2
 }
 
 // table renders at most rows samples (evenly picked, the last always) as
