@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/feedmill/feedmill/internal/testfs"
 	"github.com/feedmill/feedmill/storage"
 )
 
@@ -43,7 +44,7 @@ func TestMoveToTakenURL(t *testing.T) {
 // move, and the store's one line tells why.
 func TestMoveOnFullDisk(t *testing.T) {
 	var logs logBuffer
-	dir := mountTmpfs(t, 2<<20)
+	dir := testfs.Tmpfs(t, "2m")
 	st, err := storage.Open(filepath.Join(dir, "feedmill.db"), storage.Options{Logger: logs.logger()})
 	if err != nil {
 		t.Fatal(err)
@@ -57,7 +58,7 @@ func TestMoveOnFullDisk(t *testing.T) {
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	src := addSource(t, st, srv.URL+"/old")
-	fillDisk(t, filepath.Join(dir, "filler"))
+	testfs.Fill(t, filepath.Join(dir, "filler"))
 	logs.reset()
 
 	f := newTestFetcher(st, nil, func(o *Options) { o.Logger = logs.logger() })

@@ -2,7 +2,6 @@ package fetcher
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -11,9 +10,10 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/feedmill/feedmill/internal/testfs"
 
 	"github.com/feedmill/feedmill/fetcher/schedule"
 	"github.com/feedmill/feedmill/storage"
@@ -54,44 +54,6 @@ func (b *logBuffer) String() string {
 // logger writes Info and above into b.
 func (b *logBuffer) logger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelInfo}))
-}
-
-// mountTmpfs mounts a tmpfs of size bytes on a new folder and unmounts it
-// when the test ends.
-func mountTmpfs(t *testing.T, size int) string {
-	t.Helper()
-	dir := filepath.Join(t.TempDir(), "tmpfs")
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, fmt.Sprintf("size=%d", size)); err != nil {
-		t.Fatalf("cannot mount a tmpfs on %s (this test needs root or CAP_SYS_ADMIN to fill a real disk): %v", dir, err)
-	}
-	t.Cleanup(func() {
-		if err := syscall.Unmount(dir, 0); err != nil {
-			t.Errorf("unmount %s: %v", dir, err)
-		}
-	})
-	return dir
-}
-
-// fillDisk writes path until the filesystem has no space left.
-func fillDisk(t *testing.T, path string) {
-	t.Helper()
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	chunk := make([]byte, 4096)
-	for {
-		if _, err := f.Write(chunk); err != nil {
-			if !errors.Is(err, syscall.ENOSPC) {
-				t.Fatalf("fill %s: %v", path, err)
-			}
-			return
-		}
-	}
 }
 
 // generationServer serves a feed per path whose items are new at every
@@ -161,7 +123,7 @@ func testStoreFullBacksOff(t *testing.T, hostInterval time.Duration) {
 		maxInterval = 1200 * time.Millisecond
 		window      = 3 * time.Second
 	)
-	dir := mountTmpfs(t, 2<<20)
+	dir := testfs.Tmpfs(t, "2m")
 	var logs logBuffer
 	st, err := storage.Open(filepath.Join(dir, "feedmill.db"), storage.Options{Logger: logs.logger()})
 	if err != nil {
@@ -177,7 +139,7 @@ func testStoreFullBacksOff(t *testing.T, hostInterval time.Duration) {
 		}
 	}
 	filler := filepath.Join(dir, "filler")
-	fillDisk(t, filler)
+	testfs.Fill(t, filler)
 
 	f := newTestFetcher(st, nil, func(o *Options) {
 		o.MinInterval, o.Every, o.MaxInterval = interval, interval, maxInterval

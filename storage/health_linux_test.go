@@ -10,49 +10,15 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/feedmill/feedmill/internal/testfs"
 )
-
-// mountTmpfs mounts a tmpfs of the given size ("4m") on a new folder and
-// unmounts it when the test ends. It needs root (the test machines run as
-// root).
-func mountTmpfs(t *testing.T, size string) string {
-	t.Helper()
-	dir := t.TempDir()
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size="+size); err != nil {
-		t.Fatalf("mount a tmpfs on %s (this test needs root, or CAP_SYS_ADMIN): %v", dir, err)
-	}
-	t.Cleanup(func() {
-		if err := syscall.Unmount(dir, syscall.MNT_DETACH); err != nil {
-			t.Errorf("unmount %s: %v", dir, err)
-		}
-	})
-	return dir
-}
-
-// fill writes zeros to path until the file system is full.
-func fill(t *testing.T, path string) {
-	t.Helper()
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zeros := make([]byte, 64<<10)
-	for {
-		if _, err := f.Write(zeros); err != nil {
-			if !errors.Is(err, syscall.ENOSPC) {
-				t.Fatalf("fill %s: %v", path, err)
-			}
-			return
-		}
-	}
-}
 
 // On a full file system commits fail: Health reports it after the grace,
 // with the cause, and clears once space is freed and a commit succeeds.
 // The items of the failed commit are not stored; Check stays clean.
 func TestHealthFullDisk(t *testing.T) {
-	dir := mountTmpfs(t, "8m")
+	dir := testfs.Tmpfs(t, "8m")
 	clk := newClock()
 	s := openAt(t, filepath.Join(dir, "full.db"), Options{Now: clk.Now, HealthGrace: 10 * time.Second})
 	src := addSource(t, s, "https://full.example/feed")
@@ -60,7 +26,7 @@ func TestHealthFullDisk(t *testing.T) {
 		t.Fatal(err)
 	}
 	filler := filepath.Join(dir, "filler")
-	fill(t, filler)
+	testfs.Fill(t, filler)
 
 	var err error
 	for i := 0; i < 5 && err == nil; i++ {

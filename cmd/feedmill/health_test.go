@@ -5,7 +5,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,9 +15,10 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/feedmill/feedmill/internal/testfs"
 
 	"github.com/feedmill/feedmill/storage"
 )
@@ -238,31 +238,6 @@ const (
 	storeErrorSeries = `feedmill_fetches_total{outcome="store_error"}`
 )
 
-// fillFS writes zeros to path until the file system is full.
-func fillFS(t *testing.T, path string) {
-	t.Helper()
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	chunk := make([]byte, 64<<10)
-	for {
-		if _, err := f.Write(chunk); err != nil {
-			if !errors.Is(err, syscall.ENOSPC) {
-				t.Fatalf("fill %s: %v", path, err)
-			}
-			break
-		}
-	}
-	// The last partial chunk may leave a few pages: take them too.
-	for {
-		if _, err := f.Write(chunk[:512]); err != nil {
-			return
-		}
-	}
-}
-
 // TestDaemonHealthDiskFull: with the store on a small tmpfs that the test
 // fills, every commit fails; past the store's grace /healthz answers 503
 // naming the cause, /metrics tells (feedmill_healthy 0, store write
@@ -271,7 +246,7 @@ func fillFS(t *testing.T, path string) {
 // cause. When space is freed, health comes back by itself, with one line
 // each.
 func TestDaemonHealthDiskFull(t *testing.T) {
-	mnt := mountTmpfs(t, "16m")
+	mnt := testfs.Tmpfs(t, "16m")
 	db := filepath.Join(mnt, "store.db")
 	up := startFreshItems(t)
 	d, logs := startHealthDaemon(t, up, db)
@@ -289,7 +264,7 @@ func TestDaemonHealthDiskFull(t *testing.T) {
 	// log per fetch either).
 	logMark := logs.len()
 	filler := filepath.Join(mnt, "filler")
-	fillFS(t, filler)
+	testfs.Fill(t, filler)
 	up.redirect.Store(true)
 	filled := time.Now()
 

@@ -6,40 +6,17 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
+
+	"github.com/feedmill/feedmill/internal/testfs"
 )
-
-// mountTmpfs mounts a tmpfs of size bytes on a new folder and unmounts it
-// when the test ends. It needs root (the test machines run as root).
-func mountTmpfs(t *testing.T, size string) string {
-	t.Helper()
-	dir := t.TempDir()
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size="+size); err != nil {
-		t.Fatalf("mount a tmpfs on %s (this test needs root, or CAP_SYS_ADMIN): %v", dir, err)
-	}
-	t.Cleanup(func() {
-		if err := syscall.Unmount(dir, syscall.MNT_DETACH); err != nil {
-			t.Errorf("unmount %s: %v", dir, err)
-		}
-	})
-	return dir
-}
-
-// remountReadOnly makes the tmpfs at dir read-only.
-func remountReadOnly(t *testing.T, dir string) {
-	t.Helper()
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", syscall.MS_REMOUNT|syscall.MS_RDONLY, ""); err != nil {
-		t.Fatalf("remount %s read-only: %v", dir, err)
-	}
-}
 
 // The commands that only read work on a store on a read-only file system,
 // and a command that writes fails naming the store's path once.
 func TestReadCommandsOnReadOnlyFileSystem(t *testing.T) {
 	up := startUpstream(t)
 	cfgPath := writeE2EConfig(t, up)
-	mnt := mountTmpfs(t, "64m")
+	mnt := testfs.Tmpfs(t, "64m")
 	db := filepath.Join(mnt, "store.db")
 	cfg, err := os.ReadFile(cfgPath)
 	if err != nil {
@@ -51,7 +28,7 @@ func TestReadCommandsOnReadOnlyFileSystem(t *testing.T) {
 	if code, out, errOut := runCLI(t, "fetch", "-c", cfgPath); code != exitOK {
 		t.Fatalf("fetch: exit %d\n%s%s", code, out, errOut)
 	}
-	remountReadOnly(t, mnt)
+	testfs.RemountReadOnly(t, mnt)
 	if f, err := os.Create(filepath.Join(mnt, "probe")); err == nil {
 		f.Close()
 		t.Fatal("the remounted tmpfs is writable")

@@ -8,8 +8,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
+
+	"github.com/feedmill/feedmill/internal/testfs"
 )
 
 // longDir is a fresh folder whose store path (dir/store.db.sock) is too
@@ -132,27 +133,9 @@ func TestLongStorePathServeAndFetch(t *testing.T) {
 	}
 }
 
-// mountReadOnly mounts an empty read-only tmpfs on a fresh folder for the
-// test's duration (we run the tests as root).
-func mountReadOnly(t *testing.T) string {
-	t.Helper()
-	dir := filepath.Join(t.TempDir(), "ro")
-	if err := os.Mkdir(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", syscall.MS_RDONLY, "size=1m"); err != nil {
-		t.Fatalf("cannot mount a read-only tmpfs on %s (the test needs root or CAP_SYS_ADMIN): %v", dir, err)
-	}
-	t.Cleanup(func() {
-		if err := syscall.Unmount(dir, 0); err != nil {
-			t.Errorf("unmount %s: %v", dir, err)
-		}
-	})
-	return dir
-}
-
 func TestControlSocketReadOnlyFolder(t *testing.T) {
-	ro := mountReadOnly(t)
+	ro := testfs.Tmpfs(t, "1m")
+	testfs.RemountReadOnly(t, ro)
 	sock := filepath.Join(ro, "feedmill.sock")
 	want := "cannot create control socket in " + ro + ": read-only file system; set `control_socket:` to a writable path"
 
