@@ -9,6 +9,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/feedmill/feedmill/internal/testlog"
 	"github.com/feedmill/feedmill/storage"
 )
 
@@ -40,7 +41,7 @@ func TestUnreadableStoreLogsOnce(t *testing.T) {
 	db.Close()
 	f.open()
 
-	var logs syncBuffer
+	var logs testlog.Buffer
 	s, err := New(f.store, Options{BaseURL: "https://feeds.example.org", Now: f.clock.Now,
 		Logger:   slog.New(slog.NewTextHandler(&logs, nil)),
 		Channels: []Channel{{Name: "ach", Tags: []string{"a"}}}})

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/feedmill/feedmill/internal/testlog"
 	"github.com/feedmill/feedmill/storage"
 )
 
@@ -120,24 +121,6 @@ func TestWebSubHubMustBeURL(t *testing.T) {
 	}
 }
 
-// syncBuffer is a log sink written by WatchHub's goroutine.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // TestWebSubHubDownLogsOnce: while the hub refuses pings, changes are
 // logged once for the run of failures, not per ping; once it answers
 // again, one line says so.
@@ -157,7 +140,7 @@ func TestWebSubHubDownLogsOnce(t *testing.T) {
 	t.Cleanup(h.Close)
 	f := newFixture(t)
 	a := f.source("https://a.example/feed", "a")
-	var logs syncBuffer
+	var logs testlog.Buffer
 	s, err := New(f.store, Options{BaseURL: "https://feeds.example.org", Now: f.clock.Now, WebSubHub: h.URL,
 		Logger:   slog.New(slog.NewTextHandler(&logs, nil)),
 		Channels: []Channel{{Name: "ach", Tags: []string{"a"}}}})

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/feedmill/feedmill/internal/testfs"
+	"github.com/feedmill/feedmill/internal/testlog"
 	"github.com/feedmill/feedmill/storage"
 )
 
@@ -15,7 +16,7 @@ import (
 // already cannot move the source; the fetch is stored without the move,
 // and that is logged, once per fetch.
 func TestMoveToTakenURL(t *testing.T) {
-	var logs logBuffer
+	var logs testlog.Buffer
 	mux := http.NewServeMux()
 	mux.HandleFunc("/a", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/b", http.StatusMovedPermanently)
@@ -26,7 +27,7 @@ func TestMoveToTakenURL(t *testing.T) {
 	st := openStore(t, nil)
 	a := addSource(t, st, srv.URL+"/a")
 	addSource(t, st, srv.URL+"/b")
-	f := newTestFetcher(st, nil, func(o *Options) { o.Logger = logs.logger() })
+	f := newTestFetcher(st, nil, func(o *Options) { o.Logger = logs.Logger() })
 	if r := onlyResult(t, pass(t, f, PassOptions{URLs: []string{a.URL}})); r.Err != "" {
 		t.Fatalf("fetch of the redirected source: %+v", r)
 	}
@@ -34,7 +35,7 @@ func TestMoveToTakenURL(t *testing.T) {
 	if got.State.LastSuccess.IsZero() || countItems(t, st, got.ID) == 0 {
 		t.Errorf("the fetch was not stored: %+v", got.State)
 	}
-	if n := logs.count(`msg="fetch: cannot move source"`); n != 1 || !strings.Contains(logs.String(), "already source") {
+	if n := logs.Count(`msg="fetch: cannot move source"`); n != 1 || !strings.Contains(logs.String(), "already source") {
 		t.Errorf("%d lines about the move, want 1 naming the other source:\n%s", n, logs.String())
 	}
 }
@@ -43,9 +44,9 @@ func TestMoveToTakenURL(t *testing.T) {
 // logs nothing per fetch: its fetch is not stored, with or without the
 // move, and the store's one line tells why.
 func TestMoveOnFullDisk(t *testing.T) {
-	var logs logBuffer
+	var logs testlog.Buffer
 	dir := testfs.Tmpfs(t, "2m")
-	st, err := storage.Open(filepath.Join(dir, "feedmill.db"), storage.Options{Logger: logs.logger()})
+	st, err := storage.Open(filepath.Join(dir, "feedmill.db"), storage.Options{Logger: logs.Logger()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,19 +60,19 @@ func TestMoveOnFullDisk(t *testing.T) {
 	t.Cleanup(srv.Close)
 	src := addSource(t, st, srv.URL+"/old")
 	testfs.Fill(t, filepath.Join(dir, "filler"))
-	logs.reset()
+	logs.Reset()
 
-	f := newTestFetcher(st, nil, func(o *Options) { o.Logger = logs.logger() })
+	f := newTestFetcher(st, nil, func(o *Options) { o.Logger = logs.Logger() })
 	for range 4 {
 		r := onlyResult(t, pass(t, f, PassOptions{URLs: []string{src.URL}}))
 		if !strings.HasPrefix(r.Err, "store: ") {
 			t.Fatalf("fetch on a full disk: %+v (is the disk full?)", r)
 		}
 	}
-	if n := logs.count("cannot move source"); n != 0 {
+	if n := logs.Count("cannot move source"); n != 0 {
 		t.Errorf("%d lines about the move on a full disk, want 0:\n%s", n, logs.String())
 	}
-	if n, store := logs.count("level="), logs.count(`msg="store cannot commit`); n != 1 || store != 1 {
+	if n, store := logs.Count("level="), logs.Count(`msg="store cannot commit`); n != 1 || store != 1 {
 		t.Errorf("%d log lines, %d about the store, want 1 of each:\n%s", n, store, logs.String())
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/feedmill/feedmill/fetcher/httpclient"
 	"github.com/feedmill/feedmill/fetcher/parse"
 	"github.com/feedmill/feedmill/fetcher/schedule"
+	"github.com/feedmill/feedmill/internal/testlog"
 )
 
 // deadURL is a URL on a loopback port nobody listens on (connection
@@ -64,8 +65,8 @@ func TestNetworkDownPenalizesNobody(t *testing.T) {
 		urls = append(urls, addSource(t, st, deadURL(t)).URL)
 	}
 	urls = append(urls, w.URL)
-	var logs logBuffer
-	f := newTestFetcher(st, clock, func(o *Options) { o.Logger = logs.logger() })
+	var logs testlog.Buffer
+	f := newTestFetcher(st, clock, func(o *Options) { o.Logger = logs.Logger() })
 	for round := 1; round <= 2; round++ {
 		rep := pass(t, f, PassOptions{URLs: urls})
 		if rep.Failed != len(urls) {
@@ -82,7 +83,7 @@ func TestNetworkDownPenalizesNobody(t *testing.T) {
 		clock.Add(time.Hour)
 	}
 	// Eight failures with one cause: one line.
-	if n, down := logs.count("level="), logs.count(`msg="network unreachable: failures are not counted`); n != 1 || down != 1 {
+	if n, down := logs.Count("level="), logs.Count(`msg="network unreachable: failures are not counted`); n != 1 || down != 1 {
 		t.Errorf("%d log lines, %d about the network, want 1 of each:\n%s", n, down, logs.String())
 	}
 	// The network comes back: one line says so.
@@ -90,7 +91,7 @@ func TestNetworkDownPenalizesNobody(t *testing.T) {
 	defer back.Close()
 	addSource(t, st, back.URL+"/feed")
 	pass(t, f, PassOptions{URLs: []string{back.URL + "/feed"}})
-	if n := logs.count(`msg="network reachable again after `); n != 1 {
+	if n := logs.Count(`msg="network reachable again after `); n != 1 {
 		t.Errorf("%d lines saying the network is back, want 1:\n%s", n, logs.String())
 	}
 }

@@ -3,7 +3,6 @@ package fetcher
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -13,48 +12,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/feedmill/feedmill/internal/testfs"
-
 	"github.com/feedmill/feedmill/fetcher/schedule"
+	"github.com/feedmill/feedmill/internal/testfs"
+	"github.com/feedmill/feedmill/internal/testlog"
 	"github.com/feedmill/feedmill/storage"
 )
-
-// logBuffer collects log lines from concurrent goroutines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// count is the number of lines containing s.
-func (b *logBuffer) count(s string) int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return strings.Count(b.buf.String(), s)
-}
-
-// reset forgets what was logged so far.
-func (b *logBuffer) reset() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.buf.Reset()
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// logger writes Info and above into b.
-func (b *logBuffer) logger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelInfo}))
-}
 
 // generationServer serves a feed per path whose items are new at every
 // request (so that every fetch has something to commit), and counts the
@@ -124,13 +86,13 @@ func testStoreFullBacksOff(t *testing.T, hostInterval time.Duration) {
 		window      = 3 * time.Second
 	)
 	dir := testfs.Tmpfs(t, "2m")
-	var logs logBuffer
-	st, err := storage.Open(filepath.Join(dir, "feedmill.db"), storage.Options{Logger: logs.logger()})
+	var logs testlog.Buffer
+	st, err := storage.Open(filepath.Join(dir, "feedmill.db"), storage.Options{Logger: logs.Logger()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = st.Close() })
-	logs.reset() // the new store's own lines
+	logs.Reset() // the new store's own lines
 	srv := newGenerationServer(t)
 	paths := []string{"/a", "/b", "/c"}
 	for _, p := range paths {
@@ -144,7 +106,7 @@ func testStoreFullBacksOff(t *testing.T, hostInterval time.Duration) {
 	f := newTestFetcher(st, nil, func(o *Options) {
 		o.MinInterval, o.Every, o.MaxInterval = interval, interval, maxInterval
 		o.HostInterval = hostInterval
-		o.Logger = logs.logger()
+		o.Logger = logs.Logger()
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -174,7 +136,7 @@ func testStoreFullBacksOff(t *testing.T, hostInterval time.Duration) {
 		t.Errorf("metrics on a full disk: %+v", m)
 	}
 	// One line for the cause, none per fetch.
-	if n, all := logs.count("level="), logs.count(`msg="store cannot commit`); n != 1 || all != 1 {
+	if n, all := logs.Count("level="), logs.Count(`msg="store cannot commit`); n != 1 || all != 1 {
 		t.Errorf("%d log lines, %d about the store, want 1 of each:\n%s", n, all, logs.String())
 	}
 
@@ -221,7 +183,7 @@ func testStoreFullBacksOff(t *testing.T, hostInterval time.Duration) {
 	if m := f.Metrics(); m.Outcomes[OutcomeStored] == 0 || m.ItemsAdded == 0 {
 		t.Errorf("metrics after recovery: %+v", m)
 	}
-	if n := logs.count(`msg="store writable again after `); n != 1 {
+	if n := logs.Count(`msg="store writable again after `); n != 1 {
 		t.Errorf("%d lines saying the store is writable again, want 1:\n%s", n, logs.String())
 	}
 }

@@ -19,7 +19,7 @@ import (
 	"time"
 
 	"github.com/feedmill/feedmill/internal/testfs"
-
+	"github.com/feedmill/feedmill/internal/testlog"
 	"github.com/feedmill/feedmill/storage"
 )
 
@@ -37,46 +37,6 @@ const healthDeadline = 90 * time.Second
 // healthMinInterval is the sources' interval in these tests
 // (fetch.every and fetch.min_interval).
 const healthMinInterval = time.Second
-
-// lockedBuffer is a log sink written by the daemon's goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// lines are the log lines from offset on that contain every one of subs.
-func (b *lockedBuffer) lines(offset int, subs ...string) []string {
-	s := b.String()
-	var out []string
-	for _, line := range strings.Split(s[min(offset, len(s)):], "\n") {
-		keep := line != ""
-		for _, sub := range subs {
-			keep = keep && strings.Contains(line, sub)
-		}
-		if keep {
-			out = append(out, line)
-		}
-	}
-	return out
-}
-
-func (b *lockedBuffer) len() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Len()
-}
 
 // freshItems is an upstream whose feeds bring ten new items of ~4 KB at
 // every request, under /g/N. Once redirect is set, /m answers 301 to
@@ -142,7 +102,7 @@ var freshPaths = []string{"/g/0", "/g/1", "/g/2", "/g/3"}
 // up's feeds every healthMinInterval without host spacing (a setting
 // users are allowed: only the schedule holds requests back), logging at
 // info into the returned buffer. The daemon stops when the test ends.
-func startHealthDaemon(t *testing.T, up *freshItems, db string) (*daemon, *lockedBuffer) {
+func startHealthDaemon(t *testing.T, up *freshItems, db string) (*daemon, *testlog.Buffer) {
 	t.Helper()
 	var b strings.Builder
 	fmt.Fprintf(&b, "db: %s\nlisten: 127.0.0.1:0\nbase_url: http://feeds.test.example\n", db)
@@ -157,7 +117,7 @@ func startHealthDaemon(t *testing.T, up *freshItems, db string) (*daemon, *locke
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &lockedBuffer{}
+	logs := &testlog.Buffer{}
 	d, err := startDaemon(context.Background(), cfg, newLogger(cfg, logs))
 	if err != nil {
 		t.Fatalf("start daemon: %v", err)
@@ -262,7 +222,7 @@ func TestDaemonHealthDiskFull(t *testing.T) {
 	// The disk fills, and the moved source's new URL arrives while it is
 	// full (a fetch with a new URL is retried without it: that must not
 	// log per fetch either).
-	logMark := logs.len()
+	logMark := logs.Len()
 	filler := filepath.Join(mnt, "filler")
 	testfs.Fill(t, filler)
 	up.redirect.Store(true)
@@ -303,7 +263,7 @@ func TestDaemonHealthDiskFull(t *testing.T) {
 		}
 	}
 	waitFor(t, healthDeadline, "the health loop's log line", func() bool {
-		return len(logs.lines(logMark, `msg="unhealthy: /healthz answers 503"`)) > 0
+		return len(logs.Lines(logMark, `msg="unhealthy: /healthz answers 503"`)) > 0
 	})
 
 	// Space returns.
@@ -317,7 +277,7 @@ func TestDaemonHealthDiskFull(t *testing.T) {
 		return code == http.StatusOK
 	})
 	waitFor(t, healthDeadline, "the healthy-again log line", func() bool {
-		return len(logs.lines(logMark, `msg="healthy again: /healthz answers 200"`)) > 0
+		return len(logs.Lines(logMark, `msg="healthy again: /healthz answers 200"`)) > 0
 	})
 	if m := scrape(t, base); m["feedmill_healthy"] != 1 {
 		t.Errorf("feedmill_healthy = %v after space was freed, want 1", m["feedmill_healthy"])
@@ -336,16 +296,16 @@ func TestDaemonHealthDiskFull(t *testing.T) {
 		`level=INFO msg="store writable again after `,
 		`level=INFO msg="healthy again: /healthz answers 200"`,
 	} {
-		if n := len(logs.lines(logMark, want)); n != 1 {
+		if n := len(logs.Lines(logMark, want)); n != 1 {
 			t.Errorf("%d log lines with %s, want 1", n, want)
 		}
 	}
 	// The moved source's move is recorded once the store can commit.
-	moved := len(logs.lines(logMark, `level=INFO msg="fetch: source moved"`))
-	if got := logs.lines(logMark, "level="); len(got)-moved != 4 || moved > 1 {
+	moved := len(logs.Lines(logMark, `level=INFO msg="fetch: source moved"`))
+	if got := logs.Lines(logMark, "level="); len(got)-moved != 4 || moved > 1 {
 		t.Errorf("%d log lines from the disk filling up to its recovery, want 4 (and the source's move at most once):\n%s", len(got), strings.Join(got, "\n"))
 	}
-	if got := logs.lines(logMark, `msg="store cannot commit`); len(got) == 1 && !strings.Contains(got[0], "no space left on device") {
+	if got := logs.Lines(logMark, `msg="store cannot commit`); len(got) == 1 && !strings.Contains(got[0], "no space left on device") {
 		t.Errorf("the store's line does not name the cause: %s", got[0])
 	}
 }
@@ -384,13 +344,13 @@ func TestDaemonHealthStoreDeleted(t *testing.T) {
 	if code, body := healthz(t, base); code != http.StatusOK {
 		t.Fatalf("healthz before the deletion: %d %q", code, body)
 	}
-	logMark := logs.len()
+	logMark := logs.Len()
 	if err := os.Remove(db); err != nil {
 		t.Fatal(err)
 	}
 	const unhealthyLine = `level=WARN msg="unhealthy: /healthz answers 503"`
 	waitFor(t, healthDeadline, "the health loop to log the deletion", func() bool {
-		return len(logs.lines(logMark, unhealthyLine)) > 0
+		return len(logs.Lines(logMark, unhealthyLine)) > 0
 	})
 	code, reason := healthz(t, base)
 	if code != http.StatusServiceUnavailable || !strings.Contains(reason, db) || !strings.Contains(reason, "deleted") || !strings.Contains(reason, "restart") {
@@ -417,13 +377,13 @@ func TestDaemonHealthStoreDeleted(t *testing.T) {
 	if n := m["feedmill_store_write_errors_total"]; n != 0 {
 		t.Errorf("feedmill_store_write_errors_total = %v: commits into the deleted file should succeed", n)
 	}
-	if n := len(logs.lines(logMark, unhealthyLine)); n != 1 {
+	if n := len(logs.Lines(logMark, unhealthyLine)); n != 1 {
 		t.Errorf("%d unhealthy lines, want 1", n)
 	}
-	if got := logs.lines(logMark, "level="); len(got) != 1 {
+	if got := logs.Lines(logMark, "level="); len(got) != 1 {
 		t.Errorf("%d log lines after the deletion, want 1:\n%s", len(got), strings.Join(got, "\n"))
 	}
-	if got := logs.lines(logMark, unhealthyLine); len(got) == 1 && !strings.Contains(got[0], "deleted") {
+	if got := logs.Lines(logMark, unhealthyLine); len(got) == 1 && !strings.Contains(got[0], "deleted") {
 		t.Errorf("the unhealthy line does not name the cause: %s", got[0])
 	}
 
@@ -475,16 +435,16 @@ func TestDaemonRetentionLogsOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &lockedBuffer{}
+	logs := &testlog.Buffer{}
 	d, err := startDaemon(context.Background(), cfg, newLogger(cfg, logs))
 	if err != nil {
 		t.Fatalf("start daemon: %v", err)
 	}
-	waitFor(t, healthDeadline, "retention at start", func() bool { return len(logs.lines(0, "retention removed")) > 0 })
+	waitFor(t, healthDeadline, "retention at start", func() bool { return len(logs.Lines(0, "retention removed")) > 0 })
 	if err := d.stop(); err != nil {
 		t.Fatalf("stop: %v", err)
 	}
-	if got := logs.lines(0, "retention removed"); len(got) != 1 || !strings.Contains(got[0], "items=") {
+	if got := logs.Lines(0, "retention removed"); len(got) != 1 || !strings.Contains(got[0], "items=") {
 		t.Errorf("%d retention lines, want 1 with the count:\n%s", len(got), strings.Join(got, "\n"))
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/feedmill/feedmill/internal/testlog"
 )
 
 // TestConfigEnvExpansion: ${NAME} reads the environment in any string
@@ -116,7 +118,7 @@ sources:
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &lockedBuffer{}
+	logs := &testlog.Buffer{}
 	d, err := startDaemon(context.Background(), cfg, newLogger(cfg, logs))
 	if err != nil {
 		t.Fatal(err)
