@@ -1,9 +1,7 @@
 package fetcher
 
 import (
-	"bufio"
 	"bytes"
-	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -15,51 +13,10 @@ import (
 	"unicode/utf8"
 
 	"github.com/feedmill/feedmill/fetcher/httpclient"
+	"github.com/feedmill/feedmill/fetcher/internal/testfeeds"
 	"github.com/feedmill/feedmill/fetcher/normalize"
 	"github.com/feedmill/feedmill/fetcher/parse"
 )
-
-// sharedFeedsDir holds the feeds written by others (realworld, edge, and
-// the Universal Feed Parser's cases under feedparser/).
-const sharedFeedsDir = "../../shared/testdata/feeds"
-
-// sharedFeedFiles lists every file under sharedFeedsDir, recursively,
-// except the LICENSE and SOURCE notes.
-func sharedFeedFiles(tb testing.TB) []string {
-	tb.Helper()
-	var files []string
-	err := filepath.WalkDir(sharedFeedsDir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if !d.IsDir() && d.Name() != "LICENSE" && d.Name() != "SOURCE" {
-			files = append(files, p)
-		}
-		return nil
-	})
-	if err != nil || len(files) == 0 {
-		tb.Fatalf("shared test feeds: %v (%d files)", err, len(files))
-	}
-	return files
-}
-
-// fileHeaders returns the HTTP headers a feedparser case asks to be served
-// with ("Header: Content-type: text/xml" comments at its top).
-func fileHeaders(body []byte) http.Header {
-	h := http.Header{}
-	sc := bufio.NewScanner(bytes.NewReader(body))
-	for n := 0; sc.Scan() && n < 20; n++ {
-		_, rest, ok := strings.Cut(sc.Text(), "Header:")
-		if !ok {
-			continue
-		}
-		k, v, ok := strings.Cut(strings.TrimSpace(rest), ":")
-		if ok && !strings.ContainsAny(k, " \t") {
-			h.Add(strings.TrimSpace(k), strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "-->")))
-		}
-	}
-	return h
-}
 
 // TestIngestEverySharedFeed serves every shared test file (with the
 // headers a feedparser case names) and runs one real pass over all of them
@@ -67,14 +24,15 @@ func fileHeaders(body []byte) http.Header {
 // store passes its consistency check afterwards. Files that are not feeds
 // fail with an error, which is fine.
 func TestIngestEverySharedFeed(t *testing.T) {
-	files := sharedFeedFiles(t)
+	dir := testfeeds.Dir(t)
+	files := testfeeds.Files(t)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := os.ReadFile(filepath.Join(sharedFeedsDir, filepath.FromSlash(strings.TrimPrefix(r.URL.Path, "/"))))
+		body, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(strings.TrimPrefix(r.URL.Path, "/"))))
 		if err != nil {
 			http.NotFound(w, r)
 			return
 		}
-		for k, v := range fileHeaders(body) {
+		for k, v := range testfeeds.Headers(body) {
 			if k != "Content-Location" && k != "Content-Length" {
 				w.Header()[k] = v
 			}
@@ -84,7 +42,7 @@ func TestIngestEverySharedFeed(t *testing.T) {
 	defer srv.Close()
 	st := openStore(t, nil)
 	for _, p := range files {
-		rel, _ := filepath.Rel(sharedFeedsDir, p)
+		rel, _ := filepath.Rel(dir, p)
 		addSource(t, st, srv.URL+"/"+(&url.URL{Path: filepath.ToSlash(rel)}).EscapedPath())
 	}
 	rep := pass(t, newTestFetcher(st, nil, func(o *Options) { o.PerHost = 8; o.Workers = 8 }), PassOptions{})
@@ -114,12 +72,12 @@ func TestIngestEverySharedFeed(t *testing.T) {
 //
 //	go test -run '^$' -fuzz '^FuzzParseNormalize$' -fuzztime 30s ./fetcher/
 func FuzzParseNormalize(f *testing.F) {
-	for _, p := range sharedFeedFiles(f) {
+	for _, p := range testfeeds.Files(f) {
 		body, err := os.ReadFile(p)
 		if err != nil {
 			f.Fatal(err)
 		}
-		f.Add(body, fileHeaders(body).Get("Content-Type"))
+		f.Add(body, testfeeds.Headers(body).Get("Content-Type"))
 	}
 	f.Add([]byte(sampleRSS), "application/rss+xml; charset=iso-8859-1")
 	feedURL, _ := url.Parse("https://example.org/feed.xml")
