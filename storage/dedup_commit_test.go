@@ -7,8 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/feedmill/feedmill/storage/internal/neardup"
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/feedmill/feedmill/storage/internal/neardup"
+	"github.com/feedmill/feedmill/storage/internal/storytest"
 )
 
 // TestDedupOneCommit: fetches recorded in one transaction (as the writer
@@ -25,12 +27,12 @@ func TestDedupOneCommit(t *testing.T) {
 	for g := range 3 {
 		var items []Item
 		for i := range 40 {
-			it := dupItem(fmt.Sprintf("%d-%d", g, i), storyB, r.Uint64()|1, t0.Add(-time.Duration(r.IntN(100))*time.Hour))
+			it := dupItem(fmt.Sprintf("%d-%d", g, i), storytest.B, r.Uint64()|1, t0.Add(-time.Duration(r.IntN(100))*time.Hour))
 			if r.IntN(2) == 0 {
 				it.Fingerprint = fps[r.IntN(2)] ^ 1<<r.IntN(64) // same bands as others
 			}
 			if r.IntN(3) == 0 {
-				it.Lead = leadOf(storyA)
+				it.Lead = storytest.Lead(storytest.A)
 			}
 			if i%10 == 9 {
 				it.GUID = items[i-5].GUID // a repeat within the fetch

@@ -3,38 +3,20 @@ package storage
 import (
 	"context"
 	"fmt"
-	"hash/fnv"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/feedmill/feedmill/storage/internal/neardup"
 	bolt "go.etcd.io/bbolt"
-)
 
-// leadOf hashes the word 3-shingles of text the way the fetcher's Lead
-// does in spirit (any stable 32-bit hash will do for storage's tests).
-func leadOf(text string) []uint32 {
-	w := strings.Fields(strings.ToLower(text))
-	var out []uint32
-	for i := 0; i+2 < len(w) && len(out) < 62; i++ {
-		h := fnv.New32a()
-		h.Write([]byte(w[i] + " " + w[i+1] + " " + w[i+2]))
-		out = append(out, h.Sum32())
-	}
-	return out
-}
-
-const (
-	storyA = `the regional council voted on tuesday to close three rural schools next year citing falling enrolment and a budget gap of four million euros while parents protested outside the council building before the vote and several councillors said they would appeal the decision to the education ministry`
-	storyC = `in other news the city library will extend its opening hours on weekends from next month after a survey found that most visitors would like to come on sunday afternoons`
-	storyB = `a storm forced the harbour authority to close the port on wednesday as waves of six metres hit the breakwater and ferries to the islands were cancelled until further notice according to the coast guard which urged residents to stay away from the seafront until the wind drops`
+	"github.com/feedmill/feedmill/storage/internal/neardup"
+	"github.com/feedmill/feedmill/storage/internal/storytest"
 )
 
 func dupItem(guid, text string, fp uint64, at time.Time) Item {
 	it := item(guid, at)
-	it.Lead = leadOf(text)
+	it.Lead = storytest.Lead(text)
 	it.Fingerprint = fp
 	return it
 }
@@ -54,23 +36,23 @@ func TestStoryAssignment(t *testing.T) {
 	s, a, b, c, t0 := threeSources(t)
 	const fpA = 0x0123456789abcdef
 
-	record(t, s, a.ID, dupItem("a1", storyA, fpA, t0))
+	record(t, s, a.ID, dupItem("a1", storytest.A, fpA, t0))
 	first := collect(t, s, Query{SourceIDs: []uint64{a.ID}})[0]
 
-	teaser := strings.Join(strings.Fields(storyA)[:14], " ")
+	teaser := strings.Join(strings.Fields(storytest.A)[:14], " ")
 	tests := []struct {
 		name      string
 		src       Source
 		it        Item
 		sameStory bool
 	}{
-		{"same lead, same source", a, dupItem("a2", storyA, 0, t0.Add(time.Hour)), false},
+		{"same lead, same source", a, dupItem("a2", storytest.A, 0, t0.Add(time.Hour)), false},
 		{"teaser in another source", b, dupItem("b1", teaser, 0, t0.Add(time.Hour)), true},
-		{"near fingerprint, other lead", c, dupItem("c1", storyC, fpA^0b10010, t0.Add(2*time.Hour)), true},
-		{"same lead, four days later", c, dupItem("c2", storyA, 0, t0.Add(96*time.Hour)), false},
-		{"other story", b, dupItem("b2", storyB, ^uint64(fpA), t0), false},
+		{"near fingerprint, other lead", c, dupItem("c1", storytest.C, fpA^0b10010, t0.Add(2*time.Hour)), true},
+		{"same lead, four days later", c, dupItem("c2", storytest.A, 0, t0.Add(96*time.Hour)), false},
+		{"other story", b, dupItem("b2", storytest.B, ^uint64(fpA), t0), false},
 		{"fingerprint 4 bits away", b, dupItem("b3", "", fpA^0b1111, t0), false},
-		{"lead too short", c, dupItem("c3", strings.Join(strings.Fields(storyA)[:8], " "), 0, t0), false},
+		{"lead too short", c, dupItem("c3", strings.Join(strings.Fields(storytest.A)[:8], " "), 0, t0), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -87,7 +69,7 @@ func TestStoryAssignment(t *testing.T) {
 		})
 	}
 	// An update keeps the story even when the text changes.
-	up := dupItem("b1", storyB, 0, t0.Add(time.Hour))
+	up := dupItem("b1", storytest.B, 0, t0.Add(time.Hour))
 	up.Title = "changed"
 	record(t, s, b.ID, up)
 	for _, x := range collect(t, s, Query{SourceIDs: []uint64{b.ID}}) {
@@ -104,16 +86,16 @@ func TestDedupIndexFollowsItems(t *testing.T) {
 	a := addSource(t, s, "https://a.example/feed")
 	b := addSource(t, s, "https://b.example/feed")
 	now := clk.Now()
-	record(t, s, a.ID, dupItem("a1", storyA, 1, now), dupItem("a2", storyB, 2, now.Add(-time.Minute)))
+	record(t, s, a.ID, dupItem("a1", storytest.A, 1, now), dupItem("a2", storytest.B, 2, now.Add(-time.Minute)))
 	if n := dedupRecords(t, s); n != 2 {
 		t.Fatalf("%d index records after two items, want 2", n)
 	}
 	// A third item trims the oldest (max_items_per_source 2).
-	record(t, s, a.ID, dupItem("a3", storyA+" again", 3, now.Add(time.Minute)))
+	record(t, s, a.ID, dupItem("a3", storytest.A+" again", 3, now.Add(time.Minute)))
 	if n := dedupRecords(t, s); n != 2 {
 		t.Errorf("%d index records after a trim, want 2", n)
 	}
-	record(t, s, b.ID, dupItem("b1", storyA, 4, now))
+	record(t, s, b.ID, dupItem("b1", storytest.A, 4, now))
 	if err := s.RemoveSource(context.Background(), a.URL); err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +119,7 @@ func TestMigrateV1ToV2(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	it := dupItem("old", storyA, 0xfeed, time.Now().Add(-time.Hour))
+	it := dupItem("old", storytest.A, 0xfeed, time.Now().Add(-time.Hour))
 	it.ID, it.SourceID, it.Key = 1, 1, "g:old"
 	err = db.Update(func(tx *bolt.Tx) error {
 		if err := migrateV1(tx); err != nil {
@@ -185,13 +167,13 @@ func TestMigrateV1ToV2(t *testing.T) {
 // items before it counts candidates).
 func TestStoryLookupBounded(t *testing.T) {
 	s, a, b, c, t0 := threeSources(t)
-	record(t, s, c.ID, dupItem("c1", storyA, 0, t0.Add(-time.Hour)))
+	record(t, s, c.ID, dupItem("c1", storytest.A, 0, t0.Add(-time.Hour)))
 	var many []Item
 	for i := range 48 { // three times the candidates one key gives
-		many = append(many, dupItem(fmt.Sprintf("a%d", i), storyA, 0, t0.Add(time.Duration(i)*time.Minute)))
+		many = append(many, dupItem(fmt.Sprintf("a%d", i), storytest.A, 0, t0.Add(time.Duration(i)*time.Minute)))
 	}
 	record(t, s, a.ID, many...)
-	record(t, s, b.ID, dupItem("b1", storyA, 0, t0))
+	record(t, s, b.ID, dupItem("b1", storytest.A, 0, t0))
 	first := collect(t, s, Query{SourceIDs: []uint64{c.ID}})[0]
 	for _, src := range []Source{a, b} {
 		for _, it := range collect(t, s, Query{SourceIDs: []uint64{src.ID}}) {

@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"encoding/binary"
 	"fmt"
-	"hash/fnv"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -13,30 +12,13 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
-)
 
-// leadOf hashes the word 3-shingles of text the way the fetcher's Lead
-// does in spirit (any stable 32-bit hash will do for storage's tests).
-func leadOf(text string) []uint32 {
-	w := strings.Fields(strings.ToLower(text))
-	var out []uint32
-	for i := 0; i+2 < len(w) && len(out) < 62; i++ {
-		h := fnv.New32a()
-		h.Write([]byte(w[i] + " " + w[i+1] + " " + w[i+2]))
-		out = append(out, h.Sum32())
-	}
-	return out
-}
-
-const (
-	storyA = `the regional council voted on tuesday to close three rural schools next year citing falling enrolment and a budget gap of four million euros while parents protested outside the council building before the vote and several councillors said they would appeal the decision to the education ministry`
-	storyC = `in other news the city library will extend its opening hours on weekends from next month after a survey found that most visitors would like to come on sunday afternoons`
-	storyB = `a storm forced the harbour authority to close the port on wednesday as waves of six metres hit the breakwater and ferries to the islands were cancelled until further notice according to the coast guard which urged residents to stay away from the seafront until the wind drops`
+	"github.com/feedmill/feedmill/storage/internal/storytest"
 )
 
 // dupItem is an item of the given text, fingerprint and time.
 func dupItem(text string, fp uint64, at time.Time) Doc {
-	return Doc{Published: pubNanos(at), Fingerprint: fp, Lead: leadOf(text)}
+	return Doc{Published: pubNanos(at), Fingerprint: fp, Lead: storytest.Lead(text)}
 }
 
 // dedupKeys counts the entries of the near-duplicate index: records and
@@ -129,7 +111,7 @@ func addShard(t testing.TB, out map[[4]byte][]uint64, dk *dedupKey, base, pend [
 }
 
 func TestContainment(t *testing.T) {
-	full := leadOf(storyA)
+	full := storytest.Lead(storytest.A)
 	tests := []struct {
 		name string
 		a, b []uint32
@@ -137,8 +119,8 @@ func TestContainment(t *testing.T) {
 	}{
 		{"teaser", full[:10], full, 1},
 		{"same", full, full, 1},
-		{"half", append(slices.Clone(full[:10]), leadOf(storyB)[:10]...), full, 0.5},
-		{"other", leadOf(storyB), full, 0},
+		{"half", append(slices.Clone(full[:10]), storytest.Lead(storytest.B)[:10]...), full, 0.5},
+		{"other", storytest.Lead(storytest.B), full, 0},
 	}
 	for _, tt := range tests {
 		if got := containment(tt.a, tt.b); got != tt.want {
@@ -455,7 +437,7 @@ func TestDamagedDedupIndex(t *testing.T) {
 	const a, b, c = 1, 2, 3
 	t0 := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 	var fpA uint64 = 0x0123456789abcdef
-	first := record(t, s, a, dupItem(storyA, fpA, t0))[0]
+	first := record(t, s, a, dupItem(storytest.A, fpA, t0))[0]
 
 	// Band 0's pending value holds a1's entry; band 1's shard gets a base
 	// that is not one.
@@ -484,7 +466,7 @@ func TestDamagedDedupIndex(t *testing.T) {
 		}
 	}
 
-	got := record(t, s, b, dupItem(storyC, fpA^(1<<20), t0.Add(time.Hour)))[0] // same bands 0, 2, 3
+	got := record(t, s, b, dupItem(storytest.C, fpA^(1<<20), t0.Add(time.Hour)))[0] // same bands 0, 2, 3
 	if got.Story != first.ID {
 		t.Errorf("copy got story %d, want %d (found through the intact bands)", got.Story, first.ID)
 	}
@@ -496,7 +478,7 @@ func TestDamagedDedupIndex(t *testing.T) {
 	var more []Doc
 	for i := range mergeMinPending {
 		fp := r.Uint64()&^(0xff<<24) | fpA&(0xff<<24)
-		more = append(more, dupItem(fmt.Sprintf("%s %d", storyB, i), fp, t0))
+		more = append(more, dupItem(fmt.Sprintf("%s %d", storytest.B, i), fp, t0))
 	}
 	record(t, s, c, more...)
 	if err := s.db.Update(func(tx *bolt.Tx) error {
