@@ -4,25 +4,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/feedmill/feedmill/fetcher/internal/testfeeds"
 	"github.com/feedmill/feedmill/fetcher/schedule"
 )
-
-// rssWithDates is an RSS feed whose items carry the given dates.
-func rssWithDates(extra string, dates ...time.Time) string {
-	var b strings.Builder
-	b.WriteString(`<?xml version="1.0"?><rss version="2.0" xmlns:sy="http://purl.org/rss/1.0/modules/syndication/"><channel><title>T</title><link>https://example.org/</link>`)
-	b.WriteString(extra)
-	for i, d := range dates {
-		fmt.Fprintf(&b, "<item><title>i%d</title><guid>g%d</guid><pubDate>%s</pubDate></item>", i, i, d.UTC().Format(time.RFC1123Z))
-	}
-	b.WriteString("</channel></rss>")
-	return b.String()
-}
 
 // TestAdaptiveSchedule: a feed that publishes every 2 hours is polled
 // about every 2 hours, and its sy:updatePeriod and a 304's Cache-Control
@@ -35,9 +23,9 @@ func TestAdaptiveSchedule(t *testing.T) {
 		n.Add(1)
 		switch r.URL.Path {
 		case "/adaptive":
-			fmt.Fprint(w, rssWithDates("", now.Add(-time.Hour), now.Add(-3*time.Hour), now.Add(-5*time.Hour)))
+			fmt.Fprint(w, testfeeds.RSSWithDates("", now.Add(-time.Hour), now.Add(-3*time.Hour), now.Add(-5*time.Hour)))
 		case "/sy":
-			fmt.Fprint(w, rssWithDates("<sy:updatePeriod>daily</sy:updatePeriod><sy:updateFrequency>2</sy:updateFrequency>", now.Add(-time.Hour), now.Add(-2*time.Hour)))
+			fmt.Fprint(w, testfeeds.RSSWithDates("<sy:updatePeriod>daily</sy:updatePeriod><sy:updateFrequency>2</sy:updateFrequency>", now.Add(-time.Hour), now.Add(-2*time.Hour)))
 		case "/cached":
 			if r.Header.Get("If-None-Match") == `"v1"` {
 				w.Header().Set("Cache-Control", "public, max-age=10800")
@@ -45,7 +33,7 @@ func TestAdaptiveSchedule(t *testing.T) {
 				return
 			}
 			w.Header().Set("ETag", `"v1"`)
-			fmt.Fprint(w, rssWithDates("", now.Add(-time.Hour), now.Add(-2*time.Hour)))
+			fmt.Fprint(w, testfeeds.RSSWithDates("", now.Add(-time.Hour), now.Add(-2*time.Hour)))
 		}
 	}))
 	defer srv.Close()

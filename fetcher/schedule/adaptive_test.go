@@ -1,25 +1,13 @@
 package schedule
 
 import (
-	"fmt"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/mmcdole/gofeed"
-)
 
-// rssWithDates is an RSS feed whose items carry the given dates.
-func rssWithDates(extra string, dates ...time.Time) string {
-	var b strings.Builder
-	b.WriteString(`<?xml version="1.0"?><rss version="2.0" xmlns:sy="http://purl.org/rss/1.0/modules/syndication/"><channel><title>T</title><link>https://example.org/</link>`)
-	b.WriteString(extra)
-	for i, d := range dates {
-		fmt.Fprintf(&b, "<item><title>i%d</title><guid>g%d</guid><pubDate>%s</pubDate></item>", i, i, d.UTC().Format(time.RFC1123Z))
-	}
-	b.WriteString("</channel></rss>")
-	return b.String()
-}
+	"github.com/feedmill/feedmill/fetcher/internal/testfeeds"
+)
 
 // parseRSS parses a test feed with gofeed.
 func parseRSS(doc string) (*gofeed.Feed, error) {
@@ -48,7 +36,7 @@ func TestPublishGap(t *testing.T) {
 			ago(7 * h), ago(8 * h), ago(9 * h), ago(10 * h), ago(500 * h), ago(1000 * h), ago(1500 * h)}, h, ago(h)},
 	}
 	for _, tt := range tests {
-		feed, err := parseRSS(rssWithDates("", tt.dates...))
+		feed, err := parseRSS(testfeeds.RSSWithDates("", tt.dates...))
 		if err != nil {
 			t.Fatalf("%s: parse: %v", tt.name, err)
 		}
@@ -75,7 +63,7 @@ func TestSyndicationPeriod(t *testing.T) {
 		{"<sy:updatePeriod>fortnightly</sy:updatePeriod>", 0},
 	}
 	for _, tt := range tests {
-		feed, err := parseRSS(rssWithDates(tt.extra))
+		feed, err := parseRSS(testfeeds.RSSWithDates(tt.extra))
 		if err != nil {
 			t.Fatal(err)
 		}
