@@ -8,8 +8,6 @@ import (
 	"unicode/utf8"
 )
 
-// wordHashesOld is wordHashes as it was before the table (the oracle).
-
 // FuzzWordHashes: the table-driven wordHashes gives the same words as the
 // byte-by-byte version it replaced (wordHashesOld, kept here), for text
 // and for markup, under a word limit.
@@ -31,10 +29,8 @@ func FuzzWordHashes(f *testing.F) {
 	})
 }
 
-var _ = strings.IndexByte
-var _ = unicode.IsLetter
-var _ = utf8.RuneSelf
-
+// wordHashesOld is the byte-by-byte word hasher, kept as the fuzz test's
+// oracle: it computes the expected words independently of the table.
 func wordHashesOld(dst []uint64, s string, limit int, markup bool) []uint64 {
 	const (
 		offset = 14695981039346656037
