@@ -58,21 +58,7 @@ func benchChangedPass(b *testing.B, itemBytes int) {
 		w.Header().Set("Content-Type", "application/rss+xml; charset=utf-8")
 		w.Write(gens[gen.Load()][i])
 	})
-	urls := make([]string, sources)
-	for host := range hosts {
-		ln, err := net.Listen("tcp", hostAddr(31, host)+":0")
-		if err != nil {
-			b.Fatal(err)
-		}
-		srv := httptest.NewUnstartedServer(h)
-		srv.Listener.Close()
-		srv.Listener = ln
-		srv.Start()
-		b.Cleanup(srv.Close)
-		for i := host; i < sources; i += hosts {
-			urls[i] = fmt.Sprintf("%s/feed/%d.xml", srv.URL, i)
-		}
-	}
+	urls := serveOnHosts(b, h, 31, hosts, sources)
 
 	var fillCPU, changedCPU time.Duration
 	b.ResetTimer()
@@ -117,4 +103,27 @@ func benchChangedPass(b *testing.B, itemBytes int) {
 	b.ReportMetric(fillCPU.Seconds()*1000/nops, "fill-cpu-ms")
 	b.ReportMetric(changedCPU.Seconds()*1000/nops, "changed-cpu-ms")
 	b.ReportMetric(changedCPU.Seconds()/fillCPU.Seconds(), "changed/fill")
+}
+
+// serveOnHosts serves h on hosts loopback addresses 127.prefix.x.y (see
+// hostAddr) until the benchmark ends, and returns the URLs of sources
+// feeds /feed/N.xml spread over them: feed i on host i%hosts.
+func serveOnHosts(b *testing.B, h http.Handler, prefix, hosts, sources int) []string {
+	b.Helper()
+	urls := make([]string, sources)
+	for host := range hosts {
+		ln, err := net.Listen("tcp", hostAddr(prefix, host)+":0")
+		if err != nil {
+			b.Fatal(err)
+		}
+		srv := httptest.NewUnstartedServer(h)
+		srv.Listener.Close()
+		srv.Listener = ln
+		srv.Start()
+		b.Cleanup(srv.Close)
+		for i := host; i < sources; i += hosts {
+			urls[i] = fmt.Sprintf("%s/feed/%d.xml", srv.URL, i)
+		}
+	}
+	return urls
 }

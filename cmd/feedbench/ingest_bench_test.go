@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -93,21 +91,7 @@ func BenchmarkIngest(b *testing.B) {
 			w.Header().Set("Content-Type", "application/rss+xml; charset=utf-8")
 			w.Write(bodies[i])
 		})
-		urls := make([]string, ingestSources)
-		for host := range ingestHosts {
-			ln, err := net.Listen("tcp", hostAddr(30, host)+":0")
-			if err != nil {
-				b.Fatal(err)
-			}
-			srv := httptest.NewUnstartedServer(h)
-			srv.Listener.Close()
-			srv.Listener = ln
-			srv.Start()
-			b.Cleanup(srv.Close)
-			for i := host; i < ingestSources; i += ingestHosts {
-				urls[i] = fmt.Sprintf("%s/feed/%d.xml", srv.URL, i)
-			}
-		}
+		urls := serveOnHosts(b, h, 30, ingestHosts, ingestSources)
 		st, err := storage.Open(filepath.Join(b.TempDir(), "feedmill.db"), storage.Options{})
 		if err != nil {
 			b.Fatal(err)
