@@ -62,20 +62,33 @@ func readSchema(tx *bolt.Tx) (uint64, error) {
 	return n, nil
 }
 
-// checkSchema is migrate for a store opened read-only: it accepts only a
-// store already at this code's schema.
-func checkSchema(db *bolt.DB) error {
+// storedSchema is the schema version db's store was written with.
+func storedSchema(db *bolt.DB) (uint64, error) {
 	var have uint64
-	if err := db.View(func(tx *bolt.Tx) error {
+	err := db.View(func(tx *bolt.Tx) error {
 		var err error
 		have, err = readSchema(tx)
 		return err
-	}); err != nil {
+	})
+	return have, err
+}
+
+// errNewerSchema refuses a store of schema have, written by a newer
+// feedmill than this one (schema want).
+func errNewerSchema(have, want uint64) error {
+	return fmt.Errorf("schema version %d is newer than this feedmill understands (%d): upgrade feedmill", have, want)
+}
+
+// checkSchema is migrate for a store opened read-only: it accepts only a
+// store already at this code's schema.
+func checkSchema(db *bolt.DB) error {
+	have, err := storedSchema(db)
+	if err != nil {
 		return err
 	}
 	if want := schemaVersion(); have != want {
 		if have > want {
-			return fmt.Errorf("schema version %d is newer than this feedmill understands (%d): upgrade feedmill", have, want)
+			return errNewerSchema(have, want)
 		}
 		return fmt.Errorf("schema version %d, this feedmill writes %d: %w", have, want, ErrNeedsMigration)
 	}
@@ -85,17 +98,13 @@ func checkSchema(db *bolt.DB) error {
 // migrate runs the migrations the store lacks. It refuses a store written by
 // a newer feedmill: this code would not understand its layout.
 func migrate(db *bolt.DB, log *slog.Logger) error {
-	var have uint64
-	if err := db.View(func(tx *bolt.Tx) error {
-		var err error
-		have, err = readSchema(tx)
-		return err
-	}); err != nil {
+	have, err := storedSchema(db)
+	if err != nil {
 		return err
 	}
 	want := schemaVersion()
 	if have > want {
-		return fmt.Errorf("schema version %d is newer than this feedmill understands (%d): upgrade feedmill", have, want)
+		return errNewerSchema(have, want)
 	}
 	for v := have; v < want; v++ {
 		err := db.Update(func(tx *bolt.Tx) error {
