@@ -15,14 +15,8 @@ import (
 // a denial is recorded. Anything else is 404.
 func (s *Subscriber) Verify(id string, q url.Values) (challenge string, status int) {
 	ctx := context.Background()
-	s.mu.Lock()
-	p := s.byID[id]
-	var sub storage.Subscription
-	if p != nil {
-		sub = *p
-	}
-	s.mu.Unlock()
-	if p == nil || q.Get("hub.topic") != sub.Topic {
+	sub, ok := s.lookup(id)
+	if !ok || q.Get("hub.topic") != sub.Topic {
 		return "", http.StatusNotFound
 	}
 	switch q.Get("hub.mode") {
@@ -66,14 +60,8 @@ func (s *Subscriber) Verify(id string, q url.Values) (challenge string, status i
 // recommendation asks (the sender learns nothing of the secret). An
 // unknown id is 410 Gone: no such subscription.
 func (s *Subscriber) Deliver(id string, body []byte, header http.Header) int {
-	s.mu.Lock()
-	p := s.byID[id]
-	var sub storage.Subscription
-	if p != nil {
-		sub = *p
-	}
-	s.mu.Unlock()
-	if p == nil || sub.State == storage.SubUnsubscribing {
+	sub, ok := s.lookup(id)
+	if !ok || sub.State == storage.SubUnsubscribing {
 		return http.StatusGone
 	}
 	if sub.State != storage.SubActive || !validSignature(header.Get("X-Hub-Signature"), sub.Secret, body) {
@@ -109,4 +97,16 @@ func (s *Subscriber) drop(ctx context.Context, sub storage.Subscription) {
 	if err := s.o.Store.DeleteSubscription(ctx, sub.SourceID); err != nil {
 		s.o.Logger.Warn("websub: delete subscription", "topic", sub.Topic, "err", err)
 	}
+}
+
+// lookup is a copy of subscription id, taken under the lock; false when
+// there is none.
+func (s *Subscriber) lookup(id string) (storage.Subscription, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.byID[id]
+	if p == nil {
+		return storage.Subscription{}, false
+	}
+	return *p, true
 }
