@@ -297,6 +297,20 @@ func (c *Config) validate() error {
 	bad := func(path, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: %s", c.at(path), fmt.Sprintf(format, args...)))
 	}
+	c.validateGeneral(bad)
+	c.validateTLS(bad)
+	c.validateFullText(bad)
+	c.validateLog(bad)
+	c.validateFetch(bad)
+	c.validateLimits(bad)
+	urls := c.validateSources(bad)
+	c.validateChannels(urls, bad)
+	return errors.Join(errs...)
+}
+
+// validateGeneral checks the top-level keys: db, control_socket, base_url
+// and websub_hub.
+func (c *Config) validateGeneral(bad func(path, format string, args ...any)) {
 	if c.DB == "" {
 		bad("db", "must not be empty")
 	}
@@ -311,8 +325,10 @@ func (c *Config) validate() error {
 			bad("websub_hub", "want an absolute http(s) URL, got %q", c.WebSubHub)
 		}
 	}
-	c.validateTLS(bad)
-	c.validateFullText(bad)
+}
+
+// validateLog checks log_format and log_level.
+func (c *Config) validateLog(bad func(path, format string, args ...any)) {
 	switch c.LogFormat {
 	case "text", "json":
 	default:
@@ -323,6 +339,10 @@ func (c *Config) validate() error {
 	default:
 		bad("log_level", "want debug, info, warn or error, got %q", c.LogLevel)
 	}
+}
+
+// validateFetch checks the fetch section.
+func (c *Config) validateFetch(bad func(path, format string, args ...any)) {
 	f := c.Fetch
 	if f.Workers < 1 {
 		bad("fetch.workers", "must be at least 1")
@@ -361,13 +381,21 @@ func (c *Config) validate() error {
 			bad("fetch.proxy", "%v", err)
 		}
 	}
+}
+
+// validateLimits checks the retention and cache sections.
+func (c *Config) validateLimits(bad func(path, format string, args ...any)) {
 	if c.Retention.MaxItemsPerSource < 0 {
 		bad("retention.max_items_per_source", "must not be negative")
 	}
 	if c.Cache.MaxBytes < minCacheBytes {
 		bad("cache.max_bytes", "must be at least 1MiB, got %d bytes", int64(c.Cache.MaxBytes))
 	}
+}
 
+// validateSources checks every source and returns the index of each
+// source URL, for the channels' sources lists.
+func (c *Config) validateSources(bad func(path, format string, args ...any)) map[string]int {
 	urls := map[string]int{}
 	for i, s := range c.Sources {
 		p := fmt.Sprintf("sources[%d]", i)
@@ -393,7 +421,11 @@ func (c *Config) validate() error {
 		}
 		c.validateRequest(p, s, bad)
 	}
+	return urls
+}
 
+// validateChannels checks every channel; urls are the sources' URLs.
+func (c *Config) validateChannels(urls map[string]int, bad func(path, format string, args ...any)) {
 	names := map[string]int{}
 	for i, ch := range c.Channels {
 		p := fmt.Sprintf("channels[%d]", i)
@@ -431,7 +463,6 @@ func (c *Config) validate() error {
 			bad(p, "channel %q selects no source: no source has any of the tags %v", ch.Name, ch.Tags)
 		}
 	}
-	return errors.Join(errs...)
 }
 
 // selectsAny reports whether a channel selects at least one source of the
