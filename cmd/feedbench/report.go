@@ -142,146 +142,158 @@ func missingRow(figure, how, target, why string) row {
 // measured says "missing", never a number.
 func (h *harness) rows() []row {
 	var rows []row
-	// Ingest vs gofeed, same run.
-	{
-		// Each side's figure is the median of its rounds (one go test run
-		// each: pipeline, gofeed, gofeed without its image scan, then
-		// again; goBenches keeps only rounds that gave both sides), as for
-		// the wrk rounds below.
-		pr, gr := h.bench[ingestPipeline], h.bench[ingestGofeed]
-		rounds := fmt.Sprintf("%d rounds of %s passes, alternating, median of each side's rounds", len(pr), strings.TrimSuffix(h.sz.IngestBenchtime, "x"))
-		if len(pr) == 1 {
-			rounds = fmt.Sprintf("1 round of %s passes", strings.TrimSuffix(h.sz.IngestBenchtime, "x"))
-		}
-		if len(pr) < h.sz.IngestCount {
-			rounds += fmt.Sprintf(" (%d of the %d rounds run gave figures; see below)", len(pr), h.sz.IngestCount)
-		}
-		fig, target := "ingest: items/s end to end", "≥ 0.8 × gofeed"
-		how := "BenchmarkIngest: 16 feeds × 50 items (~1 MB each, from guardian.rss) per pass, fetch → parse → normalize → dedup → store over loopback HTTP (one host each), 16 workers; vs gofeed Parse of the same bytes with 16 goroutines, same go test run; " + rounds
-		pipe, gof := median(metricRounds(pr, "items/s")), median(metricRounds(gr, "items/s"))
-		if len(pr) > 0 && gof > 0 {
-			ratio := pipe / gof
-			measured := fmt.Sprintf("%.0f items/s (%.1f MB/s, %.2f cores) vs gofeed %.0f items/s (%.1f MB/s, %.2f cores): %.2f×",
-				pipe, median(metricRounds(pr, "MB/s")), median(metricRounds(pr, "cores")),
-				gof, median(metricRounds(gr, "MB/s")), median(metricRounds(gr, "cores")), ratio)
-			if len(pr) > 1 {
-				measured = "medians " + measured
-			}
-			// The pipeline turns off gofeed's scan of every body for a
-			// first <img> (its sanitizer finds the image in the pass it
-			// makes anyway); gofeed parsing with the same option is shown
-			// beside the target's baseline so the saving is not hidden.
-			if nr := h.bench[ingestNoImageScan]; len(nr) > 0 {
-				if n := median(metricRounds(nr, "items/s")); n > 0 {
-					measured += fmt.Sprintf("; vs gofeed without its image scan %.0f items/s: %.2f×", n, pipe/n)
-				}
-			}
-			if len(pr) > 1 {
-				measured += fmt.Sprintf("; rounds (k items/s) pipeline %s — gofeed %s", thousands(metricRounds(pr, "items/s")), thousands(metricRounds(gr, "items/s")))
-			}
-			rows = append(rows, row{fig, how, measured, target, verdict(ratio >= 0.8)})
-		} else {
-			rows = append(rows, missingRow(fig, how, target, "BenchmarkIngest did not report"))
-		}
-	}
-	// Unchanged pass, whole process.
-	{
-		fig := "unchanged pass"
-		how := fmt.Sprintf("`feedmill fetch --all` through the daemon; %d sources on %d loopback hosts (127.22.x.y) all answering 304, default per_host (2) and per_host_interval (1s); wall time from feedmill's summary, CPU = the daemon's utime+stime during the pass, memory = the daemon's RssAnon after the pass (the target: its own memory, not bbolt's file pages) and its peak VmHWM since start (the first pass that filled the store included)", h.sz.UnchangedSources, h.sz.UnchangedHosts)
-		target := "≤ 10 s, ≤ 0.5 ms CPU per source, daemon ≤ 100 MB"
-		if u := h.res.unchanged; u != nil {
-			perSrc := u.cpu.Seconds() * 1000 / float64(u.summary.Sources)
-			rows = append(rows, row{fig, how,
-				fmt.Sprintf("%.2f s, %.3f ms CPU/source (%d×304); daemon RssAnon %d MB (VmRSS %d MB), peak VmHWM %d MB", u.summary.Duration.Seconds(), perSrc, u.summary.NotModified, u.mem.Anon>>20, u.mem.RSS>>20, u.mem.HWM>>20),
-				target, verdict(u.summary.Duration <= 10*time.Second && perSrc <= 0.5 && u.mem.Anon <= 100<<20)})
-		} else {
-			rows = append(rows, missingRow(fig, how, target, "scenario did not run"))
-		}
-	}
-	// Unchanged pass, in-process (issue 3's benchmark, by name).
-	{
-		fig, how, target := "unchanged pass (in-process)", "BenchmarkPassUnchanged10k (fetcher): 10,000 sources on 2,500 loopback addresses of a child process, all 304; s/pass and cpu-ms/source as it reports them", "≤ 10 s, ≤ 0.5 ms CPU per source"
-		r, ok := h.bench.find(`^BenchmarkPassUnchanged10k$`)
-		sec, ok1 := r.Metrics["s/pass"]
-		cpu, ok2 := r.Metrics["cpu-ms/source"]
-		switch {
-		case ok && ok1 && ok2:
-			rows = append(rows, row{fig, how, fmt.Sprintf("%.2f s, %.3f ms CPU/source (%s)", sec, cpu, formatMetrics(r.Metrics)), target, verdict(sec <= 10 && cpu <= 0.5)})
-		case ok:
-			rows = append(rows, row{fig, how, formatMetrics(r.Metrics), target, "see figures"})
-		default:
-			rows = append(rows, missingRow(fig, how, target, "no benchmark by that name"))
-		}
-	}
-	// Changed pass.
-	{
-		fig := "changed pass"
-		how := fmt.Sprintf("`feedmill fetch --all` through the daemon; %d sources (50-item feeds, ~2 KB per item) each with 20 new items", h.sz.ChangedSources)
-		if c := h.res.changed; c != nil {
-			rows = append(rows, row{fig, how,
-				fmt.Sprintf("%.2f s, %.0f items/s (%d new; daemon CPU %.2f s)", c.summary.Duration.Seconds(),
-					float64(c.summary.Added)/c.summary.Duration.Seconds(), c.summary.Added, c.cpu.Seconds()),
-				"report s and items/s", "—"})
-		} else {
-			rows = append(rows, missingRow(fig, how, "report s and items/s", "scenario did not run"))
-		}
-	}
-	// Serving.
-	{
-		how := fmt.Sprintf("`wrk -t2 -c64 -d%s` on /channels/all.rss of a running `feedmill serve` vs nginx-light (2 workers, sendfile) serving the same bytes as a static file (same Content-Type), same run; %d rounds alternating the servers, median of each server's rounds", h.sz.Wrk, h.sz.WrkRounds)
-		how304 := "same, with `-H If-None-Match:` each server's own ETag"
-		if s := h.res.serving; s != nil {
-			text, r := servingMeasured(s.mill200, s.nginx200, fmt.Sprintf(" (%d-byte body)", s.bodyBytes))
-			rows = append(rows, row{"serving a cached channel", how, text, "≥ 0.9 × nginx", verdict(r >= 0.9)})
-			text, r = servingMeasured(s.mill304, s.nginx304, "")
-			rows = append(rows, row{"serving 304s", how304, text, "≥ nginx's 304 rate", verdict(r >= 1)})
-		} else {
-			rows = append(rows, missingRow("serving a cached channel", how, "≥ 0.9 × nginx", "scenario did not run"),
-				missingRow("serving 304s", how304, "≥ nginx's 304 rate", "scenario did not run"))
-		}
-	}
-	// Store.
-	{
-		how := fmt.Sprintf("%d items (1,000 per source, Guardian summaries with a random fingerprint and lead each, so the near-duplicate index holds them all, spread over 29 days) written with RecordFetch from 8 goroutines; file size / items; `feedmill serve` on it (one channel over all sources, duplicates: collapse) after 3 rounds of requests to every page; storage.Open median of 3 (warm page cache, no daemon)", h.sz.StoreItems)
-		if s := h.res.store; s != nil {
-			rows = append(rows,
-				row{"store: bytes per item", how, fmt.Sprintf("%.0f B/item (%.0f MB; built in %.0f s)", float64(s.fileBytes)/float64(s.items), float64(s.fileBytes)/1e6, s.build.Seconds()), "report", "—"},
-				row{"store: daemon memory", "RssAnon of that daemon (its own memory: heap, stacks; the target), beside RssFile (bbolt's mapping of the store, page cache the kernel reclaims) and VmHWM (peak)", fmt.Sprintf("RssAnon %.0f MB (RssFile %.0f MB), peak VmHWM %.0f MB; at start RssAnon %.0f MB; ready in %.2f s, first render of the channel %.2f s",
-					mb(s.mem.Anon), mb(s.mem.File), mb(s.mem.HWM), mb(s.memReady.Anon), s.ready.Seconds(), s.render.Seconds()), "RssAnon ≤ 100 MB", verdict(s.mem.Anon <= 100<<20)},
-				row{"store: open time", "storage.Open on that store", s.open.Round(time.Microsecond).String(), "≤ 1 s", verdict(s.open <= time.Second)})
-		} else {
-			rows = append(rows, missingRow("store: bytes per item, RSS, open time", how, "RssAnon ≤ 100 MB; open ≤ 1 s", "scenario did not run"))
-		}
-	}
-	// Near-duplicate lookup (issue 4's benchmark, by name): the median of
-	// each size's rounds (one go test run each, its own index built), as
-	// for ingest above: one run's 1M figure has read from 1.4 to 2.3 × its
-	// 10k one on this machine.
-	{
-		fig, how, target := "near-duplicate lookup", "BenchmarkNearDupLookup (storage) at 10k and 1M stored items, ns/op = one item's lookup; flat = 1M within 2 × 10k", "≤ 50 µs, flat"
-		small, big := metricRounds(h.bench.all(nearDup10k), "ns/op"), metricRounds(h.bench.all(nearDup1M), "ns/op")
-		if len(small) > 0 && len(big) > 0 {
-			if len(big) > 1 {
-				how += fmt.Sprintf("; %d rounds, median of each size's", len(big))
-			}
-			s, b := median(small)/1000, median(big)/1000
-			mid := ""
-			// 100k shows where the growth happens: below ~16k items no
-			// shard has merged (storage/dedup_shard.go), so lookups read
-			// pending values only; past it they read a base group too.
-			if m := metricRounds(h.bench.all(nearDup100k), "ns/op"); len(m) > 0 {
-				mid = fmt.Sprintf(", %.1f µs at 100k", median(m)/1000)
-			}
-			measured := fmt.Sprintf("%.1f µs at 10k%s, %.1f µs at 1M (%.2f×)", s, mid, b, b/s)
-			if len(big) > 1 {
-				measured = "medians " + measured + fmt.Sprintf("; rounds (µs) 10k %s — 1M %s", thousands(small), thousands(big))
-			}
-			rows = append(rows, row{fig, how, measured, target, verdict(s <= 50 && b <= 50 && b <= 2*s)})
-		} else {
-			rows = append(rows, missingRow(fig, how, target, "BenchmarkNearDupLookup 10k/1M not found"))
-		}
-	}
+	rows = append(rows, h.ingestRows()...)
+	rows = append(rows, h.unchangedRows()...)
+	rows = append(rows, h.unchangedInProcessRows()...)
+	rows = append(rows, h.changedRows()...)
+	rows = append(rows, h.servingRows()...)
+	rows = append(rows, h.storeRows()...)
+	rows = append(rows, h.nearDupRows()...)
 	return rows
+}
+
+// ingestRows is the ingest figure: the pipeline vs gofeed, same run.
+func (h *harness) ingestRows() []row {
+	// Each side's figure is the median of its rounds (one go test run
+	// each: pipeline, gofeed, gofeed without its image scan, then
+	// again; goBenches keeps only rounds that gave both sides), as for
+	// the wrk rounds below.
+	pr, gr := h.bench[ingestPipeline], h.bench[ingestGofeed]
+	rounds := fmt.Sprintf("%d rounds of %s passes, alternating, median of each side's rounds", len(pr), strings.TrimSuffix(h.sz.IngestBenchtime, "x"))
+	if len(pr) == 1 {
+		rounds = fmt.Sprintf("1 round of %s passes", strings.TrimSuffix(h.sz.IngestBenchtime, "x"))
+	}
+	if len(pr) < h.sz.IngestCount {
+		rounds += fmt.Sprintf(" (%d of the %d rounds run gave figures; see below)", len(pr), h.sz.IngestCount)
+	}
+	fig, target := "ingest: items/s end to end", "≥ 0.8 × gofeed"
+	how := "BenchmarkIngest: 16 feeds × 50 items (~1 MB each, from guardian.rss) per pass, fetch → parse → normalize → dedup → store over loopback HTTP (one host each), 16 workers; vs gofeed Parse of the same bytes with 16 goroutines, same go test run; " + rounds
+	pipe, gof := median(metricRounds(pr, "items/s")), median(metricRounds(gr, "items/s"))
+	if len(pr) > 0 && gof > 0 {
+		ratio := pipe / gof
+		measured := fmt.Sprintf("%.0f items/s (%.1f MB/s, %.2f cores) vs gofeed %.0f items/s (%.1f MB/s, %.2f cores): %.2f×",
+			pipe, median(metricRounds(pr, "MB/s")), median(metricRounds(pr, "cores")),
+			gof, median(metricRounds(gr, "MB/s")), median(metricRounds(gr, "cores")), ratio)
+		if len(pr) > 1 {
+			measured = "medians " + measured
+		}
+		// The pipeline turns off gofeed's scan of every body for a
+		// first <img> (its sanitizer finds the image in the pass it
+		// makes anyway); gofeed parsing with the same option is shown
+		// beside the target's baseline so the saving is not hidden.
+		if nr := h.bench[ingestNoImageScan]; len(nr) > 0 {
+			if n := median(metricRounds(nr, "items/s")); n > 0 {
+				measured += fmt.Sprintf("; vs gofeed without its image scan %.0f items/s: %.2f×", n, pipe/n)
+			}
+		}
+		if len(pr) > 1 {
+			measured += fmt.Sprintf("; rounds (k items/s) pipeline %s — gofeed %s", thousands(metricRounds(pr, "items/s")), thousands(metricRounds(gr, "items/s")))
+		}
+		return []row{{fig, how, measured, target, verdict(ratio >= 0.8)}}
+	}
+	return []row{missingRow(fig, how, target, "BenchmarkIngest did not report")}
+}
+
+// unchangedRows is the unchanged pass of the whole process.
+func (h *harness) unchangedRows() []row {
+	fig := "unchanged pass"
+	how := fmt.Sprintf("`feedmill fetch --all` through the daemon; %d sources on %d loopback hosts (127.22.x.y) all answering 304, default per_host (2) and per_host_interval (1s); wall time from feedmill's summary, CPU = the daemon's utime+stime during the pass, memory = the daemon's RssAnon after the pass (the target: its own memory, not bbolt's file pages) and its peak VmHWM since start (the first pass that filled the store included)", h.sz.UnchangedSources, h.sz.UnchangedHosts)
+	target := "≤ 10 s, ≤ 0.5 ms CPU per source, daemon ≤ 100 MB"
+	if u := h.res.unchanged; u != nil {
+		perSrc := u.cpu.Seconds() * 1000 / float64(u.summary.Sources)
+		return []row{{fig, how,
+			fmt.Sprintf("%.2f s, %.3f ms CPU/source (%d×304); daemon RssAnon %d MB (VmRSS %d MB), peak VmHWM %d MB", u.summary.Duration.Seconds(), perSrc, u.summary.NotModified, u.mem.Anon>>20, u.mem.RSS>>20, u.mem.HWM>>20),
+			target, verdict(u.summary.Duration <= 10*time.Second && perSrc <= 0.5 && u.mem.Anon <= 100<<20)}}
+	}
+	return []row{missingRow(fig, how, target, "scenario did not run")}
+}
+
+// unchangedInProcessRows is the unchanged pass in-process (issue 3's
+// benchmark, by name).
+func (h *harness) unchangedInProcessRows() []row {
+	fig, how, target := "unchanged pass (in-process)", "BenchmarkPassUnchanged10k (fetcher): 10,000 sources on 2,500 loopback addresses of a child process, all 304; s/pass and cpu-ms/source as it reports them", "≤ 10 s, ≤ 0.5 ms CPU per source"
+	r, ok := h.bench.find(`^BenchmarkPassUnchanged10k$`)
+	sec, ok1 := r.Metrics["s/pass"]
+	cpu, ok2 := r.Metrics["cpu-ms/source"]
+	switch {
+	case ok && ok1 && ok2:
+		return []row{{fig, how, fmt.Sprintf("%.2f s, %.3f ms CPU/source (%s)", sec, cpu, formatMetrics(r.Metrics)), target, verdict(sec <= 10 && cpu <= 0.5)}}
+	case ok:
+		return []row{{fig, how, formatMetrics(r.Metrics), target, "see figures"}}
+	default:
+		return []row{missingRow(fig, how, target, "no benchmark by that name")}
+	}
+}
+
+// changedRows is the changed pass.
+func (h *harness) changedRows() []row {
+	fig := "changed pass"
+	how := fmt.Sprintf("`feedmill fetch --all` through the daemon; %d sources (50-item feeds, ~2 KB per item) each with 20 new items", h.sz.ChangedSources)
+	if c := h.res.changed; c != nil {
+		return []row{{fig, how,
+			fmt.Sprintf("%.2f s, %.0f items/s (%d new; daemon CPU %.2f s)", c.summary.Duration.Seconds(),
+				float64(c.summary.Added)/c.summary.Duration.Seconds(), c.summary.Added, c.cpu.Seconds()),
+			"report s and items/s", "—"}}
+	}
+	return []row{missingRow(fig, how, "report s and items/s", "scenario did not run")}
+}
+
+// servingRows are the serving figures: 200s and 304s vs nginx.
+func (h *harness) servingRows() []row {
+	how := fmt.Sprintf("`wrk -t2 -c64 -d%s` on /channels/all.rss of a running `feedmill serve` vs nginx-light (2 workers, sendfile) serving the same bytes as a static file (same Content-Type), same run; %d rounds alternating the servers, median of each server's rounds", h.sz.Wrk, h.sz.WrkRounds)
+	how304 := "same, with `-H If-None-Match:` each server's own ETag"
+	if s := h.res.serving; s != nil {
+		text200, r200 := servingMeasured(s.mill200, s.nginx200, fmt.Sprintf(" (%d-byte body)", s.bodyBytes))
+		text304, r304 := servingMeasured(s.mill304, s.nginx304, "")
+		return []row{
+			{"serving a cached channel", how, text200, "≥ 0.9 × nginx", verdict(r200 >= 0.9)},
+			{"serving 304s", how304, text304, "≥ nginx's 304 rate", verdict(r304 >= 1)},
+		}
+	}
+	return []row{missingRow("serving a cached channel", how, "≥ 0.9 × nginx", "scenario did not run"),
+		missingRow("serving 304s", how304, "≥ nginx's 304 rate", "scenario did not run")}
+}
+
+// storeRows are the store figures: bytes per item, memory, open time.
+func (h *harness) storeRows() []row {
+	how := fmt.Sprintf("%d items (1,000 per source, Guardian summaries with a random fingerprint and lead each, so the near-duplicate index holds them all, spread over 29 days) written with RecordFetch from 8 goroutines; file size / items; `feedmill serve` on it (one channel over all sources, duplicates: collapse) after 3 rounds of requests to every page; storage.Open median of 3 (warm page cache, no daemon)", h.sz.StoreItems)
+	if s := h.res.store; s != nil {
+		return []row{
+			{"store: bytes per item", how, fmt.Sprintf("%.0f B/item (%.0f MB; built in %.0f s)", float64(s.fileBytes)/float64(s.items), float64(s.fileBytes)/1e6, s.build.Seconds()), "report", "—"},
+			{"store: daemon memory", "RssAnon of that daemon (its own memory: heap, stacks; the target), beside RssFile (bbolt's mapping of the store, page cache the kernel reclaims) and VmHWM (peak)", fmt.Sprintf("RssAnon %.0f MB (RssFile %.0f MB), peak VmHWM %.0f MB; at start RssAnon %.0f MB; ready in %.2f s, first render of the channel %.2f s",
+				mb(s.mem.Anon), mb(s.mem.File), mb(s.mem.HWM), mb(s.memReady.Anon), s.ready.Seconds(), s.render.Seconds()), "RssAnon ≤ 100 MB", verdict(s.mem.Anon <= 100<<20)},
+			{"store: open time", "storage.Open on that store", s.open.Round(time.Microsecond).String(), "≤ 1 s", verdict(s.open <= time.Second)},
+		}
+	}
+	return []row{missingRow("store: bytes per item, RSS, open time", how, "RssAnon ≤ 100 MB; open ≤ 1 s", "scenario did not run")}
+}
+
+// nearDupRows is the near-duplicate lookup (issue 4's benchmark, by
+// name): the median of each size's rounds (one go test run each, its own
+// index built), as for ingest: one run's 1M/10k ratio varies too much to
+// judge flatness by.
+func (h *harness) nearDupRows() []row {
+	fig, how, target := "near-duplicate lookup", "BenchmarkNearDupLookup (storage) at 10k and 1M stored items, ns/op = one item's lookup; flat = 1M within 2 × 10k", "≤ 50 µs, flat"
+	small, big := metricRounds(h.bench.all(nearDup10k), "ns/op"), metricRounds(h.bench.all(nearDup1M), "ns/op")
+	if len(small) > 0 && len(big) > 0 {
+		if len(big) > 1 {
+			how += fmt.Sprintf("; %d rounds, median of each size's", len(big))
+		}
+		s, b := median(small)/1000, median(big)/1000
+		mid := ""
+		// 100k shows where the growth happens: below ~16k items no
+		// shard has merged (storage/dedup_shard.go), so lookups read
+		// pending values only; past it they read a base group too.
+		if m := metricRounds(h.bench.all(nearDup100k), "ns/op"); len(m) > 0 {
+			mid = fmt.Sprintf(", %.1f µs at 100k", median(m)/1000)
+		}
+		measured := fmt.Sprintf("%.1f µs at 10k%s, %.1f µs at 1M (%.2f×)", s, mid, b, b/s)
+		if len(big) > 1 {
+			measured = "medians " + measured + fmt.Sprintf("; rounds (µs) 10k %s — 1M %s", thousands(small), thousands(big))
+		}
+		return []row{{fig, how, measured, target, verdict(s <= 50 && b <= 50 && b <= 2*s)}}
+	}
+	return []row{missingRow(fig, how, target, "BenchmarkNearDupLookup 10k/1M not found")}
 }
 
 func mb(n int64) float64 { return float64(n) / (1 << 20) }
