@@ -127,83 +127,15 @@ func (s *Store) recordFetch(tx *bolt.Tx, f Fetch, incoming []Item, texts []itemT
 	}
 	old := src
 	if f.NewURL != "" && f.NewURL != src.URL {
-		urls := tx.Bucket([]byte(bucketSourceURLs))
-		if other := urls.Get([]byte(f.NewURL)); other != nil {
-			if otherID, _ := u64(other); otherID != src.ID {
-				return res, false, fmt.Errorf("move source %d from %s to %s: that URL is already source %d",
-					src.ID, src.URL, f.NewURL, otherID)
-			}
-		}
-		// The subscribed URL stays an alias; an intermediate one does not.
-		if src.URL != src.Subscribed {
-			if err := urls.Delete([]byte(src.URL)); err != nil {
-				return res, false, err
-			}
-		}
-		if err := urls.Put([]byte(f.NewURL), u64key(src.ID)); err != nil {
+		if err := moveSource(tx, &src, f.NewURL); err != nil {
 			return res, false, err
 		}
-		src.URL = f.NewURL
 	}
 	src.State = f.State
 
 	ix := openIndexes(tx)
-	var cutoff time.Time
-	if s.ret.MaxAge > 0 {
-		cutoff = now.Add(-s.ret.MaxAge)
-	}
-	seen := make(map[string]bool, len(incoming))
-	for i, it := range incoming {
-		if seen[it.Key] {
-			res.Unchanged++
-			continue
-		}
-		seen[it.Key] = true
-		if !cutoff.IsZero() && !it.Published.IsZero() && it.Published.Before(cutoff) {
-			res.Skipped++
-			continue
-		}
-		kk := itemKeyKey(src.ID, it.Key)
-		v := ix.keys.Get(kk)
-		if it.Known {
-			// Not cleaned: never stored. Found as KnownRaw found it, it
-			// is unchanged; changed or removed meanwhile, the next fetch
-			// cleans it.
-			res.Unchanged++
-			continue
-		}
-		if v == nil {
-			id, err := ix.add(tx, it, texts[i], now)
-			if err != nil {
-				return res, false, err
-			}
-			res.Added++
-			res.Changed = append(res.Changed, Changed{Index: i, ID: id, Added: true})
-			continue
-		}
-		id, _, isTomb, err := parseItemKeyValue(v)
-		if err != nil {
-			return res, false, fmt.Errorf("%s %x: malformed value %x", bucketItemKeys, kk, v)
-		}
-		if isTomb {
-			res.Skipped++
-			continue
-		}
-		updated, err := ix.update(id, it, texts[i], now)
-		if err != nil {
-			return res, false, err
-		}
-		if it.RawHash != 0 && itemKeyRaw(v) != it.RawHash {
-			if err := ix.keys.Put(kk, itemKeyValue(id, it.RawHash)); err != nil {
-				return res, false, err
-			}
-		}
-		if updated {
-			res.Updated++
-			res.Changed = append(res.Changed, Changed{Index: i, ID: id})
-		} else {
-			res.Unchanged++
-		}
+	if res, err = s.ingestItems(tx, ix, src.ID, incoming, texts, now); err != nil {
+		return res, false, err
 	}
 	src.Stats.Items += res.Added
 
@@ -222,6 +154,92 @@ func (s *Store) recordFetch(tx *bolt.Tx, f Fetch, incoming []Item, texts []itemT
 		src.State.FeedTitle != old.State.FeedTitle || src.State.SiteURL != old.State.SiteURL ||
 		src.State.Language != old.State.Language
 	return res, visible, putSource(tx, src)
+}
+
+// moveSource records that src now lives at newURL: the URL index points
+// newURL at it, and src.URL is newURL. It refuses a URL another source has.
+func moveSource(tx *bolt.Tx, src *Source, newURL string) error {
+	urls := tx.Bucket([]byte(bucketSourceURLs))
+	if other := urls.Get([]byte(newURL)); other != nil {
+		if otherID, _ := u64(other); otherID != src.ID {
+			return fmt.Errorf("move source %d from %s to %s: that URL is already source %d",
+				src.ID, src.URL, newURL, otherID)
+		}
+	}
+	// The subscribed URL stays an alias; an intermediate one does not.
+	if src.URL != src.Subscribed {
+		if err := urls.Delete([]byte(src.URL)); err != nil {
+			return err
+		}
+	}
+	if err := urls.Put([]byte(newURL), u64key(src.ID)); err != nil {
+		return err
+	}
+	src.URL = newURL
+	return nil
+}
+
+// ingestItems stores the incoming items of source sourceID, texts their
+// encoded texts, and tells what became of each.
+func (s *Store) ingestItems(tx *bolt.Tx, ix indexes, sourceID uint64, incoming []Item, texts []itemText, now time.Time) (res Ingested, err error) {
+	var cutoff time.Time
+	if s.ret.MaxAge > 0 {
+		cutoff = now.Add(-s.ret.MaxAge)
+	}
+	seen := make(map[string]bool, len(incoming))
+	for i, it := range incoming {
+		if seen[it.Key] {
+			res.Unchanged++
+			continue
+		}
+		seen[it.Key] = true
+		if !cutoff.IsZero() && !it.Published.IsZero() && it.Published.Before(cutoff) {
+			res.Skipped++
+			continue
+		}
+		kk := itemKeyKey(sourceID, it.Key)
+		v := ix.keys.Get(kk)
+		if it.Known {
+			// Not cleaned: never stored. Found as KnownRaw found it, it
+			// is unchanged; changed or removed meanwhile, the next fetch
+			// cleans it.
+			res.Unchanged++
+			continue
+		}
+		if v == nil {
+			id, err := ix.add(tx, it, texts[i], now)
+			if err != nil {
+				return res, err
+			}
+			res.Added++
+			res.Changed = append(res.Changed, Changed{Index: i, ID: id, Added: true})
+			continue
+		}
+		id, _, isTomb, err := parseItemKeyValue(v)
+		if err != nil {
+			return res, fmt.Errorf("%s %x: malformed value %x", bucketItemKeys, kk, v)
+		}
+		if isTomb {
+			res.Skipped++
+			continue
+		}
+		updated, err := ix.update(id, it, texts[i], now)
+		if err != nil {
+			return res, err
+		}
+		if it.RawHash != 0 && itemKeyRaw(v) != it.RawHash {
+			if err := ix.keys.Put(kk, itemKeyValue(id, it.RawHash)); err != nil {
+				return res, err
+			}
+		}
+		if updated {
+			res.Updated++
+			res.Changed = append(res.Changed, Changed{Index: i, ID: id})
+		} else {
+			res.Unchanged++
+		}
+	}
+	return res, nil
 }
 
 // indexes are the item buckets of one write transaction.
