@@ -95,7 +95,31 @@ func runHarness(args []string) error {
 	defer stop()
 	started := time.Now()
 	mach := describeMachine()
-	want := func(part string) bool { return *only == "" || strings.Contains(","+*only+",", ","+part+",") }
+	h.runSteps(ctx, *only)
+	rows := h.rows()
+	table := renderTable(rows)
+	fmt.Println()
+	fmt.Print(table)
+	if *out != "" && ctx.Err() == nil {
+		if err := writeReport(*out, mach, started, time.Since(started), h.quick, table, h.res.errors); err != nil {
+			return err
+		}
+		fmt.Printf("\nwritten to %s\n", *out)
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if len(h.res.errors) > 0 {
+		return fmt.Errorf("%d part(s) could not be measured", len(h.res.errors))
+	}
+	return nil
+}
+
+// runSteps runs the parts only names (comma-separated; "" = all) until ctx
+// ends. A part that fails is logged and noted in h.res.errors; the others
+// still run.
+func (h *harness) runSteps(ctx context.Context, only string) {
+	want := func(part string) bool { return only == "" || strings.Contains(","+only+",", ","+part+",") }
 	steps := []struct {
 		name string
 		run  func(context.Context) error
@@ -115,23 +139,6 @@ func runHarness(args []string) error {
 			h.res.errors = append(h.res.errors, s.name+": "+err.Error())
 		}
 	}
-	rows := h.rows()
-	table := renderTable(rows)
-	fmt.Println()
-	fmt.Print(table)
-	if *out != "" && ctx.Err() == nil {
-		if err := writeReport(*out, mach, started, time.Since(started), h.quick, table, h.res.errors); err != nil {
-			return err
-		}
-		fmt.Printf("\nwritten to %s\n", *out)
-	}
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	if len(h.res.errors) > 0 {
-		return fmt.Errorf("%d part(s) could not be measured", len(h.res.errors))
-	}
-	return nil
 }
 
 // goBenches runs the in-process benchmarks: ingest (ours) and those of the
