@@ -119,20 +119,10 @@ func startDaemon(parent context.Context, cfg *Config, log *slog.Logger) (*daemon
 	if err != nil {
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", cfg.Listen)
+	ln, ctlLn, err := d.listen()
 	if err != nil {
-		return nil, fmt.Errorf("listen %s: %w", cfg.Listen, err)
-	}
-	ctlLn, err := listenControl(d.sock)
-	if err != nil {
-		ln.Close()
 		return nil, err
 	}
-	if d.sock.Why == "runtime" {
-		log.Info("the store's path is too long for a unix socket beside it: control socket under the runtime directory instead",
-			"control_socket", d.sock.Path, "store", cfg.DB)
-	}
-	d.Addr = ln.Addr()
 
 	ctx, cancel := context.WithCancel(context.Background())
 	d.cancel = cancel
@@ -141,45 +131,67 @@ func startDaemon(parent context.Context, cfg *Config, log *slog.Logger) (*daemon
 	ctl := &controlServer{store: st, fetcher: f, log: log, publisher: d.pub.Load}
 	d.ctlSrv = &http.Server{Handler: ctl.handler(), ReadHeaderTimeout: 10 * time.Second}
 
-	d.wg.Add(5)
-	go func() {
-		defer d.wg.Done()
-		d.healthLoop(ctx)
-	}()
-	go func() {
-		defer d.wg.Done()
-		if err := f.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
-			log.Error("scheduler stopped", "err", err)
-		}
-	}()
-	go func() {
-		defer d.wg.Done()
-		d.retentionLoop(ctx)
-	}()
-	go func() {
-		defer d.wg.Done()
-		if err := serveHTTP(d.httpSrv, ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("http server stopped", "err", err)
-		}
-	}()
-	go func() {
-		defer d.wg.Done()
-		if err := d.ctlSrv.Serve(ctlLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("control socket stopped", "err", err)
-		}
-	}()
-	if ws := f.WebSub(); ws != nil {
-		d.wg.Add(1)
-		go func() {
-			defer d.wg.Done()
-			ws.Run(ctx)
-		}()
-	}
+	d.start(ctx, f, ln, ctlLn)
 	d.hub.watch(pub)
 	ok = true
 	log.Info("feedmill serving", "version", version, "listen", d.Addr.String(), "https", tlsCfg != nil, "base_url", cfg.BaseURL,
 		"store", cfg.DB, "control_socket", d.sock.Path, "sources", len(cfg.Sources), "channels", len(cfg.Channels))
 	return d, nil
+}
+
+// listen opens the public HTTP listener and the control socket, and sets
+// d.Addr. On an error nothing stays open.
+func (d *daemon) listen() (ln, ctlLn net.Listener, err error) {
+	ln, err = net.Listen("tcp", d.cfg.Listen)
+	if err != nil {
+		return nil, nil, fmt.Errorf("listen %s: %w", d.cfg.Listen, err)
+	}
+	ctlLn, err = listenControl(d.sock)
+	if err != nil {
+		ln.Close()
+		return nil, nil, err
+	}
+	if d.sock.Why == "runtime" {
+		d.log.Info("the store's path is too long for a unix socket beside it: control socket under the runtime directory instead",
+			"control_socket", d.sock.Path, "store", d.cfg.DB)
+	}
+	d.Addr = ln.Addr()
+	return ln, ctlLn, nil
+}
+
+// start runs the daemon's goroutines until ctx ends: the health and
+// retention loops, the scheduler f, the HTTP server on ln, the control
+// server on ctlLn and, when subscribing, the WebSub subscriber.
+func (d *daemon) start(ctx context.Context, f *fetcher.Fetcher, ln, ctlLn net.Listener) {
+	d.spawn(func() { d.healthLoop(ctx) })
+	d.spawn(func() {
+		if err := f.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			d.log.Error("scheduler stopped", "err", err)
+		}
+	})
+	d.spawn(func() { d.retentionLoop(ctx) })
+	d.spawn(func() {
+		if err := serveHTTP(d.httpSrv, ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			d.log.Error("http server stopped", "err", err)
+		}
+	})
+	d.spawn(func() {
+		if err := d.ctlSrv.Serve(ctlLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			d.log.Error("control socket stopped", "err", err)
+		}
+	})
+	if ws := f.WebSub(); ws != nil {
+		d.spawn(func() { ws.Run(ctx) })
+	}
+}
+
+// spawn runs fn on a goroutine the daemon waits for when it stops.
+func (d *daemon) spawn(fn func()) {
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		fn()
+	}()
 }
 
 // serveHTTP answers a request of the public server with the current
