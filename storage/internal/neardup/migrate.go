@@ -50,77 +50,82 @@ func MigrateV4(tx *bolt.Tx) error {
 	if old == nil {
 		return nil
 	}
-	// each calls f for every record of the old index, in ID order.
-	each := func(f func(k, v []byte, r *dedupRecord) error) error {
-		c := old.Cursor()
-		for k, v := c.Seek([]byte{'R'}); k != nil && k[0] == 'R'; k, v = c.Next() {
-			// The index is derived data: a malformed record costs that
-			// item its place in the index (as Delete treats one),
-			// not the whole store its upgrade.
-			id, ok := u64(k[1:])
-			if !ok {
-				continue
-			}
-			r, err := decodeRecord(id, v)
-			if err != nil {
-				continue
-			}
-			if r.fp == 0 && len(r.lead) < minLeadShingles {
-				continue
-			}
-			if err := f(k, v, &r); err != nil {
-				return fmt.Errorf("index item %d: %w", id, err)
-			}
-		}
-		return nil
-	}
-	family := func(kind, n byte) error {
-		groups := make(map[uint16][]byte)
-		err := each(func(_, _ []byte, r *dedupRecord) error {
-			var buf [dedupBands + dedupMinHashes]dedupKey
-			for _, k := range r.dedupKeys(buf[:0]) {
-				if k.key[0] != kind || k.key[1] != n {
-					continue
-				}
-				g := binary.BigEndian.Uint16(k.key[2:])
-				v, ok, err := insertEntry(k.key[:], groups[g], r.entry(&k), k.columns())
-				if err != nil {
-					return err
-				}
-				if ok {
-					groups[g] = v
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		for g := range 1 << 16 {
-			if v, ok := groups[uint16(g)]; ok {
-				if err := b.Put([]byte{kind, n, byte(g >> 8), byte(g)}, v); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	}
 	for i := range dedupMinHashes {
-		if err := family('L', byte(i)); err != nil {
+		if err := migrateFamilyV4(b, old, 'L', byte(i)); err != nil {
 			return err
 		}
 	}
-	err = each(func(k, v []byte, _ *dedupRecord) error { return b.Put(k, v) })
+	err = eachRecordV2(old, func(k, v []byte, _ *dedupRecord) error { return b.Put(k, v) })
 	if err != nil {
 		return err
 	}
 	for i := range dedupBands {
-		if err := family('S', byte(i)); err != nil {
+		if err := migrateFamilyV4(b, old, 'S', byte(i)); err != nil {
 			return err
 		}
 	}
 	if err := tx.DeleteBucket([]byte(bucketDedupV2)); err != nil {
 		return fmt.Errorf("drop bucket %s: %w", bucketDedupV2, err)
+	}
+	return nil
+}
+
+// eachRecordV2 calls f for every record of the old index old, in ID
+// order, skipping malformed ones and those too thin to index.
+func eachRecordV2(old *bolt.Bucket, f func(k, v []byte, r *dedupRecord) error) error {
+	c := old.Cursor()
+	for k, v := c.Seek([]byte{'R'}); k != nil && k[0] == 'R'; k, v = c.Next() {
+		// The index is derived data: a malformed record costs that
+		// item its place in the index (as Delete treats one),
+		// not the whole store its upgrade.
+		id, ok := u64(k[1:])
+		if !ok {
+			continue
+		}
+		r, err := decodeRecord(id, v)
+		if err != nil {
+			continue
+		}
+		if r.fp == 0 && len(r.lead) < minLeadShingles {
+			continue
+		}
+		if err := f(k, v, &r); err != nil {
+			return fmt.Errorf("index item %d: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// migrateFamilyV4 writes into b the groups of one key family (kind 'L'
+// or 'S', number n) of every record in old, in ascending key order.
+func migrateFamilyV4(b, old *bolt.Bucket, kind, n byte) error {
+	groups := make(map[uint16][]byte)
+	err := eachRecordV2(old, func(_, _ []byte, r *dedupRecord) error {
+		var buf [dedupBands + dedupMinHashes]dedupKey
+		for _, k := range r.dedupKeys(buf[:0]) {
+			if k.key[0] != kind || k.key[1] != n {
+				continue
+			}
+			g := binary.BigEndian.Uint16(k.key[2:])
+			v, ok, err := insertEntry(k.key[:], groups[g], r.entry(&k), k.columns())
+			if err != nil {
+				return err
+			}
+			if ok {
+				groups[g] = v
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for g := range 1 << 16 {
+		if v, ok := groups[uint16(g)]; ok {
+			if err := b.Put([]byte{kind, n, byte(g >> 8), byte(g)}, v); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
