@@ -17,35 +17,24 @@ import (
 	"testing"
 	"time"
 
-	"github.com/feedmill/feedmill/storage"
 	"github.com/mmcdole/gofeed"
+
+	"github.com/feedmill/feedmill/internal/testclock"
+	"github.com/feedmill/feedmill/storage"
 )
-
-// clock is a settable test clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 // fixture is a real bbolt store in a temporary directory.
 type fixture struct {
 	t      testing.TB
 	path   string
-	clock  *clock
+	clock  *testclock.Clock
 	store  *storage.Store
 	closed bool
 }
 
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
-	f := &fixture{t: t, path: filepath.Join(t.TempDir(), "feedmill.db"), clock: &clock{now: t0}}
+	f := &fixture{t: t, path: filepath.Join(t.TempDir(), "feedmill.db"), clock: testclock.New(t0)}
 	f.open()
 	return f
 }

@@ -3,10 +3,10 @@ package fetcher
 import (
 	"context"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/feedmill/feedmill/internal/testclock"
 	"github.com/feedmill/feedmill/storage"
 )
 
@@ -15,28 +15,10 @@ const (
 	realworldDir = "../../shared/testdata/feeds/realworld"
 )
 
-// testClock is a settable clock for Options.Now.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *testClock { return &testClock{t: time.Now().UTC().Truncate(time.Second)} }
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+func newClock() *testclock.Clock { return testclock.New(time.Now().UTC().Truncate(time.Second)) }
 
 // openStore opens a fresh bbolt store in t.TempDir().
-func openStore(t *testing.T, clock *testClock) *storage.Store {
+func openStore(t *testing.T, clock *testclock.Clock) *storage.Store {
 	t.Helper()
 	opts := storage.Options{}
 	if clock != nil {
@@ -78,7 +60,7 @@ func countItems(t *testing.T, st *storage.Store, id uint64) int {
 }
 
 // newTestFetcher is a Fetcher allowed to reach 127.0.0.1.
-func newTestFetcher(st *storage.Store, clock *testClock, mod func(*Options)) *Fetcher {
+func newTestFetcher(st *storage.Store, clock *testclock.Clock, mod func(*Options)) *Fetcher {
 	// No per-host spacing: tests that fetch one host many times would
 	// wait for it (TestHostRate tests it).
 	opts := Options{AllowPrivate: true, Timeout: 5 * time.Second, HostInterval: -1}

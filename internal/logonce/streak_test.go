@@ -8,24 +8,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/feedmill/feedmill/internal/testclock"
 )
-
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 var storeMessages = Messages{
 	Start:   "store cannot commit",
@@ -34,7 +19,7 @@ var storeMessages = Messages{
 	Unit:    "commits",
 }
 
-func newTestStreak() (*Streak, *bytes.Buffer, *fakeClock) {
+func newTestStreak() (*Streak, *bytes.Buffer, *testclock.Clock) {
 	var buf bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{
 		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
@@ -44,8 +29,8 @@ func newTestStreak() (*Streak, *bytes.Buffer, *fakeClock) {
 			return a
 		},
 	}))
-	clock := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	return New(log, storeMessages, 5*time.Minute, clock.now), &buf, clock
+	clock := testclock.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	return New(log, storeMessages, 5*time.Minute, clock.Now), &buf, clock
 }
 
 func lines(buf *bytes.Buffer) []string {
@@ -68,11 +53,11 @@ func TestStreakLines(t *testing.T) {
 	diskFull := errors.New("write feedmill.db: no space left on device")
 	for i := range 823 {
 		if i > 0 {
-			clock.add(192 * time.Second / 822)
+			clock.Add(192 * time.Second / 822)
 		}
 		s.Fail(diskFull, "path", "feedmill.db")
 	}
-	clock.add(time.Second / 4)
+	clock.Add(time.Second / 4)
 	s.OK()
 	s.OK()
 	got := lines(buf)
@@ -98,7 +83,7 @@ func TestStreakCounts(t *testing.T) {
 	err := errors.New("network unreachable")
 	for range 20 * 60 { // one failure a second for 20 minutes
 		s.Fail(err)
-		clock.add(time.Second)
+		clock.Add(time.Second)
 	}
 	got := lines(buf)
 	// Start at 0, counts at 5, 10, 15 minutes.
@@ -113,7 +98,7 @@ func TestStreakCounts(t *testing.T) {
 	if !strings.Contains(got[3], "commits_failed=901") || !strings.Contains(got[3], "for=15m0s") {
 		t.Errorf("third count line: %s", got[3])
 	}
-	if failing, since := s.Failing(); !failing || !since.Equal(clock.now().Add(-20*time.Minute)) {
+	if failing, since := s.Failing(); !failing || !since.Equal(clock.Now().Add(-20*time.Minute)) {
 		t.Errorf("Failing() = %v, %v", failing, since)
 	}
 	s.OK()
