@@ -101,8 +101,10 @@ var freshPaths = []string{"/g/0", "/g/1", "/g/2", "/g/3"}
 // startHealthDaemon starts the daemon on a store at db, subscribed to
 // up's feeds every healthMinInterval without host spacing (a setting
 // users are allowed: only the schedule holds requests back), logging at
-// info into the returned buffer. The daemon stops when the test ends.
-func startHealthDaemon(t *testing.T, up *freshItems, db string) (*daemon, *testlog.Buffer) {
+// info into the returned buffer, and returns its base URL once every
+// source was stored once and /healthz answers 200. The daemon stops when
+// the test ends.
+func startHealthDaemon(t *testing.T, up *freshItems, db string) (*daemon, *testlog.Buffer, string) {
 	t.Helper()
 	var b strings.Builder
 	fmt.Fprintf(&b, "db: %s\nlisten: 127.0.0.1:0\nbase_url: http://feeds.test.example\n", db)
@@ -127,7 +129,14 @@ func startHealthDaemon(t *testing.T, up *freshItems, db string) (*daemon, *testl
 			t.Errorf("stop: %v", err)
 		}
 	})
-	return d, logs
+	base := "http://" + d.Addr.String()
+	waitFor(t, healthDeadline, "every source stored once", func() bool {
+		return scrape(t, base)[storedSeries] >= float64(len(freshPaths)+1)
+	})
+	if code, body := healthz(t, base); code != http.StatusOK {
+		t.Fatalf("healthz once every source was stored: %d %q", code, body)
+	}
+	return d, logs, base
 }
 
 // waitFor polls cond every 100 ms until it holds, failing the test after
@@ -209,15 +218,7 @@ func TestDaemonHealthDiskFull(t *testing.T) {
 	mnt := testfs.Tmpfs(t, "16m")
 	db := filepath.Join(mnt, "store.db")
 	up := startFreshItems(t)
-	d, logs := startHealthDaemon(t, up, db)
-	base := "http://" + d.Addr.String()
-
-	waitFor(t, healthDeadline, "every source stored once", func() bool {
-		return scrape(t, base)[storedSeries] >= float64(len(freshPaths)+1)
-	})
-	if code, body := healthz(t, base); code != http.StatusOK {
-		t.Fatalf("healthz before the disk filled: %d %q", code, body)
-	}
+	_, logs, base := startHealthDaemon(t, up, db)
 
 	// The disk fills, and the moved source's new URL arrives while it is
 	// full (a fetch with a new URL is retried without it: that must not
@@ -336,14 +337,7 @@ func checkRequestsWithinSchedule(t *testing.T, up *freshItems, from, to time.Tim
 func TestDaemonHealthStoreDeleted(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "store.db")
 	up := startFreshItems(t)
-	d, logs := startHealthDaemon(t, up, db)
-	base := "http://" + d.Addr.String()
-	waitFor(t, healthDeadline, "every source stored once", func() bool {
-		return scrape(t, base)[storedSeries] >= float64(len(freshPaths)+1)
-	})
-	if code, body := healthz(t, base); code != http.StatusOK {
-		t.Fatalf("healthz before the deletion: %d %q", code, body)
-	}
+	d, logs, base := startHealthDaemon(t, up, db)
 	logMark := logs.Len()
 	if err := os.Remove(db); err != nil {
 		t.Fatal(err)
