@@ -38,6 +38,10 @@ type rssAtomLink struct {
 
 type rssItem struct {
 	XMLName xml.Name `xml:"item"`
+	// Title and Link replace RssItem's, which are written even when
+	// empty: an item without a link has no <link>.
+	Title string `xml:"title,omitempty"`
+	Link  string `xml:"link,omitempty"`
 	feeds.RssItem
 	Categories []string   `xml:"category"` // replaces RssItem.Category
 	Creator    string     `xml:"dc:creator,omitempty"`
@@ -69,16 +73,18 @@ func renderRSS(d *Doc) ([]byte, error) {
 		it := &d.Items[i]
 		src := d.Source(it)
 		ri := &rssItem{
+			Title: it.Title,
+			Link:  it.Link,
 			RssItem: feeds.RssItem{
-				Title:       it.Title,
-				Link:        it.Link,
 				Description: Description(it),
 				Guid:        &feeds.RssGuid{Id: d.itemID(it), IsPermaLink: "false"},
 				PubDate:     ItemPublished(it).Format(time.RFC1123Z),
 			},
 			Categories: it.Categories,
 			Creator:    it.Author,
-			Source:     &rssSource{URL: src.URL, Title: src.DisplayTitle()},
+		}
+		if src.URL != "" {
+			ri.Source = &rssSource{URL: src.URL, Title: src.DisplayTitle()}
 		}
 		if it.Content != "" {
 			ri.Content = &feeds.RssContent{Content: it.Content}

@@ -37,8 +37,8 @@ const (
 	// language, each category, enclosure type.
 	maxLineBytes = 4 << 10
 	// maxURLBytes caps links, image and enclosure URLs; a longer URL is
-	// dropped, since a truncated URL points somewhere else. Images must be
-	// http(s); enclosures must not be javascript:, vbscript:, data: or file:.
+	// dropped, since a truncated URL points somewhere else. Which URLs
+	// are allowed at all is the URL policy's (urls.go).
 	maxURLBytes = 8 << 10
 	// maxCategories and maxEnclosures cap the lists of one item.
 	maxCategories = 64
@@ -107,7 +107,7 @@ func limitItem(it *storage.Item, maxItemBytes int) {
 		if len(encs) == maxEnclosures {
 			break
 		}
-		if len(e.URL) <= maxURLBytes && !scriptingURL(e.URL) {
+		if len(e.URL) <= maxURLBytes {
 			e.Type = truncateText(e.Type, maxLineBytes)
 			encs = append(encs, e)
 		}
@@ -146,19 +146,4 @@ func truncateHTML(s string, max int) string {
 		s = s[:i]
 	}
 	return s
-}
-
-// scriptingURL reports whether u has a scheme that runs or embeds code
-// where it is opened (javascript:, vbscript:, data:, file:). Enclosures
-// may use other schemes (magnet:), but never these.
-func scriptingURL(u string) bool {
-	scheme, _, ok := strings.Cut(u, ":")
-	if !ok {
-		return false
-	}
-	switch strings.ToLower(strings.TrimSpace(scheme)) {
-	case "javascript", "vbscript", "data", "file":
-		return true
-	}
-	return false
 }

@@ -42,16 +42,6 @@ func TestLimitItemFields(t *testing.T) {
 	if len(it.Title) != maxLineBytes || it.Link != "" || len(it.Categories) != maxCategories || len(it.Enclosures) != maxEnclosures {
 		t.Errorf("title %d, link %q, %d categories, %d enclosures", len(it.Title), it.Link, len(it.Categories), len(it.Enclosures))
 	}
-	it = storage.Item{
-		Image: "javascript:alert(1)",
-		Enclosures: []storage.Enclosure{
-			{URL: "JavaScript:alert(1)"}, {URL: "data:text/html,<script>"}, {URL: "magnet:?xt=urn:btih:x"}, {URL: "https://example.org/a.mp3"},
-		},
-	}
-	limitItem(&it, DefaultMaxItemBytes)
-	if it.Image != "" || len(it.Enclosures) != 2 || it.Enclosures[0].URL != "magnet:?xt=urn:btih:x" {
-		t.Errorf("image %q, enclosures %+v", it.Image, it.Enclosures)
-	}
 }
 
 func TestItemLinkHTTPOnly(t *testing.T) {

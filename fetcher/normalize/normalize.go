@@ -43,12 +43,15 @@ func normalizeFeed(feed *gofeed.Feed, feedURL *url.URL, now time.Time) (Meta, []
 		Language: Text(strings.TrimSpace(feed.Language)),
 	}
 	base := feedURL
+	siteRefused := false
 	if feed.Link != "" {
-		if site, err := urlclean.Canonical(feed.Link, feedURL); err == nil {
+		if site, err := webLink(feed.Link, feedURL); err == nil {
 			meta.SiteURL = site
-			if u, err := url.Parse(site); err == nil && (u.Scheme == "http" || u.Scheme == "https") {
+			if u, err := url.Parse(site); err == nil {
 				base = u
 			}
+		} else {
+			siteRefused = true
 		}
 	}
 	items := make([]storage.Item, 0, len(feed.Items))
@@ -56,7 +59,11 @@ func normalizeFeed(feed *gofeed.Feed, feedURL *url.URL, now time.Time) (Meta, []
 		if it == nil {
 			continue
 		}
-		items = append(items, normalizeItem(it, base, meta.Language, now))
+		item := normalizeItem(it, base, meta.Language, now)
+		if siteRefused {
+			noteCleaned(&item.Cleaned, cleanedSite)
+		}
+		items = append(items, item)
 	}
 	return meta, items
 }
@@ -72,7 +79,11 @@ func normalizeItem(it *gofeed.Item, base *url.URL, lang string, now time.Time) s
 		Content:  Text(it.Content),
 		Language: lang,
 	}
-	out.Link = itemLink(it, base)
+	var refused []string // URLs the policy refused, recorded in Cleaned
+	var linkRefused bool
+	if out.Link, linkRefused = itemLink(it, base); linkRefused {
+		refused = append(refused, cleanedLink)
+	}
 
 	var published, updated time.Time
 	if it.PublishedParsed != nil {
@@ -105,8 +116,11 @@ func normalizeItem(it *gofeed.Item, base *url.URL, lang string, now time.Time) s
 		if e == nil {
 			continue
 		}
-		u, err := urlclean.Canonical(e.URL, base)
+		u, err := webURL(e.URL, base)
 		if err != nil {
+			if e.URL != "" {
+				refused = append(refused, cleanedEnclosure)
+			}
 			continue
 		}
 		enc := storage.Enclosure{URL: u, Type: Text(strings.TrimSpace(e.Type))}
@@ -120,34 +134,41 @@ func normalizeItem(it *gofeed.Item, base *url.URL, lang string, now time.Time) s
 	// (image.go).
 	summaryImg, contentImg := cleanItem(&out, base)
 	if src := itemImageURL(it, contentImg, summaryImg); src != "" {
-		if u, err := urlclean.Canonical(src, base); err == nil {
+		if u, err := webURL(src, base); err == nil {
 			out.Image = u
+		} else {
+			refused = append(refused, cleanedImage)
 		}
+	}
+	for _, name := range refused {
+		noteCleaned(&out.Cleaned, name)
 	}
 	return out
 }
 
 // itemLink picks an item's link: Link, else a GUID that is an http(s) URL
 // (gofeed does not cross-fill them), else the first of Links; resolved
-// against base and canonical, http(s) only. "" when none works.
-func itemLink(it *gofeed.Item, base *url.URL) string {
+// against base, passed by the URL policy (http(s) only: a reader must be
+// able to open the link, and a javascript: or data: link must never reach
+// a page) and canonical. "" when none works. refused reports whether the
+// policy refused the item's own Link.
+func itemLink(it *gofeed.Item, base *url.URL) (link string, refused bool) {
 	candidates := []string{it.Link}
 	if urlclean.IsHTTP(it.GUID) {
 		candidates = append(candidates, it.GUID)
 	}
 	candidates = append(candidates, it.Links...)
-	for _, c := range candidates {
-		c = strings.TrimSpace(c)
-		if c == "" {
+	for i, c := range candidates {
+		if strings.TrimSpace(c) == "" {
 			continue
 		}
-		// Only http(s): a reader must be able to open the link, and a
-		// javascript: or data: link must never reach a page.
-		if u, err := urlclean.Canonical(Text(c), base); err == nil && urlclean.IsHTTP(u) {
-			return u
+		u, err := webLink(c, base)
+		if err == nil {
+			return u, refused
 		}
+		refused = refused || i == 0
 	}
-	return ""
+	return "", refused
 }
 
 // clampFuture returns now for a time more than maxFuture ahead of it.
