@@ -92,7 +92,7 @@ bench-load:
 FUZZTIME ?= 30s
 FUZZ_TARGETS := ./fetcher/:FuzzParseNormalize ./fetcher/urlclean/:FuzzCanonical ./fetcher/parse/:FuzzLiftCDATA \
 	./fetcher/normalize/:FuzzSanitize ./fetcher/sanitize/:FuzzHTML \
-	./cmd/feedmill/:FuzzLoadConfig ./feedserver/:FuzzHandlerPath ./internal/urlpolicy/:FuzzClean ./fetcher/normalize/:FuzzTruncate
+	./cmd/feedmill/:FuzzLoadConfig ./feedserver/:FuzzHandlerPath ./internal/urlpolicy/:FuzzClean ./fetcher/normalize/:FuzzTruncate ./feedserver/render/:FuzzQuickURLs
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; name=$${t##*:}; echo "fuzz $$name ($$pkg) for $(FUZZTIME)"; \

@@ -77,8 +77,8 @@ func publishableItem(it storage.Item) storage.Item {
 
 // publishableURL is u as the policy publishes it, "" when it refuses it.
 func publishableURL(u string, use urlpolicy.Use) string {
-	if u == "" {
-		return ""
+	if u == "" || urlpolicy.Allowed(u, use) {
+		return u
 	}
 	out, err := urlpolicy.Clean(u, nil, use)
 	if err != nil {
@@ -132,7 +132,10 @@ var urlAttrs = map[string]bool{"href": true, "src": true, "cite": true, "poster"
 // allowed: a body may link to a person's address). s is returned as it is
 // when every URL passes unchanged, the common case.
 func publishableHTML(s string) string {
-	if !strings.Contains(s, "=") || bodyURLsPass(s) {
+	if !strings.Contains(s, "=") {
+		return s
+	}
+	if pass, known := quickURLsPass(s); known && pass || !known && bodyURLsPass(s) {
 		return s
 	}
 	var b strings.Builder
@@ -187,13 +190,83 @@ func bodyURLsPass(s string) bool {
 	}
 }
 
+// quickURLsPass is bodyURLsPass for HTML of the plain shape the sanitizer
+// writes, without a tokenizer (which costs more than the rest of a
+// render): tags of letters and digits, attributes of lower-case names
+// with double-quoted values, separated by spaces, no comments, no raw
+// text elements. known is false when s holds anything else.
+func quickURLsPass(s string) (pass, known bool) {
+	for {
+		i := strings.IndexByte(s, '<')
+		if i < 0 {
+			return true, true
+		}
+		s = s[i+1:]
+		if strings.HasPrefix(s, "/") {
+			s = s[1:]
+		}
+		n := 0
+		for n < len(s) && (isLower(s[n]) || n > 0 && '0' <= s[n] && s[n] <= '9') {
+			n++
+		}
+		if n == 0 || rawTextElements[s[:n]] {
+			return false, false
+		}
+		s = s[n:]
+		failed := false // a URL of this tag fails, if the tag is one
+		for {
+			switch {
+			case strings.HasPrefix(s, ">"), strings.HasPrefix(s, "/>"):
+				if failed {
+					return false, true
+				}
+			case strings.HasPrefix(s, " "):
+				s = s[1:]
+				k := 0
+				for k < len(s) && (isLower(s[k]) || s[k] == '-') {
+					k++
+				}
+				if k == 0 || !strings.HasPrefix(s[k:], `="`) {
+					return false, false
+				}
+				key := s[:k]
+				s = s[k+2:]
+				end := strings.IndexByte(s, '"')
+				if end < 0 {
+					return false, false
+				}
+				val := s[:end]
+				s = s[end+1:]
+				if urlAttrs[key] {
+					if strings.ContainsAny(val, "&<>'") {
+						return false, false // entities: leave it to the tokenizer
+					}
+					if out, ok := attrURL(key, val); !ok || out != val {
+						failed = true
+					}
+				}
+				continue
+			default:
+				return false, false
+			}
+			break
+		}
+	}
+}
+
+func isLower(c byte) bool { return 'a' <= c && c <= 'z' }
+
+// rawTextElements hold text the tokenizer does not read as markup.
+var rawTextElements = map[string]bool{"script": true, "style": true, "textarea": true, "title": true,
+	"xmp": true, "iframe": true, "noembed": true, "noframes": true, "noscript": true, "plaintext": true}
+
 // attrURL returns the value of a URL attribute as the policy publishes
 // it; ok is false when it refuses it. srcset holds several URLs, each
 // followed by a size.
 func attrURL(key, val string) (string, bool) {
 	if key != "srcset" {
-		out, err := urlpolicy.Clean(val, nil, urlpolicy.Person)
-		return out, err == nil
+		u := publishableURL(val, urlpolicy.Person)
+		return u, u != ""
 	}
 	var parts []string
 	for _, c := range strings.Split(val, ",") {
@@ -231,6 +304,9 @@ func enclosureType(typ, u string) string {
 // parameters) in its canonical form, or "" when it is not one ("mp3",
 // "audio/", "audio mpeg").
 func validMediaType(typ string) string {
+	if simpleMediaType(typ) {
+		return typ
+	}
 	mt, params, err := mime.ParseMediaType(strings.TrimSpace(typ))
 	if err != nil {
 		return ""
@@ -240,6 +316,22 @@ func validMediaType(typ string) string {
 		return ""
 	}
 	return mime.FormatMediaType(mt, params)
+}
+
+// simpleMediaType reports whether typ is a media type as
+// validMediaType writes it, without parameters: lower-case
+// "type/subtype" of letters, digits and "+-.".
+func simpleMediaType(typ string) bool {
+	major, minor, ok := strings.Cut(typ, "/")
+	if !ok || major == "" || minor == "" {
+		return false
+	}
+	for _, c := range []byte(major + minor) {
+		if !(isLower(c) || '0' <= c && c <= '9' || c == '+' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 // extensionTypes are the media types of the file extensions feeds'

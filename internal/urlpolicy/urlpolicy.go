@@ -87,8 +87,77 @@ func Clean(raw string, base *url.URL, use Use) (string, error) {
 // Allowed reports whether s passes the policy as it is: Clean(s, nil,
 // use) returns s itself.
 func Allowed(s string, use Use) bool {
+	if plain(s) {
+		return true
+	}
 	out, err := Clean(s, nil, use)
 	return err == nil && out == s
+}
+
+// plain reports, from its bytes alone, whether s is an http(s) URL that
+// Clean returns as it is: "http://" or "https://", a host of lower-case
+// letters, digits, '-' and '.' that needs no closer look (hostName: no
+// numeric last label, no punycode, no empty label), no port, then a path,
+// query and fragment of bytes that need no escaping. Most URLs are plain;
+// Allowed answers them without parsing.
+func plain(s string) bool {
+	rest, ok := strings.CutPrefix(s, "https://")
+	if !ok {
+		if rest, ok = strings.CutPrefix(s, "http://"); !ok {
+			return false
+		}
+	}
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		return false // no path: rare, the long way
+	}
+	host := rest[:end]
+	if host == "" || host[0] == '.' || host[len(host)-1] == '.' || strings.Contains(host, "..") || strings.Contains(host, "xn--") {
+		return false
+	}
+	for i := 0; i < len(host); i++ {
+		if c := host[i]; !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	if last := host[strings.LastIndexByte(host, '.')+1:]; '0' <= last[0] && last[0] <= '9' {
+		return false
+	}
+	tail, seenQuery, seenFragment := rest[end:], false, false
+	for i := 0; i < len(tail); i++ {
+		c := tail[i]
+		switch {
+		case plainByte[c]:
+		case c == '%' && i+2 < len(tail) && isHex(tail[i+1]) && isHex(tail[i+2]):
+			i += 2
+		case c == '?' && !seenQuery && !seenFragment:
+			seenQuery = true
+		case c == '#' && !seenFragment:
+			seenFragment = true
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// plainByte are the bytes a plain URL's path, query and fragment hold as
+// they are: unreserved, sub-delims, ':', '@' and '/'.
+var plainByte = func() (t [256]bool) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = true, true
+	}
+	for _, c := range "-._~!$&'()*+,;=:@/" {
+		t[c] = true
+	}
+	return t
+}()
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
 // prepare strips leading and trailing C0 controls and spaces and removes
@@ -338,6 +407,7 @@ func mailto(raw, rest string) (string, error) {
 	if i := strings.IndexByte(query, '#'); i >= 0 {
 		query = query[:i]
 	}
+	query = escapeQuery(query)
 	dec, err := url.PathUnescape(to)
 	if err != nil || dec == "" {
 		return refuse("mailto: without an address")

@@ -223,5 +223,10 @@ func FuzzClean(f *testing.F) {
 				t.Fatalf("Clean(%q) = %q hides a scheme", raw, out)
 			}
 		}
+		if plain(raw) {
+			if out, err := Clean(raw, nil, use); err != nil || out != raw {
+				t.Fatalf("plain(%q), but Clean returns %q, %v", raw, out, err)
+			}
+		}
 	})
 }
