@@ -4,8 +4,8 @@ package main
 // thousands of foreign feeds: validator cases, real captures, parser test
 // suites) plus a hostile feed must come out as valid feeds: the W3C Feed
 // Validator finds no error in their RSS and Atom, their JSON Feed passes
-// the JSON Feed 1.1 schema, and every URL in every output passes the URL
-// policy (urls_test.go).
+// the JSON Feed 1.1 schema, every URL in every output passes the URL
+// policy (urls_test.go), and feedparser and newsboat read every channel.
 
 import (
 	"bufio"
@@ -166,6 +166,10 @@ func TestChannelsFromSharedFeeds(t *testing.T) {
 		runTool(t, filepath.Dir(ajv), nil, ajv, args...)
 	})
 	t.Run("urls", func(t *testing.T) { checkOutputURLs(t, s) })
+	// Real readers still read every channel.
+	t.Run("feedparser", func(t *testing.T) { checkWithFeedparser(t, s.feedURLs("rss", "atom")) })
+	t.Run("newsboat-rss", func(t *testing.T) { checkWithNewsboat(t, s.feedURLs("rss")) })
+	t.Run("newsboat-atom", func(t *testing.T) { checkWithNewsboat(t, s.feedURLs("atom")) })
 }
 
 // checkWithFeedValidator runs the W3C Feed Validator over the feeds in
