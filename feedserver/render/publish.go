@@ -201,10 +201,7 @@ func quickURLsPass(s string) (pass, known bool) {
 		if i < 0 {
 			return true, true
 		}
-		s = s[i+1:]
-		if strings.HasPrefix(s, "/") {
-			s = s[1:]
-		}
+		s = strings.TrimPrefix(s[i+1:], "/")
 		n := 0
 		for n < len(s) && (isLower(s[n]) || n > 0 && '0' <= s[n] && s[n] <= '9') {
 			n++
