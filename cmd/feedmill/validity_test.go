@@ -33,6 +33,7 @@ const validatorDir = "../../../shared/tools/feedvalidator"
 // and the hostile feed of testdata/hostile.rss.
 type sharedSite struct {
 	base     string
+	cfgPath  string
 	channels []string
 	sources  int
 }
@@ -109,6 +110,7 @@ func startSharedSite(t *testing.T) *sharedSite {
 		fmt.Fprintf(&b, "  - name: %s\n    title: Channel %s\n    tags: [%s]\n    limit: 5000\n    duplicates: keep\n", ch, ch, ch)
 	}
 	cfgPath := writeConfig(t, b.String())
+	s.cfgPath = cfgPath
 	if code, out, errOut := runCLI(t, "fetch", "-c", cfgPath); code != exitOK && code != exitSourcesF {
 		t.Fatalf("fetch: exit %d\n%s%s", code, out, errOut)
 	}
@@ -166,6 +168,15 @@ func TestChannelsFromSharedFeeds(t *testing.T) {
 		runTool(t, filepath.Dir(ajv), nil, ajv, args...)
 	})
 	t.Run("urls", func(t *testing.T) { checkOutputURLs(t, s) })
+	t.Run("explain", func(t *testing.T) {
+		// The URLs the policy refused at ingest are named.
+		code, out, errOut := runCLI(t, "explain", "-c", s.cfgPath, "hostile")
+		for _, want := range []string{"unsafe-url:link", "unsafe-url:site", "unsafe-url:enclosure"} {
+			if code != exitOK || !strings.Contains(out, want) {
+				t.Errorf("explain hostile: exit %d, no %s in\n%s%s", code, want, out, errOut)
+			}
+		}
+	})
 	// Real readers still read every channel.
 	t.Run("feedparser", func(t *testing.T) { checkWithFeedparser(t, s.feedURLs("rss", "atom")) })
 	t.Run("newsboat-rss", func(t *testing.T) { checkWithNewsboat(t, s.feedURLs("rss")) })
