@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
@@ -22,6 +23,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 )
 
 // validatorDir is the W3C Feed Validator's source (its README says what
@@ -187,6 +189,18 @@ func TestChannelsFromSharedFeeds(t *testing.T) {
 // one process: no errors allowed, warnings reported by kind.
 func checkWithFeedValidator(t *testing.T, urls []string) {
 	t.Helper()
+	// The validator gives a server 10 s; a first render of a large channel
+	// under the race detector on a busy machine can take longer, so the
+	// documents are built (and cached) before it asks.
+	warm := http.Client{Timeout: 3 * time.Minute}
+	for _, u := range urls {
+		resp, err := warm.Get(u)
+		if err != nil {
+			t.Fatalf("warm %s: %v", u, err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
 	python := "/usr/bin/python3" // Debian's, with the validator's modules
 	cmd := exec.Command(python, append([]string{"testdata/feedvalidate.py", validatorDir}, urls...)...)
 	var stderr bytes.Buffer
