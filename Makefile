@@ -9,8 +9,11 @@ CONFIG    ?= examples/feedmill.yaml
 # Debian packages the client checks use: python3-feedparser (the Universal
 # Feed Parser reads what we serve; bozo must be 0), newsboat and sqlite3 (a
 # real reader's cache must hold every item), libxml2-utils (xmllint:
-# well-formed RSS/Atom/OPML), chromium (the HTML pages in a headless browser).
-DEB_PKGS  := python3-feedparser newsboat sqlite3 libxml2-utils chromium
+# well-formed RSS/Atom/OPML), chromium (the HTML pages in a headless browser),
+# and what the W3C Feed Validator in ../shared/tools/feedvalidator needs
+# (python3-html5lib, python3-libxml2, python3-rdflib, python3-lxml).
+DEB_PKGS  := python3-feedparser newsboat sqlite3 libxml2-utils chromium \
+	python3-html5lib python3-libxml2 python3-rdflib python3-lxml
 # npm packages (pinned in tools/package-lock.json) installed into .tools:
 # jsonfeed-schema and ajv-cli check the JSON Feed output.
 TOOLS     := .tools
@@ -89,7 +92,7 @@ bench-load:
 FUZZTIME ?= 30s
 FUZZ_TARGETS := ./fetcher/:FuzzParseNormalize ./fetcher/urlclean/:FuzzCanonical ./fetcher/parse/:FuzzLiftCDATA \
 	./fetcher/normalize/:FuzzSanitize ./fetcher/sanitize/:FuzzHTML \
-	./cmd/feedmill/:FuzzLoadConfig ./feedserver/:FuzzHandlerPath
+	./cmd/feedmill/:FuzzLoadConfig ./feedserver/:FuzzHandlerPath ./internal/urlpolicy/:FuzzClean ./fetcher/normalize/:FuzzTruncate ./feedserver/render/:FuzzQuickURLs
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; name=$${t##*:}; echo "fuzz $$name ($$pkg) for $(FUZZTIME)"; \

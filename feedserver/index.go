@@ -164,8 +164,10 @@ type previewItem struct {
 	Published                               time.Time
 }
 
-// renderPreview renders the HTML preview of a channel.
+// renderPreview renders the HTML preview of a channel, as
+// render.Publishable makes it.
 func renderPreview(d *render.Doc) ([]byte, error) {
+	d = render.Publishable(d)
 	data := struct {
 		Title, Description, Version string
 		Updated                     time.Time

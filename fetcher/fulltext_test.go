@@ -24,6 +24,7 @@ import (
 	"golang.org/x/text/encoding/charmap"
 
 	"github.com/feedmill/feedmill/fetcher/fulltext"
+	"github.com/feedmill/feedmill/internal/testlog"
 	"github.com/feedmill/feedmill/storage"
 )
 
@@ -494,5 +495,56 @@ func TestPagesStopWithTheStore(t *testing.T) {
 	}
 	if n > 2 {
 		t.Errorf("%d pages fetched after the store closed", n)
+	}
+}
+
+// TestPageQueueFullLogsOnce: items past a full page queue keep their
+// teasers, and the full queue is one log line when it fills and one when
+// it takes pages again, not a line per page left out.
+func TestPageQueueFullLogsOnce(t *testing.T) {
+	release := make(chan struct{})
+	site := newPageSite(t)
+	for i := range 12 {
+		site.add(fmt.Sprintf("/q/%d", i), "A teaser of a few words.", func(w http.ResponseWriter, r *http.Request) {
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+			w.Header().Set("Content-Type", "text/html")
+			io.WriteString(w, "<html><body><article><p>The story.</p></article></body></html>")
+		})
+	}
+	var logs testlog.Buffer
+	st := openStore(t, nil)
+	f := fullTextFetcher(st, FullTextRule{Mode: FullTextAlways}, func(o *Options) {
+		o.FullText.Queue = 2
+		o.Logger = logs.Logger()
+	})
+	src := getOrAdd(t, st, site.srv.URL+"/feed.xml")
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		pass(t, f, PassOptions{URLs: []string{src.URL}})
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for logs.Count("page queue full") == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	close(release)
+	<-done
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := f.WaitPages(ctx); err != nil {
+		t.Fatalf("pages not done: %v", err)
+	}
+	if n := logs.Count("page queue full"); n != 1 {
+		t.Errorf("%d lines about the full queue, want 1, not one per page left out:\n%s", n, logs.String())
+	}
+	fetched := 0
+	for i := range 12 {
+		fetched += site.hit(fmt.Sprintf("/q/%d", i))
+	}
+	if fetched < 2 || fetched >= 12 {
+		t.Errorf("%d pages fetched with a queue of 2, want some but not all", fetched)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"sync"
 	"time"
+
+	"github.com/feedmill/feedmill/internal/logonce"
 )
 
 // pageJob is one item whose article page is to be fetched.
@@ -26,20 +28,40 @@ type pageJob struct {
 type pageQueue struct {
 	f *Fetcher
 
-	mu      sync.Mutex
-	hosts   map[string][]*pageJob
-	order   []string // hosts with jobs, in turn
-	next    int      // the host whose turn it is
-	active  map[string]int
-	workers int
-	queued  int  // in hosts
-	pending int  // queued, being fetched or waiting for a retry
-	first   int  // not yet tried once
-	closed  bool // the store is closed: nothing more is taken
+	mu       sync.Mutex
+	hosts    map[string][]*pageJob
+	order    []string // hosts with jobs, in turn
+	next     int      // the host whose turn it is
+	active   map[string]int
+	workers  int
+	queued   int             // in hosts
+	pending  int             // queued, being fetched or waiting for a retry
+	full     *logonce.Streak // a full queue, logged once per run
+	lastFull time.Time       // when a page was last left out (zero: not since the run ended)
+	first    int             // not yet tried once
+	closed   bool            // the store is closed: nothing more is taken
+}
+
+// queueCalm is how long the page queue must take every page before a run
+// of "queue full" ends.
+const queueCalm = time.Minute
+
+// now is the fetcher's clock.
+func (q *pageQueue) now() time.Time {
+	if q.f.opts.Now != nil {
+		return q.f.opts.Now()
+	}
+	return time.Now()
 }
 
 func (f *Fetcher) newPageQueue() *pageQueue {
-	return &pageQueue{f: f, hosts: make(map[string][]*pageJob), active: make(map[string]int)}
+	return &pageQueue{f: f, hosts: make(map[string][]*pageJob), active: make(map[string]int),
+		full: logonce.New(f.log, logonce.Messages{
+			Start:   "full text: page queue full, new items keep their teasers",
+			Ongoing: "full text: page queue still full",
+			End:     "full text: page queue takes pages again",
+			Unit:    "pages",
+		}, 0, f.opts.Now)}
 }
 
 // add queues j (a retry when j.attempts > 0); false when the queue is
@@ -55,8 +77,13 @@ func (q *pageQueue) add(j *pageJob) bool {
 	}
 	if j.attempts == 0 {
 		if q.queued >= q.f.opts.FullText.Queue {
-			q.f.log.Warn("full text: page queue full", "url", j.page.String())
+			q.lastFull = q.now()
+			q.full.Fail(nil, "queued", q.queued)
 			return false
+		}
+		if !q.lastFull.IsZero() && q.now().Sub(q.lastFull) >= queueCalm {
+			q.full.OK() // a queue that flaps at its limit is still one run
+			q.lastFull = time.Time{}
 		}
 		q.pending++
 		q.first++

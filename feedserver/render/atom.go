@@ -7,6 +7,8 @@ import (
 	"encoding/xml"
 
 	"github.com/gorilla/feeds"
+
+	"github.com/feedmill/feedmill/storage"
 )
 
 // gorilla/feeds' Atom takes the feed <id> from the link, has one feed link
@@ -48,6 +50,20 @@ type atomSource struct {
 	Author *feeds.AtomAuthor `xml:"author"`
 }
 
+// atomContentOrLink gives an entry without an alternate link and without
+// content, which Atom does not allow, the summary as its content, else an
+// empty text content: nothing is made up.
+func atomContentOrLink(e *atomEntry, it *storage.Item) {
+	if e.Content != nil || it.Link != "" {
+		return
+	}
+	if it.Summary != "" {
+		e.Content = &feeds.AtomContent{Content: it.Summary, Type: "html"}
+		return
+	}
+	e.Content = &feeds.AtomContent{Type: "text"}
+}
+
 func renderAtom(d *Doc) ([]byte, error) {
 	f := &atomFeed{
 		AtomFeed: feeds.AtomFeed{
@@ -79,11 +95,10 @@ func renderAtom(d *Doc) ([]byte, error) {
 				Updated:   itemUpdated(it).Format(time.RFC3339),
 				Published: ItemPublished(it).Format(time.RFC3339),
 			},
-			Source: &atomSource{
-				ID:    src.URL,
-				Title: src.DisplayTitle(),
-				Links: []feeds.AtomLink{{Href: src.URL, Rel: "self"}},
-			},
+			Source: &atomSource{ID: src.URL, Title: src.DisplayTitle()},
+		}
+		if src.URL != "" {
+			e.Source.Links = append(e.Source.Links, feeds.AtomLink{Href: src.URL, Rel: "self"})
 		}
 		if home := src.State.SiteURL; home != "" {
 			e.Source.Links = append(e.Source.Links, feeds.AtomLink{Href: home, Rel: "alternate", Type: "text/html"})
@@ -112,6 +127,7 @@ func renderAtom(d *Doc) ([]byte, error) {
 		if it.Content != "" {
 			e.Content = &feeds.AtomContent{Content: it.Content, Type: "html"}
 		}
+		atomContentOrLink(e, it)
 		// Atom wants an author for every entry: the item's; an item without
 		// one has none, and its <source> names the source as the author of
 		// that feed, which satisfies Atom without making one up for the

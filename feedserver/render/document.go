@@ -3,10 +3,12 @@ package render
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
 	"github.com/feedmill/feedmill/feedserver/channel"
+	"github.com/feedmill/feedmill/internal/urlpolicy"
 	"github.com/feedmill/feedmill/storage"
 )
 
@@ -130,12 +132,13 @@ func (d *Doc) Source(it *storage.Item) storage.Source {
 	return storage.Source{ID: it.SourceID}
 }
 
-// SourceHome is the source's site, else its feed URL.
+// SourceHome is the source's site, else its feed URL: the first that the
+// URL policy allows, as it publishes it ("" = neither).
 func SourceHome(src storage.Source) string {
-	if src.State.SiteURL != "" {
-		return src.State.SiteURL
+	if u := publishableURL(src.State.SiteURL, urlpolicy.Web); u != "" {
+		return u
 	}
-	return src.URL
+	return publishableURL(src.URL, urlpolicy.Web)
 }
 
 // Description is the item's summary, else its content.
@@ -154,8 +157,12 @@ func Body(it *storage.Item) string {
 	return it.Summary
 }
 
-// Render writes d in one of Formats.
+// Render writes d in one of Formats, as Publishable makes it.
 func Render(format string, d *Doc) ([]byte, error) {
+	if !slices.Contains(Formats, format) {
+		return nil, fmt.Errorf("%w %q", ErrUnknownFormat, format)
+	}
+	d = Publishable(d)
 	switch format {
 	case "rss":
 		return renderRSS(d)

@@ -40,6 +40,10 @@ type rssAtomLink struct {
 
 type rssItem struct {
 	XMLName xml.Name `xml:"item"`
+	// Title and Link replace RssItem's, which are written even when
+	// empty: an item without a link has no <link>.
+	Title string `xml:"title,omitempty"`
+	Link  string `xml:"link,omitempty"`
 	feeds.RssItem
 	Categories []string   `xml:"category"` // replaces RssItem.Category
 	Creator    string     `xml:"dc:creator,omitempty"`
@@ -80,17 +84,19 @@ func renderRSS(d *Doc) ([]byte, error) {
 		it := &d.Items[i]
 		src := d.Source(it)
 		ri := &rssItem{
+			Title: rssText(it.Title),
+			Link:  it.Link,
 			RssItem: feeds.RssItem{
-				Title:       rssText(it.Title),
-				Link:        it.Link,
 				Description: Description(it),
 				Guid:        &feeds.RssGuid{Id: d.itemID(it), IsPermaLink: "false"},
 				PubDate:     ItemPublished(it).Format(time.RFC1123Z),
 			},
 			Categories: rssTexts(it.Categories),
 			Creator:    rssText(authorName(it)),
-			Source:     &rssSource{URL: src.URL, Title: src.DisplayTitle()},
 			Duration:   itunesDuration(duration(it)),
+		}
+		if src.URL != "" {
+			ri.Source = &rssSource{URL: src.URL, Title: src.DisplayTitle()}
 		}
 		for _, u := range extraImages(it) {
 			ri.Images = append(ri.Images, rssMedia{URL: u, Medium: "image", Type: imageType(u)})

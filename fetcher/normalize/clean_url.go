@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/feedmill/feedmill/fetcher/urlclean"
+	"github.com/feedmill/feedmill/internal/urlpolicy"
 )
 
 // The cleaning pass's shortcut (fastURL) for the commonest URLs of all,
@@ -19,7 +20,8 @@ import (
 //   - "http://" or "https://", lower-case: an allowed scheme, absolute
 //     (no base is used), written back as it is;
 //   - a host of lower-case letters, digits, '.' and '-': nothing for
-//     Canonical to lower-case, no port, no user info, no IP literal;
+//     Canonical to lower-case, no port, no user info, no IP literal; and
+//     nothing the URL policy looks at closer (plainHostLen);
 //   - then nothing, or a path: '/' followed by unreserved bytes, sub-delims,
 //     ':', '@', '/' and well-formed %XX escapes, which net/url writes back
 //     byte for byte (EscapedPath keeps a valid RawPath that decodes to the
@@ -48,14 +50,26 @@ func plainHostPath(v []byte) bool {
 	return i > 0 && (i == len(v) || plainPath(v[i:]))
 }
 
-// plainHostLen returns the length of the plain host v starts with.
+// plainHostLen returns the length of the plain host v starts with: 0
+// when it is one the URL policy looks at more closely (a numeric last
+// label, which must be an IPv4 address; punycode; empty labels).
 func plainHostLen(v []byte) int {
 	i := 0
 	for i < len(v) && urlHostByte[v[i]] {
 		i++
 	}
+	h := v[:i]
+	last := h[bytes.LastIndexByte(h, '.')+1:]
+	if len(h) == 0 || h[0] == '.' || h[len(h)-1] == '.' || len(last) == 0 || '0' <= last[0] && last[0] <= '9' ||
+		bytes.Contains(h, []byte("..")) || bytes.Contains(h, []byte("xn--")) {
+		return 0
+	}
 	return i
 }
+
+// policyEscapes are the bytes of a query that the URL policy
+// percent-encodes (urlpolicy.Clean).
+var policyEscapes = [256]bool{'"': true, '<': true, '>': true, '\\': true, '^': true, '`': true, '{': true, '|': true, '}': true}
 
 // plainPath reports whether v is a path as a plain URL has it: '/' and
 // path bytes.
@@ -80,7 +94,7 @@ func plainPath(v []byte) bool {
 // stories link to (fastURL):
 //   - a plain URL with a query ("https://example.com/a?id=1&utm_source=rss"):
 //     the query is everything after the first '?', printable ASCII without
-//     '#'; net/url keeps it raw (RawQuery), so a link is the URL before
+//     '#' or a byte the URL policy escapes; net/url keeps it raw (RawQuery), so a link is the URL before
 //     the '?' and the query as Canonical cleans it (cleanQuery, "?" only
 //     when something is left of it), any other URL is v itself;
 //   - a path from the root ("/world/2025/a-story", a query allowed),
@@ -99,7 +113,7 @@ func (c *cleaner) fastURL(v []byte, link bool) (u []byte, ok, known bool) {
 	if q := bytes.IndexByte(v, '?'); q >= 0 {
 		path, query, hasQuery = v[:q], v[q+1:], true
 		for _, b := range query {
-			if b <= ' ' || b >= 0x7f || b == '#' {
+			if b <= ' ' || b >= 0x7f || b == '#' || policyEscapes[b] {
 				return nil, false, false
 			}
 		}
@@ -174,59 +188,54 @@ var urlHostByte, urlPathByte = func() (host, path [256]bool) {
 	return host, path
 }()
 
-// urlSchemes are the schemes a URL in the output may have ("" is a
-// relative URL, left only when there was no base to resolve it against).
-var urlSchemes = map[string]bool{"": true, "http": true, "https": true, "mailto": true}
-
-// cleanURL resolves v against base (nil: left relative), makes links
-// canonical (tracking parameters out), and reports whether the result is
-// allowed: parseable, stable through url.Parse and String, no white
-// space, an allowed scheme. A fragment-only link ("#notes") stays as it
-// is.
+// cleanURL resolves v against base and applies the URL policy (package
+// urlpolicy: browser-like parsing, http, https and mailto only, valid
+// hosts), makes links canonical (tracking parameters out), and reports
+// whether the result is allowed. A fragment-only link ("#notes") points
+// into the item's page and keeps its fragment. Without an http(s) base a
+// relative URL is left relative (as checked as it was before the policy
+// existed: parseable, stable, no white space), for the tests that clean
+// fragments of HTML on their own.
 func cleanURL(v string, base *url.URL, link bool) (string, bool) {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return "", false
 	}
-	if link && isHTTPish(v, base) {
-		// Canonical resolves too: one parse less than resolving first,
-		// on the commonest URL of all (a link of a news story).
-		c, err := urlclean.Canonical(v, base)
-		if err != nil {
-			return "", false
-		}
-		v = c
-	} else if v[0] != '#' {
-		u, err := url.Parse(v)
-		if err != nil {
-			return "", false
-		}
-		if !u.IsAbs() && base != nil {
-			u = base.ResolveReference(u)
-		}
-		v = u.String()
+	if !hasHTTPBase(base) && !hasScheme(v) {
+		return relativeURL(v)
 	}
-	if v == "" || strings.ContainsAny(v, " \t\n\r\f") {
+	u, err := urlpolicy.Clean(v, base, urlpolicy.Person)
+	if err != nil {
+		return "", false
+	}
+	if link && v[0] != '#' && urlclean.IsHTTP(u) {
+		if u, err = urlclean.Canonical(u, nil); err != nil {
+			return "", false
+		}
+	}
+	return u, true
+}
+
+// hasHTTPBase reports whether base is an absolute http(s) URL.
+func hasHTTPBase(base *url.URL) bool {
+	return base != nil && (base.Scheme == "http" || base.Scheme == "https") && base.Host != ""
+}
+
+// hasScheme reports whether v starts with something like a scheme.
+func hasScheme(v string) bool {
+	i := strings.IndexByte(v, ':')
+	return i > 0 && !strings.ContainsAny(v[:i], "/?#")
+}
+
+// relativeURL checks a relative URL left as it is: parseable and stable
+// through url.Parse and String, no white space.
+func relativeURL(v string) (string, bool) {
+	if strings.ContainsAny(v, " \t\n\r\f") {
 		return "", false
 	}
 	u, err := url.Parse(v)
-	if err != nil || !urlSchemes[u.Scheme] || u.String() != v {
+	if err != nil || u.Scheme != "" || u.String() != v {
 		return "", false
 	}
 	return v, true
-}
-
-// isHTTPish reports whether the link v is, or resolves against base to,
-// an http(s) URL (then Canonical applies): it starts with http: or
-// https:, or has no scheme and base is http(s). Fragment-only links stay
-// as they are.
-func isHTTPish(v string, base *url.URL) bool {
-	if v[0] == '#' {
-		return false
-	}
-	if i := strings.IndexByte(v, ':'); i >= 0 && !strings.ContainsAny(v[:i], "/?#") {
-		scheme := strings.ToLower(v[:i])
-		return scheme == "http" || scheme == "https"
-	}
-	return base != nil && (base.Scheme == "http" || base.Scheme == "https")
 }

@@ -1,6 +1,8 @@
 // Package normalize turns a parsed feed into what storage keeps: the
 // feed's metadata and its items (storage.Item) with plain-text titles,
-// canonical http(s) links, sane dates, the item's image, and bodies
+// every URL through the URL policy (urls.go, internal/urlpolicy; a refusal
+// recorded in Item.Cleaned), canonical http(s) links, sane dates, the
+// item's image, and bodies
 // cleaned in order: our one tokenizer pass (clean.go: boilerplate lines,
 // pixels, flare and foreign iframes out, URLs absolute and canonical),
 // then sanitize.HTML, then the fingerprint of the sanitized text. It

@@ -12,7 +12,6 @@ import (
 	ext "github.com/mmcdole/gofeed/extensions"
 
 	"github.com/feedmill/feedmill/fetcher/parse"
-	"github.com/feedmill/feedmill/fetcher/urlclean"
 	"github.com/feedmill/feedmill/storage"
 )
 
@@ -168,12 +167,12 @@ func isImageMedia(attrs map[string]string) bool {
 	case typ != "":
 		return strings.HasPrefix(typ, "image/")
 	}
-	return strings.HasPrefix(imageTypeOf(attrs["url"]), "image/")
+	return strings.HasPrefix(ImageType(attrs["url"]), "image/")
 }
 
-// imageTypeOf is the MIME type an image URL's extension names ("" when it
+// ImageType is the MIME type an image URL's extension names ("" when it
 // names none).
-func imageTypeOf(u string) string {
+func ImageType(u string) string {
 	p, err := url.Parse(strings.TrimSpace(u))
 	if err != nil {
 		return ""
@@ -193,8 +192,8 @@ func httpURL(raw string, base *url.URL) string {
 	if raw == "" {
 		return ""
 	}
-	u, err := urlclean.Canonical(raw, base)
-	if err != nil || !urlclean.IsHTTP(u) {
+	u, err := webLink(raw, base)
+	if err != nil {
 		return ""
 	}
 	return u

@@ -74,7 +74,7 @@ func cleanItem(it *storage.Item, base *url.URL) (summaryImg, contentImg bodyImag
 			base = u
 		}
 	}
-	var rules []string
+	rules := it.Cleaned // the URLs the policy refused (urls.go)
 	it.Summary, summaryImg = cleanBody(it.Summary, base, &rules)
 	it.Content, contentImg = cleanBody(it.Content, base, &rules)
 	it.Cleaned = rules

@@ -1,8 +1,12 @@
 package normalize
 
 import (
+	"bytes"
 	"strings"
 	"unicode/utf8"
+
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
 
 	"github.com/mmcdole/gofeed"
 
@@ -29,16 +33,17 @@ const (
 	// feeds list their newest items first.
 	DefaultMaxItems = 5000
 	// DefaultMaxItemBytes caps the HTML of an item's content and of its
-	// summary, each (Limits.MaxItemBytes). Longer text is truncated, at a
-	// character boundary and before a cut-off tag, never dropped.
+	// summary, each (Limits.MaxItemBytes). Longer HTML is truncated
+	// between tags or inside a text, with the elements left open closed
+	// (truncateHTML), never dropped.
 	DefaultMaxItemBytes = 1 << 20
 
 	// maxLineBytes caps one-line fields: title, author, e-mail, GUID,
 	// language, each category, enclosure type.
 	maxLineBytes = 4 << 10
 	// maxURLBytes caps links, image and enclosure URLs; a longer URL is
-	// dropped, since a truncated URL points somewhere else. Images must be
-	// http(s); enclosures must not be javascript:, vbscript:, data: or file:.
+	// dropped, since a truncated URL points somewhere else. Which URLs
+	// are allowed at all is the URL policy's (urls.go).
 	maxURLBytes = 8 << 10
 	// maxCategories and maxEnclosures cap the lists of one item.
 	maxCategories = 64
@@ -107,7 +112,7 @@ func limitItem(it *storage.Item, maxItemBytes int) {
 		if len(encs) == maxEnclosures {
 			break
 		}
-		if len(e.URL) <= maxURLBytes && !scriptingURL(e.URL) {
+		if len(e.URL) <= maxURLBytes {
 			e.Type = truncateText(e.Type, maxLineBytes)
 			encs = append(encs, e)
 		}
@@ -130,35 +135,103 @@ func truncateText(s string, max int) string {
 	return s[:cut]
 }
 
-// truncateHTML cuts HTML s to at most max bytes: at a character boundary,
-// and before a tag or entity the cut would split ("<a hr", "&am"). The
-// result may leave elements open; HTML parsers (and the sanitizer) close
-// them.
+// truncateHTML cuts the HTML s to at most max bytes, so that it stays
+// well-formed: between tags, or inside a text at a character boundary
+// and before an entity the cut would split ("&am"), never inside a tag;
+// and the elements left open are closed (their end tags count in max). A
+// reader that shows items one after another on a page then never finds
+// the next item inside an element this one left open. End tags without
+// a start tag are dropped.
 func truncateHTML(s string, max int) string {
 	if len(s) <= max {
 		return s
 	}
-	s = truncateText(s, max)
-	if i := strings.LastIndexByte(s, '<'); i >= 0 && strings.IndexByte(s[i:], '>') < 0 {
-		s = s[:i]
+	t := truncator{max: max, out: make([]byte, 0, max)}
+	z := html.NewTokenizer(strings.NewReader(s))
+	for t.next(z) {
 	}
-	if i := strings.LastIndexByte(s, '&'); i >= 0 && strings.IndexByte(s[i:], ';') < 0 && len(s)-i <= 32 {
-		s = s[:i]
+	for i := len(t.open) - 1; i >= 0; i-- {
+		t.out = append(append(append(t.out, "</"...), t.open[i]...), '>')
 	}
-	return s
+	return string(t.out)
 }
 
-// scriptingURL reports whether u has a scheme that runs or embeds code
-// where it is opened (javascript:, vbscript:, data:, file:). Enclosures
-// may use other schemes (magnet:), but never these.
-func scriptingURL(u string) bool {
-	scheme, _, ok := strings.Cut(u, ":")
-	if !ok {
+// truncator is truncateHTML's state: the output so far, the elements it
+// left open, and the bytes their end tags will take.
+type truncator struct {
+	max     int
+	out     []byte
+	open    []string
+	closing int
+}
+
+// next copies the next token of z to the output if it fits, and reports
+// whether to go on.
+func (t *truncator) next(z *html.Tokenizer) bool {
+	tt := z.Next()
+	raw := z.Raw()
+	room := t.max - len(t.out) - t.closing
+	switch tt {
+	case html.ErrorToken:
 		return false
-	}
-	switch strings.ToLower(strings.TrimSpace(scheme)) {
-	case "javascript", "vbscript", "data", "file":
+	case html.TextToken:
+		if len(raw) > room {
+			t.out = append(t.out, cutText(raw, room)...)
+			return false
+		}
+	case html.StartTagToken:
+		name, _ := z.TagName()
+		if voidElements[atom.Lookup(name)] {
+			break
+		}
+		end := len(name) + 3 // "</name>"
+		if len(raw)+end > room {
+			return false
+		}
+		t.open = append(t.open, string(name))
+		t.closing += end
+	case html.EndTagToken:
+		name, _ := z.TagName()
+		t.closeTo(string(name))
 		return true
 	}
-	return false
+	if len(raw) > room {
+		return false
+	}
+	t.out = append(t.out, raw...)
+	return true
+}
+
+// closeTo writes the end tags of the open elements down to and including
+// the innermost named name; none when name is not open.
+func (t *truncator) closeTo(name string) {
+	i := len(t.open) - 1
+	for i >= 0 && t.open[i] != name {
+		i--
+	}
+	if i < 0 {
+		return
+	}
+	for j := len(t.open) - 1; j >= i; j-- {
+		t.out = append(append(append(t.out, "</"...), t.open[j]...), '>')
+		t.closing -= len(t.open[j]) + 3
+	}
+	t.open = t.open[:i]
+}
+
+// cutText returns the longest start of the raw text b that fits in n
+// bytes: at a character boundary, and before an entity it would split.
+func cutText(b []byte, n int) []byte {
+	if n <= 0 {
+		return nil
+	}
+	cut := min(n, len(b))
+	for cut > 0 && cut < len(b) && !utf8.RuneStart(b[cut]) {
+		cut--
+	}
+	b = b[:cut]
+	if i := bytes.LastIndexByte(b, '&'); i >= 0 && bytes.IndexByte(b[i:], ';') < 0 && len(b)-i <= 32 {
+		b = b[:i]
+	}
+	return b
 }

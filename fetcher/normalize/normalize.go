@@ -98,12 +98,15 @@ func prepareFeed(feed *gofeed.Feed, feedURL *url.URL, now time.Time) (Meta, prep
 		Language: Text(strings.TrimSpace(feed.Language)),
 	}
 	base := feedURL
+	siteRefused := false
 	if feed.Link != "" {
-		if site, err := urlclean.Canonical(feed.Link, feedURL); err == nil {
+		if site, err := webLink(feed.Link, feedURL); err == nil {
 			meta.SiteURL = site
-			if u, err := url.Parse(site); err == nil && (u.Scheme == "http" || u.Scheme == "https") {
+			if u, err := url.Parse(site); err == nil {
 				base = u
 			}
+		} else {
+			siteRefused = true
 		}
 	}
 	defaults := feedDefaultsOf(feed, base)
@@ -113,6 +116,9 @@ func prepareFeed(feed *gofeed.Feed, feedURL *url.URL, now time.Time) (Meta, prep
 			continue
 		}
 		out := prepareItem(it, base, meta.Language, now, &defaults)
+		if siteRefused {
+			noteCleaned(&out.Cleaned, cleanedSite)
+		}
 		p.items = append(p.items, out)
 		p.raw = append(p.raw, it)
 		p.bases = append(p.bases, base)
@@ -139,7 +145,10 @@ func prepareItem(it *gofeed.Item, base *url.URL, lang string, now time.Time, def
 		Content:  it.Content,
 		Language: lang,
 	}
-	out.Link = itemLink(it, base)
+	var linkRefused bool
+	if out.Link, linkRefused = itemLink(it, base); linkRefused {
+		noteCleaned(&out.Cleaned, cleanedLink)
+	}
 	out.Published, out.Updated = itemDates(it, now)
 	out.Author, out.AuthorMail = itemAuthor(it, defaults)
 	out.Categories = cleanCategories(it.Categories)
@@ -150,8 +159,11 @@ func prepareItem(it *gofeed.Item, base *url.URL, lang string, now time.Time, def
 		if e == nil {
 			continue
 		}
-		u, err := urlclean.Canonical(e.URL, base)
+		u, err := webURL(e.URL, base)
 		if err != nil {
+			if e.URL != "" {
+				noteCleaned(&out.Cleaned, cleanedEnclosure)
+			}
 			continue
 		}
 		enc := storage.Enclosure{URL: u, Type: Text(strings.TrimSpace(e.Type))}
@@ -178,8 +190,10 @@ func finishItem(out *storage.Item, it *gofeed.Item, base *url.URL) {
 		return
 	}
 	if src := itemImageURL(it, contentImg, summaryImg); src != "" {
-		if u, err := urlclean.Canonical(src, base); err == nil {
+		if u, err := webURL(src, base); err == nil {
 			out.Image = u
+		} else {
+			noteCleaned(&out.Cleaned, cleanedImage)
 		}
 	}
 }
@@ -207,25 +221,27 @@ func itemDates(it *gofeed.Item, now time.Time) (published, updated time.Time) {
 
 // itemLink picks an item's link: Link, else a GUID that is an http(s) URL
 // (gofeed does not cross-fill them), else the first of Links; resolved
-// against base and canonical, http(s) only. "" when none works.
-func itemLink(it *gofeed.Item, base *url.URL) string {
+// against base, passed by the URL policy (http(s) only: a reader must be
+// able to open the link, and a javascript: or data: link must never reach
+// a page) and canonical. "" when none works. refused reports whether the
+// policy refused the item's own Link.
+func itemLink(it *gofeed.Item, base *url.URL) (link string, refused bool) {
 	candidates := []string{it.Link}
 	if urlclean.IsHTTP(it.GUID) {
 		candidates = append(candidates, it.GUID)
 	}
 	candidates = append(candidates, it.Links...)
-	for _, c := range candidates {
-		c = strings.TrimSpace(c)
-		if c == "" {
+	for i, c := range candidates {
+		if strings.TrimSpace(c) == "" {
 			continue
 		}
-		// Only http(s): a reader must be able to open the link, and a
-		// javascript: or data: link must never reach a page.
-		if u, err := urlclean.Canonical(Text(c), base); err == nil && urlclean.IsHTTP(u) {
-			return u
+		u, err := webLink(c, base)
+		if err == nil {
+			return u, refused
 		}
+		refused = refused || i == 0
 	}
-	return ""
+	return "", refused
 }
 
 // clampFuture returns now for a time more than maxFuture ahead of it.

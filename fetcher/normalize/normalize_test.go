@@ -113,7 +113,7 @@ func TestNormalizeItem(t *testing.T) {
 		{
 			name: "no date, deprecated author, bad link",
 			in:   gofeed.Item{Link: "http://[bad", Title: "T\x00", Author: &gofeed.Person{Name: " Zed "}},
-			want: storage.Item{Title: "T", Author: "Zed", Language: "en"},
+			want: storage.Item{Title: "T", Author: "Zed", Language: "en", Cleaned: []string{cleanedLink}},
 		},
 	}
 	for _, tt := range tests {

@@ -7,6 +7,8 @@ import (
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
+
+	"github.com/feedmill/feedmill/internal/urlpolicy"
 )
 
 // feedTypes are the <link type> values that name a feed.
@@ -67,11 +69,13 @@ func DiscoverFeed(body []byte, pageURL *url.URL) string {
 			if !feedTypes[strings.TrimSpace(mt)] {
 				continue
 			}
-			u, err := base.Parse(href)
-			if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+			// Followed only when the URL policy allows it (http(s), a
+			// valid host...).
+			u, err := urlpolicy.Clean(href, base, urlpolicy.Web)
+			if err != nil {
 				continue
 			}
-			return u.String()
+			return u
 		}
 	}
 }

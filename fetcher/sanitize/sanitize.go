@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/microcosm-cc/bluemonday"
+
+	"github.com/feedmill/feedmill/internal/urlpolicy"
 )
 
 // HTML returns s as the policy lets it reach a reader: bluemonday's
@@ -21,7 +23,9 @@ func HTML(s string) string { return policy.Sanitize(s) }
 var policy = func() *bluemonday.Policy {
 	p := bluemonday.UGCPolicy()
 	p.RequireNoFollowOnLinks(false)
-	p.AllowURLSchemes("http", "https", "mailto")
+	// The schemes of the URL policy where a person's address belongs:
+	// the item cleaning has applied the whole policy to href and src.
+	p.AllowURLSchemes(urlpolicy.Schemes(urlpolicy.Person)...)
 	p.AllowElements("iframe")
 	p.AllowAttrs("src").Matching(embedSrc).OnElements("iframe")
 	p.AllowAttrs("width", "height", "allowfullscreen", "title").OnElements("iframe")

@@ -4,5 +4,6 @@
 // removed, everything else kept as written.
 //
 // It only rewrites URL strings: it never fetches, and it does not decide
-// whether a URL is safe to show (that is the sanitizer's job).
+// whether a URL is safe to show (that is the URL policy's job,
+// internal/urlpolicy, applied before it).
 package urlclean
