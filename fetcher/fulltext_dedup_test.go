@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -20,6 +21,7 @@ import (
 	"time"
 
 	"github.com/feedmill/feedmill/feedserver/channel"
+	"github.com/feedmill/feedmill/fetcher/fingerprint"
 	"github.com/feedmill/feedmill/storage"
 )
 
@@ -318,6 +320,32 @@ func TestFullTextStoryCollapses(t *testing.T) {
 					}
 				})
 			}
+		}
+	}
+}
+
+// TestFingerprintFromTeaser: the fingerprint starts at the teaser's
+// opening when furniture comes before it, and is left alone when the
+// story starts with it, when it lies past the furniture's reach, or when
+// the teaser is too short to find.
+func TestFingerprintFromTeaser(t *testing.T) {
+	story := strings.Repeat("The council voted on the bridge repairs today after a long debate about the cost. ", 8)
+	teaser := "<p>The council voted on the bridge repairs today after a long debate.</p>"
+	furniture := "<p>By A. Reporter · Updated 1:39 am · Photo: Someone, Agency · Image 1 of 23</p>"
+	fp, lead, ok := fingerprintFromTeaser("Bridge", furniture+"<p>"+story+"</p>", teaser)
+	wantFP, wantLead := fingerprint.Of("Bridge", "<p>"+story+"</p>")
+	if !ok || fp != wantFP || !slices.Equal(lead, wantLead) {
+		t.Errorf("after furniture: %v, fingerprint %x lead %d, want %x lead %d", ok, fp, len(lead), wantFP, len(wantLead))
+	}
+	long := "<p>" + strings.Repeat("word ", maxFurnitureWords+1) + "</p>"
+	for name, c := range map[string][2]string{
+		"at the start": {"<p>" + story + "</p>", teaser},
+		"too far in":   {long + "<p>" + story + "</p>", teaser},
+		"short teaser": {furniture + "<p>" + story + "</p>", "<p>The council voted</p>"},
+		"not in story": {furniture + "<p>" + story + "</p>", "<p>Something else entirely happened in the harbour today.</p>"},
+	} {
+		if _, _, ok := fingerprintFromTeaser("Bridge", c[0], c[1]); ok {
+			t.Errorf("%s: fingerprint moved", name)
 		}
 	}
 }

@@ -93,13 +93,17 @@ func fingerprintFromTeaser(title, content, teaser string) (uint64, []uint32, boo
 	}
 	tw = tw[:min(len(tw), teaserOpening)]
 	sw := fulltext.Words(fulltext.HTMLText(content))
-	for p := 1; p <= maxFurnitureWords && p+len(tw) <= len(sw); p++ {
-		if slices.EqualFunc(sw[p:p+len(tw)], tw, strings.EqualFold) {
+	for p := 0; p <= maxFurnitureWords && p+len(tw) <= len(sw); p++ {
+		if !slices.EqualFunc(sw[p:p+len(tw)], tw, strings.EqualFold) {
+			continue
+		}
+		if p > 0 {
 			// Words are letters and digits only: as text they are valid
 			// sanitized HTML, split into the same words.
 			fp, lead := fingerprint.Of(title, strings.Join(sw[p:], " "))
 			return fp, lead, true
 		}
+		return 0, nil, false // the story starts with it
 	}
 	return 0, nil, false
 }
