@@ -7,8 +7,11 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 	"time"
 
+	"github.com/feedmill/feedmill/fetcher/fingerprint"
 	"github.com/feedmill/feedmill/fetcher/fulltext"
 	"github.com/feedmill/feedmill/fetcher/httpclient"
 	"github.com/feedmill/feedmill/fetcher/normalize"
@@ -39,6 +42,9 @@ func (f *Fetcher) fetchPage(j *pageJob) time.Duration {
 	if fail == nil {
 		clean := normalize.CleanStory(j.title, story.HTML, final)
 		res.Content, res.Fingerprint, res.Lead, res.Cleaned = clean.Content, clean.Fingerprint, clean.Lead, clean.Cleaned
+		if fp, lead, ok := fingerprintFromTeaser(j.title, clean.Content, j.teaser); ok {
+			res.Fingerprint, res.Lead = fp, lead
+		}
 		res.Image, res.Author = story.Image, normalize.Text(story.Byline)
 		res.FullText.URL, res.FullText.Fetched = final.String(), true
 		res.FullText.Extractor = story.Extractor
@@ -61,6 +67,45 @@ func (f *Fetcher) fetchPage(j *pageJob) time.Duration {
 	}
 	f.log.Debug("full text", "url", j.page.String(), "fetched", res.FullText.Fetched, "reason", res.FullText.Reason)
 	return wait
+}
+
+// Where the teaser's opening is found in a story.
+const (
+	// teaserOpening: the teaser's first words looked for in the story.
+	teaserOpening = 8
+	// maxFurnitureWords: at most this many words of the story before the
+	// teaser's opening are furniture; further in, the teaser is not the
+	// story's opening (a standfirst quoting a later paragraph).
+	maxFurnitureWords = 64
+)
+
+// fingerprintFromTeaser fingerprints a story from where the teaser's
+// opening begins in it, when that is within its first maxFurnitureWords
+// words but not at the start: the feed's teaser marks where the story
+// begins, and what the extraction kept before it (a headline, byline,
+// dateline, photo credits) is not the story's text, which the other
+// outlets' copies of it begin with. The item shows the story as
+// extracted; only its fingerprint leaves that out.
+func fingerprintFromTeaser(title, content, teaser string) (uint64, []uint32, bool) {
+	tw := fulltext.Words(fulltext.HTMLText(teaser))
+	if len(tw) < 5 {
+		return 0, nil, false
+	}
+	tw = tw[:min(len(tw), teaserOpening)]
+	sw := fulltext.Words(fulltext.HTMLText(content))
+	for p := 0; p <= maxFurnitureWords && p+len(tw) <= len(sw); p++ {
+		if !slices.EqualFunc(sw[p:p+len(tw)], tw, strings.EqualFold) {
+			continue
+		}
+		if p > 0 {
+			// Words are letters and digits only: as text they are valid
+			// sanitized HTML, split into the same words.
+			fp, lead := fingerprint.Of(title, strings.Join(sw[p:], " "))
+			return fp, lead, true
+		}
+		return 0, nil, false // the story starts with it
+	}
+	return 0, nil, false
 }
 
 // recordPageFailure records that j's page was not fetched, and why.

@@ -36,6 +36,35 @@ func (ix indexes) assignStory(it *Item) error {
 	return nil
 }
 
+// refileStory indexes again an item whose text changed in place: its
+// full text arrived (it holds the story's Fingerprint and Lead). An item
+// that is its own story and that no other item has joined yet looks for
+// its story again with its new text: a teaser that matched nothing when
+// it came (a standfirst, a few words) may be a story other sources carry
+// in full. Any other item keeps its story: the copies that joined it stay
+// with it.
+func (ix indexes) refileStory(it *Item) error {
+	if ix.dedup == nil {
+		return nil
+	}
+	lone := false
+	if it.Story == 0 {
+		lone = !neardup.Joined(ix.dedup, it.ID)
+	}
+	if err := neardup.Delete(ix.dedup, it.ID); err != nil {
+		return err
+	}
+	d := docOf(it)
+	if !lone {
+		return neardup.Put(ix.dedup, &d)
+	}
+	if err := neardup.AssignStory(ix.dedup, &d); err != nil {
+		return err
+	}
+	it.Story = d.Story
+	return nil
+}
+
 // deleteNearDup removes the index entries of the item with the 8-byte ID
 // key idKey, in a store that has the index.
 func deleteNearDup(tx *bolt.Tx, idKey []byte) error {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/feedmill/feedmill/storage/internal/neardup"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -34,8 +33,8 @@ type FullTextResult struct {
 // ID, FirstSeen, Story and Hash (so the feed's next copy of the item, the
 // teaser, is a repeat and does not undo the upgrade). When the story was
 // fetched it becomes the item's Content, the near-duplicate index takes
-// its fingerprint, and Updated moves; otherwise only the item's FullText
-// record changes. It reports whether the result was applied: false when
+// its fingerprint (refileStory: a lone teaser may join its story now),
+// and Updated moves; otherwise only the item's FullText record changes. It reports whether the result was applied: false when
 // the item changed meanwhile (a different Hash). A removed item is
 // ErrNotFound.
 func (s *Store) RecordFullText(ctx context.Context, r FullTextResult) (bool, error) {
@@ -62,14 +61,8 @@ func (s *Store) RecordFullText(ctx context.Context, r FullTextResult) (bool, err
 		it.FullText = &ft
 		if ft.Fetched {
 			upgradeBody(&it, r, now)
-			if ix.dedup != nil {
-				if err := neardup.Delete(ix.dedup, it.ID); err != nil {
-					return err
-				}
-				d := docOf(&it)
-				if err := neardup.Put(ix.dedup, &d); err != nil {
-					return err
-				}
+			if err := ix.refileStory(&it); err != nil {
+				return err
 			}
 		}
 		applied = true

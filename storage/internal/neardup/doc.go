@@ -9,8 +9,9 @@
 // It owns the bucket's layout: records, groups, shards and their merges
 // (index.go, shard.go), Check, and the migrations from its earlier layouts
 // (migrate.go). The store calls AssignStory for a new item, Put and Delete
-// as items change or go, Compare for explanations, and Check; each inside
-// the store's own transaction.
+// as items change or go, Joined before a lone item whose text changed
+// looks for its story again, Compare for explanations, and Check; each
+// inside the store's own transaction.
 //
 // It must not know feedmill's items, sources or other buckets, open files
 // or transactions, or commit: the store decides what is indexed and when.

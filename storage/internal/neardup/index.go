@@ -805,6 +805,42 @@ func AssignStory(b *bolt.Bucket, d *Doc) error {
 	return gr.put(b, &r)
 }
 
+// Joined reports whether another item has joined the story of the
+// indexed item id directly: an item of another source, published within
+// the story window, that shares one of id's keys, matches it and has
+// story id (or is one of its copies found that way). The store lets only
+// a lone item (its own story, nothing joined) look for its story again.
+func Joined(b *bolt.Bucket, id uint64) bool {
+	r, err := decodeRecord(id, b.Get(recordKey(id)))
+	if err != nil {
+		return false // none, or malformed: Delete drops it
+	}
+	lo := r.pub - min(r.pub, uint64(storyWindow))
+	hi := r.pub + uint64(storyWindow)
+	if hi < r.pub {
+		hi = ^uint64(0)
+	}
+	var gr groupsRead
+	gr.read(b, &r)
+	var bases [len(gr.base)]group
+	gr.baseGroups(&bases)
+	var cbuf [16]cand
+	for _, cd := range gr.candidates(cbuf[:0], &bases, &r, lo, hi) {
+		story := cd.story
+		if !cd.bySim {
+			o := b.Get(recordKey(cd.id))
+			if len(o) < 24 {
+				continue
+			}
+			story = binary.BigEndian.Uint64(o[16:])
+		}
+		if story == id {
+			return true
+		}
+	}
+	return false
+}
+
 // Check reports near-duplicate index entries that cannot be read: a
 // record, a shard base or a pending value that is malformed, or an entry
 // filed under another key than its own. Writes repair a pending value
