@@ -52,6 +52,12 @@ func TestSlopeOfASaw(t *testing.T) {
 	if got := slope(x, rising); got < 0.3 || got > 0.7 {
 		t.Errorf("trend of a saw on a floor rising 0.5 a sample = %v, want about 0.5", got)
 	}
+	if _, lo, hi := trend(x, flat); lo > 0 || hi < 0 {
+		t.Errorf("interval of a flat saw's trend %v..%v leaves out 0", lo, hi)
+	}
+	if _, lo, _ := trend(x, rising); lo <= 0 {
+		t.Errorf("interval of a rising saw's trend starts at %v, want above 0", lo)
+	}
 }
 
 // soakSamples is a run of n samples a minute apart, RssAnon growing by

@@ -14,6 +14,8 @@ import (
 type soakVerdict struct {
 	ok          bool
 	slopeMBh    float64 // trend of RssAnon after warm-up (Theil–Sen), MB an hour
+	slopeLo     float64 // its 95 % interval's lower end
+	slopeHi     float64 // and upper end
 	heapMBh     float64 // the same of the Go heap
 	maxAnon     int64
 	limit       int64 // budget + overhead
@@ -21,8 +23,10 @@ type soakVerdict struct {
 }
 
 // verdict fails the run when, after warm-up, RssAnon grows faster than
-// c.MaxGrowth MB an hour (Theil–Sen trend; unless it rises less than
-// c.Noise over those samples) or exceeds budget + overhead,
+// c.MaxGrowth MB an hour — its Theil–Sen trend's 95 % interval lies above
+// the limit, so that the growth is shown, not a tilt of the GC's saw (and
+// it rises more than c.Noise over those samples) — or exceeds budget +
+// overhead,
 // or when the daemon died or the readers met errors.
 func (r *soakRun) verdict(c *soakConfig) soakVerdict {
 	v := soakVerdict{limit: c.Budget + c.Overhead}
@@ -45,13 +49,13 @@ func (r *soakRun) verdict(c *soakConfig) soakVerdict {
 	case len(ts) < 3:
 		fails = append(fails, fmt.Sprintf("only %d samples after warm-up: run longer or sample more often", len(ts)))
 	default:
-		v.slopeMBh = slope(ts, anon)
+		v.slopeMBh, v.slopeLo, v.slopeHi = trend(ts, anon)
 		if len(heap) == len(ts) {
 			v.heapMBh = slope(ts, heap)
 		}
-		rise := v.slopeMBh * (ts[len(ts)-1] - ts[0])
-		if v.slopeMBh > c.MaxGrowth && rise > float64(c.Noise)/(1<<20) {
-			fails = append(fails, fmt.Sprintf("RssAnon grows %.0f MB/h after warm-up (limit %.0f MB/h)", v.slopeMBh, c.MaxGrowth))
+		rise := v.slopeLo * (ts[len(ts)-1] - ts[0])
+		if v.slopeLo > c.MaxGrowth && rise > float64(c.Noise)/(1<<20) {
+			fails = append(fails, fmt.Sprintf("RssAnon grows %.0f MB/h after warm-up (95 %% interval %.0f to %.0f; limit %.0f MB/h)", v.slopeMBh, v.slopeLo, v.slopeHi, c.MaxGrowth))
 		}
 		if v.maxAnon > v.limit {
 			fails = append(fails, fmt.Sprintf("RssAnon reached %s, above the cache budget %s + overhead %s", mbText(v.maxAnon), mbText(c.Budget), mbText(c.Overhead)))
@@ -62,8 +66,8 @@ func (r *soakRun) verdict(c *soakConfig) soakVerdict {
 	}
 	v.ok = len(fails) == 0
 	v.short = strings.Join(fails, "; ")
-	v.text = fmt.Sprintf("after warm-up (%s): RssAnon %+.1f MB/h (limit %.0f, rises under %s taken for noise), max %s (limit %s); Go heap %+.1f MB/h. ",
-		c.Warmup, v.slopeMBh, c.MaxGrowth, mbText(c.Noise), mbText(v.maxAnon), mbText(v.limit), v.heapMBh)
+	v.text = fmt.Sprintf("after warm-up (%s): RssAnon %+.1f MB/h (95 %% interval %+.1f to %+.1f; fails when the interval lies above %.0f; rises under %s taken for noise), max %s (limit %s); Go heap %+.1f MB/h. ",
+		c.Warmup, v.slopeMBh, v.slopeLo, v.slopeHi, c.MaxGrowth, mbText(c.Noise), mbText(v.maxAnon), mbText(v.limit), v.heapMBh)
 	if v.ok {
 		v.text += "Verdict: pass"
 	} else {
@@ -78,6 +82,16 @@ func (r *soakRun) verdict(c *soakConfig) soakVerdict {
 // line through such a saw tilts with where the run happens to stop,
 // while the median of pairwise slopes follows the trend under it.
 func slope(x, y []float64) float64 {
+	est, _, _ := trend(x, y)
+	return est
+}
+
+// trend is slope with its 95 % interval (Sen's: the ranks of the sorted
+// pairwise slopes that Kendall's statistic puts 1.96 standard deviations
+// either side of the median). Samples a few seconds apart are not
+// independent, which makes the interval narrower than it should be: a
+// verdict on it errs towards calling growth.
+func trend(x, y []float64) (est, lo, hi float64) {
 	var slopes []float64
 	for i := range x {
 		for j := i + 1; j < len(x); j++ {
@@ -86,15 +100,21 @@ func slope(x, y []float64) float64 {
 			}
 		}
 	}
-	if len(slopes) == 0 {
-		return 0
+	m := len(slopes)
+	if m == 0 {
+		return 0, 0, 0
 	}
 	slices.Sort(slopes)
-	n := len(slopes)
-	if n%2 == 1 {
-		return slopes[n/2]
+	if m%2 == 1 {
+		est = slopes[m/2]
+	} else {
+		est = (slopes[m/2-1] + slopes[m/2]) / 2
 	}
-	return (slopes[n/2-1] + slopes[n/2]) / 2
+	n := float64(len(x))
+	c := 1.96 * math.Sqrt(n*(n-1)*(2*n+5)/18)
+	l := max(0, int(math.Floor((float64(m)-c)/2)))
+	u := min(m-1, int(math.Ceil((float64(m)+c)/2)))
+	return est, slopes[l], slopes[u]
 }
 
 // table renders at most rows samples (evenly picked, the last always) as
