@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/feedmill/feedmill/storage/internal/storytest"
 )
 
 // TestRecordFullText: the story replaces the teaser in place (same ID,
@@ -100,7 +102,7 @@ func TestRecordFullTextRefilesStory(t *testing.T) {
 		t.Helper()
 		it := itemByGUID(t, s, b.ID, guid)
 		ok, err := s.RecordFullText(context.Background(), FullTextResult{ItemID: it.ID, Hash: it.Hash,
-			Content: "<p>" + text + "</p>", Fingerprint: fp, Lead: leadOf(text), FullText: FullText{Fetched: true}})
+			Content: "<p>" + text + "</p>", Fingerprint: fp, Lead: storytest.Lead(text), FullText: FullText{Fetched: true}})
 		if err != nil || !ok {
 			t.Fatalf("RecordFullText %s = %v, %v", guid, ok, err)
 		}
@@ -111,34 +113,34 @@ func TestRecordFullTextRefilesStory(t *testing.T) {
 		return it
 	}
 
-	record(t, s, a.ID, dupItem("a1", storyA, fpA, t0))
+	record(t, s, a.ID, dupItem("a1", storytest.A, fpA, t0))
 	record(t, s, b.ID, dupItem("b1", standfirst(1), 0, t0.Add(time.Minute)))
 	a1 := itemByGUID(t, s, a.ID, "a1")
 	if b1 := itemByGUID(t, s, b.ID, "b1"); b1.Story != 0 {
 		t.Fatalf("the standfirst teaser joined story %d", b1.Story)
 	}
-	if b1 := upgrade("b1", fpA^1, storyA); b1.Story != a1.ID {
+	if b1 := upgrade("b1", fpA^1, storytest.A); b1.Story != a1.ID {
 		t.Errorf("lone teaser upgraded: story %d, want %d", b1.Story, a1.ID)
 	}
 
 	// A copy joined the teaser's story: the teaser keeps it.
-	record(t, s, a.ID, dupItem("a2", storyB, fpB, t0))
+	record(t, s, a.ID, dupItem("a2", storytest.B, fpB, t0))
 	record(t, s, b.ID, dupItem("b2", standfirst(2), 0, t0.Add(time.Minute)))
 	record(t, s, c.ID, dupItem("c2", standfirst(2), 0, t0.Add(2*time.Minute)))
 	b2, c2 := itemByGUID(t, s, b.ID, "b2"), itemByGUID(t, s, c.ID, "c2")
 	if c2.Story != b2.ID {
 		t.Fatalf("the copy of the standfirst: story %d, want %d", c2.Story, b2.ID)
 	}
-	if b2 = upgrade("b2", fpB, storyB); b2.Story != 0 {
+	if b2 = upgrade("b2", fpB, storytest.B); b2.Story != 0 {
 		t.Errorf("teaser with a copy upgraded: story %d, want its own", b2.Story)
 	}
 
 	// A full text that matches nothing: its own story, found by later copies.
 	record(t, s, b.ID, dupItem("b3", standfirst(3), 0, t0.Add(time.Minute)))
-	if b3 := upgrade("b3", fpD, storyC); b3.Story != 0 {
+	if b3 := upgrade("b3", fpD, storytest.C); b3.Story != 0 {
 		t.Errorf("unmatched full text: story %d, want its own", b3.Story)
 	}
-	record(t, s, c.ID, dupItem("c3", storyC, fpD^3, t0.Add(time.Hour)))
+	record(t, s, c.ID, dupItem("c3", storytest.C, fpD^3, t0.Add(time.Hour)))
 	if c3, b3 := itemByGUID(t, s, c.ID, "c3"), itemByGUID(t, s, b.ID, "b3"); c3.Story != b3.ID {
 		t.Errorf("later copy of an upgraded teaser: story %d, want %d", c3.Story, b3.ID)
 	}
