@@ -120,7 +120,12 @@ func migrate(db *bolt.DB, log *slog.Logger) error {
 		if err != nil {
 			return fmt.Errorf("migrate schema %d to %d: %w", v, v+1, err)
 		}
-		log.Info("store schema migrated", "from", v, "to", v+1)
+		if have > 0 {
+			log.Info("store schema migrated", "from", v, "to", v+1)
+		}
+	}
+	if have == 0 && want > 0 {
+		log.Info("store created", "schema", want)
 	}
 	return nil
 }
