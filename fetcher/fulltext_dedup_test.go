@@ -1,20 +1,14 @@
 package fetcher
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
-	"encoding/json"
 	"fmt"
 	"html"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -42,45 +36,19 @@ type dedupArticle struct {
 // marked story has at least six paragraphs and 250 words.
 func loadDedupArticles(t *testing.T, n int) []dedupArticle {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(articlesDir, "ground-truth.json"))
-	if err != nil {
-		t.Skipf("article set not available: %v", err)
-	}
-	var gt map[string]struct {
-		ArticleBody string `json:"articleBody"`
-	}
-	if err := json.Unmarshal(raw, &gt); err != nil {
-		t.Fatal(err)
-	}
-	keys := make([]string, 0, len(gt))
-	for k := range gt {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys, bodies := readArticleSet(t)
 	var out []dedupArticle
 	for _, k := range keys {
 		var paras []string
-		for _, p := range strings.Split(gt[k].ArticleBody, "\n") {
+		for _, p := range strings.Split(bodies[k], "\n") {
 			if p = strings.TrimSpace(p); len(strings.Fields(p)) >= 8 {
 				paras = append(paras, p)
 			}
 		}
-		if len(paras) < 6 || len(strings.Fields(gt[k].ArticleBody)) < 250 {
+		if len(paras) < 6 || len(strings.Fields(bodies[k])) < 250 {
 			continue
 		}
-		gz, err := os.ReadFile(filepath.Join(articlesDir, "html", k+".html.gz"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		zr, err := gzip.NewReader(bytes.NewReader(gz))
-		if err != nil {
-			t.Fatal(err)
-		}
-		page, err := io.ReadAll(zr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, dedupArticle{page: page, paras: paras})
+		out = append(out, dedupArticle{page: readArticlePage(t, k), paras: paras})
 		if len(out) == n {
 			return out
 		}

@@ -39,6 +39,19 @@ type testArticle struct {
 
 func loadTestArticles(t testing.TB, n int) []testArticle {
 	t.Helper()
+	keys, bodies := readArticleSet(t)
+	var out []testArticle
+	for _, k := range keys[:n] {
+		words := strings.Fields(bodies[k])
+		out = append(out, testArticle{page: readArticlePage(t, k), teaser: strings.Join(words[:min(30, len(words))], " ")})
+	}
+	return out
+}
+
+// readArticleSet reads the article set's marked stories: the pages'
+// names in order, and each page's story.
+func readArticleSet(t testing.TB) ([]string, map[string]string) {
+	t.Helper()
 	raw, err := os.ReadFile(filepath.Join(articlesDir, "ground-truth.json"))
 	if err != nil {
 		t.Skipf("article set not available: %v", err)
@@ -50,28 +63,31 @@ func loadTestArticles(t testing.TB, n int) []testArticle {
 		t.Fatal(err)
 	}
 	keys := make([]string, 0, len(gt))
-	for k := range gt {
+	bodies := make(map[string]string, len(gt))
+	for k, v := range gt {
 		keys = append(keys, k)
+		bodies[k] = v.ArticleBody
 	}
 	sort.Strings(keys)
-	var out []testArticle
-	for _, k := range keys[:n] {
-		gz, err := os.ReadFile(filepath.Join(articlesDir, "html", k+".html.gz"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		zr, err := gzip.NewReader(bytes.NewReader(gz))
-		if err != nil {
-			t.Fatal(err)
-		}
-		page, err := io.ReadAll(zr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		words := strings.Fields(gt[k].ArticleBody)
-		out = append(out, testArticle{page: page, teaser: strings.Join(words[:min(30, len(words))], " ")})
+	return keys, bodies
+}
+
+// readArticlePage reads one page of the article set, ungzipped.
+func readArticlePage(t testing.TB, key string) []byte {
+	t.Helper()
+	gz, err := os.ReadFile(filepath.Join(articlesDir, "html", key+".html.gz"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	return out
+	zr, err := gzip.NewReader(bytes.NewReader(gz))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return page
 }
 
 // pageSite serves a teaser feed at /feed.xml whose items link to pages

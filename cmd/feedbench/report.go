@@ -117,7 +117,7 @@ func verdict(ok bool) string {
 
 const missing = "missing"
 
-// Names of issue 4's near-duplicate benchmarks at 10k and 1M items
+// Names of the near-duplicate benchmarks at 10k and 1M items
 // ("items=10000" today; "10k" would do too).
 const (
 	nearDup10k  = `(?i)^BenchmarkNearDupLookup/.*(10k|=10000)$`
@@ -208,8 +208,8 @@ func (h *harness) unchangedRows() []row {
 	return []row{missingRow(fig, how, target, "scenario did not run")}
 }
 
-// unchangedInProcessRows is the unchanged pass in-process (issue 3's
-// benchmark, by name).
+// unchangedInProcessRows is the unchanged pass in-process
+// (BenchmarkPassUnchanged10k, by name).
 func (h *harness) unchangedInProcessRows() []row {
 	fig, how, target := "unchanged pass (in-process)", "BenchmarkPassUnchanged10k (fetcher): 10,000 sources on 2,500 loopback addresses of a child process, all 304; s/pass and cpu-ms/source as it reports them", "≤ 10 s, ≤ 0.5 ms CPU per source"
 	r, ok := h.bench.find(`^BenchmarkPassUnchanged10k$`)
@@ -268,8 +268,8 @@ func (h *harness) storeRows() []row {
 	return []row{missingRow("store: bytes per item, RSS, open time", how, "RssAnon ≤ 100 MB; open ≤ 1 s", "scenario did not run")}
 }
 
-// nearDupRows is the near-duplicate lookup (issue 4's benchmark, by
-// name): the median of each size's rounds (one go test run each, its own
+// nearDupRows is the near-duplicate lookup (BenchmarkNearDupLookup,
+// by name): the median of each size's rounds (one go test run each, its own
 // index built), as for ingest: one run's 1M/10k ratio varies too much to
 // judge flatness by.
 func (h *harness) nearDupRows() []row {

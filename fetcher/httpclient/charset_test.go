@@ -155,7 +155,7 @@ func TestMetaCharset(t *testing.T) {
 }
 
 // TestUOLWithoutCharset: the UOL capture (windows-1252, no prolog, no
-// charset) comes out right where it used to be full of U+FFFD.
+// charset) comes out as windows-1252, without a U+FFFD.
 func TestUOLWithoutCharset(t *testing.T) {
 	raw, err := os.ReadFile("../../../shared/testdata/feeds/realworld/uolNoticias.rss")
 	if err != nil {

@@ -193,8 +193,8 @@ var urlHostByte, urlPathByte = func() (host, path [256]bool) {
 // hosts), makes links canonical (tracking parameters out), and reports
 // whether the result is allowed. A fragment-only link ("#notes") points
 // into the item's page and keeps its fragment. Without an http(s) base a
-// relative URL is left relative (as checked as it was before the policy
-// existed: parseable, stable, no white space), for the tests that clean
+// relative URL is left relative (checked to be parseable, stable and
+// without white space), for the tests that clean
 // fragments of HTML on their own.
 func cleanURL(v string, base *url.URL, link bool) (string, bool) {
 	v = strings.TrimSpace(v)
