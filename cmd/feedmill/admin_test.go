@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -134,6 +135,15 @@ func TestDaemonPingsWebSubHub(t *testing.T) {
 	if rss := body0(t, base+"/channels/tech.rss"); !strings.Contains(rss, `<atom:link href="`+hub.URL+`" rel="hub">`) {
 		t.Errorf("tech.rss names no hub:\n%.800s", rss)
 	}
+	// The watcher's first look at a channel is its baseline: wait until it
+	// has built every channel's Atom feed (4 channels, plus tech.rss
+	// above), so that the change below comes after every baseline.
+	for deadline := time.Now().Add(60 * time.Second); renders(t, base) < 5; {
+		if time.Now().After(deadline) {
+			t.Fatal("the hub watcher did not look at every channel within 60s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	time.Sleep(200 * time.Millisecond)
 	if p := pings(); len(p) != 0 {
 		t.Fatalf("pings before any change: %q", p)
@@ -166,4 +176,16 @@ func TestDaemonPingsWebSubHub(t *testing.T) {
 	if strings.Contains(got, "/channels/world.") {
 		t.Errorf("world did not change but was pinged: %s", got)
 	}
+}
+
+// renders is the daemon's feedmill_renders_total.
+func renders(t *testing.T, base string) int {
+	t.Helper()
+	for _, line := range strings.Split(body0(t, base+"/metrics"), "\n") {
+		if v, ok := strings.CutPrefix(line, "feedmill_renders_total "); ok {
+			n, _ := strconv.Atoi(strings.TrimSpace(v))
+			return n
+		}
+	}
+	return 0
 }
