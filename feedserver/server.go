@@ -58,7 +58,7 @@ type Options struct {
 // Server publishes channels from a store. It only reads the store. It is
 // safe for concurrent use.
 type Server struct {
-	store    *storage.Store
+	store    storage.Store
 	version  string
 	base     string // BaseURL without a trailing slash
 	now      func() time.Time
@@ -94,7 +94,7 @@ var errNoStore = errors.New("feedserver: no store")
 // New checks the channels (bad regexes and the like are errors naming the
 // channel and the key) and returns a Server. A nil store gives a Server
 // that only validates and renders the index; its feeds answer 503.
-func New(store *storage.Store, opts Options) (*Server, error) {
+func New(store storage.Store, opts Options) (*Server, error) {
 	s := &Server{
 		store:   store,
 		version: opts.Version,

@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/feedmill/feedmill/storage/bolt"
+
 	"github.com/mmcdole/gofeed"
 
 	"github.com/feedmill/feedmill/internal/testclock"
@@ -28,7 +30,7 @@ type fixture struct {
 	t      testing.TB
 	path   string
 	clock  *testclock.Clock
-	store  *storage.Store
+	store  storage.Store
 	closed bool
 }
 
@@ -41,7 +43,7 @@ func newFixture(t testing.TB) *fixture {
 
 func (f *fixture) open() {
 	f.t.Helper()
-	st, err := storage.Open(f.path, storage.Options{Now: f.clock.Now})
+	st, err := bolt.Open(f.path, storage.Options{Now: f.clock.Now})
 	if err != nil {
 		f.t.Fatalf("open store: %v", err)
 	}

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/feedmill/feedmill/storage/bolt"
+
 	"github.com/feedmill/feedmill/storage"
 )
 
@@ -35,7 +37,7 @@ func BenchmarkPassUnchanged10k(b *testing.B) {
 	raiseFileLimit(b)
 	addrs := startBenchUpstream(b, hosts)
 
-	st, err := storage.Open(filepath.Join(b.TempDir(), "feedmill.db"), storage.Options{})
+	st, err := bolt.Open(filepath.Join(b.TempDir(), "feedmill.db"), storage.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -119,7 +121,7 @@ func startBenchUpstream(b *testing.B, hosts int) []string {
 
 // addBenchSources adds perHost feeds on each address, from several
 // goroutines so that the store's group commit batches them.
-func addBenchSources(b *testing.B, st *storage.Store, addrs []string, perHost int) {
+func addBenchSources(b *testing.B, st storage.Store, addrs []string, perHost int) {
 	b.Helper()
 	urls := make(chan string)
 	var wg sync.WaitGroup

@@ -289,7 +289,7 @@ func TestNearDuplicateQuality(t *testing.T) {
 }
 
 // logMerged logs how the items of a wrongly merged story compare.
-func logMerged(t *testing.T, st *storage.Store, story uint64) {
+func logMerged(t *testing.T, st storage.Store, story uint64) {
 	var ids []uint64
 	_ = st.Items(storage.Query{}, func(it storage.Item) bool {
 		if it.Story == story || it.ID == story {
@@ -309,7 +309,7 @@ func logMerged(t *testing.T, st *storage.Store, story uint64) {
 // logMargins logs the lowest lead containment between copies of one story
 // of different sources, and the highest between different stories: the
 // margin around the threshold.
-func logMargins(t *testing.T, st *storage.Store, truth map[string]int) {
+func logMargins(t *testing.T, st storage.Store, truth map[string]int) {
 	var all []storage.Item
 	_ = st.Items(storage.Query{}, func(it storage.Item) bool { all = append(all, it); return true })
 	minSame, maxOther := 2.0, -1.0

@@ -15,7 +15,7 @@ import (
 // safe for concurrent use; Pass and Run share its HTTP client, its worker
 // slots and its per-host limits.
 type Fetcher struct {
-	store  *storage.Store
+	store  storage.Store
 	opts   Options
 	log    *slog.Logger
 	client *httpclient.Client
@@ -42,7 +42,7 @@ type Fetcher struct {
 }
 
 // New returns a Fetcher writing into store.
-func New(store *storage.Store, opts Options) *Fetcher {
+func New(store storage.Store, opts Options) *Fetcher {
 	opts = opts.withDefaults()
 	f := &Fetcher{
 		store:   store,

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/feedmill/feedmill/storage/bolt"
+
 	"github.com/feedmill/feedmill/storage"
 )
 
@@ -70,7 +72,7 @@ func BenchmarkFullTextPass200(b *testing.B) {
 		}
 	}()
 	for range b.N {
-		st, err := storage.Open(filepath.Join(b.TempDir(), "feedmill.db"), storage.Options{})
+		st, err := bolt.Open(filepath.Join(b.TempDir(), "feedmill.db"), storage.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -160,7 +160,7 @@ func htmlPage(page []byte, ct string) http.HandlerFunc {
 
 // fullTextPass adds the site's feed as a source, runs a pass and waits
 // for its pages, retries included; it returns the items by link path.
-func fullTextPass(t *testing.T, st *storage.Store, f *Fetcher, site *pageSite) map[string]storage.Item {
+func fullTextPass(t *testing.T, st storage.Store, f *Fetcher, site *pageSite) map[string]storage.Item {
 	t.Helper()
 	src := getOrAdd(t, st, site.srv.URL+"/feed.xml")
 	pass(t, f, PassOptions{URLs: []string{src.URL}})
@@ -180,14 +180,14 @@ func fullTextPass(t *testing.T, st *storage.Store, f *Fetcher, site *pageSite) m
 	return out
 }
 
-func getOrAdd(t *testing.T, st *storage.Store, u string) storage.Source {
+func getOrAdd(t *testing.T, st storage.Store, u string) storage.Source {
 	if s, err := st.SourceByURL(u); err == nil {
 		return s
 	}
 	return addSource(t, st, u)
 }
 
-func fullTextFetcher(st *storage.Store, rule FullTextRule, mod func(*Options)) *Fetcher {
+func fullTextFetcher(st storage.Store, rule FullTextRule, mod func(*Options)) *Fetcher {
 	return newTestFetcher(st, nil, func(o *Options) {
 		o.FullText.Default = rule
 		o.FullText.Backoff = time.Millisecond

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/feedmill/feedmill/storage/bolt"
+
 	"github.com/feedmill/feedmill/internal/testclock"
 	"github.com/feedmill/feedmill/storage"
 )
@@ -18,13 +20,13 @@ const (
 func newClock() *testclock.Clock { return testclock.New(time.Now().UTC().Truncate(time.Second)) }
 
 // openStore opens a fresh bbolt store in t.TempDir().
-func openStore(t *testing.T, clock *testclock.Clock) *storage.Store {
+func openStore(t *testing.T, clock *testclock.Clock) *bolt.Store {
 	t.Helper()
 	opts := storage.Options{}
 	if clock != nil {
 		opts.Now = clock.Now
 	}
-	st, err := storage.Open(filepath.Join(t.TempDir(), "feedmill.db"), opts)
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "feedmill.db"), opts)
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
@@ -32,7 +34,7 @@ func openStore(t *testing.T, clock *testclock.Clock) *storage.Store {
 	return st
 }
 
-func addSource(t *testing.T, st *storage.Store, url string) storage.Source {
+func addSource(t *testing.T, st storage.Store, url string) storage.Source {
 	t.Helper()
 	s, err := st.UpsertSource(context.Background(), storage.Source{URL: url, Origin: storage.OriginCLI})
 	if err != nil {
@@ -41,7 +43,7 @@ func addSource(t *testing.T, st *storage.Store, url string) storage.Source {
 	return s
 }
 
-func getSource(t *testing.T, st *storage.Store, url string) storage.Source {
+func getSource(t *testing.T, st storage.Store, url string) storage.Source {
 	t.Helper()
 	s, err := st.SourceByURL(url)
 	if err != nil {
@@ -50,7 +52,7 @@ func getSource(t *testing.T, st *storage.Store, url string) storage.Source {
 	return s
 }
 
-func countItems(t *testing.T, st *storage.Store, id uint64) int {
+func countItems(t *testing.T, st storage.Store, id uint64) int {
 	t.Helper()
 	n := 0
 	if err := st.Items(storage.Query{SourceIDs: []uint64{id}}, func(storage.Item) bool { n++; return true }); err != nil {
@@ -60,7 +62,7 @@ func countItems(t *testing.T, st *storage.Store, id uint64) int {
 }
 
 // newTestFetcher is a Fetcher allowed to reach 127.0.0.1.
-func newTestFetcher(st *storage.Store, clock *testclock.Clock, mod func(*Options)) *Fetcher {
+func newTestFetcher(st storage.Store, clock *testclock.Clock, mod func(*Options)) *Fetcher {
 	// No per-host spacing: tests that fetch one host many times would
 	// wait for it (TestHostRate tests it).
 	opts := Options{AllowPrivate: true, Timeout: 5 * time.Second, HostInterval: -1}

@@ -19,6 +19,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/feedmill/feedmill/storage/bolt"
+
 	"github.com/andybalholm/brotli"
 	"golang.org/x/net/html"
 	"golang.org/x/text/encoding"
@@ -32,7 +34,7 @@ import (
 // fetchFrom serves h, runs one pass over it as the only source (mod
 // adjusts the fetcher's options) and returns the store, the source and
 // its result.
-func fetchFrom(t *testing.T, h http.Handler, mod func(*Options)) (*storage.Store, storage.Source, Result) {
+func fetchFrom(t *testing.T, h http.Handler, mod func(*Options)) (storage.Store, storage.Source, Result) {
 	t.Helper()
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
@@ -301,7 +303,7 @@ func BenchmarkRefuseBomb(b *testing.B) {
 	})
 	srv := httptest.NewServer(bomb)
 	defer srv.Close()
-	st, err := storage.Open(b.TempDir()+"/feedmill.db", storage.Options{})
+	st, err := bolt.Open(b.TempDir()+"/feedmill.db", storage.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}

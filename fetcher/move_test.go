@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/feedmill/feedmill/storage/bolt"
+
 	"github.com/feedmill/feedmill/internal/testfs"
 	"github.com/feedmill/feedmill/internal/testlog"
 	"github.com/feedmill/feedmill/storage"
@@ -46,7 +48,7 @@ func TestMoveToTakenURL(t *testing.T) {
 func TestMoveOnFullDisk(t *testing.T) {
 	var logs testlog.Buffer
 	dir := testfs.Tmpfs(t, "2m")
-	st, err := storage.Open(filepath.Join(dir, "feedmill.db"), storage.Options{Logger: logs.Logger()})
+	st, err := bolt.Open(filepath.Join(dir, "feedmill.db"), storage.Options{Logger: logs.Logger()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/feedmill/feedmill/storage/bolt"
+
 	"github.com/feedmill/feedmill/storage"
 )
 
@@ -98,7 +100,7 @@ func TestRunRestartFetchesOnlyDue(t *testing.T) {
 	srv, hits := pathCountingServer(t)
 	path := filepath.Join(t.TempDir(), "feedmill.db")
 
-	runUntil := func(st *storage.Store, fetched ...string) {
+	runUntil := func(st storage.Store, fetched ...string) {
 		t.Helper()
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
@@ -122,7 +124,7 @@ func TestRunRestartFetchesOnlyDue(t *testing.T) {
 		}
 	}
 
-	st, err := storage.Open(path, storage.Options{})
+	st, err := bolt.Open(path, storage.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +136,7 @@ func TestRunRestartFetchesOnlyDue(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	st, err = storage.Open(path, storage.Options{})
+	st, err = bolt.Open(path, storage.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

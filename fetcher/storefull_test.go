@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/feedmill/feedmill/storage/bolt"
+
 	"github.com/feedmill/feedmill/fetcher/schedule"
 	"github.com/feedmill/feedmill/internal/testfs"
 	"github.com/feedmill/feedmill/internal/testlog"
@@ -87,7 +89,7 @@ func testStoreFullBacksOff(t *testing.T, hostInterval time.Duration) {
 	)
 	dir := testfs.Tmpfs(t, "2m")
 	var logs testlog.Buffer
-	st, err := storage.Open(filepath.Join(dir, "feedmill.db"), storage.Options{Logger: logs.Logger()})
+	st, err := bolt.Open(filepath.Join(dir, "feedmill.db"), storage.Options{Logger: logs.Logger()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,25 +1,14 @@
-// Package storage is feedmill's store: one embedded bbolt file holding the
-// sources, their items, the indexes channels read (by source and time, by
-// publication time), the identity index that keeps an item from being stored
-// twice, fetch state, the schema version, retention and backup.
+// Package storage declares what feedmill keeps and how every other room
+// reaches it: the domain types every room shares (Source, Item, Fetch,
+// Subscription), the pure rules that tell items apart (identity.go:
+// ItemKeys, BodyHash), and the Store interface both backends implement —
+// storage/bolt (one embedded bbolt file, the default) and
+// storage/postgres (one PostgreSQL database shared by several replicas).
+// Abilities only one backend has are optional interfaces found by type
+// assertion: Backuper and Checker (bolt), Claimer and RenderStamper
+// (postgres), Exporter and Importer (both, for `feedmill store copy`).
 //
-// It defines the domain types every other room shares (Source, Item, Fetch)
-// and speaks in domain operations (record a fetch, items of these sources
-// since T), never in buckets, so that another backend can stand behind the
-// same API. It imports nothing of feedmill's and knows nothing of HTTP,
-// feed formats or channels.
-//
-// Where things are: store.go opens and closes the file (read-write or
-// read-only) and keeps Version; health.go says whether the store can do its
-// job (Health, WriteErrors, Size); writer.go is the one goroutine every
-// write goes through (group commit); migrate.go the schema versions;
-// sources.go and items.go the operations (KnownRaw: which items the
-// fetcher need not clean again; fulltext.go: an item's story from its
-// article page, recorded in place); identity.go how an item is told apart
-// from another; dedup.go the store's side of the near-duplicate index
-// (internal/neardup), which puts copies of one story from several sources
-// into one story (Item.Story); retention.go what is removed when; backup.go
-// Backup and Check; codec.go how values and keys are encoded (codec_item.go
-// the items' values); websub.go the WebSub subscriptions of sources (a
-// bucket created by the first one).
+// It speaks in domain operations (record a fetch, items of these sources
+// since T), never in buckets or tables. It imports no backend and nothing
+// of feedmill's, and knows nothing of HTTP, feed formats or channels.
 package storage

@@ -1,22 +1,137 @@
 package storage
 
 import (
+	"context"
 	"errors"
-	"fmt"
-	"io/fs"
+	"io"
 	"log/slog"
-	"os"
-	"sync"
-	"sync/atomic"
-	"syscall"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
-	berrors "go.etcd.io/bbolt/errors"
 )
+
+// Store is what feedmill keeps: sources, their items, fetch state and
+// WebSub subscriptions. Two backends implement it: storage/bolt (one
+// embedded file, the default) and storage/postgres (one database shared
+// by several replicas). Every method is safe for concurrent use. Reads
+// return ErrNotFound for an unknown source or item; writes after Close
+// return an error wrapping ErrClosed.
+type Store interface {
+	// UpsertSource adds src, or updates the configuration fields of the
+	// source with its URL (or Subscribed alias); it never writes State.
+	UpsertSource(ctx context.Context, src Source) (Source, error)
+	// RemoveSource removes the source with that URL and its items.
+	RemoveSource(ctx context.Context, url string) error
+	Source(id uint64) (Source, error)
+	SourceByURL(url string) (Source, error)
+	// Sources returns every source, by ID.
+	Sources() ([]Source, error)
+
+	// RecordFetch writes one poll's outcome in one transaction: the
+	// source's new state and URL, and its items (new ones added, known
+	// ones updated when their body changed, repeats counted).
+	RecordFetch(ctx context.Context, f Fetch) (Ingested, error)
+	// KnownRaw reports, per item, whether the source already has it
+	// stored with the same identity and RawHash: the fetcher need not
+	// clean it again.
+	KnownRaw(sourceID uint64, items []Item) []bool
+	// RecordFullText applies an article page's outcome to its item in
+	// place; false when the item changed meanwhile.
+	RecordFullText(ctx context.Context, r FullTextResult) (bool, error)
+
+	// Items calls fn with the items q selects, newest first, until fn
+	// returns false.
+	Items(q Query, fn func(Item) bool) error
+	Item(id uint64) (Item, error)
+	// Similarity compares two stored items as the near-duplicate index
+	// does.
+	Similarity(a, b uint64) (Similarity, error)
+	// Version is a number that changes whenever the items or settings of
+	// any of the sources (nil = every source) change, in this process or,
+	// for a shared store, in another.
+	Version(sourceIDs []uint64) uint64
+
+	PutSubscription(ctx context.Context, sub Subscription) error
+	DeleteSubscription(ctx context.Context, sourceID uint64) error
+	Subscriptions() (map[uint64]Subscription, error)
+
+	// ApplyRetention removes what the retention bounds exclude and
+	// returns how many items went.
+	ApplyRetention(ctx context.Context) (int, error)
+	// Ping checks that the store answers.
+	Ping() error
+	// Health reports (wrapping ErrUnhealthy) when the store cannot do its
+	// job: writes failing, file gone, database unreachable.
+	Health() error
+	// WriteErrors counts failed writes since Open.
+	WriteErrors() uint64
+	// Size is the store's size in bytes (file or database).
+	Size() (int64, error)
+	Close() error
+}
+
+// Backuper is a store that can write a consistent copy of itself (bbolt).
+type Backuper interface {
+	Backup(w io.Writer) (int64, error)
+}
+
+// Claimer is a store shared by several processes (PostgreSQL) that hands
+// out due sources so that each is fetched by one process per due period and
+// all the sources of one host by one process at a time. fetcher.Run uses
+// it, when the store is one, instead of its own schedule.
+type Claimer interface {
+	// ClaimDue leases up to limit due sources to this process: each
+	// comes with Source.Lease set, and is not due again for anyone until
+	// its lease runs out, unless RecordFetch with that lease sets its next
+	// due time first. Only sources of hosts this process holds are
+	// claimed.
+	ClaimDue(ctx context.Context, limit int) ([]Source, error)
+	// NextDue is the earliest due time of a source this process could
+	// claim; zero when none is scheduled.
+	NextDue(ctx context.Context) (time.Time, error)
+	// ForceDue makes the sources (nil = every source) due now.
+	ForceDue(ctx context.Context, ids []uint64) error
+	// Wake signals when sources may have become due sooner than NextDue
+	// said (forced, added, or handed over by another process).
+	Wake() <-chan struct{}
+}
+
+// RenderStamper is a shared store that dates channel renditions alike for
+// every process serving them, so that replicas answer the same bytes with
+// the same Last-Modified.
+type RenderStamper interface {
+	// StampRender returns the Last-Modified of the rendition key (channel,
+	// format and page) whose body has this etag: the time stored with
+	// the etag when it is the one stored, else now, which is stored
+	// with it (never earlier than the time stored before).
+	StampRender(ctx context.Context, key, etag string, now time.Time) (time.Time, error)
+}
+
+// Checker is a store that can verify its own indexes (bbolt).
+type Checker interface {
+	Check() error
+}
+
+// Similarity is how alike two items' texts are, as the near-duplicate
+// index judges them.
+type Similarity struct {
+	// SimHashDistance is the number of differing bits of the fingerprints;
+	// -1 when either item has none (text too short).
+	SimHashDistance int `json:"simhash_distance"`
+	// LeadContainment is the share of the shorter lead's shingles found in
+	// the other lead; -1 when either lead is too short.
+	LeadContainment float64 `json:"lead_containment"`
+	// Score is the larger of LeadContainment and 1-distance/64 (the
+	// latter only within the index's distance bound).
+	Score float64 `json:"score"`
+	// Same reports whether the index takes them for one story.
+	Same bool `json:"same"`
+}
 
 // ErrNotFound is returned for an unknown source or item.
 var ErrNotFound = errors.New("not found")
+
+// ErrLeaseLost is returned by RecordFetch for a fetch whose lease ran out
+// and went to another process: its outcome is dropped.
+var ErrLeaseLost = errors.New("lease lost: the source was claimed again")
 
 // ErrLocked is returned by Open when another process holds the store
 // (bbolt locks the file exclusively, even for readers).
@@ -32,22 +147,6 @@ var ErrReadOnly = errors.New("store is opened read-only")
 // ErrNeedsMigration is returned by a read-only Open of a store whose schema
 // is older than this code's: it must be opened writable once to migrate.
 var ErrNeedsMigration = errors.New("store schema needs a migration (open it writable once)")
-
-// Bucket names of layout version 1 (see migrate.go).
-const (
-	bucketMeta       = "meta"        // schema version, ID sequences
-	bucketSources    = "sources"     // sourceID(8) -> Source
-	bucketSourceURLs = "source_urls" // URL -> sourceID(8)
-	bucketItems      = "items"       // itemID(8) -> Item
-	bucketItemKeys   = "item_keys"   // sourceID(8)+Key -> itemID(8) | tombstone(16)
-	bucketBySource   = "by_source"   // sourceID(8)+published(8)+itemID(8) -> ""
-	bucketByTime     = "by_time"     // published(8)+itemID(8) -> sourceID(8)
-)
-
-// defaultLockWait is how long Open waits for the file lock when
-// Options.LockTimeout is 0. bbolt itself reads 0 as "wait forever", which
-// would hang a `feedmill fetch` run beside a running daemon.
-const defaultLockWait = 100 * time.Millisecond
 
 // Options tunes Open.
 type Options struct {
@@ -66,197 +165,51 @@ type Options struct {
 	Now         func() time.Time // clock; nil = time.Now
 }
 
-// Store is the feedmill store: one bbolt file. It is safe for concurrent
-// use; all writes go through one writer goroutine that commits many
-// requests per transaction.
-//
-// Every commit is fsynced (bbolt's NoSync stays false): a crash or power
-// loss never loses a write that returned nil nor leaves a torn file. This is
-// cheap here because the writer groups every request queued while the
-// previous commit ran into one transaction, so concurrent fetches share one
-// fsync instead of paying one each.
-type Store struct {
-	db   *bolt.DB
-	path string
-	file *os.File // the store file, opened again for fstat (Size, Health)
-	ret  Retention
-	log  *slog.Logger
-	now  func() time.Time
+// ErrUnhealthy is wrapped by every error Health returns.
+var ErrUnhealthy = errors.New("unhealthy")
 
-	w       *writer
-	ver     versions
-	commits *commitHealth
-	grace   time.Duration
+// FullTextResult is what the fetcher learned from an item's article page:
+// its story, or why there is none.
+type FullTextResult struct {
+	ItemID uint64
+	// Hash is the item's body hash when its page was asked for. When the
+	// stored item's differs, the feed changed the item meanwhile and the
+	// result is dropped.
+	Hash uint64
+	// The story, cleaned like every body, with its fingerprint; used only
+	// when FullText.Fetched.
+	Content     string
+	Fingerprint uint64
+	Lead        []uint32
+	Cleaned     []string
+	// From the page, kept only where the item has none.
+	Image  string
+	Author string
 
-	closeOnce sync.Once
-	closeErr  error
+	FullText FullText
 }
 
-// initialMapping is bbolt's first mapping of the store at path:
-// initialMmapSize (mapping_linux.go) for a store of 16 MiB or more, bbolt's
-// own for a smaller or a new one. bbolt grows the file to its mapping
-// while the mapping is under 16 MiB (and by 16 MiB past what it needs
-// after): a large first mapping would make every new store a 16 MiB file
-// (sparse, but so shown by ls and Size). A store that grows past 16 MiB
-// gets the large mapping when it is next opened; until then bbolt remaps
-// it as it doubles.
-func initialMapping(path string) int {
-	if fi, err := os.Stat(path); err == nil && fi.Size() >= 16<<20 {
-		return initialMmapSize
-	}
-	return 0
-}
+// States of a WebSub subscription.
+const (
+	SubRequested     = "requested"     // asked the hub, not verified yet
+	SubActive        = "active"        // verified; pushes accepted until LeaseEnd
+	SubDenied        = "denied"        // the hub refused (Reason says why)
+	SubUnsubscribing = "unsubscribing" // the source is gone; asked the hub to stop
+)
 
-// Open opens (creating if needed, unless Options.ReadOnly) the store at
-// path, migrating its schema. When another process (or another Open in
-// this one) holds the file, it returns an error wrapping ErrLocked after
-// Options.LockTimeout. Every error names path once.
-func Open(path string, opts Options) (*Store, error) {
-	db, err := openBolt(path, opts)
-	if err != nil {
-		return nil, fmt.Errorf("open store %s: %w", path, err)
-	}
-	s := &Store{
-		db:    db,
-		path:  path,
-		ret:   opts.Retention,
-		log:   opts.Logger,
-		now:   opts.Now,
-		grace: opts.HealthGrace,
-	}
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
-	}
-	if s.now == nil {
-		s.now = time.Now
-	}
-	if s.grace <= 0 {
-		s.grace = defaultHealthGrace
-	}
-	s.commits = newCommitHealth(s.log, s.now)
-	if s.file, err = os.Open(path); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open store %s: %w", path, unwrapPath(err, path))
-	}
-	if opts.ReadOnly {
-		err = checkSchema(db)
-	} else {
-		err = migrate(db, s.log)
-	}
-	if err != nil {
-		s.file.Close()
-		db.Close()
-		return nil, fmt.Errorf("open store %s: %w", path, err)
-	}
-	s.ver.init()
-	if opts.ReadOnly {
-		s.w = readOnlyWriter()
-	} else {
-		s.w = startWriter(db, s.commits)
-	}
-	return s, nil
-}
-
-// openBolt opens the bbolt file. Its errors do not name path (Open does).
-func openBolt(path string, opts Options) (*bolt.DB, error) {
-	wait := opts.LockTimeout
-	if wait <= 0 {
-		wait = defaultLockWait
-	}
-	bo := bolt.Options{Timeout: wait, ReadOnly: opts.ReadOnly, InitialMmapSize: initialMapping(path)}
-	db, err := bolt.Open(path, 0o600, &bo)
-	if bo.InitialMmapSize > 0 && errors.Is(err, syscall.ENOMEM) {
-		// An address-space limit (ulimit -v, LimitAS=) below the large
-		// mapping: map what the file needs, as bbolt does by itself.
-		bo.InitialMmapSize = 0
-		db, err = bolt.Open(path, 0o600, &bo)
-	}
-	if errors.Is(err, berrors.ErrTimeout) {
-		return nil, fmt.Errorf("%w (waited %v)", ErrLocked, wait)
-	}
-	return db, unwrapPath(err, path)
-}
-
-// unwrapPath drops the path from an *fs.PathError about path: the caller
-// names it ("open PATH: " would name it a second time).
-func unwrapPath(err error, path string) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) && pe.Path == path {
-		return pe.Err
-	}
-	return err
-}
-
-// Close waits for the writes in flight to commit, then closes the file.
-// Writes submitted after Close fail with ErrClosed. Close is idempotent.
-func (s *Store) Close() error {
-	s.closeOnce.Do(func() {
-		s.w.close()
-		s.closeErr = s.db.Close()
-		s.file.Close()
-	})
-	return s.closeErr
-}
-
-// Path is the store's file name.
-func (s *Store) Path() string { return s.path }
-
-// Ping answers nil when the store can be read (for /healthz).
-func (s *Store) Ping() error {
-	return s.db.View(func(tx *bolt.Tx) error {
-		if tx.Bucket([]byte(bucketMeta)) == nil {
-			return fmt.Errorf("store %s: no %s bucket", s.path, bucketMeta)
-		}
-		return nil
-	})
-}
-
-// Version is a number that grows whenever one of the given sources, or an
-// item of one of them, is added, changed or removed (nil = any source; it
-// also grows when a source is added or removed). It lives in memory and
-// starts above zero: readers compare it to tell whether what they rendered
-// from those sources is stale. It moves only after the change committed, so
-// a reader that reads Version before the data never files old data under a
-// new number.
-func (s *Store) Version(sourceIDs []uint64) uint64 {
-	return s.ver.get(sourceIDs)
-}
-
-// versions is the in-memory change counter behind Version.
-type versions struct {
-	global atomic.Uint64
-	base   uint64 // the global value at Open: sources unchanged since
-	mu     sync.RWMutex
-	per    map[uint64]uint64 // source ID -> global value at its last change
-}
-
-func (v *versions) init() {
-	v.global.Store(1)
-	v.base = 1
-	v.per = make(map[uint64]uint64)
-}
-
-// bump records a change of the given sources (none = a global change only).
-func (v *versions) bump(ids ...uint64) {
-	v.mu.Lock()
-	g := v.global.Add(1)
-	for _, id := range ids {
-		v.per[id] = g
-	}
-	v.mu.Unlock()
-}
-
-func (v *versions) get(ids []uint64) uint64 {
-	if ids == nil {
-		return v.global.Load()
-	}
-	v.mu.RLock()
-	defer v.mu.RUnlock()
-	max := v.base
-	for _, id := range ids {
-		if n, ok := v.per[id]; ok && n > max {
-			max = n
-		}
-	}
-	return max
+// Subscription is the WebSub subscription of one source to the hub its
+// feed announces. ID (the callback path segment) and Secret never leave
+// the daemon: the JSON form, shown by the admin API and `sources list`,
+// has neither.
+type Subscription struct {
+	SourceID  uint64    `json:"-"`
+	ID        string    `json:"-"`
+	Secret    string    `json:"-"`
+	Hub       string    `json:"hub"`
+	Topic     string    `json:"topic"`
+	State     string    `json:"state"`
+	Reason    string    `json:"reason,omitempty"`
+	Requested time.Time `json:"requested,omitzero"`
+	LeaseEnd  time.Time `json:"lease_end,omitzero"`
+	LastPush  time.Time `json:"last_push,omitzero"`
 }

@@ -23,6 +23,10 @@ type Source struct {
 	// Sources from the config get their position in the file.
 	Priority int `json:"priority,omitempty"`
 
+	// Lease is set by Claimer.ClaimDue: the token RecordFetch must carry
+	// (Fetch.Lease) for its write to count. 0 = not claimed.
+	Lease uint64 `json:"-"`
+
 	Added time.Time   `json:"added"`
 	State FetchState  `json:"state"`
 	Stats SourceStats `json:"stats"`
@@ -203,9 +207,14 @@ func (it *Item) AllImages() []string {
 // the feed carried (none on a 304 or an error).
 type Fetch struct {
 	SourceID uint64
-	NewURL   string // "" = unchanged
-	State    FetchState
-	Items    []Item
+	// Lease is the Source.Lease the source was claimed with (0 = not
+	// claimed). A store that hands out leases drops the fetch with
+	// ErrLeaseLost when the source's lease moved on meanwhile (it ran out
+	// and another process claimed the source).
+	Lease  uint64
+	NewURL string // "" = unchanged
+	State  FetchState
+	Items  []Item
 }
 
 // Ingested counts what RecordFetch did with a Fetch's items.

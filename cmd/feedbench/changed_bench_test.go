@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/feedmill/feedmill/storage/bolt"
+
 	"github.com/feedmill/feedmill/fetcher"
 	"github.com/feedmill/feedmill/storage"
 )
@@ -64,7 +66,7 @@ func benchChangedPass(b *testing.B, itemBytes int) {
 	b.ResetTimer()
 	for n := 0; n < b.N; n++ {
 		b.StopTimer()
-		st, err := storage.Open(filepath.Join(b.TempDir(), "feedmill.db"), storage.Options{})
+		st, err := bolt.Open(filepath.Join(b.TempDir(), "feedmill.db"), storage.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -167,7 +167,7 @@ func (h *harness) goBenches(ctx context.Context) error {
 	}
 	for round := range max(h.sz.NearDupCount, 1) {
 		before := h.bench.counts(nearDupSides)
-		err := h.bench.runGoBench(ctx, h.log, "^BenchmarkNearDupLookup$", h.sz.OtherBenchtime, "./storage/internal/neardup/")
+		err := h.bench.runGoBench(ctx, h.log, "^BenchmarkNearDupLookup$", h.sz.OtherBenchtime, "./storage/bolt/internal/neardup/")
 		if !h.bench.keepRound(before, nearDupSides[0], nearDupSides[2]) && err == nil {
 			err = fmt.Errorf("BenchmarkNearDupLookup round %d gave no 10k or 1M figure", round+1)
 		}

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/feedmill/feedmill/storage/bolt"
+
 	"github.com/mmcdole/gofeed"
 
 	"github.com/feedmill/feedmill/fetcher"
@@ -92,7 +94,7 @@ func BenchmarkIngest(b *testing.B) {
 			w.Write(bodies[i])
 		})
 		urls := serveOnHosts(b, h, 30, ingestHosts, ingestSources)
-		st, err := storage.Open(filepath.Join(b.TempDir(), "feedmill.db"), storage.Options{})
+		st, err := bolt.Open(filepath.Join(b.TempDir(), "feedmill.db"), storage.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}

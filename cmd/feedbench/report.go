@@ -256,13 +256,13 @@ func (h *harness) servingRows() []row {
 
 // storeRows are the store figures: bytes per item, memory, open time.
 func (h *harness) storeRows() []row {
-	how := fmt.Sprintf("%d items (1,000 per source, Guardian summaries with a random fingerprint and lead each, so the near-duplicate index holds them all, spread over 29 days) written with RecordFetch from 8 goroutines; file size / items; `feedmill serve` on it (one channel over all sources, duplicates: collapse) after 3 rounds of requests to every page; storage.Open median of 3 (warm page cache, no daemon)", h.sz.StoreItems)
+	how := fmt.Sprintf("%d items (1,000 per source, Guardian summaries with a random fingerprint and lead each, so the near-duplicate index holds them all, spread over 29 days) written with RecordFetch from 8 goroutines; file size / items; `feedmill serve` on it (one channel over all sources, duplicates: collapse) after 3 rounds of requests to every page; bolt.Open median of 3 (warm page cache, no daemon)", h.sz.StoreItems)
 	if s := h.res.store; s != nil {
 		return []row{
 			{"store: bytes per item", how, fmt.Sprintf("%.0f B/item (%.0f MB; built in %.0f s)", float64(s.fileBytes)/float64(s.items), float64(s.fileBytes)/1e6, s.build.Seconds()), "report", "—"},
 			{"store: daemon memory", "RssAnon of that daemon (its own memory: heap, stacks; the target), beside RssFile (bbolt's mapping of the store, page cache the kernel reclaims) and VmHWM (peak)", fmt.Sprintf("RssAnon %.0f MB (RssFile %.0f MB), peak VmHWM %.0f MB; at start RssAnon %.0f MB; ready in %.2f s, first render of the channel %.2f s",
 				mb(s.mem.Anon), mb(s.mem.File), mb(s.mem.HWM), mb(s.memReady.Anon), s.ready.Seconds(), s.render.Seconds()), "RssAnon ≤ 100 MB", verdict(s.mem.Anon <= 100<<20)},
-			{"store: open time", "storage.Open on that store", s.open.Round(time.Microsecond).String(), "≤ 1 s", verdict(s.open <= time.Second)},
+			{"store: open time", "bolt.Open on that store", s.open.Round(time.Microsecond).String(), "≤ 1 s", verdict(s.open <= time.Second)},
 		}
 	}
 	return []row{missingRow("store: bytes per item, RSS, open time", how, "RssAnon ≤ 100 MB; open ≤ 1 s", "scenario did not run")}

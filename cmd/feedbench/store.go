@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/feedmill/feedmill/storage/bolt"
+
 	"github.com/feedmill/feedmill/storage"
 )
 
@@ -20,7 +22,7 @@ type storeFigures struct {
 	items     int
 	fileBytes int64
 	build     time.Duration
-	open      time.Duration // median of 3 storage.Open calls, warm page cache
+	open      time.Duration // median of 3 bolt.Open calls, warm page cache
 	ready     time.Duration // feedmill serve start until /healthz answers
 	render    time.Duration // the first GET /channels/all.rss (a build)
 	memReady  memStatus     // of the daemon once it answers, before any request
@@ -34,7 +36,7 @@ const storeItemsPerSource = 1000
 // store builds a store of StoreItems items (1,000 sources × 1,000 items
 // with the Guardian capture's summaries, categories and real-looking
 // links), through the public storage API from 8 goroutines, then measures
-// its size, storage.Open and a daemon serving it.
+// its size, bolt.Open and a daemon serving it.
 func (h *harness) store(ctx context.Context) error {
 	c, err := loadCorpus(h.corpus)
 	if err != nil {
@@ -59,7 +61,7 @@ func (h *harness) store(ctx context.Context) error {
 	var opens []time.Duration
 	for range 3 {
 		t := time.Now()
-		st, err := storage.Open(path, storage.Options{})
+		st, err := bolt.Open(path, storage.Options{})
 		if err != nil {
 			return err
 		}
@@ -110,7 +112,7 @@ func (h *harness) store(ctx context.Context) error {
 
 // buildStore fills a new store at path with n items.
 func buildStore(ctx context.Context, path string, c *corpus, n int) error {
-	st, err := storage.Open(path, storage.Options{})
+	st, err := bolt.Open(path, storage.Options{})
 	if err != nil {
 		return err
 	}
@@ -150,7 +152,7 @@ const storeSpan = 29 * 24 * time.Hour
 // fillSource adds source s and its storeItemsPerSource items, the items
 // of all sources interleaved evenly over storeSpan; the source is not due
 // for a year, so the daemon's scheduler leaves it alone.
-func fillSource(ctx context.Context, st *storage.Store, c *corpus, s, nSources int, base, now time.Time) error {
+func fillSource(ctx context.Context, st storage.Store, c *corpus, s, nSources int, base, now time.Time) error {
 	step := storeSpan / time.Duration(nSources*storeItemsPerSource)
 	src, err := st.UpsertSource(ctx, storage.Source{
 		URL:    fmt.Sprintf("http://%s/feed/%d.xml", hostAddr(40, s%250), s),

@@ -21,7 +21,7 @@ var hubCheckEvery = 10 * time.Second
 // feedserver never imports fetcher, so the daemon lends it the fetcher
 // through admin.Daemon and writes the fetcher's metrics.
 type daemonAdmin struct {
-	store   *storage.Store
+	store   storage.Store
 	fetcher *fetcher.Fetcher
 	log     *slog.Logger
 }

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"syscall"
 
+	"github.com/feedmill/feedmill/storage/bolt"
+
 	"github.com/feedmill/feedmill/fetcher"
 	"github.com/feedmill/feedmill/storage"
 )
@@ -26,13 +28,22 @@ func newLogger(cfg *Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
+// openBackend opens the store dsn names with opts.
+func openBackend(dsn string, opts storage.Options) (storage.Store, error) {
+	st, err := bolt.Open(dsn, opts)
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
 // openStore opens the config's store for writing. A store held by another
 // process gives an error wrapping storage.ErrLocked; one that cannot be
-// written says what to do. storage.Open's errors name the path already.
-func openStore(cfg *Config, log *slog.Logger) (*storage.Store, error) {
+// written says what to do. openBackend's errors name the store already.
+func openStore(cfg *Config, log *slog.Logger) (storage.Store, error) {
 	opts := cfg.storageOptions()
 	opts.Logger = log
-	st, err := storage.Open(cfg.DB, opts)
+	st, err := openBackend(cfg.DB, opts)
 	if err != nil && isReadOnlyErr(err) {
 		return nil, fmt.Errorf("%w; this command writes the store: make it and its folder writable or set `db:` to a writable path (sources list, export, render, backup and explain read it as it is)", err)
 	}
@@ -48,12 +59,12 @@ func openStore(cfg *Config, log *slog.Logger) (*storage.Store, error) {
 // every command did before; when that fails because the file or its file
 // system is read-only, the store is read as it is, with a warning. The
 // caller closes the store.
-func openReadStore(ctx context.Context, cfg *Config, env *cmdEnv) (*storage.Store, *slog.Logger, error) {
+func openReadStore(ctx context.Context, cfg *Config, env *cmdEnv) (storage.Store, *slog.Logger, error) {
 	log := newLogger(cfg, env.stderr)
 	opts := cfg.storageOptions()
 	opts.Logger = log
 	opts.ReadOnly = true
-	st, err := storage.Open(cfg.DB, opts)
+	st, err := openBackend(cfg.DB, opts)
 	if err == nil && configApplied(cfg, st) {
 		return st, log, nil
 	}
@@ -67,7 +78,7 @@ func openReadStore(ctx context.Context, cfg *Config, env *cmdEnv) (*storage.Stor
 		return st, log, werr
 	}
 	log.Warn("store is read-only: config sources not applied to it", "store", cfg.DB, "err", werr)
-	st, err = storage.Open(cfg.DB, opts)
+	st, err = openBackend(cfg.DB, opts)
 	return st, log, err
 }
 
@@ -80,7 +91,7 @@ func isReadOnlyErr(err error) bool {
 // configApplied tells whether syncSources would leave st unchanged: every
 // config source is stored with the config's settings, and no source the
 // config once added is gone from it.
-func configApplied(cfg *Config, st *storage.Store) bool {
+func configApplied(cfg *Config, st storage.Store) bool {
 	want := map[string]bool{}
 	for _, src := range cfg.configSources() {
 		want[src.URL] = true
@@ -107,7 +118,7 @@ func configApplied(cfg *Config, st *storage.Store) bool {
 // the CLI or API), and a source the config once added but no longer lists is
 // removed with its items. Sources added through the CLI, the API or OPML are
 // left alone.
-func syncSources(ctx context.Context, cfg *Config, st *storage.Store, log *slog.Logger) error {
+func syncSources(ctx context.Context, cfg *Config, st storage.Store, log *slog.Logger) error {
 	want := map[string]bool{}
 	for _, src := range cfg.configSources() {
 		want[src.URL] = true
@@ -132,7 +143,7 @@ func syncSources(ctx context.Context, cfg *Config, st *storage.Store, log *slog.
 }
 
 // newFetcher wires a fetcher to the store with the config's options.
-func newFetcher(cfg *Config, st *storage.Store, log *slog.Logger) *fetcher.Fetcher {
+func newFetcher(cfg *Config, st storage.Store, log *slog.Logger) *fetcher.Fetcher {
 	opts := cfg.fetcherOptions()
 	opts.Logger = log
 	return fetcher.New(st, opts)
@@ -151,7 +162,7 @@ func isTerminal(w io.Writer) bool {
 // openSyncedStore opens the config's store for a one-shot command that runs
 // without a daemon, with the config's sources synced into it. The caller
 // closes the store.
-func openSyncedStore(ctx context.Context, cfg *Config, env *cmdEnv) (*storage.Store, *slog.Logger, error) {
+func openSyncedStore(ctx context.Context, cfg *Config, env *cmdEnv) (storage.Store, *slog.Logger, error) {
 	log := newLogger(cfg, env.stderr)
 	st, err := openStore(cfg, log)
 	if err != nil {
@@ -166,7 +177,7 @@ func openSyncedStore(ctx context.Context, cfg *Config, env *cmdEnv) (*storage.St
 
 // withStore runs remote against the daemon's control socket when a daemon
 // holds the store, else local against the store opened (and synced) here.
-func withStore(ctx context.Context, cfg *Config, env *cmdEnv, remote func(*daemonClient) error, local func(*storage.Store) error) error {
+func withStore(ctx context.Context, cfg *Config, env *cmdEnv, remote func(*daemonClient) error, local func(storage.Store) error) error {
 	if d := dialDaemon(cfg); d != nil {
 		return remote(d)
 	}
@@ -180,7 +191,7 @@ func withStore(ctx context.Context, cfg *Config, env *cmdEnv, remote func(*daemo
 
 // withReadStore is withStore for a command that only reads: local gets the
 // store opened by openReadStore.
-func withReadStore(ctx context.Context, cfg *Config, env *cmdEnv, remote func(*daemonClient) error, local func(*storage.Store) error) error {
+func withReadStore(ctx context.Context, cfg *Config, env *cmdEnv, remote func(*daemonClient) error, local func(storage.Store) error) error {
 	if d := dialDaemon(cfg); d != nil {
 		return remote(d)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -45,16 +46,24 @@ func cmdBackup(ctx context.Context, env *cmdEnv, args []string) error {
 	return nil
 }
 
+// errNoBackup is the answer of `backup` on a store that cannot copy
+// itself: a PostgreSQL database is backed up with PostgreSQL's own tools.
+var errNoBackup = errors.New("backup: this store is a PostgreSQL database: back it up with pg_dump, e.g. `pg_dump --format=custom --file=feedmill.dump \"$FEEDMILL_DB\"` (restore with pg_restore), or use `feedmill store copy` to copy it into a bbolt file")
+
 // writeBackup writes the store's copy to a temporary file beside dst,
 // syncs it and renames it into place, so dst is either the old file or a
 // whole new copy, never a torn one.
-func writeBackup(st *storage.Store, dst string) (int64, error) {
+func writeBackup(st storage.Store, dst string) (int64, error) {
 	tmp, err := os.CreateTemp(filepath.Dir(dst), ".feedmill-backup-*")
 	if err != nil {
 		return 0, fmt.Errorf("backup: %w", err)
 	}
 	defer os.Remove(tmp.Name())
-	n, err := st.Backup(tmp)
+	b, ok := st.(storage.Backuper)
+	if !ok {
+		return 0, errNoBackup
+	}
+	n, err := b.Backup(tmp)
 	if err == nil {
 		err = tmp.Sync()
 	}

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/feedmill/feedmill/storage/bolt"
+
 	"github.com/feedmill/feedmill/storage"
 )
 
@@ -31,7 +33,7 @@ func launchDaemon(tb testing.TB, cfgPath string) *daemon {
 }
 
 // storeContents maps each source URL to its items' GUIDs and ids, sorted.
-func storeContents(t *testing.T, st *storage.Store) map[string][]string {
+func storeContents(t *testing.T, st storage.Store) map[string][]string {
 	t.Helper()
 	srcs, err := st.Sources()
 	if err != nil {
@@ -84,7 +86,7 @@ func TestBackupWhileServing(t *testing.T) {
 		}
 	}()
 	// The daemon holds the store: nobody else can open it.
-	if _, err := storage.Open(cfg.DB, storage.Options{}); !errors.Is(err, storage.ErrLocked) {
+	if _, err := bolt.Open(cfg.DB, storage.Options{}); !errors.Is(err, storage.ErrLocked) {
 		t.Fatalf("open while serving: %v", err)
 	}
 
@@ -110,7 +112,7 @@ func TestBackupWhileServing(t *testing.T) {
 		t.Fatalf("%d sources in the live store", len(live))
 	}
 
-	cp, err := storage.Open(copyPath, storage.Options{})
+	cp, err := bolt.Open(copyPath, storage.Options{})
 	if err != nil {
 		t.Fatalf("open backup: %v", err)
 	}

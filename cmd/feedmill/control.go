@@ -53,7 +53,7 @@ type sourceRequest struct {
 
 // controlServer serves the control socket of a running daemon.
 type controlServer struct {
-	store   *storage.Store
+	store   storage.Store
 	fetcher *fetcher.Fetcher
 	log     *slog.Logger
 	// publisher is the daemon's current feedserver (explain.go).

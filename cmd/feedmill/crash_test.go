@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/feedmill/feedmill/storage/bolt"
+
 	"github.com/feedmill/feedmill/storage"
 )
 
@@ -154,7 +156,7 @@ func TestCrashDuringIngest(t *testing.T) {
 	}
 	checkStore := func(when string) {
 		t.Helper()
-		st, err := storage.Open(dbPath, storage.Options{})
+		st, err := bolt.Open(dbPath, storage.Options{})
 		if err != nil {
 			t.Fatalf("%s: open: %v", when, err)
 		}
@@ -203,7 +205,7 @@ func TestCrashDuringIngest(t *testing.T) {
 	}
 	checkStore("after the final pass")
 
-	st, err := storage.Open(dbPath, storage.Options{})
+	st, err := bolt.Open(dbPath, storage.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/feedmill/feedmill/storage/bolt"
+
 	"github.com/feedmill/feedmill/internal/testfs"
 	"github.com/feedmill/feedmill/internal/testlog"
 	"github.com/feedmill/feedmill/storage"
@@ -390,7 +392,7 @@ func TestDaemonHealthStoreDeleted(t *testing.T) {
 	if _, err := os.Stat(db); err == nil {
 		t.Error("the backup recreated the store's path")
 	}
-	st, err := storage.Open(rescue, storage.Options{ReadOnly: true})
+	st, err := bolt.Open(rescue, storage.Options{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/feedmill/feedmill/storage/bolt"
+
 	"github.com/feedmill/feedmill/storage"
 )
 
@@ -240,7 +242,7 @@ func TestBareLFRequest(t *testing.T) {
 // TestPublisherHealthFollowsStore: the daemon's /healthz answers from the
 // store: 200 while it answers, 503 with the reason once it does not.
 func TestPublisherHealthFollowsStore(t *testing.T) {
-	st, err := storage.Open(filepath.Join(t.TempDir(), "feedmill.db"), storage.Options{})
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "feedmill.db"), storage.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

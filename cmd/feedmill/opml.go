@@ -121,7 +121,7 @@ func splitCategories(attr string) []string {
 // importSources adds the feeds a store does not hold yet, with origin
 // "opml". Feeds it holds (by URL or the URL they were subscribed with) are
 // left alone, so importing a file twice adds nothing.
-func importSources(ctx context.Context, st *storage.Store, feeds []importFeed) (importResult, error) {
+func importSources(ctx context.Context, st storage.Store, feeds []importFeed) (importResult, error) {
 	res := importResult{Added: []string{}, Existing: []string{}}
 	var todo []importFeed
 	for _, f := range feeds {
@@ -197,7 +197,7 @@ func cmdImport(ctx context.Context, env *cmdEnv, args []string) error {
 	var res importResult
 	err = withStore(ctx, cfg, env, func(d *daemonClient) error {
 		return d.callJSON(ctx, "POST", "/v1/import", feeds, &res)
-	}, func(st *storage.Store) (err error) {
+	}, func(st storage.Store) (err error) {
 		res, err = importSources(ctx, st, feeds)
 		return err
 	})
@@ -223,7 +223,7 @@ func cmdExport(ctx context.Context, env *cmdEnv, args []string) error {
 	var srcs []storage.Source
 	err = withReadStore(ctx, cfg, env, func(d *daemonClient) error {
 		return d.callJSON(ctx, "GET", "/v1/sources", nil, &srcs)
-	}, func(st *storage.Store) (err error) {
+	}, func(st storage.Store) (err error) {
 		srcs, err = st.Sources()
 		return err
 	})

@@ -60,7 +60,7 @@ func cmdServe(ctx context.Context, env *cmdEnv, args []string) error {
 type daemon struct {
 	cfg     *Config
 	log     *slog.Logger
-	store   *storage.Store
+	store   storage.Store
 	handler atomic.Pointer[http.Handler] // the current publisher's Handler
 	httpSrv *http.Server
 	ctlSrv  *http.Server
@@ -267,7 +267,7 @@ func serveHTTP(srv *http.Server, ln net.Listener) error {
 	return srv.Serve(ln)
 }
 
-func newPublisher(cfg *Config, st *storage.Store, log *slog.Logger, admin *daemonAdmin) (*feedserver.Server, error) {
+func newPublisher(cfg *Config, st storage.Store, log *slog.Logger, admin *daemonAdmin) (*feedserver.Server, error) {
 	opts := cfg.feedserverOptions()
 	opts.Logger = log
 	if st != nil {

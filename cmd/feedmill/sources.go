@@ -99,13 +99,13 @@ func cmdSources(ctx context.Context, env *cmdEnv, args []string) error {
 
 // addSource adds a source from the CLI or control socket. A URL the config
 // already lists keeps the config's settings.
-func addSource(ctx context.Context, st *storage.Store, raw string, tags []string) (storage.Source, error) {
+func addSource(ctx context.Context, st storage.Store, raw string, tags []string) (storage.Source, error) {
 	return addSourceFrom(ctx, st, raw, tags, storage.OriginCLI)
 }
 
 // addSourceFrom adds a source with the given origin (cli, api, opml); the
 // config wins for a URL it lists.
-func addSourceFrom(ctx context.Context, st *storage.Store, raw string, tags []string, origin string) (storage.Source, error) {
+func addSourceFrom(ctx context.Context, st storage.Store, raw string, tags []string, origin string) (storage.Source, error) {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return storage.Source{}, usagef("want an absolute http(s) URL, got %q", raw)
@@ -121,7 +121,7 @@ func addSourceFrom(ctx context.Context, st *storage.Store, raw string, tags []st
 }
 
 // removeSource removes a source that is not the config's.
-func removeSource(ctx context.Context, st *storage.Store, raw string) error {
+func removeSource(ctx context.Context, st storage.Store, raw string) error {
 	have, err := st.SourceByURL(strings.TrimSpace(raw))
 	if err != nil {
 		return fmt.Errorf("source %s: %w", raw, err)

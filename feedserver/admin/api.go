@@ -86,7 +86,7 @@ type Options struct {
 
 // API is the admin API's http.Handler.
 type API struct {
-	store *storage.Store // nil = every request answers 503
+	store storage.Store // nil = every request answers 503
 	token []byte
 	admin Daemon
 	mux   *http.ServeMux
@@ -122,7 +122,7 @@ func (a *API) sweepLimits(now time.Time) {
 }
 
 // New returns the admin API on store, with opts.Token as its only key.
-func New(store *storage.Store, opts Options) *API {
+func New(store storage.Store, opts Options) *API {
 	a := &API{store: store, token: []byte(opts.Token), admin: opts.Daemon, limits: map[string]*clientLimit{},
 		rate: rate.Limit(opts.Rate), burst: opts.Burst}
 	if a.rate <= 0 {

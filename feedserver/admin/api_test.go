@@ -12,15 +12,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/feedmill/feedmill/storage/bolt"
+
 	"golang.org/x/time/rate"
 
 	"github.com/feedmill/feedmill/storage"
 )
 
 // openStore opens a bbolt store in the test's folder, closed at the end.
-func openStore(t *testing.T) *storage.Store {
+func openStore(t *testing.T) storage.Store {
 	t.Helper()
-	st, err := storage.Open(filepath.Join(t.TempDir(), "feedmill.db"), storage.Options{})
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "feedmill.db"), storage.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +32,7 @@ func openStore(t *testing.T) *storage.Store {
 
 // adminServer is the admin API on st with token "s3cret", behind an
 // httptest server.
-func adminServer(t *testing.T, st *storage.Store, burst int) *httptest.Server {
+func adminServer(t *testing.T, st storage.Store, burst int) *httptest.Server {
 	t.Helper()
 	ts := httptest.NewServer(New(st, Options{Token: "s3cret", Rate: 0.001, Burst: burst}))
 	t.Cleanup(ts.Close)

@@ -165,7 +165,7 @@ type Resolution struct {
 
 // Resolve reads the store's sources and works out which each channel
 // selects; version is the store's global version read before.
-func Resolve(store *storage.Store, chs []*Channel, version uint64) (*Resolution, error) {
+func Resolve(store storage.Store, chs []*Channel, version uint64) (*Resolution, error) {
 	srcs, err := store.Sources()
 	if err != nil {
 		return nil, fmt.Errorf("list sources: %w", err)
@@ -210,7 +210,7 @@ type Assembled struct {
 // Assemble reads the channel's items from the store: within MaxAge,
 // filtered, duplicates collapsed, cut at the page size; page 2 and on are
 // the next PageSize items each. A page past the last is ErrNoPage.
-func Assemble(store *storage.Store, ch *Channel, res *Resolution, now time.Time, page int) (Assembled, error) {
+func Assemble(store storage.Store, ch *Channel, res *Resolution, now time.Time, page int) (Assembled, error) {
 	q := storage.Query{SourceIDs: res.IDs[ch.Name]}
 	if ch.MaxAge > 0 {
 		q.Since = now.Add(-ch.MaxAge)

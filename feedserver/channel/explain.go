@@ -73,7 +73,7 @@ var ErrUnknownItem = errors.New("no such item")
 
 // Explain tells what channel ch does with the item ref (its ID, or its
 // link), or, with ref "", sums up the channel's current window at now.
-func Explain(store *storage.Store, ch *Channel, res *Resolution, now time.Time, ref string) (Explanation, error) {
+func Explain(store storage.Store, ch *Channel, res *Resolution, now time.Time, ref string) (Explanation, error) {
 	name := ch.Name
 	q := storage.Query{SourceIDs: res.IDs[name]}
 	if ch.MaxAge > 0 {
@@ -178,7 +178,7 @@ func summarize(ch *Channel, sel *selector, read []storage.Item, verdicts map[uin
 
 // storyCopies lists the copies of target's story other than target, with
 // their similarity to it.
-func storyCopies(store *storage.Store, target *storage.Item, st *story, sources map[uint64]storage.Source) ([]CopyExplanation, error) {
+func storyCopies(store storage.Store, target *storage.Item, st *story, sources map[uint64]storage.Source) ([]CopyExplanation, error) {
 	var out []CopyExplanation
 	for _, c := range append([]storage.Item{st.rep}, st.copies...) {
 		if c.ID == target.ID {
@@ -196,7 +196,7 @@ func storyCopies(store *storage.Store, target *storage.Item, st *story, sources 
 
 // findItem finds the item ref names (an ID, or a link) among the items
 // read, else in the store (by ID).
-func findItem(store *storage.Store, ref string, read []storage.Item) (storage.Item, bool, error) {
+func findItem(store storage.Store, ref string, read []storage.Item) (storage.Item, bool, error) {
 	ref = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(ref), "urn:feedmill:item:"))
 	id, idErr := strconv.ParseUint(ref, 10, 64)
 	for _, it := range read {

@@ -25,7 +25,7 @@ import (
 
 // Options configure a Subscriber.
 type Options struct {
-	Store *storage.Store
+	Store storage.Store
 	// Client sends the subscription requests to hubs (the fetcher's
 	// guarded transport).
 	Client *http.Client

@@ -1,0 +1,350 @@
+package bolt
+
+import (
+	"context"
+	"errors"
+	"github.com/feedmill/feedmill/storage"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestRecordFetch(t *testing.T) {
+	clk := newClock()
+	s := openTest(t, storage.Options{Now: clk.Now})
+	src := addSource(t, s, "https://example.org/feed.xml")
+	start := clk.Now()
+	t0 := start.Add(-time.Hour)
+	a, b := item("a", t0), item("b", t0.Add(time.Minute))
+
+	steps := []struct {
+		name  string
+		items []storage.Item
+		want  storage.Ingested
+		check func(t *testing.T)
+	}{
+		{
+			name:  "add",
+			items: []storage.Item{a, b},
+			want:  storage.Ingested{Added: 2},
+		},
+		{
+			name:  "identical fetch adds nothing",
+			items: []storage.Item{a, b},
+			want:  storage.Ingested{Unchanged: 2},
+		},
+		{
+			name:  "repeat inside one fetch is stored once",
+			items: []storage.Item{a, a},
+			want:  storage.Ingested{Unchanged: 2},
+		},
+		{
+			name: "changed body is an update",
+			items: func() []storage.Item {
+				a2 := a
+				a2.Content = "<p>corrected</p>"
+				return []storage.Item{a2, b}
+			}(),
+			want: storage.Ingested{Updated: 1, Unchanged: 1},
+			check: func(t *testing.T) {
+				it := findGUID(t, s, "a")
+				if it.Content != "<p>corrected</p>" || !it.Updated.Equal(clk.Now()) {
+					t.Errorf("updated item = content %q updated %v, want the correction at %v", it.Content, it.Updated, clk.Now())
+				}
+				if !it.FirstSeen.Equal(start.Add(time.Minute)) { // the first step's clock
+					t.Errorf("FirstSeen moved to %v", it.FirstSeen)
+				}
+			},
+		},
+		{
+			name: "feed's later updated date wins",
+			items: func() []storage.Item {
+				a3 := a
+				a3.Content = "<p>corrected twice</p>"
+				a3.Updated = start.Add(time.Hour)
+				return []storage.Item{a3}
+			}(),
+			want: storage.Ingested{Updated: 1},
+			check: func(t *testing.T) {
+				if it := findGUID(t, s, "a"); !it.Updated.Equal(start.Add(time.Hour)) {
+					t.Errorf("Updated = %v", it.Updated)
+				}
+			},
+		},
+		{
+			name: "published change moves the index entries",
+			items: func() []storage.Item {
+				b2 := b
+				b2.Title = "b, retitled"
+				b2.Published = t0.Add(-24 * time.Hour)
+				return []storage.Item{b2}
+			}(),
+			want: storage.Ingested{Updated: 1},
+			check: func(t *testing.T) {
+				got := guids(collect(t, s, storage.Query{}))
+				if !slices.Equal(got, []string{"a", "b"}) {
+					t.Errorf("order after the date change = %q", got)
+				}
+			},
+		},
+	}
+	ids := map[string]uint64{}
+	for _, step := range steps {
+		t.Run(step.name, func(t *testing.T) {
+			clk.Add(time.Minute)
+			got := record(t, s, src.ID, step.items...)
+			if !reflect.DeepEqual(got, step.want) {
+				t.Errorf("Ingested = %+v, want %+v", got, step.want)
+			}
+			mustCheck(t, s)
+			for _, it := range collect(t, s, storage.Query{}) {
+				if id, ok := ids[it.GUID]; ok && id != it.ID {
+					t.Errorf("item %s changed ID from %d to %d", it.GUID, id, it.ID)
+				}
+				ids[it.GUID] = it.ID
+			}
+			if step.check != nil {
+				step.check(t)
+			}
+		})
+	}
+	if got, _ := s.Source(src.ID); got.Stats.Items != 2 || got.Stats.ChangedAt.IsZero() {
+		t.Errorf("stats = %+v", got.Stats)
+	}
+}
+
+func findGUID(t *testing.T, s *Store, guid string) storage.Item {
+	t.Helper()
+	for _, it := range collect(t, s, storage.Query{}) {
+		if it.GUID == guid {
+			return it
+		}
+	}
+	t.Fatalf("no item %s", guid)
+	return storage.Item{}
+}
+
+func TestRecordFetchPublishedZero(t *testing.T) {
+	clk := newClock()
+	s := openTest(t, storage.Options{Now: clk.Now})
+	src := addSource(t, s, "https://example.org/feed.xml")
+	record(t, s, src.ID, storage.Item{Link: "https://example.org/x", Title: "x"})
+	clk.Add(time.Hour)
+	res := record(t, s, src.ID, storage.Item{Link: "https://example.org/x", Title: "x"})
+	if res.Unchanged != 1 {
+		t.Errorf("second fetch = %+v", res)
+	}
+	it := findGUID(t, s, "")
+	if !it.Published.Equal(it.FirstSeen) || it.Key != "l:https://example.org/x" || it.SourceID != src.ID {
+		t.Errorf("item = %+v", it)
+	}
+}
+
+func TestRecordFetchStateAndURL(t *testing.T) {
+	s := openTest(t, storage.Options{})
+	src := addSource(t, s, "http://example.org/old")
+	other := addSource(t, s, "https://example.org/other")
+	ctx := context.Background()
+	state := storage.FetchState{ETag: `"v1"`, FeedTitle: "Example", LastStatus: 200}
+	if _, err := s.RecordFetch(ctx, storage.Fetch{SourceID: src.ID, NewURL: "https://example.org/new", State: state}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.SourceByURL("https://example.org/new")
+	if err != nil || got.ID != src.ID || got.State.ETag != `"v1"` || got.State.FeedTitle != "Example" {
+		t.Fatalf("SourceByURL(new) = %+v, %v", got, err)
+	}
+	// The subscribed URL stays an alias, so the config that lists it keeps
+	// matching; an intermediate URL of a second move does not.
+	if got, err := s.SourceByURL("http://example.org/old"); err != nil || got.ID != src.ID || got.Subscribed != "http://example.org/old" {
+		t.Errorf("SourceByURL(subscribed) = %+v, %v", got, err)
+	}
+	if _, err := s.RecordFetch(ctx, storage.Fetch{SourceID: src.ID, NewURL: "https://example.org/newer", State: state}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SourceByURL("https://example.org/new"); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("intermediate URL still found: %v", err)
+	}
+	up, err := s.UpsertSource(ctx, storage.Source{URL: "http://example.org/old", Tags: []string{"t"}})
+	if err != nil || up.ID != src.ID || up.URL != "https://example.org/newer" || len(up.Tags) != 1 {
+		t.Errorf("upsert by the subscribed URL = %+v, %v", up, err)
+	}
+	mustCheck(t, s)
+
+	_, err = s.RecordFetch(ctx, storage.Fetch{SourceID: src.ID, NewURL: other.URL, Items: []storage.Item{item("a", time.Now())}})
+	if err == nil || !strings.Contains(err.Error(), other.URL) || !strings.Contains(err.Error(), "https://example.org/newer") {
+		t.Errorf("moving onto another source's URL: %v", err)
+	}
+	if n := len(collect(t, s, storage.Query{})); n != 0 {
+		t.Errorf("the refused fetch stored %d items", n)
+	}
+
+	_, err = s.RecordFetch(ctx, storage.Fetch{SourceID: 999, Items: []storage.Item{item("a", time.Now())}})
+	if !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("unknown source: %v", err)
+	}
+	mustCheck(t, s)
+}
+
+func TestItemsQuery(t *testing.T) {
+	clk := newClock()
+	s := openTest(t, storage.Options{Now: clk.Now})
+	base := clk.Now().Add(-100 * time.Hour)
+	var srcs []storage.Source
+	for _, u := range []string{"https://a.example/feed", "https://b.example/feed", "https://c.example/feed"} {
+		srcs = append(srcs, addSource(t, s, u))
+	}
+	// Item i goes to source i%3, published i hours after base.
+	var all []string
+	for i := range 30 {
+		record(t, s, srcs[i%3].ID, item(fmtGUID(i), base.Add(time.Duration(i)*time.Hour)))
+		all = append([]string{fmtGUID(i)}, all...)
+	}
+	only := func(mod ...int) []string {
+		var out []string
+		for _, g := range all {
+			var i int
+			for _, c := range g[5:] {
+				i = i*10 + int(c-'0')
+			}
+			if slices.Contains(mod, i%3) {
+				out = append(out, g)
+			}
+		}
+		return out
+	}
+	tests := []struct {
+		name string
+		q    storage.Query
+		stop int // stop after this many; 0 = never
+		want []string
+	}{
+		{name: "all, newest first", q: storage.Query{}, want: all},
+		{name: "nil sources = every source", q: storage.Query{SourceIDs: nil}, want: all},
+		{name: "empty sources = none", q: storage.Query{SourceIDs: []uint64{}}, want: nil},
+		{name: "one source", q: storage.Query{SourceIDs: []uint64{srcs[1].ID}}, want: only(1)},
+		{name: "two sources merged", q: storage.Query{SourceIDs: []uint64{srcs[2].ID, srcs[0].ID}}, want: only(0, 2)},
+		{name: "all sources merged", q: storage.Query{SourceIDs: []uint64{srcs[0].ID, srcs[1].ID, srcs[2].ID, srcs[0].ID}}, want: all},
+		{name: "unknown source", q: storage.Query{SourceIDs: []uint64{42}}, want: nil},
+		{name: "since", q: storage.Query{Since: base.Add(25 * time.Hour)}, want: all[:5]},
+		{name: "since, merged", q: storage.Query{SourceIDs: []uint64{srcs[0].ID, srcs[1].ID}, Since: base.Add(24 * time.Hour)}, want: []string{fmtGUID(28), fmtGUID(27), fmtGUID(25), fmtGUID(24)}},
+		{name: "early stop", q: storage.Query{}, stop: 3, want: all[:3]},
+		{name: "early stop, merged", q: storage.Query{SourceIDs: []uint64{srcs[0].ID, srcs[1].ID, srcs[2].ID}}, stop: 4, want: all[:4]},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			err := s.Items(tt.q, func(it storage.Item) bool {
+				got = append(got, it.GUID)
+				return tt.stop == 0 || len(got) < tt.stop
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("got %q\nwant %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestItemsChunks reads more items than one chunk, across sources, and
+// writes from inside fn.
+func TestItemsChunks(t *testing.T) {
+	s := openTest(t, storage.Options{})
+	a, b := addSource(t, s, "https://a.example/"), addSource(t, s, "https://b.example/")
+	base := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	var batchA, batchB []storage.Item
+	for i := range 500 {
+		it := item(fmtGUID(i), base.Add(time.Duration(i)*time.Minute))
+		if i%2 == 0 {
+			batchA = append(batchA, it)
+		} else {
+			batchB = append(batchB, it)
+		}
+	}
+	record(t, s, a.ID, batchA...)
+	record(t, s, b.ID, batchB...)
+	for _, q := range []storage.Query{{}, {SourceIDs: []uint64{a.ID, b.ID}}} {
+		n := 0
+		last := time.Time{}
+		err := s.Items(q, func(it storage.Item) bool {
+			if !last.IsZero() && it.Published.After(last) {
+				t.Fatalf("out of order at %d", n)
+			}
+			last = it.Published
+			if n == 100 { // a write from inside fn must not deadlock
+				if _, err := s.UpsertSource(context.Background(), storage.Source{URL: "https://c.example/"}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			n++
+			return true
+		})
+		if err != nil || n != 500 {
+			t.Errorf("query %+v: %d items, %v", q, n, err)
+		}
+	}
+}
+
+func TestItem(t *testing.T) {
+	s := openTest(t, storage.Options{})
+	src := addSource(t, s, "https://a.example/")
+	record(t, s, src.ID, item("x", time.Now()))
+	got := collect(t, s, storage.Query{})[0]
+	it, err := s.Item(got.ID)
+	if err != nil || it.GUID != "x" {
+		t.Errorf("Item(%d) = %+v, %v", got.ID, it, err)
+	}
+	if _, err := s.Item(12345); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("Item(unknown): %v", err)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	s := openTest(t, storage.Options{})
+	v0 := s.Version(nil)
+	if v0 == 0 {
+		t.Fatal("Version starts at 0")
+	}
+	a := addSource(t, s, "https://a.example/")
+	b := addSource(t, s, "https://b.example/")
+	if s.Version(nil) <= v0 {
+		t.Error("adding sources did not move the global version")
+	}
+	va, vb := s.Version([]uint64{a.ID}), s.Version([]uint64{b.ID})
+	record(t, s, a.ID, item("x", time.Now()))
+	if s.Version([]uint64{a.ID}) <= va {
+		t.Error("an item of a did not move a's version")
+	}
+	if s.Version([]uint64{b.ID}) != vb {
+		t.Error("an item of a moved b's version")
+	}
+	if got := s.Version([]uint64{a.ID, b.ID}); got != s.Version([]uint64{a.ID}) {
+		t.Errorf("Version(a,b) = %d, want a's", got)
+	}
+	// A 304 (new fetch state, no items) or a repeat of known items changes
+	// nothing readers show.
+	va = s.Version([]uint64{a.ID})
+	if _, err := s.RecordFetch(context.Background(), storage.Fetch{SourceID: a.ID, State: storage.FetchState{LastStatus: 304}}); err != nil {
+		t.Fatal(err)
+	}
+	record(t, s, a.ID, item("x", time.Now()))
+	if s.Version([]uint64{a.ID}) != va {
+		t.Error("a 304 or a repeat moved a's version")
+	}
+	before := s.Version(nil)
+	collect(t, s, storage.Query{})
+	s.Sources()
+	addSource(t, s, "https://a.example/") // no change
+	if s.Version(nil) != before {
+		t.Error("reads or a no-op upsert moved the version")
+	}
+	if err := s.RemoveSource(context.Background(), b.URL); err != nil {
+		t.Fatal(err)
+	}
+	if s.Version([]uint64{b.ID}) <= vb || s.Version(nil) <= before {
+		t.Error("removing b did not move the versions")
+	}
+}
