@@ -52,7 +52,7 @@ func (f *changeFeed) poll(ctx context.Context) error {
 			(SELECT n FROM signals WHERE name = 'wake')`).Scan(&wm, &wake); err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, `SELECT id, vis FROM sources WHERE txid >= $1::text::xid8`, f.wm)
+		rows, err := tx.Query(ctx, `SELECT id, vis FROM sources WHERE txid >= $1::bigint::text::xid8`, f.wm)
 		if err != nil {
 			return err
 		}
@@ -65,7 +65,7 @@ func (f *changeFeed) poll(ctx context.Context) error {
 			changes = append(changes, c)
 		}
 		rows.Close()
-		rows, err = tx.Query(ctx, `SELECT id FROM source_removals WHERE txid >= $1::text::xid8`, f.wm)
+		rows, err = tx.Query(ctx, `SELECT id FROM source_removals WHERE txid >= $1::bigint::text::xid8`, f.wm)
 		if err != nil {
 			return err
 		}

@@ -54,7 +54,18 @@ func Main(m *testing.M) {
 // schema migrated, dropped when t ends. It fails t when no cluster can run.
 func NewDB(t testing.TB) string {
 	t.Helper()
-	dsn, drop, err := CreateDB()
+	return newDB(t, template)
+}
+
+// NewEmptyDB is NewDB without the schema (for migration tests).
+func NewEmptyDB(t testing.TB) string {
+	t.Helper()
+	return newDB(t, "template0")
+}
+
+func newDB(t testing.TB, from string) string {
+	t.Helper()
+	dsn, drop, err := createDB(from)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,13 +81,18 @@ func NewDB(t testing.TB) string {
 // the migrated template. drop removes it (it must have no connections
 // left); Stop removes everything anyway.
 func CreateDB() (dsn string, drop func() error, err error) {
+	return createDB(template)
+}
+
+// createDB creates a database from the template from.
+func createDB(from string) (dsn string, drop func() error, err error) {
 	startOnce.Do(func() { running, startErr = start() })
 	if startErr != nil {
 		return "", nil, startErr
 	}
 	name := fmt.Sprintf("t%d_%d", os.Getpid(), dbSeq.Add(1))
 	cloneMu.Lock()
-	err = running.exec(fmt.Sprintf(`CREATE DATABASE %s TEMPLATE %s`, name, template))
+	err = running.exec(fmt.Sprintf(`CREATE DATABASE %s TEMPLATE %s`, name, from))
 	cloneMu.Unlock()
 	if err != nil {
 		return "", nil, fmt.Errorf("pgtest: create database %s: %w", name, err)
