@@ -54,7 +54,9 @@ func TestOpenErrorNamesDatabaseNotPassword(t *testing.T) {
 	}
 }
 
-func contains(s, sub string) bool { return len(sub) == 0 || len(s) >= len(sub) && (s[:len(sub)] == sub || contains(s[1:], sub)) }
+func contains(s, sub string) bool {
+	return len(sub) == 0 || len(s) >= len(sub) && (s[:len(sub)] == sub || contains(s[1:], sub))
+}
 
 // Two sources carry the same story and are recorded at the same moment
 // by two stores: the slot locks make the second find the first, every
