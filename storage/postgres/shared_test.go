@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -49,14 +50,11 @@ func TestOpenErrorNamesDatabaseNotPassword(t *testing.T) {
 	if err == nil {
 		t.Fatal("Open of an unreachable database succeeded")
 	}
-	if msg := err.Error(); !contains(msg, "nodb") || contains(msg, "s3cret") {
+	if msg := err.Error(); !strings.Contains(msg, "nodb") || strings.Contains(msg, "s3cret") {
 		t.Errorf("error %q: want the database named, the password not", msg)
 	}
 }
 
-func contains(s, sub string) bool {
-	return len(sub) == 0 || len(s) >= len(sub) && (s[:len(sub)] == sub || contains(s[1:], sub))
-}
 
 // Two sources carry the same story and are recorded at the same moment
 // by two stores: the slot locks make the second find the first, every
