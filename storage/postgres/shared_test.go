@@ -55,7 +55,6 @@ func TestOpenErrorNamesDatabaseNotPassword(t *testing.T) {
 	}
 }
 
-
 // Two sources carry the same story and are recorded at the same moment
 // by two stores: the slot locks make the second find the first, every
 // time. A third connection holds a SHARE lock on items while both
