@@ -7,8 +7,8 @@ import (
 	"math/bits"
 	"slices"
 	"sort"
-	"time"
 
+	"github.com/feedmill/feedmill/storage/internal/similar"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -80,19 +80,19 @@ const bucketDedup = "neardup"
 const bucketDedupV2 = "dedup"
 
 const (
-	maxSimDistance     = 3
-	minLeadContainment = 0.8
-	minLeadShingles    = 8
-	leadIndexShingles  = 18
-	dedupBands         = 4
-	dedupMinHashes     = 6
-	storyWindow        = 72 * time.Hour
+	maxSimDistance     = similar.MaxSimDistance
+	minLeadContainment = similar.MinLeadContainment
+	minLeadShingles    = similar.MinLeadShingles
+	leadIndexShingles  = similar.LeadIndexShingles
+	dedupBands         = similar.Bands
+	dedupMinHashes     = similar.MinHashes
+	storyWindow        = similar.Window
 	// maxCandidatesPerKey bounds the entries one band value or MinHash
 	// contributes (the oldest in the window): a text that many items
 	// share (a stock paragraph, a feed that repeats one body) would
 	// otherwise make every lookup read them all. Any one of them gives the
 	// story.
-	maxCandidatesPerKey = 16
+	maxCandidatesPerKey = similar.MaxCandidatesPerKey
 	// maxGroupEntries bounds a group's value (20 KB of band entries). With
 	// random fingerprints a group holds items/65,536 entries (15 at 1M
 	// items); only many items repeating one text fill one, and then the
@@ -225,31 +225,11 @@ func (r *dedupRecord) appendEntry(e []byte, k *dedupKey) []byte {
 	return e
 }
 
-// minHashes are the dedupMinHashes MinHashes of a set of 32-bit hashes.
+// minHashes are the dedupMinHashes MinHashes of a lead of at least
+// minLeadShingles hashes (similar.LeadMinHashes).
 func minHashes(set []uint32) [dedupMinHashes]uint32 {
-	var out [dedupMinHashes]uint32
-	for i := range out {
-		out[i] = ^uint32(0)
-	}
-	for _, h := range set {
-		for i := range out {
-			if m := mix32(h, uint32(i)); m < out[i] {
-				out[i] = m
-			}
-		}
-	}
-	return out
-}
-
-// mix32 is a seeded 32-bit mixer (murmur3's finalizer over h^seed').
-func mix32(h, seed uint32) uint32 {
-	h ^= seed*0x9e3779b9 + 0x7f4a7c15
-	h ^= h >> 16
-	h *= 0x85ebca6b
-	h ^= h >> 13
-	h *= 0xc2b2ae35
-	h ^= h >> 16
-	return h
+	mh, _ := similar.LeadMinHashes(set)
+	return mh
 }
 
 // Put indexes an item with the story it has (an update: Delete it first).
@@ -495,32 +475,10 @@ func (gr *groupsRead) findStory(b *bolt.Bucket, r *dedupRecord) (storyMatch, boo
 	c := gr.read(b, r)
 	var bases [len(gr.base)]group
 	gr.baseGroups(&bases)
-	var cbuf [16]cand
+	var cbuf [16]similar.Cand
 	cands := gr.candidates(cbuf[:0], &bases, r, lo, hi)
 	best, found := bestCandidate(c, cands, r)
 	return best, found, nil
-}
-
-// cand is a candidate of findStory: an item found through a band (its
-// distance and story known) or a lead MinHash, or both.
-type cand struct {
-	id, story  uint64
-	dist       int
-	bySim, byL bool
-}
-
-// addCand adds c to cands, merging it with an entry of the same item.
-func addCand(cands []cand, c cand) []cand {
-	for i := range cands {
-		if cands[i].id == c.id {
-			cands[i].byL = cands[i].byL || c.byL
-			if c.bySim {
-				cands[i].bySim, cands[i].dist, cands[i].story = true, c.dist, c.story
-			}
-			return cands
-		}
-	}
-	return append(cands, c)
 }
 
 // baseGroups finds the base group of each of gr's keys first (the shard
@@ -554,7 +512,7 @@ func (gr *groupsRead) baseGroups(bases *[dedupBands + dedupMinHashes]group) {
 // candidates appends to dst the entries of r's window in each key's base
 // group (less its tombstones) and pending value: the oldest
 // maxCandidatesPerKey of each key.
-func (gr *groupsRead) candidates(dst []cand, bases *[dedupBands + dedupMinHashes]group, r *dedupRecord, lo, hi uint64) []cand {
+func (gr *groupsRead) candidates(dst []similar.Cand, bases *[dedupBands + dedupMinHashes]group, r *dedupRecord, lo, hi uint64) []similar.Cand {
 	var abuf, pbuf [maxCandidatesPerKey]hit
 	var tbuf [8]uint64
 	for i := range gr.keys {
@@ -580,68 +538,35 @@ func (gr *groupsRead) candidates(dst []cand, bases *[dedupBands + dedupMinHashes
 				h, y = pend[y], y+1
 			}
 			if k.sim() {
-				dst = addCand(dst, cand{id: h.id, story: h.story, dist: h.dist, bySim: true})
+				dst = similar.AddCand(dst, similar.Cand{ID: h.id, Story: h.story, Distance: h.dist, BySim: true})
 			} else {
-				dst = addCand(dst, cand{id: h.id, byL: true})
+				dst = similar.AddCand(dst, similar.Cand{ID: h.id, ByLead: true})
 			}
 		}
 	}
 	return dst
 }
 
-// bestCandidate scores the candidates and returns the best: the SimHash's
-// score for one found through a band, its lead containment for one found
-// through a MinHash, read from its record (c is a cursor on the bucket).
-// Only when several candidates compete does one found both ways need its
-// record too: its containment can raise its score.
-func bestCandidate(c *bolt.Cursor, cands []cand, r *dedupRecord) (storyMatch, bool) {
-	var best storyMatch
-	found := false
-	var mine, theirs []uint32
+// bestCandidate scores the candidates and returns the best
+// (similar.Choose), reading the records it needs through c, a cursor on
+// the bucket.
+func bestCandidate(c *bolt.Cursor, cands []similar.Cand, r *dedupRecord) (storyMatch, bool) {
 	var rk [9]byte
 	rk[0] = 'R'
-	for _, cd := range cands {
-		score := -1.0
-		if cd.bySim {
-			score = 1 - float64(cd.dist)/64
+	record := func(id uint64, buf []uint32) (similar.Record, bool) {
+		binary.BigEndian.PutUint64(rk[1:], id)
+		k, v := c.Seek(rk[:])
+		if !bytes.Equal(k, rk[:]) || len(v) < 32 || (len(v)-32)%4 != 0 {
+			return similar.Record{}, false // a dangling or malformed entry is no match
 		}
-		if cd.byL && (!cd.bySim || len(cands) > 1) {
-			binary.BigEndian.PutUint64(rk[1:], cd.id)
-			k, v := c.Seek(rk[:])
-			if !bytes.Equal(k, rk[:]) || len(v) < 32 || (len(v)-32)%4 != 0 {
-				continue // a dangling or malformed entry is no match
-			}
-			if binary.BigEndian.Uint64(v) == r.source || absDiff(binary.BigEndian.Uint64(v[8:]), r.pub) > uint64(storyWindow) {
-				continue
-			}
-			if !cd.bySim {
-				cd.story = binary.BigEndian.Uint64(v[16:])
-				if cd.story == 0 {
-					cd.story = cd.id
-				}
-			}
-			if n := (len(v) - 32) / 4; n >= minLeadShingles && len(r.lead) > 0 {
-				if mine == nil {
-					mine = sortedSet(nil, r.lead)
-				}
-				theirs = theirs[:0]
-				for i := range n {
-					theirs = append(theirs, binary.BigEndian.Uint32(v[32+4*i:]))
-				}
-				theirs = sortedSet(theirs, nil)
-				if ct := sharedRatio(mine, theirs); ct >= minLeadContainment {
-					score = max(score, ct)
-				}
-			}
+		for i := range (len(v) - 32) / 4 {
+			buf = append(buf, binary.BigEndian.Uint32(v[32+4*i:]))
 		}
-		if score < 0 {
-			continue
-		}
-		if !found || score > best.score || score == best.score && cd.id < best.id {
-			best, found = storyMatch{id: cd.id, story: cd.story, score: score}, true
-		}
+		return similar.Record{Source: binary.BigEndian.Uint64(v), Published: binary.BigEndian.Uint64(v[8:]),
+			Story: binary.BigEndian.Uint64(v[16:]), Lead: buf}, true
 	}
-	return best, found
+	m, ok := similar.Choose(cands, r.source, r.pub, r.lead, record)
+	return storyMatch{id: m.ID, story: m.Story, score: m.Score}, ok
 }
 
 // hit is an entry of a group that matches a lookup.
@@ -691,34 +616,6 @@ func scanWindow(dst []hit, g *group, k *dedupKey, r *dedupRecord, lo, hi uint64,
 	return dst
 }
 
-// sortedSet sorts and deduplicates dst, after appending src to it.
-func sortedSet(dst, src []uint32) []uint32 {
-	dst = append(dst, src...)
-	slices.Sort(dst)
-	return slices.Compact(dst)
-}
-
-// sharedRatio is |x∩y| / min(|x|, |y|) of two sorted sets.
-func sharedRatio(x, y []uint32) float64 {
-	if len(x) == 0 || len(y) == 0 {
-		return 0
-	}
-	shared := 0
-	for i, j := 0, 0; i < len(x) && j < len(y); {
-		switch {
-		case x[i] == y[j]:
-			shared++
-			i++
-			j++
-		case x[i] < y[j]:
-			i++
-		default:
-			j++
-		}
-	}
-	return float64(shared) / float64(min(len(x), len(y)))
-}
-
 func absDiff(a, b uint64) uint64 {
 	if a > b {
 		return a - b
@@ -728,43 +625,14 @@ func absDiff(a, b uint64) uint64 {
 
 // Similarity is how alike two items' texts are, as the near-duplicate
 // index judges them.
-type Similarity struct {
-	// SimHashDistance is the number of differing bits of the fingerprints;
-	// -1 when either item has none (text too short).
-	SimHashDistance int `json:"simhash_distance"`
-	// LeadContainment is the share of the shorter lead's shingles found in
-	// the other lead; -1 when either lead is too short.
-	LeadContainment float64 `json:"lead_containment"`
-	// Score is the larger of LeadContainment and 1-distance/64 (the
-	// latter only within maxSimDistance).
-	Score float64 `json:"score"`
-	// Same reports whether the index takes them for one story.
-	Same bool `json:"same"`
-}
+type Similarity = similar.Similarity
 
 func compare(a, b *dedupRecord) Similarity {
-	s := Similarity{SimHashDistance: -1, LeadContainment: -1}
-	if a.fp != 0 && b.fp != 0 {
-		s.SimHashDistance = bits.OnesCount64(a.fp ^ b.fp)
-		if s.SimHashDistance <= maxSimDistance {
-			s.Same = true
-			s.Score = 1 - float64(s.SimHashDistance)/64
-		}
-	}
-	if len(a.lead) >= minLeadShingles && len(b.lead) >= minLeadShingles {
-		s.LeadContainment = containment(a.lead, b.lead)
-		if s.LeadContainment >= minLeadContainment {
-			s.Same = true
-		}
-		s.Score = max(s.Score, s.LeadContainment)
-	}
-	return s
+	return similar.Compare(similar.Text{Fingerprint: a.fp, Lead: a.lead}, similar.Text{Fingerprint: b.fp, Lead: b.lead})
 }
 
 // containment is |A∩B| / min(|A|, |B|) over the distinct hashes of a and b.
-func containment(a, b []uint32) float64 {
-	return sharedRatio(sortedSet(nil, a), sortedSet(nil, b))
-}
+func containment(a, b []uint32) float64 { return similar.Containment(a, b) }
 
 // Compare compares two indexed items (by ID) as the index does; an item
 // the index does not hold compares as one without text.
@@ -824,11 +692,11 @@ func Joined(b *bolt.Bucket, id uint64) bool {
 	gr.read(b, &r)
 	var bases [len(gr.base)]group
 	gr.baseGroups(&bases)
-	var cbuf [16]cand
+	var cbuf [16]similar.Cand
 	for _, cd := range gr.candidates(cbuf[:0], &bases, &r, lo, hi) {
-		story := cd.story
-		if !cd.bySim {
-			o := b.Get(recordKey(cd.id))
+		story := cd.Story
+		if !cd.BySim {
+			o := b.Get(recordKey(cd.ID))
 			if len(o) < 24 {
 				continue
 			}
