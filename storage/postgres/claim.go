@@ -25,7 +25,6 @@ const shards = 256
 type claimer struct {
 	s    *Store
 	once sync.Once
-	err  error
 	wake chan struct{}
 
 	mu   sync.Mutex
@@ -44,13 +43,15 @@ func (c *claimer) signal() {
 	}
 }
 
-// start runs the first heartbeat, then the loop.
+// start runs the first heartbeat, then the loop; the first heartbeat's
+// error goes to its caller only (the loop keeps trying).
 func (c *claimer) start(ctx context.Context) error {
+	var err error
 	c.once.Do(func() {
-		c.err = c.heartbeat(ctx)
+		err = c.heartbeat(ctx)
 		c.s.goLoop(c.s.bgCtx, c.s.opts.ShardTTL/3, c.heartbeat)
 	})
-	return c.err
+	return err
 }
 
 // heartbeat marks this replica alive, renews its shard leases, and
@@ -85,6 +86,11 @@ func (c *claimer) heartbeat(ctx context.Context) error {
 // it, and whether it took any.
 func (c *claimer) balance(ctx context.Context, tx pgx.Tx, ttl time.Duration) ([]int16, bool, error) {
 	me := c.s.opts.Replica
+	// One balance at a time in the cluster: they take rows of leases in
+	// no common order.
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrationLock+2); err != nil {
+		return nil, false, err
+	}
 	var live int
 	err := tx.QueryRow(ctx, `WITH beat AS (INSERT INTO replicas (id, seen_at) VALUES ($1, now())
 			ON CONFLICT (id) DO UPDATE SET seen_at = now())

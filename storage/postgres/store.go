@@ -56,6 +56,7 @@ type Store struct {
 
 	bgCtx     context.Context // ends at Close
 	stop      context.CancelFunc
+	bgMu      sync.Mutex // orders goLoop's Add before Close's Wait
 	bg        sync.WaitGroup
 	closed    atomic.Bool
 	closeOnce sync.Once
@@ -153,6 +154,11 @@ func (s *Store) start(ctx context.Context) error {
 
 // goLoop runs fn every period until ctx ends.
 func (s *Store) goLoop(ctx context.Context, period time.Duration, fn func(context.Context) error) {
+	s.bgMu.Lock()
+	defer s.bgMu.Unlock()
+	if s.closed.Load() {
+		return
+	}
 	s.bg.Add(1)
 	go func() {
 		defer s.bg.Done()
@@ -176,7 +182,9 @@ func (s *Store) goLoop(ctx context.Context, period time.Duration, fn func(contex
 // ErrClosed. Close is idempotent.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		s.bgMu.Lock()
 		s.closed.Store(true)
+		s.bgMu.Unlock()
 		s.stop()
 		s.bg.Wait()
 		s.claim.release()
