@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -214,7 +215,11 @@ func loadConfig(path string) (*Config, error) {
 	}
 	// Values that did not decode keep their defaults, so validating what
 	// did decode reports the remaining mistakes in the same run.
+	cfg.DB = ""
 	parseErr := cfg.parse(data)
+	if cfg.DB == "" {
+		cfg.DB = cmp.Or(os.Getenv("FEEDMILL_DB"), defaultConfig().DB)
+	}
 	if tok := os.Getenv("FEEDMILL_ADMIN_TOKEN"); tok != "" && cfg.AdminToken == "" {
 		cfg.AdminToken = tok
 	}
@@ -274,7 +279,7 @@ func (c *Config) at(path string) string {
 // to the config file's folder.
 func (c *Config) resolvePaths() {
 	for _, p := range []*string{&c.DB, &c.TLSCert, &c.TLSKey} {
-		if c.File != "" && *p != "" && !filepath.IsAbs(*p) {
+		if c.File != "" && *p != "" && !filepath.IsAbs(*p) && !isPostgresDSN(*p) {
 			*p = filepath.Join(filepath.Dir(c.File), *p)
 		}
 	}
