@@ -316,8 +316,16 @@ func (c *Config) validate() error {
 // validateGeneral checks the top-level keys: db, control_socket, base_url
 // and websub_hub.
 func (c *Config) validateGeneral(bad func(path, format string, args ...any)) {
-	if c.DB == "" {
+	switch {
+	case c.DB == "":
 		bad("db", "must not be empty")
+	case isPostgresDSN(c.DB):
+		if u, err := url.Parse(c.DB); err != nil || u.Host == "" && u.Query().Get("host") == "" {
+			bad("db", "%s is not a PostgreSQL URL: want postgres://USER@HOST:PORT/DATABASE?sslmode=...", displayDB(c.DB))
+		}
+		if c.WebSub.Subscribe {
+			bad("websub.subscribe", "not available on a PostgreSQL store (db): replicas poll every source; set it to false")
+		}
 	}
 	if n := len(c.ControlSocket); n > maxSocketPath {
 		bad("control_socket", "%s is %d bytes, longer than the %d a unix socket allows", c.ControlSocket, n, maxSocketPath)

@@ -193,3 +193,21 @@ func TestConfigDBFromEnvironment(t *testing.T) {
 		t.Errorf("db = %q, want the config's %q", cfg.DB, want)
 	}
 }
+
+// TestConfigPostgresErrors: a PostgreSQL db that is not a URL, and
+// WebSub subscriptions on one, are config errors naming the key, without
+// the password.
+func TestConfigPostgresErrors(t *testing.T) {
+	for _, c := range []struct{ yaml, want string }{
+		{"db: postgres://u:SECRET@/\n", "db (line 1): postgres://u:xxxxx@/ is not a PostgreSQL URL"},
+		{"db: postgres://u@db.example/feedmill\nwebsub:\n  subscribe: true\n", "websub.subscribe (line 3): not available on a PostgreSQL store"},
+	} {
+		_, err := loadConfig(writeConfig(t, c.yaml))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: err %v, want %q", c.yaml, err, c.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "SECRET") {
+			t.Errorf("%q: error shows the password: %v", c.yaml, err)
+		}
+	}
+}
