@@ -1,19 +1,17 @@
-package bolt
+package storagetest
 
 import (
 	"context"
-	"github.com/feedmill/feedmill/storage"
 	"reflect"
 	"slices"
 	"testing"
 	"time"
 
-	"go.etcd.io/bbolt"
+	"github.com/feedmill/feedmill/storage"
 )
 
-func TestMaxItemsPerSource(t *testing.T) {
-	clk := newClock()
-	s := openTest(t, storage.Options{Now: clk.Now, Retention: storage.Retention{MaxItemsPerSource: 3}})
+func testMaxItemsPerSource(t *testing.T, open Opener) {
+	s, clk := openClocked(t, open, storage.Options{Retention: storage.Retention{MaxItemsPerSource: 3}})
 	src := addSource(t, s, "https://a.example/")
 	other := addSource(t, s, "https://b.example/")
 	base := clk.Now().Add(-10 * time.Hour)
@@ -40,7 +38,7 @@ func TestMaxItemsPerSource(t *testing.T) {
 			if have := guids(collect(t, s, storage.Query{SourceIDs: []uint64{src.ID}})); !slices.Equal(have, tt.keep) {
 				t.Errorf("kept %q, want %q", have, tt.keep)
 			}
-			mustCheck(t, s)
+			check(t, s)
 		})
 	}
 	// The cap is per source: another source may carry the same items.
@@ -52,9 +50,8 @@ func TestMaxItemsPerSource(t *testing.T) {
 	}
 }
 
-func TestMaxAge(t *testing.T) {
-	clk := newClock()
-	s := openTest(t, storage.Options{Now: clk.Now, Retention: storage.Retention{MaxAge: 48 * time.Hour}})
+func testMaxAge(t *testing.T, open Opener) {
+	s, clk := openClocked(t, open, storage.Options{Retention: storage.Retention{MaxAge: 48 * time.Hour}})
 	a, b := addSource(t, s, "https://a.example/"), addSource(t, s, "https://b.example/")
 	now := clk.Now()
 	res := record(t, s, a.ID, item("old", now.Add(-72*time.Hour)), item("day", now.Add(-24*time.Hour)), item("fresh", now))
@@ -84,7 +81,12 @@ func TestMaxAge(t *testing.T) {
 			t.Errorf("source %d stats = %+v", src.ID, got.Stats)
 		}
 	}
-	mustCheck(t, s)
+	check(t, s)
+	// Items removed by age do not come back while the feed carries them
+	// (they are older than MaxAge, or tombstoned).
+	if res := record(t, s, a.ID, item("day", now.Add(-24*time.Hour))); res.Skipped != 1 {
+		t.Errorf("an item retention removed came back: %+v", res)
+	}
 
 	// A dateless item removed by retention stays removed while its
 	// tombstone lives, and the tombstone goes MaxAge later.
@@ -96,28 +98,21 @@ func TestMaxAge(t *testing.T) {
 	if res := record(t, s, a.ID, storage.Item{Link: "https://a.example/dateless", Title: "dateless"}); res.Skipped != 1 {
 		t.Errorf("dateless item came back: %+v", res)
 	}
+	if n := len(tombstones(t, s)); n == 0 {
+		t.Error("no tombstone of the items retention removed")
+	}
 	clk.Add(49 * time.Hour)
 	if _, err := s.ApplyRetention(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	tombs := 0
-	s.db.View(func(tx *bbolt.Tx) error {
-		return tx.Bucket([]byte(bucketItemKeys)).ForEach(func(k, v []byte) error {
-			if _, _, isTomb, _ := parseItemKeyValue(v); isTomb {
-				tombs++
-			}
-			return nil
-		})
-	})
-	if tombs != 0 {
-		t.Errorf("%d tombstones left after purge", tombs)
+	if tombs := tombstones(t, s); len(tombs) != 0 {
+		t.Errorf("%d tombstones left after purge: %+v", len(tombs), tombs)
 	}
-	mustCheck(t, s)
+	check(t, s)
 }
 
-func TestApplyRetentionChunks(t *testing.T) {
-	clk := newClock()
-	s := openTest(t, storage.Options{Now: clk.Now, Retention: storage.Retention{MaxAge: time.Hour}})
+func testApplyRetentionChunks(t *testing.T, open Opener) {
+	s, clk := openClocked(t, open, storage.Options{Retention: storage.Retention{MaxAge: time.Hour}})
 	src := addSource(t, s, "https://a.example/")
 	var feed []storage.Item
 	for i := range 2500 {
@@ -129,5 +124,28 @@ func TestApplyRetentionChunks(t *testing.T) {
 	if err != nil || n != 2500 {
 		t.Fatalf("ApplyRetention = %d, %v", n, err)
 	}
-	mustCheck(t, s)
+	if got, _ := s.Source(src.ID); got.Stats.Items != 0 {
+		t.Errorf("stats = %+v", got.Stats)
+	}
+	check(t, s)
+}
+
+// tombstones returns the store's tombstones, read through its Export.
+func tombstones(t *testing.T, s storage.Store) []storage.Tombstone {
+	t.Helper()
+	ex, ok := s.(storage.Exporter)
+	if !ok {
+		t.Fatalf("%T is no storage.Exporter", s)
+	}
+	var out []storage.Tombstone
+	err := ex.Export(context.Background(), func(r storage.Record) error {
+		if r.Tombstone != nil {
+			out = append(out, *r.Tombstone)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("Export: %v", err)
+	}
+	return out
 }
