@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T, opts storage.Options) storage.Sto
 		{"Health", testHealth},
 		{"Close", testClose},
 		{"CanceledWrite", testCanceledWrite},
+		{"ExportImport", testExportImport},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open) })
