@@ -42,7 +42,7 @@ func testExportImport(t *testing.T, open Opener) {
 	if err != nil || !reflect.DeepEqual(srcFrom, srcTo) {
 		t.Errorf("Sources of the copy = %+v, %v\nwant %+v", srcTo, err, srcFrom)
 	}
-	if a, b := collect(t, from, storage.Query{}), collect(t, to, storage.Query{}); !reflect.DeepEqual(a, b) {
+	if a, b := Collect(t, from, storage.Query{}), Collect(t, to, storage.Query{}); !reflect.DeepEqual(a, b) {
 		t.Errorf("Items of the copy = %+v\nwant %+v", b, a)
 	}
 	if got, err := to.SourceByURL("https://a.example/feed"); err != nil || got.URL != "https://a.example/moved" {
@@ -71,7 +71,7 @@ func testExportImport(t *testing.T, open Opener) {
 	clk.Add(time.Minute)
 	for i, feed := range feeds {
 		src := srcFrom[i]
-		a, b := record(t, from, src.ID, feed...), record(t, to, src.ID, feed...)
+		a, b := RecordItems(t, from, src.ID, feed...), RecordItems(t, to, src.ID, feed...)
 		if !reflect.DeepEqual(a, b) || a.Added != 0 || a.Updated != 0 {
 			t.Errorf("source %d again: the copy %+v, the original %+v, want nothing added or updated", src.ID, b, a)
 		}
@@ -86,13 +86,13 @@ func testExportImport(t *testing.T, open Opener) {
 	}
 	copyA := dupItem("copy", storytest.A, 0, clk.Now())
 	for _, s := range []storage.Store{from, to} {
-		record(t, s, srcFrom[2].ID, copyA)
+		RecordItems(t, s, srcFrom[2].ID, copyA)
 	}
 	a, b := itemByGUID(t, from, srcFrom[2].ID, "copy"), itemByGUID(t, to, srcFrom[2].ID, "copy")
 	if b.ID <= maxID || a.Story == 0 || b.Story != a.Story {
 		t.Errorf("a new item in the copy: ID %d (copied up to %d), story %d; in the original story %d", b.ID, maxID, b.Story, a.Story)
 	}
-	if src := addSource(t, to, "https://new.example/feed"); src.ID <= srcFrom[len(srcFrom)-1].ID {
+	if src := AddSource(t, to, "https://new.example/feed"); src.ID <= srcFrom[len(srcFrom)-1].ID {
 		t.Errorf("a new source in the copy got ID %d", src.ID)
 	}
 
@@ -122,7 +122,7 @@ func fillForCopy(t *testing.T, s storage.Store, now time.Time) [][]storage.Item 
 	for g, src := range srcs {
 		var feed []storage.Item
 		for i := range 6 { // two over the cap: tombstones
-			it := item(fmt.Sprintf("%d-%d", g, i), now.Add(-time.Duration(i)*time.Hour))
+			it := Item(fmt.Sprintf("%d-%d", g, i), now.Add(-time.Duration(i)*time.Hour))
 			it.RawHash = uint64(100*g + i + 1)
 			it.Categories, it.Author = []string{"news"}, "Someone"
 			it.Enclosures = []storage.Enclosure{{URL: "https://cdn.example/a.mp3", Type: "audio/mpeg", Length: 1234, Duration: 60}}

@@ -14,10 +14,10 @@ import (
 
 func testRecordFetch(t *testing.T, open Opener) {
 	s, clk := openClocked(t, open, storage.Options{})
-	src := addSource(t, s, "https://example.org/feed.xml")
+	src := AddSource(t, s, "https://example.org/feed.xml")
 	start := clk.Now()
 	t0 := start.Add(-time.Hour)
-	a, b := item("a", t0), item("b", t0.Add(time.Minute))
+	a, b := Item("a", t0), Item("b", t0.Add(time.Minute))
 
 	steps := []struct {
 		name  string
@@ -83,7 +83,7 @@ func testRecordFetch(t *testing.T, open Opener) {
 			}(),
 			want: storage.Ingested{Updated: 1},
 			check: func(t *testing.T) {
-				got := guids(collect(t, s, storage.Query{}))
+				got := GUIDs(Collect(t, s, storage.Query{}))
 				if !slices.Equal(got, []string{"a", "b"}) {
 					t.Errorf("order after the date change = %q", got)
 				}
@@ -94,12 +94,12 @@ func testRecordFetch(t *testing.T, open Opener) {
 	for _, step := range steps {
 		t.Run(step.name, func(t *testing.T) {
 			clk.Add(time.Minute)
-			got := record(t, s, src.ID, step.items...)
+			got := RecordItems(t, s, src.ID, step.items...)
 			if !reflect.DeepEqual(got, step.want) {
 				t.Errorf("Ingested = %+v, want %+v", got, step.want)
 			}
 			check(t, s)
-			for _, it := range collect(t, s, storage.Query{}) {
+			for _, it := range Collect(t, s, storage.Query{}) {
 				if id, ok := ids[it.GUID]; ok && id != it.ID {
 					t.Errorf("item %s changed ID from %d to %d", it.GUID, id, it.ID)
 				}
@@ -117,11 +117,11 @@ func testRecordFetch(t *testing.T, open Opener) {
 
 func testRecordFetchPublishedZero(t *testing.T, open Opener) {
 	s, clk := openClocked(t, open, storage.Options{})
-	src := addSource(t, s, "https://example.org/feed.xml")
-	record(t, s, src.ID, storage.Item{Link: "https://example.org/x", Title: "x"})
+	src := AddSource(t, s, "https://example.org/feed.xml")
+	RecordItems(t, s, src.ID, storage.Item{Link: "https://example.org/x", Title: "x"})
 	first := clk.Now()
 	clk.Add(time.Hour)
-	res := record(t, s, src.ID, storage.Item{Link: "https://example.org/x", Title: "x"})
+	res := RecordItems(t, s, src.ID, storage.Item{Link: "https://example.org/x", Title: "x"})
 	if res.Unchanged != 1 {
 		t.Errorf("second fetch = %+v", res)
 	}
@@ -133,8 +133,8 @@ func testRecordFetchPublishedZero(t *testing.T, open Opener) {
 
 func testRecordFetchStateAndURL(t *testing.T, open Opener) {
 	s, clk := openClocked(t, open, storage.Options{})
-	src := addSource(t, s, "http://example.org/old")
-	other := addSource(t, s, "https://example.org/other")
+	src := AddSource(t, s, "http://example.org/old")
+	other := AddSource(t, s, "https://example.org/other")
 	ctx := context.Background()
 	state := storage.FetchState{ETag: `"v1"`, FeedTitle: "Example", LastStatus: 200}
 	if _, err := s.RecordFetch(ctx, storage.Fetch{SourceID: src.ID, NewURL: "https://example.org/new", State: state}); err != nil {
@@ -161,15 +161,15 @@ func testRecordFetchStateAndURL(t *testing.T, open Opener) {
 	}
 	check(t, s)
 
-	_, err = s.RecordFetch(ctx, storage.Fetch{SourceID: src.ID, NewURL: other.URL, Items: []storage.Item{item("a", clk.Now())}})
+	_, err = s.RecordFetch(ctx, storage.Fetch{SourceID: src.ID, NewURL: other.URL, Items: []storage.Item{Item("a", clk.Now())}})
 	if err == nil || !strings.Contains(err.Error(), other.URL) || !strings.Contains(err.Error(), "https://example.org/newer") {
 		t.Errorf("moving onto another source's URL: %v", err)
 	}
-	if n := len(collect(t, s, storage.Query{})); n != 0 {
+	if n := len(Collect(t, s, storage.Query{})); n != 0 {
 		t.Errorf("the refused fetch stored %d items", n)
 	}
 
-	_, err = s.RecordFetch(ctx, storage.Fetch{SourceID: 999, Items: []storage.Item{item("a", clk.Now())}})
+	_, err = s.RecordFetch(ctx, storage.Fetch{SourceID: 999, Items: []storage.Item{Item("a", clk.Now())}})
 	if !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("unknown source: %v", err)
 	}
@@ -181,11 +181,11 @@ func testRecordFetchStateAndURL(t *testing.T, open Opener) {
 // nothing; the raw hash follows the item when it changes.
 func testKnownRaw(t *testing.T, open Opener) {
 	s, _ := openClocked(t, open, storage.Options{})
-	src := addSource(t, s, "https://a.example/feed")
+	src := AddSource(t, s, "https://a.example/feed")
 	t0 := time.Date(2025, 5, 30, 0, 0, 0, 0, time.UTC)
-	a, b := item("a", t0), item("b", t0)
+	a, b := Item("a", t0), Item("b", t0)
 	a.RawHash, b.RawHash = 11, 0
-	if got := record(t, s, src.ID, a, b); got.Added != 2 {
+	if got := RecordItems(t, s, src.ID, a, b); got.Added != 2 {
 		t.Fatalf("first fetch: %+v", got)
 	}
 	keys := storage.ItemKeys([]storage.Item{a, b})
@@ -206,10 +206,10 @@ func testKnownRaw(t *testing.T, open Opener) {
 	// A Known item with an empty body: unchanged, the stored body stays.
 	known := a
 	known.Known, known.Summary, known.Content, known.Title = true, "", "", "changed"
-	if got := record(t, s, src.ID, known); got.Unchanged != 1 || got.Updated != 0 {
+	if got := RecordItems(t, s, src.ID, known); got.Unchanged != 1 || got.Updated != 0 {
 		t.Fatalf("known item: %+v", got)
 	}
-	stored := collect(t, s, storage.Query{})
+	stored := Collect(t, s, storage.Query{})
 	for _, it := range stored {
 		if it.GUID == "a" && (it.Title != a.Title || it.Content != a.Content) {
 			t.Errorf("a Known item was written: %+v", it)
@@ -218,7 +218,7 @@ func testKnownRaw(t *testing.T, open Opener) {
 
 	// The same body under a new raw hash: unchanged, but the hash moves.
 	b.RawHash = 22
-	if got := record(t, s, src.ID, b); got.Unchanged != 1 {
+	if got := RecordItems(t, s, src.ID, b); got.Unchanged != 1 {
 		t.Fatalf("b again: %+v", got)
 	}
 	if got := ask(11, 22); !got[0] || !got[1] {
@@ -232,12 +232,12 @@ func testItemsQuery(t *testing.T, open Opener) {
 	base := clk.Now().Add(-100 * time.Hour)
 	var srcs []storage.Source
 	for _, u := range []string{"https://a.example/feed", "https://b.example/feed", "https://c.example/feed"} {
-		srcs = append(srcs, addSource(t, s, u))
+		srcs = append(srcs, AddSource(t, s, u))
 	}
 	// Item i goes to source i%3, published i hours after base.
 	var all []string
 	for i := range 30 {
-		record(t, s, srcs[i%3].ID, item(fmtGUID(i), base.Add(time.Duration(i)*time.Hour)))
+		RecordItems(t, s, srcs[i%3].ID, Item(fmtGUID(i), base.Add(time.Duration(i)*time.Hour)))
 		all = append([]string{fmtGUID(i)}, all...)
 	}
 	only := func(mod ...int) []string {
@@ -292,19 +292,19 @@ func testItemsQuery(t *testing.T, open Opener) {
 // writes from inside fn.
 func testItemsChunks(t *testing.T, open Opener) {
 	s, _ := openClocked(t, open, storage.Options{})
-	a, b := addSource(t, s, "https://a.example/"), addSource(t, s, "https://b.example/")
+	a, b := AddSource(t, s, "https://a.example/"), AddSource(t, s, "https://b.example/")
 	base := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	var batchA, batchB []storage.Item
 	for i := range 500 {
-		it := item(fmtGUID(i), base.Add(time.Duration(i)*time.Minute))
+		it := Item(fmtGUID(i), base.Add(time.Duration(i)*time.Minute))
 		if i%2 == 0 {
 			batchA = append(batchA, it)
 		} else {
 			batchB = append(batchB, it)
 		}
 	}
-	record(t, s, a.ID, batchA...)
-	record(t, s, b.ID, batchB...)
+	RecordItems(t, s, a.ID, batchA...)
+	RecordItems(t, s, b.ID, batchB...)
 	for _, q := range []storage.Query{{}, {SourceIDs: []uint64{a.ID, b.ID}}} {
 		n := 0
 		last := time.Time{}
@@ -329,9 +329,9 @@ func testItemsChunks(t *testing.T, open Opener) {
 
 func testItem(t *testing.T, open Opener) {
 	s, clk := openClocked(t, open, storage.Options{})
-	src := addSource(t, s, "https://a.example/")
-	record(t, s, src.ID, item("x", clk.Now()))
-	got := collect(t, s, storage.Query{})[0]
+	src := AddSource(t, s, "https://a.example/")
+	RecordItems(t, s, src.ID, Item("x", clk.Now()))
+	got := Collect(t, s, storage.Query{})[0]
 	it, err := s.Item(got.ID)
 	if err != nil || it.GUID != "x" || !reflect.DeepEqual(it, got) {
 		t.Errorf("Item(%d) = %+v, %v; want %+v", got.ID, it, err, got)
@@ -347,13 +347,13 @@ func testVersion(t *testing.T, open Opener) {
 	if v0 == 0 {
 		t.Fatal("Version starts at 0")
 	}
-	a := addSource(t, s, "https://a.example/")
-	b := addSource(t, s, "https://b.example/")
+	a := AddSource(t, s, "https://a.example/")
+	b := AddSource(t, s, "https://b.example/")
 	if s.Version(nil) <= v0 {
 		t.Error("adding sources did not move the global version")
 	}
 	va, vb := s.Version([]uint64{a.ID}), s.Version([]uint64{b.ID})
-	record(t, s, a.ID, item("x", clk.Now()))
+	RecordItems(t, s, a.ID, Item("x", clk.Now()))
 	if s.Version([]uint64{a.ID}) <= va {
 		t.Error("an item of a did not move a's version")
 	}
@@ -369,14 +369,14 @@ func testVersion(t *testing.T, open Opener) {
 	if _, err := s.RecordFetch(context.Background(), storage.Fetch{SourceID: a.ID, State: storage.FetchState{LastStatus: 304}}); err != nil {
 		t.Fatal(err)
 	}
-	record(t, s, a.ID, item("x", clk.Now()))
+	RecordItems(t, s, a.ID, Item("x", clk.Now()))
 	if s.Version([]uint64{a.ID}) != va {
 		t.Error("a 304 or a repeat moved a's version")
 	}
 	before := s.Version(nil)
-	collect(t, s, storage.Query{})
+	Collect(t, s, storage.Query{})
 	s.Sources()
-	addSource(t, s, "https://a.example/") // no change
+	AddSource(t, s, "https://a.example/") // no change
 	if s.Version(nil) != before {
 		t.Error("reads or a no-op upsert moved the version")
 	}

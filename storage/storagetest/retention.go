@@ -12,12 +12,12 @@ import (
 
 func testMaxItemsPerSource(t *testing.T, open Opener) {
 	s, clk := openClocked(t, open, storage.Options{Retention: storage.Retention{MaxItemsPerSource: 3}})
-	src := addSource(t, s, "https://a.example/")
-	other := addSource(t, s, "https://b.example/")
+	src := AddSource(t, s, "https://a.example/")
+	other := AddSource(t, s, "https://b.example/")
 	base := clk.Now().Add(-10 * time.Hour)
 	var feed []storage.Item
 	for i := range 5 {
-		feed = append(feed, item(fmtGUID(i), base.Add(time.Duration(i)*time.Hour)))
+		feed = append(feed, Item(fmtGUID(i), base.Add(time.Duration(i)*time.Hour)))
 	}
 	tests := []struct {
 		name  string
@@ -27,22 +27,22 @@ func testMaxItemsPerSource(t *testing.T, open Opener) {
 	}{
 		{"over the cap", feed, storage.Ingested{Added: 5, Removed: 2}, []string{fmtGUID(4), fmtGUID(3), fmtGUID(2)}},
 		{"removed items do not come back", feed, storage.Ingested{Unchanged: 3, Skipped: 2}, []string{fmtGUID(4), fmtGUID(3), fmtGUID(2)}},
-		{"a newer item pushes the oldest out", append(feed, item("new", clk.Now())), storage.Ingested{Added: 1, Unchanged: 3, Skipped: 2, Removed: 1}, []string{"new", fmtGUID(4), fmtGUID(3)}},
+		{"a newer item pushes the oldest out", append(feed, Item("new", clk.Now())), storage.Ingested{Added: 1, Unchanged: 3, Skipped: 2, Removed: 1}, []string{"new", fmtGUID(4), fmtGUID(3)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := record(t, s, src.ID, tt.items...)
+			got := RecordItems(t, s, src.ID, tt.items...)
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("Ingested = %+v, want %+v", got, tt.want)
 			}
-			if have := guids(collect(t, s, storage.Query{SourceIDs: []uint64{src.ID}})); !slices.Equal(have, tt.keep) {
+			if have := GUIDs(Collect(t, s, storage.Query{SourceIDs: []uint64{src.ID}})); !slices.Equal(have, tt.keep) {
 				t.Errorf("kept %q, want %q", have, tt.keep)
 			}
 			check(t, s)
 		})
 	}
 	// The cap is per source: another source may carry the same items.
-	if got := record(t, s, other.ID, feed[:3]...); got.Added != 3 {
+	if got := RecordItems(t, s, other.ID, feed[:3]...); got.Added != 3 {
 		t.Errorf("other source: %+v", got)
 	}
 	if got, _ := s.Source(src.ID); got.Stats.Items != 3 {
@@ -52,13 +52,13 @@ func testMaxItemsPerSource(t *testing.T, open Opener) {
 
 func testMaxAge(t *testing.T, open Opener) {
 	s, clk := openClocked(t, open, storage.Options{Retention: storage.Retention{MaxAge: 48 * time.Hour}})
-	a, b := addSource(t, s, "https://a.example/"), addSource(t, s, "https://b.example/")
+	a, b := AddSource(t, s, "https://a.example/"), AddSource(t, s, "https://b.example/")
 	now := clk.Now()
-	res := record(t, s, a.ID, item("old", now.Add(-72*time.Hour)), item("day", now.Add(-24*time.Hour)), item("fresh", now))
+	res := RecordItems(t, s, a.ID, Item("old", now.Add(-72*time.Hour)), Item("day", now.Add(-24*time.Hour)), Item("fresh", now))
 	if want := (storage.Ingested{Added: 2, Skipped: 1}); !reflect.DeepEqual(res, want) {
 		t.Errorf("Ingested = %+v, want %+v", res, want)
 	}
-	record(t, s, b.ID, item("b-day", now.Add(-30*time.Hour)), item("b-fresh", now.Add(-time.Hour)))
+	RecordItems(t, s, b.ID, Item("b-day", now.Add(-30*time.Hour)), Item("b-fresh", now.Add(-time.Hour)))
 
 	n, err := s.ApplyRetention(context.Background())
 	if err != nil || n != 0 {
@@ -70,7 +70,7 @@ func testMaxAge(t *testing.T, open Opener) {
 	if err != nil || n != 2 {
 		t.Fatalf("ApplyRetention = %d, %v; want 2", n, err)
 	}
-	if got := guids(collect(t, s, storage.Query{})); !slices.Equal(got, []string{"fresh", "b-fresh"}) {
+	if got := GUIDs(Collect(t, s, storage.Query{})); !slices.Equal(got, []string{"fresh", "b-fresh"}) {
 		t.Errorf("left %q", got)
 	}
 	if s.Version([]uint64{a.ID}) <= v {
@@ -84,18 +84,18 @@ func testMaxAge(t *testing.T, open Opener) {
 	check(t, s)
 	// Items removed by age do not come back while the feed carries them
 	// (they are older than MaxAge, or tombstoned).
-	if res := record(t, s, a.ID, item("day", now.Add(-24*time.Hour))); res.Skipped != 1 {
+	if res := RecordItems(t, s, a.ID, Item("day", now.Add(-24*time.Hour))); res.Skipped != 1 {
 		t.Errorf("an item retention removed came back: %+v", res)
 	}
 
 	// A dateless item removed by retention stays removed while its
 	// tombstone lives, and the tombstone goes MaxAge later.
-	record(t, s, a.ID, storage.Item{Link: "https://a.example/dateless", Title: "dateless"})
+	RecordItems(t, s, a.ID, storage.Item{Link: "https://a.example/dateless", Title: "dateless"})
 	clk.Add(49 * time.Hour)
 	if n, err := s.ApplyRetention(context.Background()); err != nil || n != 3 { // fresh, b-fresh, dateless
 		t.Fatalf("ApplyRetention = %d, %v; want 3", n, err)
 	}
-	if res := record(t, s, a.ID, storage.Item{Link: "https://a.example/dateless", Title: "dateless"}); res.Skipped != 1 {
+	if res := RecordItems(t, s, a.ID, storage.Item{Link: "https://a.example/dateless", Title: "dateless"}); res.Skipped != 1 {
 		t.Errorf("dateless item came back: %+v", res)
 	}
 	if n := len(tombstones(t, s)); n == 0 {
@@ -113,12 +113,12 @@ func testMaxAge(t *testing.T, open Opener) {
 
 func testApplyRetentionChunks(t *testing.T, open Opener) {
 	s, clk := openClocked(t, open, storage.Options{Retention: storage.Retention{MaxAge: time.Hour}})
-	src := addSource(t, s, "https://a.example/")
+	src := AddSource(t, s, "https://a.example/")
 	var feed []storage.Item
 	for i := range 2500 {
-		feed = append(feed, item(fmtGUID(i), clk.Now().Add(-time.Duration(i)*time.Second)))
+		feed = append(feed, Item(fmtGUID(i), clk.Now().Add(-time.Duration(i)*time.Second)))
 	}
-	record(t, s, src.ID, feed...)
+	RecordItems(t, s, src.ID, feed...)
 	clk.Add(2 * time.Hour)
 	n, err := s.ApplyRetention(context.Background())
 	if err != nil || n != 2500 {
@@ -133,19 +133,11 @@ func testApplyRetentionChunks(t *testing.T, open Opener) {
 // tombstones returns the store's tombstones, read through its Export.
 func tombstones(t *testing.T, s storage.Store) []storage.Tombstone {
 	t.Helper()
-	ex, ok := s.(storage.Exporter)
-	if !ok {
-		t.Fatalf("%T is no storage.Exporter", s)
-	}
 	var out []storage.Tombstone
-	err := ex.Export(context.Background(), func(r storage.Record) error {
+	for _, r := range exportAll(t, s) {
 		if r.Tombstone != nil {
 			out = append(out, *r.Tombstone)
 		}
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("Export: %v", err)
 	}
 	return out
 }

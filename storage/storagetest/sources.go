@@ -22,7 +22,7 @@ func testUpsertSource(t *testing.T, open Opener) {
 	if err != nil || a.ID != 1 || !a.Added.Equal(clk.Now()) {
 		t.Fatalf("new source = %+v, %v", a, err)
 	}
-	record(t, s, a.ID, item("x", clk.Now()))
+	RecordItems(t, s, a.ID, Item("x", clk.Now()))
 	if _, err := s.RecordFetch(ctx, storage.Fetch{SourceID: a.ID, State: storage.FetchState{ETag: "e"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +41,7 @@ func testUpsertSource(t *testing.T, open Opener) {
 	if err != nil || got.Title != "A" {
 		t.Errorf("Source = %+v, %v", got, err)
 	}
-	c := addSource(t, s, "https://c.example/")
+	c := AddSource(t, s, "https://c.example/")
 	all, err := s.Sources()
 	if err != nil || len(all) != 2 || all[0].ID != a.ID || all[1].ID != c.ID {
 		t.Errorf("Sources = %+v, %v", all, err)
@@ -55,13 +55,13 @@ func testUpsertSource(t *testing.T, open Opener) {
 func testRemoveSource(t *testing.T, open Opener) {
 	s, clk := openClocked(t, open, storage.Options{Retention: storage.Retention{MaxItemsPerSource: 2}})
 	ctx := context.Background()
-	a, b := addSource(t, s, "https://a.example/"), addSource(t, s, "https://b.example/")
-	record(t, s, a.ID, item("a1", clk.Now()), item("a2", clk.Now().Add(-time.Hour)), item("a3", clk.Now().Add(-2*time.Hour)))
-	record(t, s, b.ID, item("b1", clk.Now()))
+	a, b := AddSource(t, s, "https://a.example/"), AddSource(t, s, "https://b.example/")
+	RecordItems(t, s, a.ID, Item("a1", clk.Now()), Item("a2", clk.Now().Add(-time.Hour)), Item("a3", clk.Now().Add(-2*time.Hour)))
+	RecordItems(t, s, b.ID, Item("b1", clk.Now()))
 	if err := s.RemoveSource(ctx, a.URL); err != nil {
 		t.Fatal(err)
 	}
-	if got := guids(collect(t, s, storage.Query{})); !slices.Equal(got, []string{"b1"}) {
+	if got := GUIDs(Collect(t, s, storage.Query{})); !slices.Equal(got, []string{"b1"}) {
 		t.Errorf("left %q", got)
 	}
 	if _, err := s.SourceByURL(a.URL); !errors.Is(err, storage.ErrNotFound) {
@@ -74,16 +74,16 @@ func testRemoveSource(t *testing.T, open Opener) {
 	// No trace left: the store's check finds no key or tombstone of a.
 	check(t, s)
 	// A fetch of the removed source that was in flight does not bring it back.
-	if _, err := s.RecordFetch(ctx, storage.Fetch{SourceID: a.ID, Items: []storage.Item{item("a1", clk.Now())}}); !errors.Is(err, storage.ErrNotFound) {
+	if _, err := s.RecordFetch(ctx, storage.Fetch{SourceID: a.ID, Items: []storage.Item{Item("a1", clk.Now())}}); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("fetch of a removed source: %v", err)
 	}
 	// Re-adding gives a new source with a new ID, whose items (a3 was
 	// trimmed from the old one) are new.
-	again := addSource(t, s, a.URL)
+	again := AddSource(t, s, a.URL)
 	if again.ID == a.ID {
 		t.Error("re-added source reused the old ID")
 	}
-	if got := record(t, s, again.ID, item("a1", clk.Now()), item("a3", clk.Now().Add(-time.Hour))); got.Added != 2 {
+	if got := RecordItems(t, s, again.ID, Item("a1", clk.Now()), Item("a3", clk.Now().Add(-time.Hour))); got.Added != 2 {
 		t.Errorf("items of the re-added source: %+v, want 2 added", got)
 	}
 	check(t, s)
@@ -92,7 +92,7 @@ func testRemoveSource(t *testing.T, open Opener) {
 func testSubscriptions(t *testing.T, open Opener) {
 	s, clk := openClocked(t, open, storage.Options{})
 	ctx := context.Background()
-	a, b := addSource(t, s, "https://a.example/feed"), addSource(t, s, "https://b.example/feed")
+	a, b := AddSource(t, s, "https://a.example/feed"), AddSource(t, s, "https://b.example/feed")
 	if subs, err := s.Subscriptions(); err != nil || len(subs) != 0 {
 		t.Fatalf("Subscriptions of a new store = %v, %v", subs, err)
 	}
@@ -143,7 +143,7 @@ func sameSubscription(a, b storage.Subscription) bool {
 // write.
 func testHealth(t *testing.T, open Opener) {
 	s, _ := openClocked(t, open, storage.Options{})
-	addSource(t, s, "https://a.example/feed")
+	AddSource(t, s, "https://a.example/feed")
 	if err := s.Ping(); err != nil {
 		t.Errorf("Ping: %v", err)
 	}
@@ -162,8 +162,8 @@ func testHealth(t *testing.T, open Opener) {
 // writes after it fail with ErrClosed, as does Ping.
 func testClose(t *testing.T, open Opener) {
 	s, clk := openClocked(t, open, storage.Options{})
-	src := addSource(t, s, "https://a.example/")
-	record(t, s, src.ID, item("x", clk.Now()))
+	src := AddSource(t, s, "https://a.example/")
+	RecordItems(t, s, src.ID, Item("x", clk.Now()))
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +174,7 @@ func testClose(t *testing.T, open Opener) {
 	if _, err := s.UpsertSource(ctx, storage.Source{URL: "https://late.example/"}); !errors.Is(err, storage.ErrClosed) {
 		t.Errorf("UpsertSource after Close: %v", err)
 	}
-	if _, err := s.RecordFetch(ctx, storage.Fetch{SourceID: src.ID, Items: []storage.Item{item("y", clk.Now())}}); !errors.Is(err, storage.ErrClosed) {
+	if _, err := s.RecordFetch(ctx, storage.Fetch{SourceID: src.ID, Items: []storage.Item{Item("y", clk.Now())}}); !errors.Is(err, storage.ErrClosed) {
 		t.Errorf("RecordFetch after Close: %v", err)
 	}
 	if err := s.Ping(); err == nil {
@@ -189,7 +189,7 @@ func testRecordFetchConcurrent(t *testing.T, open Opener) {
 	const writers, fetches, perFetch = 16, 10, 5
 	var srcs []storage.Source
 	for g := range writers {
-		srcs = append(srcs, addSource(t, s, fmt.Sprintf("https://%d.example/", g)))
+		srcs = append(srcs, AddSource(t, s, fmt.Sprintf("https://%d.example/", g)))
 	}
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -199,7 +199,7 @@ func testRecordFetchConcurrent(t *testing.T, open Opener) {
 			for f := range fetches {
 				var items []storage.Item
 				for i := range perFetch {
-					items = append(items, item(fmt.Sprintf("%d-%d-%d", g, f, i), clk.Now().Add(-time.Duration(f*perFetch+i)*time.Minute)))
+					items = append(items, Item(fmt.Sprintf("%d-%d-%d", g, f, i), clk.Now().Add(-time.Duration(f*perFetch+i)*time.Minute)))
 				}
 				res, err := s.RecordFetch(context.Background(), storage.Fetch{SourceID: srcs[g].ID, Items: items})
 				if err != nil {
@@ -216,7 +216,7 @@ func testRecordFetchConcurrent(t *testing.T, open Opener) {
 	if want := writers * fetches * perFetch; added != want {
 		t.Errorf("added %d, want %d", added, want)
 	}
-	if n := len(collect(t, s, storage.Query{})); n != added {
+	if n := len(Collect(t, s, storage.Query{})); n != added {
 		t.Errorf("the store has %d items, want %d", n, added)
 	}
 	for _, src := range srcs {

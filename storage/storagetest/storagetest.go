@@ -62,7 +62,8 @@ func openClocked(t *testing.T, open Opener, opts storage.Options) (storage.Store
 	return open(t, opts), clk
 }
 
-func addSource(t testing.TB, s storage.Store, url string) storage.Source {
+// AddSource adds a source of the config with that URL.
+func AddSource(t testing.TB, s storage.Store, url string) storage.Source {
 	t.Helper()
 	src, err := s.UpsertSource(context.Background(), storage.Source{URL: url, Origin: storage.OriginConfig})
 	if err != nil {
@@ -71,8 +72,8 @@ func addSource(t testing.TB, s storage.Store, url string) storage.Source {
 	return src
 }
 
-// item builds a test item with a GUID, link and date.
-func item(guid string, published time.Time) storage.Item {
+// Item builds a test item with a GUID, link and date.
+func Item(guid string, published time.Time) storage.Item {
 	return storage.Item{
 		GUID:      guid,
 		Link:      "https://example.org/" + guid,
@@ -85,15 +86,15 @@ func item(guid string, published time.Time) storage.Item {
 // dupItem is an item with a lead of text and fingerprint fp, for the
 // near-duplicate rules.
 func dupItem(guid, text string, fp uint64, at time.Time) storage.Item {
-	it := item(guid, at)
+	it := Item(guid, at)
 	it.Lead = storytest.Lead(text)
 	it.Fingerprint = fp
 	return it
 }
 
-// record records items as a fetch of sourceID and returns its counts
+// RecordItems records items as a fetch of sourceID and returns its counts
 // (Ingested.Changed is checked here and left out, so results compare).
-func record(t testing.TB, s storage.Store, sourceID uint64, items ...storage.Item) storage.Ingested {
+func RecordItems(t testing.TB, s storage.Store, sourceID uint64, items ...storage.Item) storage.Ingested {
 	t.Helper()
 	res, err := s.RecordFetch(context.Background(), storage.Fetch{SourceID: sourceID, Items: items})
 	if err != nil {
@@ -121,8 +122,8 @@ func check(t testing.TB, s storage.Store) {
 	}
 }
 
-// collect returns the items q selects, in order.
-func collect(t testing.TB, s storage.Store, q storage.Query) []storage.Item {
+// Collect returns the items q selects, in order.
+func Collect(t testing.TB, s storage.Store, q storage.Query) []storage.Item {
 	t.Helper()
 	var out []storage.Item
 	if err := s.Items(q, func(it storage.Item) bool { out = append(out, it); return true }); err != nil {
@@ -131,7 +132,8 @@ func collect(t testing.TB, s storage.Store, q storage.Query) []storage.Item {
 	return out
 }
 
-func guids(items []storage.Item) []string {
+// GUIDs are the items' GUIDs, in order.
+func GUIDs(items []storage.Item) []string {
 	out := make([]string, len(items))
 	for i, it := range items {
 		out[i] = it.GUID
@@ -148,7 +150,7 @@ func itemByGUID(t *testing.T, s storage.Store, sourceID uint64, guid string) sto
 	if sourceID != 0 {
 		q.SourceIDs = []uint64{sourceID}
 	}
-	for _, it := range collect(t, s, q) {
+	for _, it := range Collect(t, s, q) {
 		if it.GUID == guid {
 			return it
 		}
@@ -161,8 +163,8 @@ func itemByGUID(t *testing.T, s storage.Store, sourceID uint64, guid string) sto
 // before its clock's now.
 func threeSources(t *testing.T, open Opener) (s storage.Store, a, b, c storage.Source, t0 time.Time) {
 	s, clk := openClocked(t, open, storage.Options{})
-	a = addSource(t, s, "https://a.example/feed")
-	b = addSource(t, s, "https://b.example/feed")
-	c = addSource(t, s, "https://c.example/feed")
+	a = AddSource(t, s, "https://a.example/feed")
+	b = AddSource(t, s, "https://b.example/feed")
+	c = AddSource(t, s, "https://c.example/feed")
 	return s, a, b, c, clk.Now().Add(-time.Hour)
 }

@@ -16,8 +16,8 @@ func testStoryAssignment(t *testing.T, open Opener) {
 	s, a, b, c, t0 := threeSources(t, open)
 	const fpA = 0x0123456789abcdef
 
-	record(t, s, a.ID, dupItem("a1", storytest.A, fpA, t0))
-	first := collect(t, s, storage.Query{SourceIDs: []uint64{a.ID}})[0]
+	RecordItems(t, s, a.ID, dupItem("a1", storytest.A, fpA, t0))
+	first := Collect(t, s, storage.Query{SourceIDs: []uint64{a.ID}})[0]
 
 	teaser := strings.Join(strings.Fields(storytest.A)[:14], " ")
 	tests := []struct {
@@ -36,7 +36,7 @@ func testStoryAssignment(t *testing.T, open Opener) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			record(t, s, tt.src.ID, tt.it)
+			RecordItems(t, s, tt.src.ID, tt.it)
 			got := itemByGUID(t, s, tt.src.ID, tt.it.GUID)
 			if same := got.Story == first.ID; same != tt.sameStory {
 				t.Errorf("story %d (first item %d): same story = %v, want %v", got.Story, first.ID, same, tt.sameStory)
@@ -46,7 +46,7 @@ func testStoryAssignment(t *testing.T, open Opener) {
 	// An update keeps the story even when the text changes.
 	up := dupItem("b1", storytest.B, 0, t0.Add(time.Hour))
 	up.Title = "changed"
-	record(t, s, b.ID, up)
+	RecordItems(t, s, b.ID, up)
 	if x := itemByGUID(t, s, b.ID, "b1"); x.Story != first.ID {
 		t.Errorf("updated item lost its story: %d", x.Story)
 	}
@@ -58,16 +58,16 @@ func testStoryAssignment(t *testing.T, open Opener) {
 // own items before it counts candidates).
 func testStoryLookupBounded(t *testing.T, open Opener) {
 	s, a, b, c, t0 := threeSources(t, open)
-	record(t, s, c.ID, dupItem("c1", storytest.A, 0, t0.Add(-time.Hour)))
+	RecordItems(t, s, c.ID, dupItem("c1", storytest.A, 0, t0.Add(-time.Hour)))
 	var many []storage.Item
 	for i := range 48 { // three times the candidates one key gives
 		many = append(many, dupItem(fmt.Sprintf("a%d", i), storytest.A, 0, t0.Add(time.Duration(i)*time.Minute)))
 	}
-	record(t, s, a.ID, many...)
-	record(t, s, b.ID, dupItem("b1", storytest.A, 0, t0))
-	first := collect(t, s, storage.Query{SourceIDs: []uint64{c.ID}})[0]
+	RecordItems(t, s, a.ID, many...)
+	RecordItems(t, s, b.ID, dupItem("b1", storytest.A, 0, t0))
+	first := Collect(t, s, storage.Query{SourceIDs: []uint64{c.ID}})[0]
 	for _, src := range []storage.Source{a, b} {
-		for _, it := range collect(t, s, storage.Query{SourceIDs: []uint64{src.ID}}) {
+		for _, it := range Collect(t, s, storage.Query{SourceIDs: []uint64{src.ID}}) {
 			if it.Story != first.ID {
 				t.Fatalf("%s: story %d, want %d", it.GUID, it.Story, first.ID)
 			}
@@ -79,17 +79,17 @@ func testStoryLookupBounded(t *testing.T, open Opener) {
 // with its source, or by age) is no story for later copies.
 func testStoriesForgetRemoved(t *testing.T, open Opener) {
 	s, clk := openClocked(t, open, storage.Options{Retention: storage.Retention{MaxAge: 48 * time.Hour, MaxItemsPerSource: 2}})
-	a := addSource(t, s, "https://a.example/feed")
-	b := addSource(t, s, "https://b.example/feed")
-	c := addSource(t, s, "https://c.example/feed")
+	a := AddSource(t, s, "https://a.example/feed")
+	b := AddSource(t, s, "https://b.example/feed")
+	c := AddSource(t, s, "https://c.example/feed")
 	const fpA, fpB, fpC = 0x0123456789abcdef, 0x7edcba9876543210, 0x5555aaaa3333cccc
 	now := clk.Now()
-	record(t, s, a.ID, dupItem("a1", storytest.A, fpA, now), dupItem("a2", storytest.B, fpB, now.Add(-time.Minute)))
+	RecordItems(t, s, a.ID, dupItem("a1", storytest.A, fpA, now), dupItem("a2", storytest.B, fpB, now.Add(-time.Minute)))
 	// A third item trims the oldest, a2.
-	if got := record(t, s, a.ID, dupItem("a3", storytest.C, fpC, now.Add(time.Minute))); got.Removed != 1 {
+	if got := RecordItems(t, s, a.ID, dupItem("a3", storytest.C, fpC, now.Add(time.Minute))); got.Removed != 1 {
 		t.Fatalf("third item: %+v, want one removed", got)
 	}
-	record(t, s, c.ID, dupItem("c1", storytest.B, fpB, now))
+	RecordItems(t, s, c.ID, dupItem("c1", storytest.B, fpB, now))
 	if c1 := itemByGUID(t, s, c.ID, "c1"); c1.Story != 0 {
 		t.Errorf("copy of a trimmed item joined story %d", c1.Story)
 	}
@@ -97,7 +97,7 @@ func testStoriesForgetRemoved(t *testing.T, open Opener) {
 	if err := s.RemoveSource(context.Background(), a.URL); err != nil {
 		t.Fatal(err)
 	}
-	record(t, s, c.ID, dupItem("c2", storytest.A, fpA, now))
+	RecordItems(t, s, c.ID, dupItem("c2", storytest.A, fpA, now))
 	if c2 := itemByGUID(t, s, c.ID, "c2"); c2.Story != 0 {
 		t.Errorf("copy of an item of a removed source joined story %d (a1 was %d)", c2.Story, a1.ID)
 	}
@@ -107,7 +107,7 @@ func testStoriesForgetRemoved(t *testing.T, open Opener) {
 		t.Fatalf("ApplyRetention = %d, %v; want 2", n, err)
 	}
 	// Within the story window of c2, but c2 is gone.
-	record(t, s, b.ID, dupItem("b1", storytest.A, fpA, now.Add(50*time.Hour)))
+	RecordItems(t, s, b.ID, dupItem("b1", storytest.A, fpA, now.Add(50*time.Hour)))
 	if b1 := itemByGUID(t, s, b.ID, "b1"); b1.Story != 0 {
 		t.Errorf("copy of an item retention removed joined story %d", b1.Story)
 	}
@@ -118,8 +118,8 @@ func testStoriesForgetRemoved(t *testing.T, open Opener) {
 func testSimilarity(t *testing.T, open Opener) {
 	s, a, b, _, t0 := threeSources(t, open)
 	const fpA = 0x0123456789abcdef
-	record(t, s, a.ID, dupItem("x", storytest.A, fpA, t0), item("w", t0))
-	record(t, s, b.ID, dupItem("y", storytest.A, fpA^0b101, t0), dupItem("z", storytest.B, ^uint64(fpA), t0))
+	RecordItems(t, s, a.ID, dupItem("x", storytest.A, fpA, t0), Item("w", t0))
+	RecordItems(t, s, b.ID, dupItem("y", storytest.A, fpA^0b101, t0), dupItem("z", storytest.B, ^uint64(fpA), t0))
 	x, w := itemByGUID(t, s, a.ID, "x"), itemByGUID(t, s, a.ID, "w")
 	y, z := itemByGUID(t, s, b.ID, "y"), itemByGUID(t, s, b.ID, "z")
 	sim := func(p, q storage.Item) storage.Similarity {
@@ -153,8 +153,8 @@ func testSimilarity(t *testing.T, open Opener) {
 // failure records only the reason.
 func testRecordFullText(t *testing.T, open Opener) {
 	s, clk := openClocked(t, open, storage.Options{})
-	src := addSource(t, s, "https://example.org/feed.xml")
-	teaser := item("a", clk.Now().Add(-time.Hour))
+	src := AddSource(t, s, "https://example.org/feed.xml")
+	teaser := Item("a", clk.Now().Add(-time.Hour))
 	teaser.Content = "<p>Short teaser.</p>"
 	res, err := s.RecordFetch(context.Background(), storage.Fetch{SourceID: src.ID, Items: []storage.Item{teaser}})
 	if err != nil || len(res.Changed) != 1 || !res.Changed[0].Added {
@@ -183,12 +183,12 @@ func testRecordFullText(t *testing.T, open Opener) {
 	if s.Version([]uint64{src.ID}) <= v {
 		t.Error("the story did not move the source's version")
 	}
-	if n := len(collect(t, s, storage.Query{})); n != 1 {
+	if n := len(Collect(t, s, storage.Query{})); n != 1 {
 		t.Errorf("%d items stored, want 1", n)
 	}
 	check(t, s)
 
-	if got := record(t, s, src.ID, teaser); got.Unchanged != 1 {
+	if got := RecordItems(t, s, src.ID, teaser); got.Unchanged != 1 {
 		t.Errorf("teaser again: %+v, want unchanged", got)
 	}
 	if again, _ := s.Item(id); again.Content != up.Content {
@@ -203,7 +203,7 @@ func testRecordFullText(t *testing.T, open Opener) {
 
 	changed := teaser
 	changed.Content = "<p>A new teaser.</p>"
-	if got := record(t, s, src.ID, changed); got.Updated != 1 {
+	if got := RecordItems(t, s, src.ID, changed); got.Updated != 1 {
 		t.Errorf("changed teaser: %+v", got)
 	}
 	now, _ := s.Item(id)
@@ -254,8 +254,8 @@ func testRecordFullTextRefilesStory(t *testing.T, open Opener) {
 		return it
 	}
 
-	record(t, s, a.ID, dupItem("a1", storytest.A, fpA, t0))
-	record(t, s, b.ID, dupItem("b1", standfirst(1), 0, t0.Add(time.Minute)))
+	RecordItems(t, s, a.ID, dupItem("a1", storytest.A, fpA, t0))
+	RecordItems(t, s, b.ID, dupItem("b1", standfirst(1), 0, t0.Add(time.Minute)))
 	a1 := itemByGUID(t, s, a.ID, "a1")
 	if b1 := itemByGUID(t, s, b.ID, "b1"); b1.Story != 0 {
 		t.Fatalf("the standfirst teaser joined story %d", b1.Story)
@@ -265,9 +265,9 @@ func testRecordFullTextRefilesStory(t *testing.T, open Opener) {
 	}
 
 	// A copy joined the teaser's story: the teaser keeps it.
-	record(t, s, a.ID, dupItem("a2", storytest.B, fpB, t0))
-	record(t, s, b.ID, dupItem("b2", standfirst(2), 0, t0.Add(time.Minute)))
-	record(t, s, c.ID, dupItem("c2", standfirst(2), 0, t0.Add(2*time.Minute)))
+	RecordItems(t, s, a.ID, dupItem("a2", storytest.B, fpB, t0))
+	RecordItems(t, s, b.ID, dupItem("b2", standfirst(2), 0, t0.Add(time.Minute)))
+	RecordItems(t, s, c.ID, dupItem("c2", standfirst(2), 0, t0.Add(2*time.Minute)))
 	b2, c2 := itemByGUID(t, s, b.ID, "b2"), itemByGUID(t, s, c.ID, "c2")
 	if c2.Story != b2.ID {
 		t.Fatalf("the copy of the standfirst: story %d, want %d", c2.Story, b2.ID)
@@ -277,11 +277,11 @@ func testRecordFullTextRefilesStory(t *testing.T, open Opener) {
 	}
 
 	// A full text that matches nothing: its own story, found by later copies.
-	record(t, s, b.ID, dupItem("b3", standfirst(3), 0, t0.Add(time.Minute)))
+	RecordItems(t, s, b.ID, dupItem("b3", standfirst(3), 0, t0.Add(time.Minute)))
 	if b3 := upgrade("b3", fpD, storytest.C); b3.Story != 0 {
 		t.Errorf("unmatched full text: story %d, want its own", b3.Story)
 	}
-	record(t, s, c.ID, dupItem("c3", storytest.C, fpD^3, t0.Add(time.Hour)))
+	RecordItems(t, s, c.ID, dupItem("c3", storytest.C, fpD^3, t0.Add(time.Hour)))
 	if c3, b3 := itemByGUID(t, s, c.ID, "c3"), itemByGUID(t, s, b.ID, "b3"); c3.Story != b3.ID {
 		t.Errorf("later copy of an upgraded teaser: story %d, want %d", c3.Story, b3.ID)
 	}
