@@ -110,14 +110,15 @@ func exportTombstones(tx *bbolt.Tx, emit func(storage.Record) error) error {
 	})
 }
 
-// importChunk is how many records one Import transaction writes.
-const importChunk = 500
+// importChunk is how many records one Import transaction writes: as many
+// as the writer takes into one commit (maxBatchWeight).
+const importChunk = maxBatchWeight
 
 // Import writes the records next yields into this store, which must hold
 // no source (storage.Importer). Every ID is kept and the ID sequences go
 // past the highest; the indexes and the near-duplicate index are built
 // as the items come, each item keeping its Story. It writes in
-// transactions of about 500 records: an error leaves what committed
+// transactions of 1,000 records: an error leaves what committed
 // before it (the target of a failed copy is for deleting).
 func (s *Store) Import(ctx context.Context, next func() (storage.Record, bool, error)) error {
 	first := true
