@@ -270,3 +270,37 @@ func compareSimilarity(t *testing.T, a, b storage.Store, records []storage.Recor
 		}
 	}
 }
+
+// testImportBadRecords: Import refuses a record it cannot place, naming
+// it: one with no part or two, an item, tombstone or subscription of a
+// source it has not imported, and an ID imported twice.
+func testImportBadRecords(t *testing.T, open Opener) {
+	clk := newClock()
+	src := storage.Source{ID: 7, URL: "https://a.example/feed", Subscribed: "https://a.example/feed", Added: clk.Now()}
+	it := Item("x", clk.Now())
+	it.ID, it.SourceID, it.Key, it.FirstSeen = 41, 7, "g:x", clk.Now()
+	it.Hash = it.BodyHash()
+	orphan := it
+	orphan.ID, orphan.SourceID = 42, 8
+	tests := []struct {
+		name    string
+		records []storage.Record
+		want    string // in the error
+	}{
+		{"empty record", []storage.Record{{}}, "record"},
+		{"two parts", []storage.Record{{Source: &src, Item: &it}}, "record"},
+		{"item of an unknown source", []storage.Record{{Source: &src}, {Item: &orphan}}, "42"},
+		{"tombstone of an unknown source", []storage.Record{{Source: &src}, {Tombstone: &storage.Tombstone{SourceID: 8, Key: "g:y", At: clk.Now()}}}, "g:y"},
+		{"subscription of an unknown source", []storage.Record{{Source: &src}, {Subscription: &storage.Subscription{SourceID: 8, ID: "cb"}}}, "8"},
+		{"item twice", []storage.Record{{Source: &src}, {Item: &it}, {Item: &it}}, "41"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, _ := openClocked(t, open, storage.Options{})
+			err := importer(t, s).Import(context.Background(), replay(tt.records))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Import = %v, want an error naming %q", err, tt.want)
+			}
+		})
+	}
+}

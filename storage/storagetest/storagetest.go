@@ -46,6 +46,7 @@ func Run(t *testing.T, open func(t *testing.T, opts storage.Options) storage.Sto
 		{"Close", testClose},
 		{"CanceledWrite", testCanceledWrite},
 		{"ExportImport", testExportImport},
+		{"ImportBadRecords", testImportBadRecords},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open) })
