@@ -18,6 +18,7 @@ var commandFlags = map[string][]string{
 // commandWords are the fixed words after a command.
 var commandWords = map[string][]string{
 	"sources":    {"list", "add", "remove"},
+	"store":      {"copy"},
 	"completion": {"bash", "zsh"},
 }
 

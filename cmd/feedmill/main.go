@@ -61,6 +61,7 @@ func commands() []command {
 		{"render", "[-c FILE] --out DIR", "write every channel in every format as static files", cmdRender},
 		{"backup", "[-c FILE] FILE", "write a consistent copy of the store, safe while serve runs", cmdBackup},
 		{"explain", "[-c FILE] CHANNEL [LINK|ID]", "why an item was kept, changed, dropped or collapsed", cmdExplain},
+		{"store", "copy FROM TO", "copy a store (bbolt file or postgres:// URL) into an empty one, keeping every id", cmdStore},
 		{"check", "[-c FILE]", "validate the config, print what it would do, exit", cmdCheck},
 		{"completion", "bash|zsh", "print a shell completion script (source it from your shell's rc file)", cmdCompletion},
 		{"version", "", "print the version", cmdVersion},

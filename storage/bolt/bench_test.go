@@ -148,3 +148,49 @@ func BenchmarkRecordFetchKnown(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkCopy: Export of a store of 20,000 items of about 4 KB (100
+// sources, each item with a fingerprint and a lead) straight into Import
+// of a new store; b.N counts whole copies.
+func BenchmarkCopy(b *testing.B) {
+	const sources, perSource = 100, 200
+	from := openTest(b, storage.Options{})
+	r := rand.New(rand.NewPCG(3, 4))
+	now := time.Now()
+	var seq uint64
+	for _, src := range benchSources(b, from, sources) {
+		var items []storage.Item
+		for range perSource {
+			seq++
+			it := benchItem(r, seq, now.Add(-time.Duration(seq)*time.Second), 4096)
+			it.Fingerprint, it.Lead = r.Uint64(), make([]uint32, 30)
+			for i := range it.Lead {
+				it.Lead[i] = r.Uint32()
+			}
+			items = append(items, it)
+		}
+		record(b, from, src.ID, items...)
+	}
+	b.ResetTimer()
+	start := time.Now()
+	for range b.N {
+		to := openTest(b, storage.Options{})
+		recs := make(chan storage.Record, 256)
+		go func() {
+			defer close(recs)
+			if err := from.Export(context.Background(), func(r storage.Record) error { recs <- r; return nil }); err != nil {
+				b.Error(err)
+			}
+		}()
+		err := to.Import(context.Background(), func() (storage.Record, bool, error) {
+			r, ok := <-recs
+			return r, ok, nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		to.Close()
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N*sources*perSource)/time.Since(start).Seconds(), "items/s")
+}

@@ -1,8 +1,6 @@
 package bolt
 
 import (
-	"context"
-	"errors"
 	"github.com/feedmill/feedmill/storage"
 	"math"
 	"path/filepath"
@@ -95,17 +93,5 @@ func TestCheckFindsBrokenIndexes(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Check = %v, want it to mention %q", err, want)
 		}
-	}
-}
-
-func TestCanceledWrite(t *testing.T) {
-	s := openTest(t, storage.Options{})
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if _, err := s.UpsertSource(ctx, storage.Source{URL: "https://a.example/"}); !errors.Is(err, context.Canceled) {
-		t.Errorf("canceled upsert: %v", err)
-	}
-	if _, err := s.SourceByURL("https://a.example/"); !errors.Is(err, storage.ErrNotFound) {
-		t.Errorf("canceled upsert was stored: %v", err)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"github.com/feedmill/feedmill/storage"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -20,65 +19,6 @@ func dupItem(guid, text string, fp uint64, at time.Time) storage.Item {
 	it.Lead = storytest.Lead(text)
 	it.Fingerprint = fp
 	return it
-}
-
-// threeSources opens a store with sources a, b and c, and returns an hour
-// before its clock's now.
-func threeSources(t *testing.T) (s *Store, a, b, c storage.Source, t0 time.Time) {
-	clk := newClock()
-	s = openTest(t, storage.Options{Now: clk.Now})
-	a = addSource(t, s, "https://a.example/feed")
-	b = addSource(t, s, "https://b.example/feed")
-	c = addSource(t, s, "https://c.example/feed")
-	return s, a, b, c, clk.Now().Add(-time.Hour)
-}
-
-func TestStoryAssignment(t *testing.T) {
-	s, a, b, c, t0 := threeSources(t)
-	const fpA = 0x0123456789abcdef
-
-	record(t, s, a.ID, dupItem("a1", storytest.A, fpA, t0))
-	first := collect(t, s, storage.Query{SourceIDs: []uint64{a.ID}})[0]
-
-	teaser := strings.Join(strings.Fields(storytest.A)[:14], " ")
-	tests := []struct {
-		name      string
-		src       storage.Source
-		it        storage.Item
-		sameStory bool
-	}{
-		{"same lead, same source", a, dupItem("a2", storytest.A, 0, t0.Add(time.Hour)), false},
-		{"teaser in another source", b, dupItem("b1", teaser, 0, t0.Add(time.Hour)), true},
-		{"near fingerprint, other lead", c, dupItem("c1", storytest.C, fpA^0b10010, t0.Add(2*time.Hour)), true},
-		{"same lead, four days later", c, dupItem("c2", storytest.A, 0, t0.Add(96*time.Hour)), false},
-		{"other story", b, dupItem("b2", storytest.B, ^uint64(fpA), t0), false},
-		{"fingerprint 4 bits away", b, dupItem("b3", "", fpA^0b1111, t0), false},
-		{"lead too short", c, dupItem("c3", strings.Join(strings.Fields(storytest.A)[:8], " "), 0, t0), false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			record(t, s, tt.src.ID, tt.it)
-			var got storage.Item
-			for _, x := range collect(t, s, storage.Query{SourceIDs: []uint64{tt.src.ID}}) {
-				if x.GUID == tt.it.GUID {
-					got = x
-				}
-			}
-			if same := got.Story == first.ID; same != tt.sameStory {
-				t.Errorf("story %d (first item %d): same story = %v, want %v", got.Story, first.ID, same, tt.sameStory)
-			}
-		})
-	}
-	// An update keeps the story even when the text changes.
-	up := dupItem("b1", storytest.B, 0, t0.Add(time.Hour))
-	up.Title = "changed"
-	record(t, s, b.ID, up)
-	for _, x := range collect(t, s, storage.Query{SourceIDs: []uint64{b.ID}}) {
-		if x.GUID == "b1" && x.Story != first.ID {
-			t.Errorf("updated item lost its story: %d", x.Story)
-		}
-	}
-	mustCheck(t, s)
 }
 
 func TestDedupIndexFollowsItems(t *testing.T) {
@@ -160,28 +100,6 @@ func TestMigrateV1ToV2(t *testing.T) {
 	}
 	if sim, err := s.Similarity(1, 1); err != nil || sim.SimHashDistance != 0 {
 		t.Errorf("Similarity of the migrated item with itself = %+v, %v; want its fingerprint indexed", sim, err)
-	}
-}
-
-// TestStoryLookupBounded: a source that repeats one body many times does
-// not hide the story from another source (the scan skips an outlet's own
-// items before it counts candidates).
-func TestStoryLookupBounded(t *testing.T) {
-	s, a, b, c, t0 := threeSources(t)
-	record(t, s, c.ID, dupItem("c1", storytest.A, 0, t0.Add(-time.Hour)))
-	var many []storage.Item
-	for i := range 48 { // three times the candidates one key gives
-		many = append(many, dupItem(fmt.Sprintf("a%d", i), storytest.A, 0, t0.Add(time.Duration(i)*time.Minute)))
-	}
-	record(t, s, a.ID, many...)
-	record(t, s, b.ID, dupItem("b1", storytest.A, 0, t0))
-	first := collect(t, s, storage.Query{SourceIDs: []uint64{c.ID}})[0]
-	for _, src := range []storage.Source{a, b} {
-		for _, it := range collect(t, s, storage.Query{SourceIDs: []uint64{src.ID}}) {
-			if it.Story != first.ID {
-				t.Fatalf("%s: story %d, want %d", it.GUID, it.Story, first.ID)
-			}
-		}
 	}
 }
 

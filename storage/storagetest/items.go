@@ -1,23 +1,23 @@
-package bolt
+package storagetest
 
 import (
 	"context"
 	"errors"
-	"github.com/feedmill/feedmill/storage"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/feedmill/feedmill/storage"
 )
 
-func TestRecordFetch(t *testing.T) {
-	clk := newClock()
-	s := openTest(t, storage.Options{Now: clk.Now})
-	src := addSource(t, s, "https://example.org/feed.xml")
+func testRecordFetch(t *testing.T, open Opener) {
+	s, clk := openClocked(t, open, storage.Options{})
+	src := AddSource(t, s, "https://example.org/feed.xml")
 	start := clk.Now()
 	t0 := start.Add(-time.Hour)
-	a, b := item("a", t0), item("b", t0.Add(time.Minute))
+	a, b := Item("a", t0), Item("b", t0.Add(time.Minute))
 
 	steps := []struct {
 		name  string
@@ -49,7 +49,7 @@ func TestRecordFetch(t *testing.T) {
 			}(),
 			want: storage.Ingested{Updated: 1, Unchanged: 1},
 			check: func(t *testing.T) {
-				it := findGUID(t, s, "a")
+				it := itemByGUID(t, s, 0, "a")
 				if it.Content != "<p>corrected</p>" || !it.Updated.Equal(clk.Now()) {
 					t.Errorf("updated item = content %q updated %v, want the correction at %v", it.Content, it.Updated, clk.Now())
 				}
@@ -68,7 +68,7 @@ func TestRecordFetch(t *testing.T) {
 			}(),
 			want: storage.Ingested{Updated: 1},
 			check: func(t *testing.T) {
-				if it := findGUID(t, s, "a"); !it.Updated.Equal(start.Add(time.Hour)) {
+				if it := itemByGUID(t, s, 0, "a"); !it.Updated.Equal(start.Add(time.Hour)) {
 					t.Errorf("Updated = %v", it.Updated)
 				}
 			},
@@ -83,7 +83,7 @@ func TestRecordFetch(t *testing.T) {
 			}(),
 			want: storage.Ingested{Updated: 1},
 			check: func(t *testing.T) {
-				got := guids(collect(t, s, storage.Query{}))
+				got := GUIDs(Collect(t, s, storage.Query{}))
 				if !slices.Equal(got, []string{"a", "b"}) {
 					t.Errorf("order after the date change = %q", got)
 				}
@@ -94,12 +94,12 @@ func TestRecordFetch(t *testing.T) {
 	for _, step := range steps {
 		t.Run(step.name, func(t *testing.T) {
 			clk.Add(time.Minute)
-			got := record(t, s, src.ID, step.items...)
+			got := RecordItems(t, s, src.ID, step.items...)
 			if !reflect.DeepEqual(got, step.want) {
 				t.Errorf("Ingested = %+v, want %+v", got, step.want)
 			}
-			mustCheck(t, s)
-			for _, it := range collect(t, s, storage.Query{}) {
+			check(t, s)
+			for _, it := range Collect(t, s, storage.Query{}) {
 				if id, ok := ids[it.GUID]; ok && id != it.ID {
 					t.Errorf("item %s changed ID from %d to %d", it.GUID, id, it.ID)
 				}
@@ -115,37 +115,26 @@ func TestRecordFetch(t *testing.T) {
 	}
 }
 
-func findGUID(t *testing.T, s *Store, guid string) storage.Item {
-	t.Helper()
-	for _, it := range collect(t, s, storage.Query{}) {
-		if it.GUID == guid {
-			return it
-		}
-	}
-	t.Fatalf("no item %s", guid)
-	return storage.Item{}
-}
-
-func TestRecordFetchPublishedZero(t *testing.T) {
-	clk := newClock()
-	s := openTest(t, storage.Options{Now: clk.Now})
-	src := addSource(t, s, "https://example.org/feed.xml")
-	record(t, s, src.ID, storage.Item{Link: "https://example.org/x", Title: "x"})
+func testRecordFetchPublishedZero(t *testing.T, open Opener) {
+	s, clk := openClocked(t, open, storage.Options{})
+	src := AddSource(t, s, "https://example.org/feed.xml")
+	RecordItems(t, s, src.ID, storage.Item{Link: "https://example.org/x", Title: "x"})
+	first := clk.Now()
 	clk.Add(time.Hour)
-	res := record(t, s, src.ID, storage.Item{Link: "https://example.org/x", Title: "x"})
+	res := RecordItems(t, s, src.ID, storage.Item{Link: "https://example.org/x", Title: "x"})
 	if res.Unchanged != 1 {
 		t.Errorf("second fetch = %+v", res)
 	}
-	it := findGUID(t, s, "")
-	if !it.Published.Equal(it.FirstSeen) || it.Key != "l:https://example.org/x" || it.SourceID != src.ID {
+	it := itemByGUID(t, s, 0, "")
+	if !it.Published.Equal(it.FirstSeen) || !it.FirstSeen.Equal(first) || it.Key != "l:https://example.org/x" || it.SourceID != src.ID {
 		t.Errorf("item = %+v", it)
 	}
 }
 
-func TestRecordFetchStateAndURL(t *testing.T) {
-	s := openTest(t, storage.Options{})
-	src := addSource(t, s, "http://example.org/old")
-	other := addSource(t, s, "https://example.org/other")
+func testRecordFetchStateAndURL(t *testing.T, open Opener) {
+	s, clk := openClocked(t, open, storage.Options{})
+	src := AddSource(t, s, "http://example.org/old")
+	other := AddSource(t, s, "https://example.org/other")
 	ctx := context.Background()
 	state := storage.FetchState{ETag: `"v1"`, FeedTitle: "Example", LastStatus: 200}
 	if _, err := s.RecordFetch(ctx, storage.Fetch{SourceID: src.ID, NewURL: "https://example.org/new", State: state}); err != nil {
@@ -170,35 +159,85 @@ func TestRecordFetchStateAndURL(t *testing.T) {
 	if err != nil || up.ID != src.ID || up.URL != "https://example.org/newer" || len(up.Tags) != 1 {
 		t.Errorf("upsert by the subscribed URL = %+v, %v", up, err)
 	}
-	mustCheck(t, s)
+	check(t, s)
 
-	_, err = s.RecordFetch(ctx, storage.Fetch{SourceID: src.ID, NewURL: other.URL, Items: []storage.Item{item("a", time.Now())}})
+	_, err = s.RecordFetch(ctx, storage.Fetch{SourceID: src.ID, NewURL: other.URL, Items: []storage.Item{Item("a", clk.Now())}})
 	if err == nil || !strings.Contains(err.Error(), other.URL) || !strings.Contains(err.Error(), "https://example.org/newer") {
 		t.Errorf("moving onto another source's URL: %v", err)
 	}
-	if n := len(collect(t, s, storage.Query{})); n != 0 {
+	if n := len(Collect(t, s, storage.Query{})); n != 0 {
 		t.Errorf("the refused fetch stored %d items", n)
 	}
 
-	_, err = s.RecordFetch(ctx, storage.Fetch{SourceID: 999, Items: []storage.Item{item("a", time.Now())}})
+	_, err = s.RecordFetch(ctx, storage.Fetch{SourceID: 999, Items: []storage.Item{Item("a", clk.Now())}})
 	if !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("unknown source: %v", err)
 	}
-	mustCheck(t, s)
+	check(t, s)
 }
 
-func TestItemsQuery(t *testing.T) {
-	clk := newClock()
-	s := openTest(t, storage.Options{Now: clk.Now})
+// testKnownRaw: an item stored with a raw hash is known under its key
+// with that hash only; a Known item is counted unchanged and writes
+// nothing; the raw hash follows the item when it changes.
+func testKnownRaw(t *testing.T, open Opener) {
+	s, _ := openClocked(t, open, storage.Options{})
+	src := AddSource(t, s, "https://a.example/feed")
+	t0 := time.Date(2025, 5, 30, 0, 0, 0, 0, time.UTC)
+	a, b := Item("a", t0), Item("b", t0)
+	a.RawHash, b.RawHash = 11, 0
+	if got := RecordItems(t, s, src.ID, a, b); got.Added != 2 {
+		t.Fatalf("first fetch: %+v", got)
+	}
+	keys := storage.ItemKeys([]storage.Item{a, b})
+	ask := func(raws ...uint64) []bool {
+		q := []storage.Item{{Key: keys[0], RawHash: raws[0]}, {Key: keys[1], RawHash: raws[1]}, {Key: "g:none", RawHash: 11}, {RawHash: 11}}
+		return s.KnownRaw(src.ID, q)
+	}
+	if got := ask(11, 0); !got[0] || got[1] || got[2] || got[3] {
+		t.Errorf("KnownRaw = %v, want only the first", got)
+	}
+	if got := ask(12, 11); got[0] || got[1] {
+		t.Errorf("KnownRaw with other hashes = %v, want none", got)
+	}
+	if got := s.KnownRaw(src.ID+1, []storage.Item{{Key: keys[0], RawHash: 11}}); got[0] {
+		t.Error("KnownRaw found the item under another source")
+	}
+
+	// A Known item with an empty body: unchanged, the stored body stays.
+	known := a
+	known.Known, known.Summary, known.Content, known.Title = true, "", "", "changed"
+	if got := RecordItems(t, s, src.ID, known); got.Unchanged != 1 || got.Updated != 0 {
+		t.Fatalf("known item: %+v", got)
+	}
+	stored := Collect(t, s, storage.Query{})
+	for _, it := range stored {
+		if it.GUID == "a" && (it.Title != a.Title || it.Content != a.Content) {
+			t.Errorf("a Known item was written: %+v", it)
+		}
+	}
+
+	// The same body under a new raw hash: unchanged, but the hash moves.
+	b.RawHash = 22
+	if got := RecordItems(t, s, src.ID, b); got.Unchanged != 1 {
+		t.Fatalf("b again: %+v", got)
+	}
+	if got := ask(11, 22); !got[0] || !got[1] {
+		t.Errorf("KnownRaw after b's new hash = %v", got)
+	}
+	check(t, s)
+}
+
+func testItemsQuery(t *testing.T, open Opener) {
+	s, clk := openClocked(t, open, storage.Options{})
 	base := clk.Now().Add(-100 * time.Hour)
 	var srcs []storage.Source
 	for _, u := range []string{"https://a.example/feed", "https://b.example/feed", "https://c.example/feed"} {
-		srcs = append(srcs, addSource(t, s, u))
+		srcs = append(srcs, AddSource(t, s, u))
 	}
 	// Item i goes to source i%3, published i hours after base.
 	var all []string
 	for i := range 30 {
-		record(t, s, srcs[i%3].ID, item(fmtGUID(i), base.Add(time.Duration(i)*time.Hour)))
+		RecordItems(t, s, srcs[i%3].ID, Item(fmtGUID(i), base.Add(time.Duration(i)*time.Hour)))
 		all = append([]string{fmtGUID(i)}, all...)
 	}
 	only := func(mod ...int) []string {
@@ -249,23 +288,23 @@ func TestItemsQuery(t *testing.T) {
 	}
 }
 
-// TestItemsChunks reads more items than one chunk, across sources, and
+// testItemsChunks reads more items than one chunk, across sources, and
 // writes from inside fn.
-func TestItemsChunks(t *testing.T) {
-	s := openTest(t, storage.Options{})
-	a, b := addSource(t, s, "https://a.example/"), addSource(t, s, "https://b.example/")
+func testItemsChunks(t *testing.T, open Opener) {
+	s, _ := openClocked(t, open, storage.Options{})
+	a, b := AddSource(t, s, "https://a.example/"), AddSource(t, s, "https://b.example/")
 	base := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	var batchA, batchB []storage.Item
 	for i := range 500 {
-		it := item(fmtGUID(i), base.Add(time.Duration(i)*time.Minute))
+		it := Item(fmtGUID(i), base.Add(time.Duration(i)*time.Minute))
 		if i%2 == 0 {
 			batchA = append(batchA, it)
 		} else {
 			batchB = append(batchB, it)
 		}
 	}
-	record(t, s, a.ID, batchA...)
-	record(t, s, b.ID, batchB...)
+	RecordItems(t, s, a.ID, batchA...)
+	RecordItems(t, s, b.ID, batchB...)
 	for _, q := range []storage.Query{{}, {SourceIDs: []uint64{a.ID, b.ID}}} {
 		n := 0
 		last := time.Time{}
@@ -288,33 +327,33 @@ func TestItemsChunks(t *testing.T) {
 	}
 }
 
-func TestItem(t *testing.T) {
-	s := openTest(t, storage.Options{})
-	src := addSource(t, s, "https://a.example/")
-	record(t, s, src.ID, item("x", time.Now()))
-	got := collect(t, s, storage.Query{})[0]
+func testItem(t *testing.T, open Opener) {
+	s, clk := openClocked(t, open, storage.Options{})
+	src := AddSource(t, s, "https://a.example/")
+	RecordItems(t, s, src.ID, Item("x", clk.Now()))
+	got := Collect(t, s, storage.Query{})[0]
 	it, err := s.Item(got.ID)
-	if err != nil || it.GUID != "x" {
-		t.Errorf("Item(%d) = %+v, %v", got.ID, it, err)
+	if err != nil || it.GUID != "x" || !reflect.DeepEqual(it, got) {
+		t.Errorf("Item(%d) = %+v, %v; want %+v", got.ID, it, err, got)
 	}
 	if _, err := s.Item(12345); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("Item(unknown): %v", err)
 	}
 }
 
-func TestVersion(t *testing.T) {
-	s := openTest(t, storage.Options{})
+func testVersion(t *testing.T, open Opener) {
+	s, clk := openClocked(t, open, storage.Options{})
 	v0 := s.Version(nil)
 	if v0 == 0 {
 		t.Fatal("Version starts at 0")
 	}
-	a := addSource(t, s, "https://a.example/")
-	b := addSource(t, s, "https://b.example/")
+	a := AddSource(t, s, "https://a.example/")
+	b := AddSource(t, s, "https://b.example/")
 	if s.Version(nil) <= v0 {
 		t.Error("adding sources did not move the global version")
 	}
 	va, vb := s.Version([]uint64{a.ID}), s.Version([]uint64{b.ID})
-	record(t, s, a.ID, item("x", time.Now()))
+	RecordItems(t, s, a.ID, Item("x", clk.Now()))
 	if s.Version([]uint64{a.ID}) <= va {
 		t.Error("an item of a did not move a's version")
 	}
@@ -330,14 +369,14 @@ func TestVersion(t *testing.T) {
 	if _, err := s.RecordFetch(context.Background(), storage.Fetch{SourceID: a.ID, State: storage.FetchState{LastStatus: 304}}); err != nil {
 		t.Fatal(err)
 	}
-	record(t, s, a.ID, item("x", time.Now()))
+	RecordItems(t, s, a.ID, Item("x", clk.Now()))
 	if s.Version([]uint64{a.ID}) != va {
 		t.Error("a 304 or a repeat moved a's version")
 	}
 	before := s.Version(nil)
-	collect(t, s, storage.Query{})
+	Collect(t, s, storage.Query{})
 	s.Sources()
-	addSource(t, s, "https://a.example/") // no change
+	AddSource(t, s, "https://a.example/") // no change
 	if s.Version(nil) != before {
 		t.Error("reads or a no-op upsert moved the version")
 	}
