@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/feedmill/feedmill/storage"
@@ -148,7 +147,7 @@ func (s *Store) Import(ctx context.Context, next func() (storage.Record, bool, e
 			return err
 		}
 		if n > 0 {
-			return refusedError{fmt.Errorf("the store holds %d sources: import needs an empty one", n)}
+			return refusedError{fmt.Errorf("the store is not empty (%d sources): import needs an empty one", n)}
 		}
 		if err := importRecords(ctx, tx, next); err != nil {
 			return err
@@ -164,7 +163,8 @@ func (s *Store) Import(ctx context.Context, next func() (storage.Record, bool, e
 	return nil
 }
 
-// importRecords writes the records in batches.
+// importRecords writes the records in batches, refusing one it cannot
+// place (checked ahead: a batch's errors would not name the record).
 func importRecords(ctx context.Context, tx pgx.Tx, next func() (storage.Record, bool, error)) error {
 	batch := &pgx.Batch{}
 	flush := func() error {
@@ -175,7 +175,8 @@ func importRecords(ctx context.Context, tx pgx.Tx, next func() (storage.Record, 
 		batch = &pgx.Batch{}
 		return err
 	}
-	for {
+	seen := importSeen{sources: map[uint64]bool{}, items: map[uint64]bool{}}
+	for n := 1; ; n++ {
 		r, ok, err := next()
 		if err != nil {
 			return err
@@ -183,8 +184,11 @@ func importRecords(ctx context.Context, tx pgx.Tx, next func() (storage.Record, 
 		if !ok {
 			return flush()
 		}
+		if err := seen.check(r); err != nil {
+			return refusedError{fmt.Errorf("record %d: %w", n, err)}
+		}
 		if err := queueRecord(batch, r); err != nil {
-			return err
+			return fmt.Errorf("record %d: %w", n, err)
 		}
 		if batch.Len() >= importBatch {
 			if err := flush(); err != nil {
@@ -194,7 +198,42 @@ func importRecords(ctx context.Context, tx pgx.Tx, next func() (storage.Record, 
 	}
 }
 
-// queueRecord queues the rows of one record.
+// importSeen is what Import has taken so far.
+type importSeen struct {
+	sources, items map[uint64]bool
+}
+
+// check refuses a record with not exactly one part, a second source or
+// item with one ID, and anything of a source not imported before it.
+func (seen importSeen) check(r storage.Record) error {
+	parts := 0
+	for _, set := range []bool{r.Source != nil, r.Item != nil, r.Tombstone != nil, r.Subscription != nil} {
+		if set {
+			parts++
+		}
+	}
+	switch {
+	case parts != 1:
+		return fmt.Errorf("%d parts, want one", parts)
+	case r.Source != nil && seen.sources[r.Source.ID]:
+		return fmt.Errorf("source %d imported twice", r.Source.ID)
+	case r.Source != nil:
+		seen.sources[r.Source.ID] = true
+	case r.Item != nil && !seen.sources[r.Item.SourceID]:
+		return fmt.Errorf("item %d of source %d, which was not imported", r.Item.ID, r.Item.SourceID)
+	case r.Item != nil && seen.items[r.Item.ID]:
+		return fmt.Errorf("item %d imported twice", r.Item.ID)
+	case r.Item != nil:
+		seen.items[r.Item.ID] = true
+	case r.Tombstone != nil && !seen.sources[r.Tombstone.SourceID]:
+		return fmt.Errorf("tombstone %s of source %d, which was not imported", r.Tombstone.Key, r.Tombstone.SourceID)
+	case r.Subscription != nil && !seen.sources[r.Subscription.SourceID]:
+		return fmt.Errorf("subscription of source %d, which was not imported", r.Subscription.SourceID)
+	}
+	return nil
+}
+
+// queueRecord queues the rows of one (checked) record.
 func queueRecord(batch *pgx.Batch, r storage.Record) error {
 	switch {
 	case r.Source != nil:
@@ -214,8 +253,6 @@ func queueRecord(batch *pgx.Batch, r storage.Record) error {
 			return err
 		}
 		batch.Queue(`INSERT INTO subscriptions (source_id, doc) VALUES ($1, $2)`, int64(r.Subscription.SourceID), doc)
-	default:
-		return errors.New("empty record")
 	}
 	return nil
 }

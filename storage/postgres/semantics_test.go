@@ -174,56 +174,6 @@ func TestFullTextRefilesLoneTeaser(t *testing.T) {
 	}
 }
 
-// Export and Import keep every ID, and the sequences go on past them.
-func TestExportImport(t *testing.T) {
-	ctx := context.Background()
-	from := openStore(t, postgres.Options{})
-	src, _ := from.UpsertSource(ctx, storage.Source{URL: "http://a.example/", Title: "A", Tags: []string{"x"}})
-	if _, err := from.RecordFetch(ctx, storage.Fetch{SourceID: src.ID, Items: []storage.Item{item("1", "one"), item("2", "two")}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := from.PutSubscription(ctx, storage.Subscription{SourceID: src.ID, ID: "cb", Secret: "s", Hub: "http://hub/", State: storage.SubActive}); err != nil {
-		t.Fatal(err)
-	}
-	var recs []storage.Record
-	if err := from.Export(ctx, func(r storage.Record) error { recs = append(recs, r); return nil }); err != nil {
-		t.Fatal(err)
-	}
-	to := openStore(t, postgres.Options{})
-	i := 0
-	next := func() (storage.Record, bool, error) {
-		if i == len(recs) {
-			return storage.Record{}, false, nil
-		}
-		i++
-		return recs[i-1], true, nil
-	}
-	if err := to.Import(ctx, next); err != nil {
-		t.Fatal(err)
-	}
-	i = 0
-	if err := to.Import(ctx, next); err == nil {
-		t.Error("import into a store with sources succeeded")
-	}
-	for _, r := range recs {
-		if r.Item == nil {
-			continue
-		}
-		got, err := to.Item(r.Item.ID)
-		if err != nil || got.Title != r.Item.Title || got.Key != r.Item.Key {
-			t.Errorf("item %d: %+v, %v", r.Item.ID, got, err)
-		}
-	}
-	subs, _ := to.Subscriptions()
-	if subs[src.ID].Secret != "s" {
-		t.Errorf("subscriptions: %+v", subs)
-	}
-	b, err := to.UpsertSource(ctx, storage.Source{URL: "http://b.example/"})
-	if err != nil || b.ID <= src.ID {
-		t.Errorf("new source after import: %+v, %v", b, err)
-	}
-}
-
 // Renditions are dated alike everywhere: the same etag keeps its time,
 // a new one takes now but never goes back.
 func TestStampRender(t *testing.T) {
