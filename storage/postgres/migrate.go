@@ -3,13 +3,16 @@ package postgres
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/feedmill/feedmill/storage"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -103,4 +106,26 @@ func Migrate(ctx context.Context, dsn string) error {
 		return fmt.Errorf("migrate %s: %w", describeDSN(dsn), err)
 	}
 	return nil
+}
+
+// checkSchema returns the schema version, or ErrNeedsMigration when the
+// database lacks a migration of this code's.
+func checkSchema(ctx context.Context, pool *pgxpool.Pool) (int, error) {
+	ms, err := loadMigrations()
+	if err != nil {
+		return 0, err
+	}
+	var have int
+	err = pool.QueryRow(ctx, `SELECT COALESCE(max(version), 0) FROM schema_migrations`).Scan(&have)
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "42P01" { // no schema_migrations
+		return 0, storage.ErrNeedsMigration
+	}
+	if err != nil {
+		return 0, err
+	}
+	if want := ms[len(ms)-1].version; have < want {
+		return have, fmt.Errorf("schema %d, this code needs %d: %w", have, want, storage.ErrNeedsMigration)
+	}
+	return have, nil
 }

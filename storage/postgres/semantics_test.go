@@ -248,3 +248,21 @@ func TestPausedAndForceDue(t *testing.T) {
 		t.Fatalf("after unpausing: claimed %+v", got)
 	}
 }
+
+// A read-only store reads, refuses writes, and needs a migrated schema.
+func TestReadOnly(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.NewDB(t)
+	rw := openDSN(t, dsn, postgres.Options{})
+	src, _ := rw.UpsertSource(ctx, storage.Source{URL: "http://a.example/"})
+	ro := openDSN(t, dsn, postgres.Options{Options: storage.Options{ReadOnly: true}})
+	if got, err := ro.Source(src.ID); err != nil || got.URL != src.URL {
+		t.Fatalf("read-only Source: %+v, %v", got, err)
+	}
+	if _, err := ro.UpsertSource(ctx, storage.Source{URL: "http://b.example/"}); !errors.Is(err, storage.ErrReadOnly) {
+		t.Errorf("read-only write: %v", err)
+	}
+	if _, err := postgres.Open(pgtest.NewEmptyDB(t), storage.Options{ReadOnly: true}); !errors.Is(err, storage.ErrNeedsMigration) {
+		t.Errorf("read-only open of an empty database: %v", err)
+	}
+}

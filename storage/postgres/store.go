@@ -69,16 +69,18 @@ func Open(dsn string, opts storage.Options) (*Store, error) {
 }
 
 // OpenWith opens the store in the database at dsn, migrating its schema,
-// and starts its change feed. Every error names the database (never its
+// and starts its change feed. With ReadOnly it migrates nothing (an older
+// schema is ErrNeedsMigration), its sessions are read-only, and every
+// write returns ErrReadOnly. Every error names the database (never its
 // password).
 func OpenWith(dsn string, opts Options) (*Store, error) {
 	name := describeDSN(dsn)
-	if opts.ReadOnly {
-		return nil, fmt.Errorf("open store %s: read-only is not supported on PostgreSQL", name)
-	}
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", name, redact(err))
+	}
+	if opts.ReadOnly {
+		cfg.ConnConfig.RuntimeParams["default_transaction_read_only"] = "on"
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -87,7 +89,12 @@ func OpenWith(dsn string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open store %s: %w", name, err)
 	}
 	s := newStore(pool, name, opts)
-	version, err := migrate(ctx, pool)
+	var version int
+	if opts.ReadOnly {
+		version, err = checkSchema(ctx, pool)
+	} else {
+		version, err = migrate(ctx, pool)
+	}
 	if err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("open store %s: %w", name, err)
@@ -144,10 +151,13 @@ func (s *Store) start(ctx context.Context) error {
 		return fmt.Errorf("change feed: %w", err)
 	}
 	s.feed = feed
+	s.goLoop(s.bgCtx, s.opts.FeedPeriod, s.feed.poll)
+	if s.opts.ReadOnly {
+		return nil
+	}
 	if err := s.ensurePartitions(ctx); err != nil {
 		s.log.Warn("near-duplicate partitions", "db", s.name, "err", err)
 	}
-	s.goLoop(s.bgCtx, s.opts.FeedPeriod, s.feed.poll)
 	s.goLoop(s.bgCtx, time.Hour, s.ensurePartitions)
 	return nil
 }
@@ -198,6 +208,9 @@ func (s *Store) Close() error {
 func (s *Store) write(ctx context.Context, fn func(pgx.Tx) error) error {
 	if s.closed.Load() {
 		return storage.ErrClosed
+	}
+	if s.opts.ReadOnly {
+		return storage.ErrReadOnly
 	}
 	var err error
 	for attempt := 0; attempt < 5; attempt++ {
