@@ -128,10 +128,22 @@ func findStories(ctx context.Context, tx pgx.Tx, items []*storage.Item) (map[int
 	return out, nil
 }
 
-// candidates finds, for each item by index, the candidates its keys
-// give: per key the oldest MaxCandidatesPerKey rows of other sources in
-// its window that match (a band's within MaxSimDistance).
-func candidates(ctx context.Context, tx pgx.Tx, items []*storage.Item) (map[int][]similar.Cand, error) {
+// candidatesSQL finds the candidates of several items' keys, as rows
+// (item index, by band, candidate ID, story, fingerprint): per key the
+// oldest MaxCandidatesPerKey rows of other sources in its window that
+// match (a band's within MaxSimDistance). Its arguments are
+// candidateArgs'.
+const candidatesSQL = `SELECT q.i, q.fp <> 0, c.item_id, c.story, c.fp
+	FROM unnest($1::int[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[])
+		AS q(i, k, lo, hi, fp, src, self)
+	CROSS JOIN LATERAL (SELECT n.item_id, n.story, n.fp FROM neardup n
+		WHERE n.k = q.k AND n.published_ns BETWEEN q.lo AND q.hi AND n.source_id <> q.src AND n.item_id <> q.self
+			AND (q.fp = 0 OR bit_count(int8send(n.fp # q.fp)) <= $8)
+		ORDER BY n.published_ns, n.item_id LIMIT $9) c`
+
+// candidateArgs are candidatesSQL's arguments for items: one row per
+// item and key.
+func candidateArgs(items []*storage.Item) []any {
 	var qi []int32
 	var qk, qlo, qhi, qfp, qsrc, qself []int64
 	for i, it := range items {
@@ -146,14 +158,13 @@ func candidates(ctx context.Context, tx pgx.Tx, items []*storage.Item) (map[int]
 			qsrc, qself = append(qsrc, int64(it.SourceID)), append(qself, int64(it.ID))
 		}
 	}
-	rows, err := tx.Query(ctx, `SELECT q.i, q.fp <> 0, c.item_id, c.story, c.fp
-		FROM unnest($1::int[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[])
-			AS q(i, k, lo, hi, fp, src, self)
-		CROSS JOIN LATERAL (SELECT n.item_id, n.story, n.fp FROM neardup n
-			WHERE n.k = q.k AND n.published_ns BETWEEN q.lo AND q.hi AND n.source_id <> q.src AND n.item_id <> q.self
-				AND (q.fp = 0 OR bit_count(int8send(n.fp # q.fp)) <= $8)
-			ORDER BY n.published_ns, n.item_id LIMIT $9) c`,
-		qi, qk, qlo, qhi, qfp, qsrc, qself, similar.MaxSimDistance, similar.MaxCandidatesPerKey)
+	return []any{qi, qk, qlo, qhi, qfp, qsrc, qself, similar.MaxSimDistance, similar.MaxCandidatesPerKey}
+}
+
+// candidates finds, for each item by index, the candidates its keys give
+// (candidatesSQL).
+func candidates(ctx context.Context, tx pgx.Tx, items []*storage.Item) (map[int][]similar.Cand, error) {
+	rows, err := tx.Query(ctx, candidatesSQL, candidateArgs(items)...)
 	if err != nil {
 		return nil, err
 	}
