@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/feedmill/feedmill/storage"
@@ -141,7 +142,12 @@ const importBatch = 500
 // they come (with the Story they have). The identity sequences then
 // continue past the largest IDs imported.
 func (s *Store) Import(ctx context.Context, next func() (storage.Record, bool, error)) error {
+	tried := false
 	err := s.write(ctx, func(tx pgx.Tx) error {
+		if tried {
+			return errors.New("the transaction failed and next cannot be replayed: import again")
+		}
+		tried = true
 		var n int
 		if err := tx.QueryRow(ctx, `SELECT count(*) FROM sources`).Scan(&n); err != nil {
 			return err

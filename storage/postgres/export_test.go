@@ -44,3 +44,16 @@ func (s *Store) Exec(ctx context.Context, sql string, args ...any) error {
 	_, err := s.pool.Exec(ctx, sql, args...)
 	return err
 }
+
+// Upkeep runs the hourly upkeep now.
+func (s *Store) Upkeep(ctx context.Context) error { return s.upkeep(ctx) }
+
+// Partitions are the names of neardup's partitions, sorted.
+func (s *Store) Partitions(ctx context.Context) ([]string, error) {
+	rows, err := s.pool.Query(ctx, `SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+		WHERE i.inhparent = 'neardup'::regclass ORDER BY 1`)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}

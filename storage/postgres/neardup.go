@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"time"
 
 	"github.com/feedmill/feedmill/storage"
 	"github.com/feedmill/feedmill/storage/internal/similar"
@@ -237,38 +236,3 @@ func (s *Store) Similarity(a, b uint64) (storage.Similarity, error) {
 	return storage.Similarity(similar.Compare(texts[0], texts[1])), nil
 }
 
-// partitionDays is how many days ahead of today ensurePartitions keeps
-// daily partitions of neardup.
-const partitionDays = 3
-
-// ensurePartitions creates the daily partitions of neardup from MaxAge
-// (or partitionDays) ago to partitionDays ahead that are missing. A day
-// whose rows went to the DEFAULT partition meanwhile keeps them there.
-func (s *Store) ensurePartitions(ctx context.Context) error {
-	back := s.ret.MaxAge
-	if back <= 0 {
-		back = partitionDays * 24 * time.Hour
-	}
-	now := s.now().UTC()
-	first := now.Add(-back).Truncate(24 * time.Hour)
-	last := now.Truncate(24*time.Hour).AddDate(0, 0, partitionDays)
-	for day := first; !day.After(last); day = day.AddDate(0, 0, 1) {
-		name := "neardup_" + day.Format("20060102")
-		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrationLock+1); err != nil {
-				return err
-			}
-			var exists bool
-			if err := tx.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, name).Scan(&exists); err != nil || exists {
-				return err
-			}
-			_, err := tx.Exec(ctx, fmt.Sprintf(`CREATE TABLE %s PARTITION OF neardup FOR VALUES FROM (%d) TO (%d)`,
-				name, day.UnixNano(), day.AddDate(0, 0, 1).UnixNano()))
-			return err
-		})
-		if err != nil {
-			s.log.Debug("near-duplicate partition not created", "partition", name, "err", err)
-		}
-	}
-	return nil
-}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/feedmill/feedmill/storage"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -103,55 +102,3 @@ func removeOlder(ctx context.Context, tx pgx.Tx, cutoff int64, s *Store) (int, m
 	return len(victims), touched, nil
 }
 
-// PutSubscription stores sub as the subscription of its source,
-// replacing any other.
-func (s *Store) PutSubscription(ctx context.Context, sub storage.Subscription) error {
-	doc, err := encodeSubscription(sub)
-	if err != nil {
-		return fmt.Errorf("encode subscription of source %d: %w", sub.SourceID, err)
-	}
-	err = s.write(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO subscriptions (source_id, doc) VALUES ($1, $2)
-			ON CONFLICT (source_id) DO UPDATE SET doc = excluded.doc`, int64(sub.SourceID), doc)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("store subscription of source %d in %s: %w", sub.SourceID, s.name, err)
-	}
-	return nil
-}
-
-// DeleteSubscription forgets the subscription of a source (none is fine).
-func (s *Store) DeleteSubscription(ctx context.Context, sourceID uint64) error {
-	err := s.write(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `DELETE FROM subscriptions WHERE source_id = $1`, int64(sourceID))
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("delete subscription of source %d in %s: %w", sourceID, s.name, err)
-	}
-	return nil
-}
-
-// Subscriptions returns every subscription, by source ID.
-func (s *Store) Subscriptions() (map[uint64]storage.Subscription, error) {
-	out := map[uint64]storage.Subscription{}
-	rows, err := s.pool.Query(context.Background(), `SELECT source_id, doc FROM subscriptions`)
-	if err != nil {
-		return nil, fmt.Errorf("subscriptions in %s: %w", s.name, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id int64
-		var doc []byte
-		if err := rows.Scan(&id, &doc); err != nil {
-			return nil, fmt.Errorf("subscriptions in %s: %w", s.name, err)
-		}
-		sub, err := decodeSubscription(uint64(id), doc)
-		if err != nil {
-			return nil, fmt.Errorf("subscriptions in %s: %w", s.name, err)
-		}
-		out[uint64(id)] = sub
-	}
-	return out, rows.Err()
-}

@@ -155,10 +155,10 @@ func (s *Store) start(ctx context.Context) error {
 	if s.opts.ReadOnly {
 		return nil
 	}
-	if err := s.ensurePartitions(ctx); err != nil {
-		s.log.Warn("near-duplicate partitions", "db", s.name, "err", err)
+	if err := s.upkeep(ctx); err != nil {
+		s.log.Warn("store upkeep", "db", s.name, "err", err)
 	}
-	s.goLoop(s.bgCtx, time.Hour, s.ensurePartitions)
+	s.goLoop(s.bgCtx, time.Hour, s.upkeep)
 	return nil
 }
 
