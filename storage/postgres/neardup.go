@@ -235,4 +235,3 @@ func (s *Store) Similarity(a, b uint64) (storage.Similarity, error) {
 	}
 	return storage.Similarity(similar.Compare(texts[0], texts[1])), nil
 }
-

@@ -101,4 +101,3 @@ func removeOlder(ctx context.Context, tx pgx.Tx, cutoff int64, s *Store) (int, m
 	}
 	return len(victims), touched, nil
 }
-
