@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/feedmill/feedmill/storage"
+	"github.com/feedmill/feedmill/storage/postgres"
 )
 
 // cmdStore runs `feedmill store copy FROM TO`: the whole contents of one
@@ -66,9 +67,9 @@ func (n *copyCounts) add(r storage.Record) {
 // empty one at to, and copies the first into the second. A bbolt file
 // that the copy created is removed when the copy fails.
 func copyStoreAt(ctx context.Context, from, to string, log *slog.Logger) (copyCounts, error) {
-	src, err := openBackend(from, storage.Options{ReadOnly: true, Logger: log})
+	src, err := openBackend(from, storage.Options{ReadOnly: true, Logger: log}, postgres.Options{})
 	if errors.Is(err, storage.ErrNeedsMigration) {
-		src, err = openBackend(from, storage.Options{Logger: log})
+		src, err = openBackend(from, storage.Options{Logger: log}, postgres.Options{})
 	}
 	if err != nil {
 		return copyCounts{}, lockHint(err)
@@ -79,7 +80,7 @@ func copyStoreAt(ctx context.Context, from, to string, log *slog.Logger) (copyCo
 		_, serr := os.Stat(to)
 		created = errors.Is(serr, fs.ErrNotExist)
 	}
-	dst, err := openBackend(to, storage.Options{Logger: log})
+	dst, err := openBackend(to, storage.Options{Logger: log}, postgres.Options{})
 	if err != nil {
 		return copyCounts{}, lockHint(err)
 	}
