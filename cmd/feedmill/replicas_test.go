@@ -40,6 +40,7 @@ const (
 // replica is one `feedmill serve` child of the multi-replica test.
 type replica struct {
 	n    int
+	bin  string // the feedmill binary
 	cfg  string
 	base string
 	cmd  *exec.Cmd
@@ -76,7 +77,9 @@ func writeReplicaConfig(t *testing.T, dir, db string, n, port int, up *replicaUp
 // start runs the replica and waits until it answers /healthz.
 func (r *replica) start(t *testing.T, ctx context.Context) {
 	t.Helper()
-	r.cmd = cliCommand(ctx, "serve", "-c", r.cfg)
+	r.cmd = exec.CommandContext(ctx, r.bin, "serve", "-c", r.cfg)
+	r.cmd.Cancel = func() error { return r.cmd.Process.Signal(syscall.SIGQUIT) }
+	r.cmd.WaitDelay = 5 * time.Second
 	r.out = &bytes.Buffer{}
 	r.cmd.Stdout, r.cmd.Stderr = r.out, r.out
 	if err := r.cmd.Start(); err != nil {
@@ -113,16 +116,17 @@ func TestReplicas(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the multi-replica test runs three daemons for minutes")
 	}
+	dir := t.TempDir()
+	bin := buildFeedmill(t, dir)
 	dsn := pgtest.NewDB(t)
 	up := startReplicaUpstream(t, replicaSources, replicaHosts)
-	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 
 	reps := make([]*replica, replicaCount)
 	for i := range reps {
 		port := freePort(t)
-		reps[i] = &replica{n: i + 1, base: fmt.Sprintf("http://127.0.0.1:%d", port)}
+		reps[i] = &replica{n: i + 1, bin: bin, base: fmt.Sprintf("http://127.0.0.1:%d", port)}
 		reps[i].cfg = writeReplicaConfig(t, dir, dsn, i+1, port, up)
 	}
 	begin := time.Now()
@@ -161,6 +165,19 @@ func TestReplicas(t *testing.T) {
 	checkSourcePeriods(t, log, killedAt)
 	checkHostLimits(t, log)
 	checkStoreMatchesBolt(t, dsn, up, dir)
+}
+
+// buildFeedmill builds the command, as shipped (no race detector, which
+// the test binary may carry and which would make three daemons on two
+// cores measure the detector rather than the schedule), into dir.
+func buildFeedmill(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "feedmill")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
 }
 
 // checkSourcePeriods checks that every source was fetched once per due
