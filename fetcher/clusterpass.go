@@ -21,10 +21,14 @@ const clusterPoll = 250 * time.Millisecond
 // it.
 func (f *Fetcher) clusterPass(ctx context.Context, c storage.Claimer, pick []storage.Source, emit func(Result)) error {
 	start := f.opts.Now()
-	ids := make([]uint64, len(pick))
+	ids := make([]uint64, 0, len(pick))
 	waiting := make(map[uint64]storage.Source, len(pick))
-	for i, s := range pick {
-		ids[i] = s.ID
+	for _, s := range pick {
+		if s.Paused {
+			emit(Result{URL: s.URL, Status: s.State.LastStatus, Err: "skipped: paused (replicas fetch only active sources)"})
+			continue
+		}
+		ids = append(ids, s.ID)
 		waiting[s.ID] = s
 	}
 	if err := c.ForceDue(ctx, ids); err != nil {

@@ -32,7 +32,7 @@ func newLogger(cfg *Config, w io.Writer) *slog.Logger {
 func openStore(cfg *Config, log *slog.Logger) (storage.Store, error) {
 	opts := cfg.storageOptions()
 	opts.Logger = log
-	st, err := openBackend(cfg.DB, opts)
+	st, err := openBackend(cfg.DB, opts, cfg.clusterOptions())
 	if err != nil && isReadOnlyErr(err) {
 		return nil, fmt.Errorf("%w; this command writes the store: make it and its folder writable or set `db:` to a writable path (sources list, export, render, backup and explain read it as it is)", err)
 	}
@@ -58,7 +58,7 @@ func openReadStore(ctx context.Context, cfg *Config, env *cmdEnv) (storage.Store
 	opts := cfg.storageOptions()
 	opts.Logger = log
 	opts.ReadOnly = true
-	st, err := openBackend(cfg.DB, opts)
+	st, err := openBackend(cfg.DB, opts, cfg.clusterOptions())
 	if err == nil && configApplied(cfg, st) {
 		return st, log, nil
 	}
@@ -72,7 +72,7 @@ func openReadStore(ctx context.Context, cfg *Config, env *cmdEnv) (storage.Store
 		return st, log, werr
 	}
 	log.Warn("store is read-only: config sources not applied to it", "store", displayDB(cfg.DB), "err", werr)
-	st, err = openBackend(cfg.DB, opts)
+	st, err = openBackend(cfg.DB, opts, cfg.clusterOptions())
 	return st, log, err
 }
 

@@ -3,9 +3,11 @@ package main
 import (
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/feedmill/feedmill/storage"
 	"github.com/feedmill/feedmill/storage/bolt"
+	"github.com/feedmill/feedmill/storage/postgres"
 )
 
 // isPostgresDSN tells whether a `db` value names a PostgreSQL database
@@ -29,11 +31,34 @@ func displayDB(db string) string {
 }
 
 // openBackend opens the store db names: a PostgreSQL database for a
-// postgres:// URL, else the bbolt file at that path.
-func openBackend(db string, opts storage.Options) (storage.Store, error) {
+// postgres:// URL (with pg's cluster settings; zero = the defaults), else
+// the bbolt file at that path.
+func openBackend(db string, opts storage.Options, pg postgres.Options) (storage.Store, error) {
+	if isPostgresDSN(db) {
+		pg.Options = opts
+		st, err := postgres.OpenWith(db, pg)
+		if err != nil {
+			return nil, err
+		}
+		return st, nil
+	}
 	st, err := bolt.Open(db, opts)
 	if err != nil {
 		return nil, err
 	}
 	return st, nil
+}
+
+// clusterOptions are the replicas' settings for a PostgreSQL store: a
+// claimed source stays leased for two fetch timeouts and 10 s; a replica
+// stops claiming from a host shard a fetch timeout and 5 s before its
+// hold would run out, so its fetches end before another replica takes
+// the shard over.
+func (c *Config) clusterOptions() postgres.Options {
+	timeout := c.Fetch.Timeout.D()
+	return postgres.Options{
+		ShardTTL:    c.hostLease(),
+		ShardMargin: timeout + 5*time.Second,
+		ClaimLease:  2*timeout + 10*time.Second,
+	}
 }

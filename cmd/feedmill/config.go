@@ -40,6 +40,7 @@ type Config struct {
 	Sources    []SourceConfig  `yaml:"sources"`
 	Channels   []ChannelConfig `yaml:"channels"`
 	WebSub     WebSubConfig    `yaml:"websub"`
+	Cluster    ClusterConfig   `yaml:"cluster"`
 
 	// ControlSocket is where the daemon listens for the CLI; "" = beside
 	// the store, or under the runtime directory when that path is too
@@ -96,6 +97,15 @@ type RetentionConfig struct {
 // server keeps in memory.
 type CacheConfig struct {
 	MaxBytes ByteSize `yaml:"max_bytes"` // budget; least recently used out first
+}
+
+// ClusterConfig tunes replicas sharing a PostgreSQL store.
+type ClusterConfig struct {
+	// HostLease is how long a replica's hold on a share of the hosts
+	// lasts unless renewed (every third of it): a dead replica's hosts
+	// go to the others after it. 0 = the larger of 1m and
+	// minHostLease.
+	HostLease Duration `yaml:"host_lease"`
 }
 
 // minCacheBytes is the smallest cache.max_bytes accepted.
@@ -308,6 +318,7 @@ func (c *Config) validate() error {
 	c.validateLog(bad)
 	c.validateFetch(bad)
 	c.validateLimits(bad)
+	c.validateCluster(bad)
 	urls := c.validateSources(bad)
 	c.validateChannels(urls, bad)
 	return errors.Join(errs...)
@@ -586,4 +597,25 @@ func (c *Config) configSources() []storage.Source {
 		}
 	}
 	return out
+}
+
+// validateCluster checks cluster.host_lease when it is set.
+func (c *Config) validateCluster(bad func(path, format string, args ...any)) {
+	if c.Cluster.HostLease != 0 && c.Cluster.HostLease.D() < c.minHostLease() {
+		bad("cluster.host_lease", "%s is below twice fetch.timeout + 5s (%s)", c.Cluster.HostLease.D(), c.minHostLease())
+	}
+}
+
+// minHostLease is the shortest cluster.host_lease: a replica claims from a
+// host only until a fetch timeout and 5 s before its hold runs out, and
+// renews it every third of the lease, so the lease must be at least twice
+// that margin for claiming never to pause.
+func (c *Config) minHostLease() time.Duration { return 2 * (c.Fetch.Timeout.D() + 5*time.Second) }
+
+// hostLease is cluster.host_lease, or its default.
+func (c *Config) hostLease() time.Duration {
+	if c.Cluster.HostLease != 0 {
+		return c.Cluster.HostLease.D()
+	}
+	return max(time.Minute, c.minHostLease())
 }

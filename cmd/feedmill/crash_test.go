@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/feedmill/feedmill/storage/bolt"
+	"github.com/feedmill/feedmill/storage/postgres/pgtest"
 
 	"github.com/feedmill/feedmill/storage"
 )
@@ -35,7 +36,9 @@ func TestMain(m *testing.M) {
 		stop()
 		os.Exit(code)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	pgtest.Stop()
+	os.Exit(code)
 }
 
 // cliCommand returns the test binary set up to run as `feedmill args...`.

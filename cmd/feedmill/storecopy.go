@@ -7,11 +7,10 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"net/url"
 	"os"
-	"strings"
 
 	"github.com/feedmill/feedmill/storage"
+	"github.com/feedmill/feedmill/storage/postgres"
 )
 
 // cmdStore runs `feedmill store copy FROM TO`: the whole contents of one
@@ -39,10 +38,10 @@ func cmdStore(ctx context.Context, env *cmdEnv, args []string) error {
 	log := slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	n, err := copyStoreAt(ctx, from, to, log)
 	if err != nil {
-		return fmt.Errorf("copy %s to %s: %w", redactDSN(from), redactDSN(to), err)
+		return fmt.Errorf("copy %s to %s: %w", displayDB(from), displayDB(to), err)
 	}
 	fmt.Fprintf(env.stdout, "copied %d sources, %d items, %d tombstones, %d subscriptions from %s to %s\n",
-		n.sources, n.items, n.tombstones, n.subscriptions, redactDSN(from), redactDSN(to))
+		n.sources, n.items, n.tombstones, n.subscriptions, displayDB(from), displayDB(to))
 	return nil
 }
 
@@ -66,26 +65,26 @@ func (n *copyCounts) add(r storage.Record) {
 // empty one at to, and copies the first into the second. A bbolt file
 // that the copy created is removed when the copy fails.
 func copyStoreAt(ctx context.Context, from, to string, log *slog.Logger) (copyCounts, error) {
-	src, err := openBackend(from, storage.Options{ReadOnly: true, Logger: log})
+	src, err := openBackend(from, storage.Options{ReadOnly: !isPostgresDSN(from), Logger: log}, postgres.Options{})
 	if errors.Is(err, storage.ErrNeedsMigration) {
-		src, err = openBackend(from, storage.Options{Logger: log})
+		src, err = openBackend(from, storage.Options{Logger: log}, postgres.Options{})
 	}
 	if err != nil {
 		return copyCounts{}, lockHint(err)
 	}
 	defer src.Close()
 	created := false
-	if !isDatabaseURL(to) {
+	if !isPostgresDSN(to) {
 		_, serr := os.Stat(to)
 		created = errors.Is(serr, fs.ErrNotExist)
 	}
-	dst, err := openBackend(to, storage.Options{Logger: log})
+	dst, err := openBackend(to, storage.Options{Logger: log}, postgres.Options{})
 	if err != nil {
 		return copyCounts{}, lockHint(err)
 	}
 	n, err := copyInto(ctx, src, dst)
 	if cerr := dst.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("close %s: %w", redactDSN(to), cerr)
+		err = fmt.Errorf("close %s: %w", displayDB(to), cerr)
 	}
 	if err != nil && created {
 		os.Remove(to)
@@ -159,23 +158,6 @@ func streamCopy(ctx context.Context, ex storage.Exporter, im storage.Importer) (
 		err = exportErr
 	}
 	return n, err
-}
-
-// isDatabaseURL tells a PostgreSQL URL from a bbolt file's path.
-func isDatabaseURL(dsn string) bool {
-	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
-}
-
-// redactDSN is dsn as it may be printed: a URL's password hidden.
-func redactDSN(dsn string) string {
-	if !isDatabaseURL(dsn) {
-		return dsn
-	}
-	u, err := url.Parse(dsn)
-	if err != nil {
-		return "postgres://…"
-	}
-	return u.Redacted()
 }
 
 // lockHint adds what to do to an error of a store another process holds.
