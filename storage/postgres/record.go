@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/feedmill/feedmill/storage"
@@ -29,8 +30,10 @@ func (s *Store) RecordFetch(ctx context.Context, f storage.Fetch) (storage.Inges
 		vis int64
 	)
 	err := s.write(ctx, func(tx pgx.Tx) error {
+		// A retried transaction starts again from the incoming items:
+		// an attempt sets their IDs and stories.
 		var err error
-		res, vis, err = s.recordFetch(ctx, tx, f, incoming, now)
+		res, vis, err = s.recordFetch(ctx, tx, f, slices.Clone(incoming), now)
 		return err
 	})
 	if err != nil {
