@@ -82,7 +82,7 @@ func fillNearDup(s *postgres.Store, n int) error {
 			return err
 		}
 	}
-	return s.Exec(ctx, `ANALYZE neardup`)
+	return s.Exec(ctx, `VACUUM ANALYZE neardup`)
 }
 
 // lookupItems are n new items of random text published in the last days
