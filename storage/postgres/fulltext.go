@@ -136,7 +136,7 @@ func refileStory(ctx context.Context, tx pgx.Tx, it *storage.Item) error {
 	}
 	batch := &pgx.Batch{}
 	queueNearDup(batch, it)
-	return tx.SendBatch(ctx, batch).Close()
+	return sendBatch(ctx, tx, batch)
 }
 
 // isJoined reports whether another item joined the story of item id

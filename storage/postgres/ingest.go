@@ -11,46 +11,46 @@ import (
 // storedItem is what ingestItems reads of an item the source has.
 type storedItem struct {
 	id, hash, rawHash, story int64
-	published, updated       int64
 	doc                      []byte
 }
 
-// known reads the stored items and tombstones of a source's keys.
-func known(ctx context.Context, tx pgx.Tx, sourceID int64, keys []string) (map[string]storedItem, map[string]bool, error) {
+// known reads the stored items and tombstones of a source's incoming
+// items (the first of each key), in one query; an item's doc only where
+// its hash differs from the incoming one's (an update).
+func known(ctx context.Context, tx pgx.Tx, sourceID int64, incoming []storage.Item) (map[string]storedItem, map[string]bool, error) {
 	items := make(map[string]storedItem)
 	tombs := make(map[string]bool)
+	var keys []string
+	var hashes []int64
+	seen := make(map[string]bool, len(incoming))
+	for _, it := range incoming {
+		if !seen[it.Key] {
+			seen[it.Key] = true
+			keys, hashes = append(keys, it.Key), append(hashes, int64(it.Hash))
+		}
+	}
 	if len(keys) == 0 {
 		return items, tombs, nil
 	}
-	rows, err := tx.Query(ctx, `SELECT key, id, hash, raw_hash, story, published_ns, updated_ns, doc
-		FROM items WHERE source_id = $1 AND key = ANY($2)`, sourceID, keys)
-	if err != nil {
-		return nil, nil, err
-	}
-	for rows.Next() {
-		var k string
-		var si storedItem
-		if err := rows.Scan(&k, &si.id, &si.hash, &si.rawHash, &si.story, &si.published, &si.updated, &si.doc); err != nil {
-			rows.Close()
-			return nil, nil, err
-		}
-		items[k] = si
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, nil, err
-	}
-	rows, err = tx.Query(ctx, `SELECT key FROM tombstones WHERE source_id = $1 AND key = ANY($2)`, sourceID, keys)
+	rows, err := tx.Query(ctx, `SELECT i.key, i.id, i.hash, i.raw_hash, i.story, CASE WHEN i.hash = q.hash THEN NULL ELSE i.doc END
+			FROM unnest($2::text[], $3::bigint[]) AS q(key, hash) JOIN items i ON i.source_id = $1 AND i.key = q.key
+		UNION ALL
+		SELECT key, 0, 0, 0, 0, NULL FROM tombstones WHERE source_id = $1 AND key = ANY($2)`, sourceID, keys, hashes)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var k string
-		if err := rows.Scan(&k); err != nil {
+		var si storedItem
+		if err := rows.Scan(&k, &si.id, &si.hash, &si.rawHash, &si.story, &si.doc); err != nil {
 			return nil, nil, err
 		}
-		tombs[k] = true
+		if si.id == 0 {
+			tombs[k] = true
+		} else {
+			items[k] = si
+		}
 	}
 	return items, tombs, rows.Err()
 }
@@ -61,11 +61,7 @@ func known(ctx context.Context, tx pgx.Tx, sourceID int64, keys []string) (map[s
 // updated when its body changed; new items get their story and are added.
 func (s *Store) ingestItems(ctx context.Context, tx pgx.Tx, sourceID uint64, incoming []storage.Item, now time.Time) (storage.Ingested, error) {
 	var res storage.Ingested
-	keys := make([]string, len(incoming))
-	for i := range incoming {
-		keys[i] = incoming[i].Key
-	}
-	stored, tombs, err := known(ctx, tx, int64(sourceID), keys)
+	stored, tombs, err := known(ctx, tx, int64(sourceID), incoming)
 	if err != nil {
 		return res, err
 	}
@@ -103,7 +99,7 @@ func (s *Store) ingestItems(ctx context.Context, tx pgx.Tx, sourceID uint64, inc
 		}
 		seen[it.Key] = true
 	}
-	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+	if err := sendBatch(ctx, tx, batch); err != nil {
 		return res, err
 	}
 	return res, s.addItems(ctx, tx, incoming, adds, now, &res)
@@ -190,7 +186,7 @@ func (s *Store) addItems(ctx context.Context, tx pgx.Tx, incoming []storage.Item
 		res.Added++
 		res.Changed = append(res.Changed, storage.Changed{Index: adds[j], ID: it.ID, Added: true})
 	}
-	return tx.SendBatch(ctx, batch).Close()
+	return sendBatch(ctx, tx, batch)
 }
 
 // queueInsert queues the rows of a new item: the item and its
@@ -234,5 +230,13 @@ func removeItems(ctx context.Context, tx pgx.Tx, victims []int64, now time.Time)
 		INSERT INTO tombstones (source_id, key, at_ns)
 		SELECT source_id, key, GREATEST(published_ns, $2) FROM gone
 		ON CONFLICT (source_id, key) DO UPDATE SET at_ns = excluded.at_ns`, victims, pubNanos(now))
+	return sendBatch(ctx, tx, batch)
+}
+
+// sendBatch sends the queued statements, if any, in one round trip.
+func sendBatch(ctx context.Context, tx pgx.Tx, batch *pgx.Batch) error {
+	if batch.Len() == 0 {
+		return nil
+	}
 	return tx.SendBatch(ctx, batch).Close()
 }

@@ -201,7 +201,7 @@ func (s *Store) RemoveSource(ctx context.Context, u string) error {
 		batch.Queue(`DELETE FROM neardup WHERE item_id IN (SELECT id FROM items WHERE source_id = $1)`, id)
 		batch.Queue(`DELETE FROM sources WHERE id = $1`, id)
 		batch.Queue(`INSERT INTO source_removals (id) VALUES ($1)`, id)
-		return tx.SendBatch(ctx, batch).Close()
+		return sendBatch(ctx, tx, batch)
 	})
 	if err != nil {
 		return fmt.Errorf("remove source %s: %w", u, err)
