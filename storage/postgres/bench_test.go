@@ -157,33 +157,60 @@ func ingestFetches(sources, fetches int) []storage.Fetch {
 	return out
 }
 
+// benchOpeners open a bbolt and a PostgreSQL store for a benchmark.
+var benchOpeners = map[string]func(b *testing.B) storage.Store{
+	"bolt": func(b *testing.B) storage.Store {
+		s, err := bolt.Open(filepath.Join(b.TempDir(), "feedmill.db"), storage.Options{Now: func() time.Time { return t0 }})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { s.Close() })
+		return s
+	},
+	"postgres": func(b *testing.B) storage.Store {
+		return openStore(b, postgres.Options{Options: storage.Options{Now: func() time.Time { return t0 }}})
+	},
+}
+
+// addSources adds n sources to s.
+func addSources(b *testing.B, s storage.Store, n int) {
+	for i := range n {
+		if _, err := s.UpsertSource(context.Background(), storage.Source{URL: fmt.Sprintf("http://s%d.example/", i)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkRecord304 records an unchanged pass (a 304, new fetch state,
+// no items) of 2,000 sources with 16 writers, as the fetcher's workers
+// do, reporting fetches/s.
+func BenchmarkRecord304(b *testing.B) {
+	const sources = 2000
+	fetches := make([]storage.Fetch, sources)
+	for i := range fetches {
+		fetches[i] = storage.Fetch{SourceID: uint64(i + 1), State: storage.FetchState{LastStatus: 304, LastFetch: t0, NextDue: t0.Add(time.Hour)}}
+	}
+	for _, name := range []string{"bolt", "postgres"} {
+		b.Run(name, func(b *testing.B) {
+			s := benchOpeners[name](b)
+			addSources(b, s, sources)
+			b.ResetTimer()
+			recordAll(b, s, fetches, 16)
+			b.ReportMetric(float64(sources*b.N)/b.Elapsed().Seconds(), "fetches/s")
+		})
+	}
+}
+
 // BenchmarkRecordFetchVsBolt records fetches of 50 new items each into
 // bbolt and PostgreSQL (one writer, and 4 at once), reporting items/s.
 func BenchmarkRecordFetchVsBolt(b *testing.B) {
 	const sources = 100
 	fetches := ingestFetches(sources, 400)
-	open := map[string]func(b *testing.B) storage.Store{
-		"bolt": func(b *testing.B) storage.Store {
-			s, err := bolt.Open(filepath.Join(b.TempDir(), "feedmill.db"), storage.Options{Now: func() time.Time { return t0 }})
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { s.Close() })
-			return s
-		},
-		"postgres": func(b *testing.B) storage.Store {
-			return openStore(b, postgres.Options{Options: storage.Options{Now: func() time.Time { return t0 }}})
-		},
-	}
 	for _, name := range []string{"bolt", "postgres"} {
 		for _, writers := range []int{1, 4} {
 			b.Run(fmt.Sprintf("%s/writers=%d", name, writers), func(b *testing.B) {
-				s := open[name](b)
-				for i := range sources {
-					if _, err := s.UpsertSource(context.Background(), storage.Source{URL: fmt.Sprintf("http://s%d.example/", i)}); err != nil {
-						b.Fatal(err)
-					}
-				}
+				s := benchOpeners[name](b)
+				addSources(b, s, sources)
 				b.ResetTimer()
 				recordAll(b, s, fetches, writers)
 				b.ReportMetric(float64(len(fetches)*50*b.N)/b.Elapsed().Seconds(), "items/s")
