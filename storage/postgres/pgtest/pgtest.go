@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -152,6 +154,7 @@ func start() (*cluster, error) {
 	if err != nil {
 		return nil, err
 	}
+	sweepStale()
 	dir, err := os.MkdirTemp("", "feedmill-pg-")
 	if err != nil {
 		return nil, fmt.Errorf("pgtest: %w", err)
@@ -170,6 +173,27 @@ func start() (*cluster, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// sweepStale removes the cluster directories of test binaries that died
+// without stopping theirs (their server died with them): those whose
+// server's process is gone, or, without a server, older than 10 minutes
+// (a new one may be in initdb).
+func sweepStale() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), "feedmill-pg-*"))
+	for _, dir := range dirs {
+		b, err := os.ReadFile(filepath.Join(dir, "data", "postmaster.pid"))
+		if err == nil {
+			line, _, _ := strings.Cut(string(b), "\n")
+			if pid, err := strconv.Atoi(line); err == nil && syscall.Kill(pid, 0) == syscall.ESRCH {
+				os.RemoveAll(dir)
+			}
+			continue
+		}
+		if fi, err := os.Stat(dir); err == nil && time.Since(fi.ModTime()) > 10*time.Minute {
+			os.RemoveAll(dir)
+		}
+	}
 }
 
 // asNobody makes cmd run as nobody when this process is root.
