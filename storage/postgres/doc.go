@@ -4,7 +4,7 @@
 //
 // It owns its schema (sql/NNNN_*.sql, applied once under an advisory lock
 // by Open), the near-duplicate index in SQL (one row per item and LSH key,
-// partitioned by day; the rules are storage/internal/similar's, shared
+// partitioned by week; the rules are storage/internal/similar's, shared
 // with bolt), the change feed that moves Version when another process
 // commits (a transaction-visibility watermark polled every second), and
 // the optional abilities of a shared store: Claimer (sources leased by

@@ -16,8 +16,8 @@ import (
 // and LSH key (similar.Keys) with what a lookup confirms a candidate by
 // (published time, source, story, fingerprint); the item's lead, which
 // confirms a candidate found through a MinHash, is read from items.lead.
-// Rows are partitioned by day of published time, so that a lookup's
-// window touches a few partitions.
+// Rows are partitioned by week of published time (upkeep.go), so that a
+// lookup's window touches one or two partitions.
 
 // slots is how many rows neardup_slots has: a key's slot is k mod slots.
 const slots = 4096

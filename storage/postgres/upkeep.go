@@ -9,34 +9,39 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// partitionDays is how many days ahead of today upkeep keeps daily
-// partitions of neardup.
-const partitionDays = 3
+// partitionSpan is the range of published times of one partition of
+// neardup: a week (from Monday, UTC). A lookup's window (±72 h) touches
+// one or two, where daily partitions made it probe seven indexes per key
+// (and take twice as long).
+const partitionSpan = 7 * 24 * time.Hour
+
+// partitionAhead is how far past now upkeep keeps partitions ready.
+const partitionAhead = 3 * 24 * time.Hour
 
 // upkeepLock is the advisory lock one process's upkeep holds at a time.
 const upkeepLock = migrationLock + 1
 
-// upkeep runs hourly (and at Open): it creates the daily partitions of
-// neardup from MaxAge (else partitionDays) ago to partitionDays ahead,
-// drops those wholly older than MaxAge and a day (retention removed
-// their items), and forgets old removals and replicas. A day whose rows
-// went to the DEFAULT partition meanwhile (items dated far ahead) keeps
-// them there: lookups still find them.
+// upkeep runs hourly (and at Open): it creates the weekly partitions of
+// neardup from MaxAge (else a week) ago to partitionAhead ahead, drops
+// those wholly older than MaxAge and a day (retention removed their
+// items), and forgets old removals and replicas. A week whose rows went
+// to the DEFAULT partition meanwhile (items dated far ahead) keeps them
+// there: lookups still find them.
 func (s *Store) upkeep(ctx context.Context) error {
 	back := s.ret.MaxAge
 	if back <= 0 {
-		back = partitionDays * 24 * time.Hour
+		back = partitionSpan
 	}
 	now := s.now().UTC()
-	first := now.Add(-back).Truncate(24 * time.Hour)
-	last := now.Truncate(24*time.Hour).AddDate(0, 0, partitionDays)
-	for day := first; !day.After(last); day = day.AddDate(0, 0, 1) {
-		if err := s.createPartition(ctx, day); err != nil {
-			s.log.Debug("near-duplicate partition not created", "day", day.Format(time.DateOnly), "err", err)
+	first := now.Add(-back).Truncate(partitionSpan)
+	last := now.Add(partitionAhead).Truncate(partitionSpan)
+	for week := first; !week.After(last); week = week.Add(partitionSpan) {
+		if err := s.createPartition(ctx, week); err != nil {
+			s.log.Debug("near-duplicate partition not created", "week", week.Format(time.DateOnly), "err", err)
 		}
 	}
 	if s.ret.MaxAge > 0 {
-		if err := s.dropPartitions(ctx, first.AddDate(0, 0, -1)); err != nil {
+		if err := s.dropPartitions(ctx, now.Add(-s.ret.MaxAge-24*time.Hour)); err != nil {
 			return err
 		}
 	}
@@ -45,12 +50,13 @@ func (s *Store) upkeep(ctx context.Context) error {
 	return err
 }
 
-// partitionName is the neardup partition of a day.
-func partitionName(day time.Time) string { return "neardup_" + day.Format("20060102") }
+// partitionName is the neardup partition of the week from start.
+func partitionName(start time.Time) string { return "neardup_" + start.Format("20060102") }
 
-// createPartition creates the partition of day unless it exists.
-func (s *Store) createPartition(ctx context.Context, day time.Time) error {
-	name := partitionName(day)
+// createPartition creates the partition of the week from start unless it
+// exists.
+func (s *Store) createPartition(ctx context.Context, start time.Time) error {
+	name := partitionName(start)
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, upkeepLock); err != nil {
 			return err
@@ -60,12 +66,12 @@ func (s *Store) createPartition(ctx context.Context, day time.Time) error {
 			return err
 		}
 		_, err := tx.Exec(ctx, fmt.Sprintf(`CREATE TABLE %s PARTITION OF neardup FOR VALUES FROM (%d) TO (%d)`,
-			name, day.UnixNano(), day.AddDate(0, 0, 1).UnixNano()))
+			name, start.UnixNano(), start.Add(partitionSpan).UnixNano()))
 		return err
 	})
 }
 
-// dropPartitions drops the daily partitions of days before before.
+// dropPartitions drops the partitions of weeks that ended before before.
 func (s *Store) dropPartitions(ctx context.Context, before time.Time) error {
 	rows, err := s.pool.Query(ctx, `SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
 		WHERE i.inhparent = 'neardup'::regclass AND c.relname LIKE 'neardup\_%' AND c.relname <> 'neardup_default'`)
@@ -77,8 +83,8 @@ func (s *Store) dropPartitions(ctx context.Context, before time.Time) error {
 		return err
 	}
 	for _, name := range names {
-		day, err := time.Parse("20060102", strings.TrimPrefix(name, "neardup_"))
-		if err != nil || !day.Before(before) {
+		start, err := time.Parse("20060102", strings.TrimPrefix(name, "neardup_"))
+		if err != nil || !start.Add(partitionSpan).Before(before) {
 			continue
 		}
 		if _, err := s.pool.Exec(ctx, `DROP TABLE IF EXISTS `+name); err != nil {

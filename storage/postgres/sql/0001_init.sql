@@ -65,7 +65,7 @@ CREATE TABLE tombstones (
 CREATE INDEX tombstones_at ON tombstones (at_ns);
 
 -- The near-duplicate index: one row per item and LSH key (similar.Keys),
--- by day of the item's published time.
+-- by week of the item's published time (created by the store's upkeep).
 CREATE TABLE neardup (
 	k            bigint NOT NULL,
 	published_ns bigint NOT NULL,
