@@ -11,8 +11,10 @@
 //	func TestMain(m *testing.M) { pgtest.Main(m) }
 //
 // then pgtest.NewDB(t) in a test returns the DSN of a fresh database that
-// is dropped when the test ends. CreateDB does the same without a
-// *testing.T (for helpers and child processes). When the binaries are
+// is dropped when the test ends (NewEmptyDB: one without the schema).
+// CreateDB does the same without a *testing.T (for helpers, benchmarks
+// and child processes) and returns the drop function. Clusters left by
+// killed test binaries are swept from the temp folder at the next start. When the binaries are
 // missing, NewDB fails the test saying to run `make deps`; nothing is
 // skipped.
 //
