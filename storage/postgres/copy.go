@@ -80,58 +80,18 @@ func exportTombstones(ctx context.Context, tx pgx.Tx, fn func(storage.Record) er
 	if err != nil {
 		return err
 	}
-	var all []storage.Tombstone
-	for rows.Next() {
-		var src, at int64
-		var key string
-		if err := rows.Scan(&src, &key, &at); err != nil {
-			rows.Close()
-			return err
-		}
-		all = append(all, storage.Tombstone{SourceID: uint64(src), Key: key, At: fromNanos(at)})
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	for i := range all {
-		if err := fn(storage.Record{Tombstone: &all[i]}); err != nil {
-			return err
-		}
-	}
-	return nil
+	var src, at int64
+	var key string
+	_, err = pgx.ForEachRow(rows, []any{&src, &key, &at}, func() error {
+		return fn(storage.Record{Tombstone: &storage.Tombstone{SourceID: uint64(src), Key: key, At: fromNanos(at)}})
+	})
+	return err
 }
 
 func exportSubscriptions(ctx context.Context, tx pgx.Tx, fn func(storage.Record) error) error {
-	rows, err := tx.Query(ctx, `SELECT source_id, doc FROM subscriptions ORDER BY source_id`)
-	if err != nil {
-		return err
-	}
-	var subs []storage.Subscription
-	for rows.Next() {
-		var id int64
-		var doc []byte
-		if err := rows.Scan(&id, &doc); err != nil {
-			rows.Close()
-			return err
-		}
-		sub, err := decodeSubscription(uint64(id), doc)
-		if err != nil {
-			rows.Close()
-			return err
-		}
-		subs = append(subs, sub)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	for i := range subs {
-		if err := fn(storage.Record{Subscription: &subs[i]}); err != nil {
-			return err
-		}
-	}
-	return nil
+	return eachSubscription(ctx, tx, func(sub storage.Subscription) error {
+		return fn(storage.Record{Subscription: &sub})
+	})
 }
 
 // importBatch is how many rows Import sends per round trip.

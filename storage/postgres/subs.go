@@ -63,22 +63,30 @@ func (s *Store) DeleteSubscription(ctx context.Context, sourceID uint64) error {
 // Subscriptions returns every subscription, by source ID.
 func (s *Store) Subscriptions() (map[uint64]storage.Subscription, error) {
 	out := map[uint64]storage.Subscription{}
-	rows, err := s.pool.Query(context.Background(), `SELECT source_id, doc FROM subscriptions`)
+	err := eachSubscription(context.Background(), s.pool, func(sub storage.Subscription) error {
+		out[sub.SourceID] = sub
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("subscriptions in %s: %w", s.name, err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var id int64
-		var doc []byte
-		if err := rows.Scan(&id, &doc); err != nil {
-			return nil, fmt.Errorf("subscriptions in %s: %w", s.name, err)
-		}
+	return out, nil
+}
+
+// eachSubscription calls fn with every subscription, by source ID.
+func eachSubscription(ctx context.Context, q querier, fn func(storage.Subscription) error) error {
+	rows, err := q.Query(ctx, `SELECT source_id, doc FROM subscriptions ORDER BY source_id`)
+	if err != nil {
+		return err
+	}
+	var id int64
+	var doc []byte
+	_, err = pgx.ForEachRow(rows, []any{&id, &doc}, func() error {
 		sub, err := decodeSubscription(uint64(id), doc)
 		if err != nil {
-			return nil, fmt.Errorf("subscriptions in %s: %w", s.name, err)
+			return err
 		}
-		out[uint64(id)] = sub
-	}
-	return out, rows.Err()
+		return fn(sub)
+	})
+	return err
 }
