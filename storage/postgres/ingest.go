@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"github.com/feedmill/feedmill/storage"
@@ -179,10 +180,10 @@ func (s *Store) addItems(ctx context.Context, tx pgx.Tx, incoming []storage.Item
 		return err
 	}
 	batch := &pgx.Batch{}
+	if err := queueInserts(batch, fresh); err != nil {
+		return err
+	}
 	for j, it := range fresh {
-		if err := queueInsert(batch, it); err != nil {
-			return err
-		}
 		res.Added++
 		res.Changed = append(res.Changed, storage.Changed{Index: adds[j], ID: it.ID, Added: true})
 	}
@@ -192,16 +193,55 @@ func (s *Store) addItems(ctx context.Context, tx pgx.Tx, incoming []storage.Item
 // queueInsert queues the rows of a new item: the item and its
 // near-duplicate rows.
 func queueInsert(batch *pgx.Batch, it *storage.Item) error {
-	doc, err := encodeItem(it)
-	if err != nil {
-		return err
+	return queueInserts(batch, []*storage.Item{it})
+}
+
+// queueInserts queues the rows of new items as two statements: the
+// items, then their near-duplicate rows.
+func queueInserts(batch *pgx.Batch, items []*storage.Item) error {
+	n := len(items)
+	var (
+		id, src, pub, upd, seen, hash, raw, story, fp = make([]int64, n), make([]int64, n), make([]int64, n),
+			make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+		keys  = make([]string, n)
+		leads = make([]*string, n)
+		docs  = make([][]byte, n)
+	)
+	for i, it := range items {
+		doc, err := encodeItem(it)
+		if err != nil {
+			return err
+		}
+		id[i], src[i], keys[i], docs[i] = int64(it.ID), int64(it.SourceID), it.Key, doc
+		pub[i], upd[i], seen[i] = pubNanos(it.Published), pubNanos(it.Updated), pubNanos(it.FirstSeen)
+		hash[i], raw[i], story[i], fp[i] = int64(it.Hash), int64(it.RawHash), int64(it.Story), int64(it.Fingerprint)
+		leads[i] = leadLiteral(it.Lead)
 	}
 	batch.Queue(`INSERT INTO items (id, source_id, key, published_ns, updated_ns, first_seen_ns, hash, raw_hash, story, fp, lead, doc)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-		int64(it.ID), int64(it.SourceID), it.Key, pubNanos(it.Published), pubNanos(it.Updated), pubNanos(it.FirstSeen),
-		int64(it.Hash), int64(it.RawHash), int64(it.Story), int64(it.Fingerprint), leadOf(it.Lead), doc)
-	queueNearDup(batch, it)
+		SELECT id, src, key, pub, upd, seen, hash, raw, story, fp, lead::integer[], doc
+		FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[],
+			$8::bigint[], $9::bigint[], $10::bigint[], $11::text[], $12::bytea[])
+			AS u(id, src, key, pub, upd, seen, hash, raw, story, fp, lead, doc)`,
+		id, src, keys, pub, upd, seen, hash, raw, story, fp, leads, docs)
+	queueNearDups(batch, items)
 	return nil
+}
+
+// leadLiteral is a lead as an integer[] literal; nil for none.
+func leadLiteral(lead []uint32) *string {
+	if lead == nil {
+		return nil
+	}
+	b := make([]byte, 0, 12*len(lead)+2)
+	b = append(b, '{')
+	for i, h := range lead {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, int64(int32(h)), 10)
+	}
+	l := string(append(b, '}'))
+	return &l
 }
 
 // trimSource removes the n oldest items of a source (by published time).

@@ -46,13 +46,27 @@ func keysOf(it *storage.Item) []int64 {
 }
 
 // queueNearDup queues the rows of an item (ID and Story set).
-func queueNearDup(batch *pgx.Batch, it *storage.Item) {
-	if !textOf(it).Indexed() {
+func queueNearDup(batch *pgx.Batch, it *storage.Item) { queueNearDups(batch, []*storage.Item{it}) }
+
+// queueNearDups queues the rows of items (IDs and Stories set) as one
+// statement.
+func queueNearDups(batch *pgx.Batch, items []*storage.Item) {
+	var k, pub, id, src, story, fp []int64
+	for _, it := range items {
+		if !textOf(it).Indexed() {
+			continue
+		}
+		for _, key := range keysOf(it) {
+			k, pub, id = append(k, key), append(pub, pubNanos(it.Published)), append(id, int64(it.ID))
+			src, story, fp = append(src, int64(it.SourceID)), append(story, int64(storyOf(it))), append(fp, int64(it.Fingerprint))
+		}
+	}
+	if len(k) == 0 {
 		return
 	}
 	batch.Queue(`INSERT INTO neardup (k, published_ns, item_id, source_id, story, fp)
-		SELECT k, $2, $3, $4, $5, $6 FROM unnest($1::bigint[]) AS k`,
-		keysOf(it), pubNanos(it.Published), int64(it.ID), int64(it.SourceID), int64(storyOf(it)), int64(it.Fingerprint))
+		SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[])`,
+		k, pub, id, src, story, fp)
 }
 
 // lockSlots locks the slots of the items' keys, in order: a concurrent
