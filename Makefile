@@ -46,9 +46,10 @@ run: build
 	./$(BIN) serve -c $(CONFIG)
 
 # deps installs what the tests run besides Go: Debian packages for the
-# real-client checks. It only calls apt-get when something is missing.
+# real-client checks and PostgreSQL's server binaries. It only calls apt-get when something is missing.
 deps:
 	$(call install-debs,$(DEB_PKGS))
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { echo "installing postgresql (storage/postgres tests start their own cluster)"; $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends postgresql; }
 	@command -v npm >/dev/null 2>&1 || { echo "installing npm"; $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends npm; }
 	@if ! cmp -s tools/package-lock.json $(TOOLS)/package-lock.json || [ ! -x $(TOOLS)/node_modules/.bin/ajv ]; then \
 		echo "installing npm tools into $(TOOLS)"; mkdir -p $(TOOLS) && cp tools/package.json tools/package-lock.json $(TOOLS)/ && \

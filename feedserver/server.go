@@ -1,6 +1,7 @@
 package feedserver
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -265,8 +266,17 @@ func (s *Server) build(ch *channel.Channel, format string, page int, res *channe
 	}
 	// The feed's updated time can stand still or go back while its bytes
 	// change (an item removed or edited without a date): move Last-Modified
-	// forward then, or If-Modified-Since would answer 304 wrongly.
-	if prev != nil && prev.etag != r.etag && !r.lastModified.After(prev.lastModified) {
+	// forward then, or If-Modified-Since would answer 304 wrongly. A store
+	// shared by several servers keeps that date, so that every one of them
+	// answers the same bytes with the same Last-Modified.
+	if st, ok := s.store.(storage.RenderStamper); ok {
+		key := fmt.Sprintf("%s.%s/%d", ch.Name, format, page)
+		t, err := st.StampRender(context.Background(), key, r.etag, r.lastModified)
+		if err != nil {
+			return nil, fmt.Errorf("channel %s: date %s: %w", ch.Name, format, err)
+		}
+		r.setLastModified(t)
+	} else if prev != nil && prev.etag != r.etag && !r.lastModified.After(prev.lastModified) {
 		r.setLastModified(render.Later(now, prev.lastModified.Add(time.Second)))
 	}
 	r.ids, r.allSources, r.version, r.validUntil = ids, ids == nil, version, got.ValidUntil

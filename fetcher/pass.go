@@ -22,6 +22,11 @@ type PassOptions struct {
 	// OnResult, when set, is called once per source as it finishes
 	// (from worker goroutines, serialized by the fetcher).
 	OnResult func(Result)
+	// Cluster hands the pass to the processes sharing the store (the
+	// store must be a storage.Claimer): the sources are made due now and
+	// the pass waits until they were fetched, by whichever process
+	// claimed them.
+	Cluster bool
 }
 
 // Result is the outcome of one source in a pass.
@@ -87,6 +92,11 @@ func (f *Fetcher) Pass(ctx context.Context, po PassOptions) (Report, error) {
 	}
 	for _, r := range pre {
 		emit(r)
+	}
+	if c, ok := f.store.(storage.Claimer); ok && po.Cluster {
+		err := f.clusterPass(ctx, c, pick, emit)
+		rep.Duration = time.Since(start)
+		return rep, err
 	}
 	f.fetchAll(ctx, pick, emit)
 	_ = f.pages.wait(ctx, true) // the pass's article pages, tried once
@@ -208,6 +218,7 @@ func (f *Fetcher) fetchOne(ctx context.Context, src storage.Source) (Result, boo
 	start := time.Now()
 	bg := context.WithoutCancel(ctx)
 	fetch, res := f.fetchSource(bg, src)
+	fetch.Lease = src.Lease
 	plan := f.planPages(src, fetch.Items)
 	ing, err := f.record(bg, src, fetch)
 	res.Added, res.Updated = ing.Added, ing.Updated
@@ -215,8 +226,10 @@ func (f *Fetcher) fetchOne(ctx context.Context, src storage.Source) (Result, boo
 		f.queuePages(plan, fetch.Items, ing.Changed)
 	}
 	res.Duration = time.Since(start)
-	storeErr := err != nil && !errors.Is(err, storage.ErrNotFound)
+	storeErr := err != nil && !errors.Is(err, storage.ErrNotFound) && !errors.Is(err, storage.ErrLeaseLost)
 	switch {
+	case errors.Is(err, storage.ErrLeaseLost):
+		res.Err = "store: lease lost: another process fetches the source now"
 	case storeErr:
 		res.NextDue = f.holds.fail(src.ID, fetch.State.LastFetch, fetch.State.NextDue, fetch.State.Interval, f.opts.MaxInterval)
 		res.Err = "store: " + shorten(err.Error())

@@ -50,7 +50,9 @@ func (f *Fetcher) scheduledAt(s storage.Source) (time.Time, bool) {
 	return due, true
 }
 
-// Run fetches each source when it is due until ctx ends. It keeps a
+// Run fetches each source when it is due until ctx ends. On a store shared
+// by several processes (a storage.Claimer) it fetches what the store hands
+// it instead (runClaimed, claim.go); otherwise it keeps its own schedule. It keeps a
 // min-heap of (next due, source) built from the store, sleeps until the
 // earliest, hands the due sources to a fixed pool of Options.Workers
 // workers (so 10,000 sources due at once are 10,000 queue entries, not
@@ -67,6 +69,16 @@ func (f *Fetcher) scheduledAt(s storage.Source) (time.Time, bool) {
 // store cannot list its sources at the start, or Options.Cron does not
 // parse.
 func (f *Fetcher) Run(ctx context.Context) error {
+	if c, ok := f.store.(storage.Claimer); ok {
+		var ticks <-chan struct{}
+		if expr := strings.TrimSpace(f.opts.Cron); expr != "" {
+			if _, err := nextCronTick(expr, f.opts.Now()); err != nil {
+				return fmt.Errorf("run: fetch.cron %q: %w", expr, err)
+			}
+			ticks = f.cronTicks(ctx, expr)
+		}
+		return f.runClaimed(ctx, c, ticks)
+	}
 	if f.opts.Cron != "" {
 		return f.runCron(ctx)
 	}
@@ -191,14 +203,14 @@ func (f *Fetcher) runOne(ctx context.Context, id uint64) {
 // runCron runs a Pass over the due sources at each tick of Options.Cron.
 func (f *Fetcher) runCron(ctx context.Context) error {
 	expr := strings.TrimSpace(f.opts.Cron)
-	if _, err := gronx.NextTickAfter(expr, f.opts.Now(), false); err != nil {
+	if _, err := nextCronTick(expr, f.opts.Now()); err != nil {
 		return fmt.Errorf("run: fetch.cron %q: %w", expr, err)
 	}
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
 		now := f.opts.Now()
-		tick, err := gronx.NextTickAfter(expr, now, false)
+		tick, err := nextCronTick(expr, now)
 		if err != nil {
 			return fmt.Errorf("run: fetch.cron %q: %w", expr, err)
 		}
@@ -252,4 +264,9 @@ func (f *Fetcher) Reschedule() {
 	case f.resched <- struct{}{}:
 	default:
 	}
+}
+
+// nextCronTick is the first tick of the cron expression expr after now.
+func nextCronTick(expr string, now time.Time) (time.Time, error) {
+	return gronx.NextTickAfter(expr, now, false)
 }

@@ -92,6 +92,10 @@ type Claimer interface {
 	// Wake signals when sources may have become due sooner than NextDue
 	// said (forced, added, or handed over by another process).
 	Wake() <-chan struct{}
+	// Replicas counts the processes claiming now (that claimed or renewed
+	// their hosts within the lease time), this one included when it
+	// claims.
+	Replicas(ctx context.Context) (int, error)
 }
 
 // RenderStamper is a shared store that dates channel renditions alike for
@@ -99,9 +103,9 @@ type Claimer interface {
 // the same Last-Modified.
 type RenderStamper interface {
 	// StampRender returns the Last-Modified of the rendition key (channel,
-	// format and page) whose body has this etag: the time stored with
-	// the etag when it is the one stored, else now, which is stored
-	// with it (never earlier than the time stored before).
+	// format and page) whose body has this etag: the time stored with the
+	// etag when it is the one stored; else t, or a second after the time
+	// stored before when t is not later, which is stored with the etag.
 	StampRender(ctx context.Context, key, etag string, now time.Time) (time.Time, error)
 }
 

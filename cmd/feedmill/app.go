@@ -11,8 +11,6 @@ import (
 	"slices"
 	"syscall"
 
-	"github.com/feedmill/feedmill/storage/bolt"
-
 	"github.com/feedmill/feedmill/fetcher"
 	"github.com/feedmill/feedmill/storage"
 )
@@ -26,15 +24,6 @@ func newLogger(cfg *Config, w io.Writer) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
-}
-
-// openBackend opens the store dsn names with opts.
-func openBackend(dsn string, opts storage.Options) (storage.Store, error) {
-	st, err := bolt.Open(dsn, opts)
-	if err != nil {
-		return nil, err
-	}
-	return st, nil
 }
 
 // openStore opens the config's store for writing. A store held by another
@@ -61,6 +50,11 @@ func openStore(cfg *Config, log *slog.Logger) (storage.Store, error) {
 // caller closes the store.
 func openReadStore(ctx context.Context, cfg *Config, env *cmdEnv) (storage.Store, *slog.Logger, error) {
 	log := newLogger(cfg, env.stderr)
+	if isPostgresDSN(cfg.DB) {
+		// A database has no read-only file to fall back on.
+		st, _, err := openSyncedStore(ctx, cfg, env)
+		return st, log, err
+	}
 	opts := cfg.storageOptions()
 	opts.Logger = log
 	opts.ReadOnly = true
@@ -77,7 +71,7 @@ func openReadStore(ctx context.Context, cfg *Config, env *cmdEnv) (storage.Store
 	if werr == nil || err != nil || !isReadOnlyErr(werr) {
 		return st, log, werr
 	}
-	log.Warn("store is read-only: config sources not applied to it", "store", cfg.DB, "err", werr)
+	log.Warn("store is read-only: config sources not applied to it", "store", displayDB(cfg.DB), "err", werr)
 	st, err = openBackend(cfg.DB, opts)
 	return st, log, err
 }

@@ -33,7 +33,7 @@ func cmdCheck(_ context.Context, env *cmdEnv, args []string) error {
 	}
 	w := env.stdout
 	fmt.Fprintf(w, "config:   %s\n", configName(cfg))
-	fmt.Fprintf(w, "store:    %s (control socket %s)\n", cfg.DB, socketPath(cfg).Path)
+	fmt.Fprintf(w, "store:    %s (control socket %s)\n", displayDB(cfg.DB), socketPath(cfg).Path)
 	fmt.Fprintf(w, "serve:    http://%s, published as %s\n", cfg.Listen, cfg.BaseURL)
 	if cfg.AdminToken != "" {
 		fmt.Fprintln(w, "admin:    API on /api/ (Bearer token set)")

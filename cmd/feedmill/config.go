@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -214,7 +215,11 @@ func loadConfig(path string) (*Config, error) {
 	}
 	// Values that did not decode keep their defaults, so validating what
 	// did decode reports the remaining mistakes in the same run.
+	cfg.DB = ""
 	parseErr := cfg.parse(data)
+	if cfg.DB == "" {
+		cfg.DB = cmp.Or(os.Getenv("FEEDMILL_DB"), defaultConfig().DB)
+	}
 	if tok := os.Getenv("FEEDMILL_ADMIN_TOKEN"); tok != "" && cfg.AdminToken == "" {
 		cfg.AdminToken = tok
 	}
@@ -274,7 +279,7 @@ func (c *Config) at(path string) string {
 // to the config file's folder.
 func (c *Config) resolvePaths() {
 	for _, p := range []*string{&c.DB, &c.TLSCert, &c.TLSKey} {
-		if c.File != "" && *p != "" && !filepath.IsAbs(*p) {
+		if c.File != "" && *p != "" && !filepath.IsAbs(*p) && !isPostgresDSN(*p) {
 			*p = filepath.Join(filepath.Dir(c.File), *p)
 		}
 	}
@@ -311,8 +316,16 @@ func (c *Config) validate() error {
 // validateGeneral checks the top-level keys: db, control_socket, base_url
 // and websub_hub.
 func (c *Config) validateGeneral(bad func(path, format string, args ...any)) {
-	if c.DB == "" {
+	switch {
+	case c.DB == "":
 		bad("db", "must not be empty")
+	case isPostgresDSN(c.DB):
+		if u, err := url.Parse(c.DB); err != nil || u.Host == "" && u.Query().Get("host") == "" {
+			bad("db", "%s is not a PostgreSQL URL: want postgres://USER@HOST:PORT/DATABASE?sslmode=...", displayDB(c.DB))
+		}
+		if c.WebSub.Subscribe {
+			bad("websub.subscribe", "not available on a PostgreSQL store (db): replicas poll every source; set it to false")
+		}
 	}
 	if n := len(c.ControlSocket); n > maxSocketPath {
 		bad("control_socket", "%s is %d bytes, longer than the %d a unix socket allows", c.ControlSocket, n, maxSocketPath)

@@ -47,7 +47,9 @@ func cmdFetch(ctx context.Context, env *cmdEnv, args []string) error {
 	return nil
 }
 
-// localPass opens the store itself (no daemon runs) and runs one pass.
+// localPass opens the store itself (no daemon answers on the control
+// socket) and runs one pass; on a store replicas share, it asks them for
+// the pass when any runs (PassOptions.Cluster), else fetches itself.
 func localPass(ctx context.Context, cfg *Config, req fetchRequest, onStart func(int), onResult func(fetcher.Result)) (fetcher.Report, error) {
 	log := newLogger(cfg, io.Discard)
 	st, err := openStore(cfg, log)
@@ -62,7 +64,16 @@ func localPass(ctx context.Context, cfg *Config, req fetchRequest, onStart func(
 		return fetcher.Report{}, err
 	}
 	f := newFetcher(cfg, st, log)
-	return f.Pass(ctx, fetcher.PassOptions{All: req.All, URLs: req.URLs, OnStart: onStart, OnResult: onResult})
+	po := fetcher.PassOptions{All: req.All, URLs: req.URLs, OnStart: onStart, OnResult: onResult}
+	if c, ok := st.(storage.Claimer); ok {
+		// Replicas share the store: they fetch, this command waits.
+		n, err := c.Replicas(ctx)
+		if err != nil {
+			return fetcher.Report{}, err
+		}
+		po.Cluster = n > 0
+	}
+	return f.Pass(ctx, po)
 }
 
 // passPrinter prints a line per failed source as results arrive, and a

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -16,6 +17,7 @@ import (
 // value; an unset one is an error naming key and line; $${ and a lone $
 // stay literal.
 func TestConfigEnvExpansion(t *testing.T) {
+	t.Setenv("FEEDMILL_DB", "")
 	t.Setenv("FM_TEST_PW", "pw-from-env")
 	t.Setenv("FM_TEST_KEY", "key-from-env")
 	path := writeConfig(t, `sources:
@@ -40,6 +42,16 @@ channels:
 	}
 
 	os.Unsetenv("FM_TEST_UNSET")
+	t.Setenv("FM_TEST_EMPTY", "")
+	path = writeConfig(t, "listen: \"${FM_TEST_UNSET:-127.0.0.1:8081}\"\nbase_url: \"http://${FM_TEST_EMPTY:-feeds.example}/${FM_TEST_KEY:-x}\"\n")
+	cfg, err = loadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Listen != "127.0.0.1:8081" || cfg.BaseURL != "http://feeds.example/key-from-env" {
+		t.Errorf("defaults: listen %q, base_url %q", cfg.Listen, cfg.BaseURL)
+	}
+
 	path = writeConfig(t, "sources:\n  - url: https://a.example/feed\n    cookie: \"s=${FM_TEST_UNSET}\"\n")
 	_, err = loadConfig(path)
 	if err == nil || !strings.Contains(err.Error(), "sources[0].cookie (line 3): environment variable FM_TEST_UNSET is not set") {
@@ -150,5 +162,52 @@ sources:
 	code, body := apiCall(t, "GET", api+"/sources/status?url="+srv.URL+"/private.rss", "tok-abc", "")
 	if code != 200 || !strings.Contains(body, `"status": "ok"`) {
 		t.Errorf("private source: %d %s", code, body)
+	}
+}
+
+// TestConfigDBFromEnvironment: $FEEDMILL_DB names the store when the
+// config sets no db; a postgres:// value is not a path, and its password
+// never shows.
+func TestConfigDBFromEnvironment(t *testing.T) {
+	t.Setenv("FEEDMILL_DB", "postgres://feedmill:SECRET@db.example:5432/feedmill?sslmode=require")
+	cfg, err := loadConfig(writeConfig(t, "listen: 127.0.0.1:8081\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.DB != os.Getenv("FEEDMILL_DB") {
+		t.Errorf("db = %q, want $FEEDMILL_DB unchanged", cfg.DB)
+	}
+	if got := displayDB(cfg.DB); strings.Contains(got, "SECRET") || !strings.Contains(got, "db.example:5432/feedmill") {
+		t.Errorf("displayDB = %q", got)
+	}
+	if sock := socketPath(cfg); sock.Why != "runtime" || strings.Contains(sock.Path, "postgres") {
+		t.Errorf("control socket of a database store: %+v", sock)
+	}
+
+	path := writeConfig(t, "db: own.db\n")
+	cfg, err = loadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(filepath.Dir(path), "own.db"); cfg.DB != want {
+		t.Errorf("db = %q, want the config's %q", cfg.DB, want)
+	}
+}
+
+// TestConfigPostgresErrors: a PostgreSQL db that is not a URL, and
+// WebSub subscriptions on one, are config errors naming the key, without
+// the password.
+func TestConfigPostgresErrors(t *testing.T) {
+	for _, c := range []struct{ yaml, want string }{
+		{"db: postgres://u:SECRET@/\n", "db (line 1): postgres://u:xxxxx@/ is not a PostgreSQL URL"},
+		{"db: postgres://u@db.example/feedmill\nwebsub:\n  subscribe: true\n", "websub.subscribe (line 3): not available on a PostgreSQL store"},
+	} {
+		_, err := loadConfig(writeConfig(t, c.yaml))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: err %v, want %q", c.yaml, err, c.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "SECRET") {
+			t.Errorf("%q: error shows the password: %v", c.yaml, err)
+		}
 	}
 }

@@ -135,7 +135,7 @@ func startDaemon(parent context.Context, cfg *Config, log *slog.Logger) (*daemon
 	d.hub.watch(pub)
 	ok = true
 	log.Info("feedmill serving", "version", version, "listen", d.Addr.String(), "https", tlsCfg != nil, "base_url", cfg.BaseURL,
-		"store", cfg.DB, "control_socket", d.sock.Path, "sources", len(cfg.Sources), "channels", len(cfg.Channels))
+		"store", displayDB(cfg.DB), "control_socket", d.sock.Path, "sources", len(cfg.Sources), "channels", len(cfg.Channels))
 	return d, nil
 }
 
@@ -153,7 +153,7 @@ func (d *daemon) listen() (ln, ctlLn net.Listener, err error) {
 	}
 	if d.sock.Why == "runtime" {
 		d.log.Info("the store's path is too long for a unix socket beside it: control socket under the runtime directory instead",
-			"control_socket", d.sock.Path, "store", d.cfg.DB)
+			"control_socket", d.sock.Path, "store", displayDB(d.cfg.DB))
 	}
 	d.Addr = ln.Addr()
 	return ln, ctlLn, nil

@@ -32,17 +32,20 @@ type controlSocket struct {
 //  2. else the store's path + ".sock" (absolute), when it fits in a unix
 //     socket address;
 //  3. else runtimeDir()/feedmill-HASH.sock, HASH being the first 16 hex
-//     digits of the SHA-256 of the store's absolute path.
+//     digits of the SHA-256 of the store's absolute path, or of its
+//     postgres:// URL (which has no path for a socket beside it).
 func socketPath(cfg *Config) controlSocket {
 	if cfg.ControlSocket != "" {
 		return controlSocket{Path: cfg.ControlSocket, Why: "config"}
 	}
 	db := cfg.DB
-	if abs, err := filepath.Abs(db); err == nil {
-		db = abs
-	}
-	if p := db + ".sock"; len(p) <= maxSocketPath {
-		return controlSocket{Path: p, Why: "store"}
+	if !isPostgresDSN(db) {
+		if abs, err := filepath.Abs(db); err == nil {
+			db = abs
+		}
+		if p := db + ".sock"; len(p) <= maxSocketPath {
+			return controlSocket{Path: p, Why: "store"}
+		}
 	}
 	sum := sha256.Sum256([]byte(db))
 	name := "feedmill-" + hex.EncodeToString(sum[:8]) + ".sock"

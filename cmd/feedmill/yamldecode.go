@@ -215,7 +215,8 @@ func (d *yamlDecoder) stringMap(n *yaml.Node, v reflect.Value, path string) {
 }
 
 // expandEnv replaces each ${NAME} in s with the environment variable
-// NAME; an unset one is an error. $${ stands for a literal ${, and a $
+// NAME; an unset one is an error. ${NAME:-DEFAULT} stands for DEFAULT
+// when NAME is unset or empty. $${ stands for a literal ${, and a $
 // not followed by {NAME} stays as it is (regular expressions keep their
 // anchors).
 func expandEnv(s string) (string, error) {
@@ -241,13 +242,17 @@ func expandEnv(s string) (string, error) {
 		if end > 0 {
 			name = s[i+2 : i+end]
 		}
+		name, def, hasDef := strings.Cut(name, ":-")
 		if !envName.MatchString(name) {
 			b.WriteString(s[:i+2])
 			s = s[i+2:]
 			continue
 		}
 		val, ok := os.LookupEnv(name)
-		if !ok {
+		switch {
+		case hasDef && val == "":
+			val = def
+		case !ok:
 			return "", fmt.Errorf("environment variable %s is not set", name)
 		}
 		b.WriteString(s[:i])

@@ -1,0 +1,155 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/feedmill/feedmill/storage"
+	"github.com/jackc/pgx/v5"
+)
+
+// RecordFetch stores the outcome of one poll in one transaction: the new
+// state and URL, and the items, deduplicated by identity, with retention
+// applied to the source; as storage/bolt does. It first locks the
+// source's row: a fetch with a Lease other than the source's lease token
+// is refused with ErrLeaseLost and writes nothing.
+func (s *Store) RecordFetch(ctx context.Context, f storage.Fetch) (storage.Ingested, error) {
+	now := s.now()
+	keys := storage.ItemKeys(f.Items)
+	incoming := make([]storage.Item, len(f.Items))
+	for i, it := range f.Items {
+		it.Key, it.SourceID, it.Hash = keys[i], f.SourceID, it.BodyHash()
+		incoming[i] = it
+	}
+	var (
+		res storage.Ingested
+		vis int64
+	)
+	err := s.write(ctx, func(tx pgx.Tx) error {
+		var err error
+		res, vis, err = s.recordFetch(ctx, tx, f, incoming, now)
+		return err
+	})
+	if err != nil {
+		return storage.Ingested{}, fmt.Errorf("record fetch of source %d: %w", f.SourceID, err)
+	}
+	if vis != 0 {
+		s.changed(f.SourceID, vis)
+	}
+	return res, nil
+}
+
+// lockedSource is what recordFetch reads of the source it locks.
+type lockedSource struct {
+	id              int64
+	url, subscribed string
+	state           storage.FetchState
+	paused          bool
+	lease           int64
+	items           int
+}
+
+// lockSource locks source id's row for the transaction.
+func lockSource(ctx context.Context, tx pgx.Tx, id uint64) (lockedSource, error) {
+	ls := lockedSource{id: int64(id)}
+	var state []byte
+	err := tx.QueryRow(ctx, `SELECT url, subscribed, state, paused, lease_token, items FROM sources WHERE id = $1 FOR UPDATE`,
+		int64(id)).Scan(&ls.url, &ls.subscribed, &state, &ls.paused, &ls.lease, &ls.items)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ls, fmt.Errorf("source %d: %w", id, storage.ErrNotFound)
+	}
+	if err != nil {
+		return ls, err
+	}
+	if err := json.Unmarshal(state, &ls.state); err != nil {
+		return ls, fmt.Errorf("source %d: state: %w", id, err)
+	}
+	return ls, nil
+}
+
+// recordFetch is RecordFetch's transaction. It returns the source's new
+// vis when readers see a change (items, or URL, title, site, language),
+// else 0.
+func (s *Store) recordFetch(ctx context.Context, tx pgx.Tx, f storage.Fetch, incoming []storage.Item, now time.Time) (storage.Ingested, int64, error) {
+	var res storage.Ingested
+	src, err := lockSource(ctx, tx, f.SourceID)
+	if err != nil {
+		return res, 0, err
+	}
+	if f.Lease != 0 && uint64(src.lease) != f.Lease {
+		return res, 0, storage.ErrLeaseLost
+	}
+	newURL := src.url
+	if f.NewURL != "" && f.NewURL != src.url {
+		if err := moveSource(ctx, tx, src, f.NewURL); err != nil {
+			return res, 0, err
+		}
+		newURL = f.NewURL
+	}
+	if res, err = s.ingestItems(ctx, tx, f.SourceID, incoming, now); err != nil {
+		return res, 0, err
+	}
+	items := src.items + res.Added
+	if limit := s.ret.MaxItemsPerSource; limit > 0 && items > limit {
+		if res.Removed, err = trimSource(ctx, tx, src.id, items-limit, now); err != nil {
+			return res, 0, err
+		}
+		items -= res.Removed
+	}
+	changed := res.Added+res.Updated+res.Removed > 0
+	visible := changed || newURL != src.url || f.State.FeedTitle != src.state.FeedTitle ||
+		f.State.SiteURL != src.state.SiteURL || f.State.Language != src.state.Language
+	vis, err := s.saveFetchState(ctx, tx, src, newURL, f.State, items, changed, visible, now)
+	return res, vis, err
+}
+
+// saveFetchState writes the source's row after a fetch; it returns its
+// vis when visible (which bumps it), else 0.
+func (s *Store) saveFetchState(ctx context.Context, tx pgx.Tx, src lockedSource, newURL string, st storage.FetchState, items int, changed, visible bool, now time.Time) (int64, error) {
+	state, err := json.Marshal(st)
+	if err != nil {
+		return 0, err
+	}
+	due := dueAt(st)
+	var changedNS *int64
+	if changed {
+		n := pubNanos(now)
+		changedNS = &n
+	}
+	var vis int64
+	err = tx.QueryRow(ctx, `UPDATE sources SET url = $2, shard = $3, state = $4, due_at = $5::timestamptz,
+			next_due = CASE WHEN paused THEN NULL ELSE $5::timestamptz END, items = $6,
+			changed_ns = COALESCE($7, changed_ns),
+			vis = CASE WHEN $8::boolean THEN vis + 1 ELSE vis END,
+			txid = CASE WHEN $8::boolean THEN pg_current_xact_id() ELSE txid END
+		WHERE id = $1 RETURNING vis`,
+		src.id, newURL, shardOf(newURL), state, due, items, changedNS, visible).Scan(&vis)
+	if err != nil || !visible {
+		return 0, err
+	}
+	return vis, nil
+}
+
+// moveSource points newURL at src, refusing a URL another source has.
+// The subscribed URL stays an alias; an intermediate one does not.
+func moveSource(ctx context.Context, tx pgx.Tx, src lockedSource, newURL string) error {
+	var other int64
+	err := tx.QueryRow(ctx, `SELECT source_id FROM source_urls WHERE url = $1`, newURL).Scan(&other)
+	switch {
+	case err == nil && other != src.id:
+		return refusedError{fmt.Errorf("move source %d from %s to %s: that URL is already source %d",
+			src.id, src.url, newURL, other)}
+	case err != nil && !errors.Is(err, pgx.ErrNoRows):
+		return err
+	}
+	if src.url != src.subscribed {
+		if _, err := tx.Exec(ctx, `DELETE FROM source_urls WHERE url = $1`, src.url); err != nil {
+			return err
+		}
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO source_urls (url, source_id) VALUES ($1, $2) ON CONFLICT (url) DO NOTHING`, newURL, src.id)
+	return err
+}
