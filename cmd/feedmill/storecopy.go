@@ -7,10 +7,8 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/feedmill/feedmill/storage"
 )
@@ -40,10 +38,10 @@ func cmdStore(ctx context.Context, env *cmdEnv, args []string) error {
 	log := slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	n, err := copyStoreAt(ctx, from, to, log)
 	if err != nil {
-		return fmt.Errorf("copy %s to %s: %w", redactDSN(from), redactDSN(to), err)
+		return fmt.Errorf("copy %s to %s: %w", displayDB(from), displayDB(to), err)
 	}
 	fmt.Fprintf(env.stdout, "copied %d sources, %d items, %d tombstones, %d subscriptions from %s to %s\n",
-		n.sources, n.items, n.tombstones, n.subscriptions, redactDSN(from), redactDSN(to))
+		n.sources, n.items, n.tombstones, n.subscriptions, displayDB(from), displayDB(to))
 	return nil
 }
 
@@ -76,7 +74,7 @@ func copyStoreAt(ctx context.Context, from, to string, log *slog.Logger) (copyCo
 	}
 	defer src.Close()
 	created := false
-	if !isDatabaseURL(to) {
+	if !isPostgresDSN(to) {
 		_, serr := os.Stat(to)
 		created = errors.Is(serr, fs.ErrNotExist)
 	}
@@ -86,7 +84,7 @@ func copyStoreAt(ctx context.Context, from, to string, log *slog.Logger) (copyCo
 	}
 	n, err := copyInto(ctx, src, dst)
 	if cerr := dst.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("close %s: %w", redactDSN(to), cerr)
+		err = fmt.Errorf("close %s: %w", displayDB(to), cerr)
 	}
 	if err != nil && created {
 		os.Remove(to)
@@ -165,29 +163,12 @@ func streamCopy(ctx context.Context, ex storage.Exporter, im storage.Importer) (
 // sameStore tells whether a and b name one store: the same URL, or paths
 // to the same file.
 func sameStore(a, b string) bool {
-	if isDatabaseURL(a) || isDatabaseURL(b) {
+	if isPostgresDSN(a) || isPostgresDSN(b) {
 		return a == b
 	}
 	absA, errA := filepath.Abs(a)
 	absB, errB := filepath.Abs(b)
 	return a == b || errA == nil && errB == nil && absA == absB
-}
-
-// isDatabaseURL tells a PostgreSQL URL from a bbolt file's path.
-func isDatabaseURL(dsn string) bool {
-	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
-}
-
-// redactDSN is dsn as it may be printed: a URL's password hidden.
-func redactDSN(dsn string) string {
-	if !isDatabaseURL(dsn) {
-		return dsn
-	}
-	u, err := url.Parse(dsn)
-	if err != nil {
-		return "postgres://…"
-	}
-	return u.Redacted()
 }
 
 // lockHint adds what to do to an error of a store another process holds.
