@@ -2,6 +2,7 @@ package xmlscan
 
 import (
 	"bytes"
+	"encoding/binary"
 	"strings"
 	"unicode/utf8"
 )
@@ -160,6 +161,19 @@ func NameByte(c byte) bool {
 // newline and carriage return (gofeed drops those before its XML decoder
 // sees them, so the lexer would not follow the decoder there).
 func HasControl(b []byte) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for len(b) >= 8 {
+		// Nonzero exactly when one of the eight bytes is below 0x20; only
+		// then are they looked at one by one.
+		if x := binary.LittleEndian.Uint64(b); (x-ones*0x20)&^x&highs != 0 && controlIn(b[:8]) {
+			return true
+		}
+		b = b[8:]
+	}
+	return controlIn(b)
+}
+
+func controlIn(b []byte) bool {
 	for _, c := range b {
 		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
 			return true

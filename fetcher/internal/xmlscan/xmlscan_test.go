@@ -46,3 +46,20 @@ func TestDeclaredEncoding(t *testing.T) {
 		}
 	}
 }
+
+// TestHasControl: the word-at-a-time scan finds every C0 control but
+// tab, newline and carriage return, at every offset, and nothing else.
+func TestHasControl(t *testing.T) {
+	for c := 0; c < 256; c++ {
+		want := c < 0x20 && c != '\t' && c != '\n' && c != '\r'
+		for n := 1; n <= 19; n++ {
+			for at := 0; at < n; at++ {
+				b := []byte(strings.Repeat("a\n\x7f\xff", 5)[:n])
+				b[at] = byte(c)
+				if got := HasControl(b); got != want {
+					t.Fatalf("HasControl(%q) = %v, want %v", b, got, want)
+				}
+			}
+		}
+	}
+}
