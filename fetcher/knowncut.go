@@ -41,9 +41,19 @@ func (f *Fetcher) takeCut(src storage.Source, resp *httpclient.Response, body []
 		return false
 	}
 	dates := knowncut.Merge(knowncut.Dates(feed), kept, keptDates)
-	known := func(items []storage.Item) []bool { return f.store.KnownRaw(src.ID, items) }
+	var unheld []int // places of kept items the store does not hold
+	known := func(items []storage.Item) []bool {
+		held := f.store.KnownRaw(src.ID, items)
+		for _, k := range kept {
+			if k.At < len(held) && !held[k.At] {
+				unheld = append(unheld, k.At)
+			}
+		}
+		return held
+	}
 	meta, items, ok := normalize.FeedKept(feed, resp.FinalURL, now, f.limits(), known, kept)
 	if !ok {
+		f.known.Unheld(src.ID, doc, unheld)
 		return false
 	}
 	if resp.Permanent {

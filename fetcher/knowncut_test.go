@@ -3,6 +3,7 @@ package fetcher
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -106,4 +107,40 @@ func storeDump(t *testing.T, st *storage.Store) string {
 		t.Fatal(err)
 	}
 	return b.String()
+}
+
+// TestKnownCutUnheld: an item the store never holds (older than the
+// retention's MaxAge, so skipped) is cut once, found not held, and parsed
+// from then on: the fetch after the one that fell back is cut again, and
+// every pass stores what the full path stores.
+func TestKnownCutUnheld(t *testing.T) {
+	clock := newClock()
+	now := clock.Now()
+	body := testfeeds.RSSWithDates("", now.Add(-time.Hour), now.Add(-2*time.Hour), now.AddDate(-5, 0, 0))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/rss+xml")
+		io.WriteString(w, body)
+	}))
+	defer srv.Close()
+	st, err := storage.Open(filepath.Join(t.TempDir(), "feedmill.db"),
+		storage.Options{Now: clock.Now, Retention: storage.Retention{MaxAge: 30 * 24 * time.Hour}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	src := addSource(t, st, srv.URL+"/feed.xml")
+	f := newTestFetcher(st, clock, nil)
+	for i, wantCuts := range []uint64{0, 0, 1, 2} {
+		clock.Add(time.Minute)
+		rep := pass(t, f, PassOptions{All: true})
+		if rep.Failed > 0 || len(rep.Results) != 1 {
+			t.Fatalf("pass %d: %+v", i, rep.Results)
+		}
+		if got := f.knownCuts.Load(); got != wantCuts {
+			t.Errorf("after pass %d: %d documents cut, want %d", i, got, wantCuts)
+		}
+		if n := countItems(t, st, src.ID); n != 2 {
+			t.Errorf("after pass %d: %d items stored, want 2", i, n)
+		}
+	}
 }

@@ -21,6 +21,9 @@ const DefaultBudget = 32 << 20
 // the hash, the times, the raw hash, the string headers.
 const entryOverhead = 160
 
+// unheldOverhead is what an Unheld hash costs.
+const unheldOverhead = 24
+
 // Entry is what an item element became the last time it was parsed: the
 // item as normalize.FeedKept returned it (GUID, Link, Title, Published,
 // Updated, RawHash are kept) and the date the schedule reads of it
@@ -43,12 +46,15 @@ type Cache struct {
 }
 
 // sourceEntries are one source's entries and what they hold under: the
-// normalize.Context of the document and the time it was parsed at.
+// normalize.Context of the document and the time it was parsed at; and
+// the hashes of items the store turned out not to hold (Unheld), never
+// remembered while the document carries them.
 type sourceEntries struct {
 	context uint64
 	at      time.Time
 	size    int
 	byHash  map[uint64]Entry
+	unheld  map[uint64]bool
 }
 
 // New returns an empty Cache of budget bytes (DefaultBudget when ≤ 0).
@@ -126,34 +132,77 @@ func (c *Cache) Cut(sourceID uint64, d Doc, now time.Time) (cut []byte, kept []n
 // Remember replaces the source's entries with what the document's items
 // became: items[i] and dates[i] are item i's (both as long as the
 // document's items, else nothing is remembered), parsed at now under
-// context. Only items normalize.Reusable allows are kept. A source whose
-// entries do not fit the budget keeps none.
+// context. Only items normalize.Reusable allows are kept, each the first
+// of its identity in the document (storage counts a later one unchanged
+// and keeps the first one's raw hash), and none the store was found not
+// to hold (Unheld). A source whose entries do not fit the budget keeps
+// none.
 func (c *Cache) Remember(sourceID uint64, d Doc, context uint64, now time.Time, items []storage.Item, dates []time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var unheld map[uint64]bool
+	if old := c.sources[sourceID]; old != nil {
+		unheld = old.unheld
+	}
+	c.forget(sourceID)
 	if len(items) != len(d.hashes) || len(dates) != len(d.hashes) {
-		c.Forget(sourceID)
 		return
 	}
 	se := &sourceEntries{context: context, at: now, byHash: make(map[uint64]Entry, len(items))}
+	keys := storage.ItemKeys(items)
+	first := make(map[string]bool, len(keys))
 	for i := range items {
-		it := &items[i]
+		it, h := &items[i], d.hashes[i]
+		if first[keys[i]] {
+			continue
+		}
+		first[keys[i]] = true
+		if unheld[h] {
+			if se.unheld == nil {
+				se.unheld = make(map[uint64]bool)
+			}
+			se.unheld[h] = true
+			se.size += unheldOverhead
+			continue
+		}
 		if !normalize.Reusable(it, now) {
 			continue
 		}
-		se.byHash[d.hashes[i]] = Entry{
+		se.byHash[h] = Entry{
 			Item: storage.Item{GUID: it.GUID, Link: it.Link, Title: it.Title,
 				Published: it.Published, Updated: it.Updated, RawHash: it.RawHash},
 			Date: dates[i],
 		}
 		se.size += entryOverhead + len(it.GUID) + len(it.Link) + len(it.Title)
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.forget(sourceID)
-	if len(se.byHash) == 0 || c.used+se.size > c.budget {
+	if len(se.byHash) == 0 && len(se.unheld) == 0 || c.used+se.size > c.budget {
 		return
 	}
 	c.sources[sourceID] = se
 	c.used += se.size
+}
+
+// Unheld records that the store does not hold the document's items at
+// the places given (kept by Cut, refused by the store's raw-hash lookup):
+// the next Remember leaves them out, so that the next fetch parses them
+// instead of cutting them again.
+func (c *Cache) Unheld(sourceID uint64, d Doc, places []int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	se := c.sources[sourceID]
+	if se == nil {
+		return
+	}
+	if se.unheld == nil {
+		se.unheld = make(map[uint64]bool)
+	}
+	for _, i := range places {
+		if i >= 0 && i < len(d.hashes) && !se.unheld[d.hashes[i]] {
+			se.unheld[d.hashes[i]] = true
+			se.size += unheldOverhead
+			c.used += unheldOverhead
+		}
+	}
 }
 
 // Forget drops the source's entries.
