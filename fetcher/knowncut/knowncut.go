@@ -17,20 +17,22 @@ import (
 // fixed overhead each), a Cache keeps at most.
 const DefaultBudget = 32 << 20
 
-// entryOverhead is what an entry costs beside its strings: the map slot,
-// the hash, the times, the raw hash, the string headers.
-const entryOverhead = 160
+// entryOverhead is what an entry costs beside its strings: its map slot
+// (the hash and the entry) with the map's slack.
+const entryOverhead = 200
 
 // unheldOverhead is what an Unheld hash costs.
 const unheldOverhead = 24
 
-// Entry is what an item element became the last time it was parsed: the
-// item as normalize.FeedKept returned it (GUID, Link, Title, Published,
-// Updated, RawHash are kept) and the date the schedule reads of it
-// (gofeed's published date, else its updated date; zero when none).
-type Entry struct {
-	Item storage.Item
-	Date time.Time
+// entry is what an item element became the last time it was parsed: the
+// fields of the item normalize.FeedKept reads of a kept item, and the
+// date the schedule reads of it (gofeed's published date, else its
+// updated date; zero when none).
+type entry struct {
+	guid, link, title  string
+	published, updated time.Time
+	rawHash            uint64
+	date               time.Time
 }
 
 // Cache remembers, per source, what the item elements of its last parsed
@@ -53,7 +55,7 @@ type sourceEntries struct {
 	context uint64
 	at      time.Time
 	size    int
-	byHash  map[uint64]Entry
+	byHash  map[uint64]entry
 	unheld  map[uint64]bool
 }
 
@@ -111,8 +113,9 @@ func (c *Cache) Cut(sourceID uint64, d Doc, now time.Time) (cut []byte, kept []n
 	n := len(d.body)
 	for i, h := range d.hashes {
 		if e, ok := se.byHash[h]; ok {
-			kept = append(kept, normalize.Kept{At: i, Item: e.Item})
-			dates = append(dates, e.Date)
+			kept = append(kept, normalize.Kept{At: i, Item: storage.Item{GUID: e.guid, Link: e.link, Title: e.title,
+				Published: e.published, Updated: e.updated, RawHash: e.rawHash}})
+			dates = append(dates, e.date)
 			n -= d.items[i].end - d.items[i].start
 		}
 	}
@@ -148,7 +151,7 @@ func (c *Cache) Remember(sourceID uint64, d Doc, context uint64, now time.Time, 
 	if len(items) != len(d.hashes) || len(dates) != len(d.hashes) {
 		return
 	}
-	se := &sourceEntries{context: context, at: now, byHash: make(map[uint64]Entry, len(items))}
+	se := &sourceEntries{context: context, at: now, byHash: make(map[uint64]entry, len(items))}
 	keys := storage.ItemKeys(items)
 	first := make(map[string]bool, len(keys))
 	for i := range items {
@@ -168,11 +171,8 @@ func (c *Cache) Remember(sourceID uint64, d Doc, context uint64, now time.Time, 
 		if !normalize.Reusable(it, now) {
 			continue
 		}
-		se.byHash[h] = Entry{
-			Item: storage.Item{GUID: it.GUID, Link: it.Link, Title: it.Title,
-				Published: it.Published, Updated: it.Updated, RawHash: it.RawHash},
-			Date: dates[i],
-		}
+		se.byHash[h] = entry{guid: it.GUID, link: it.Link, title: it.Title,
+			published: it.Published, updated: it.Updated, rawHash: it.RawHash, date: dates[i]}
 		se.size += entryOverhead + len(it.GUID) + len(it.Link) + len(it.Title)
 	}
 	if len(se.byHash) == 0 && len(se.unheld) == 0 || c.used+se.size > c.budget {
@@ -203,13 +203,6 @@ func (c *Cache) Unheld(sourceID uint64, d Doc, places []int) {
 			c.used += unheldOverhead
 		}
 	}
-}
-
-// Forget drops the source's entries.
-func (c *Cache) Forget(sourceID uint64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.forget(sourceID)
 }
 
 func (c *Cache) forget(sourceID uint64) {
