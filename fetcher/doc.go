@@ -35,6 +35,8 @@
 //	page.go         one article page: robots.txt, the shared client, HTML
 //	                only, extraction, cleaning, RecordFullText
 //	limits.go       the defaults of Options.MaxItems and MaxItemBytes
+//	knowncut.go     the parse without the known items, its fallback to
+//	                the whole body
 //
 // Its packages, one concern each (see their doc.go):
 //
@@ -51,6 +53,9 @@
 //	parse           gofeed, RSS schedule hints, HTML detection, feed
 //	                discovery; parse/lift: large CDATA bodies lifted out
 //	                before gofeed parses (parse.Options.NoLift: off)
+//	knowncut        the known items of a source's RSS document left out of
+//	                the parse, put back after (Options.NoKnownCut: off;
+//	                knowncut.go wires it)
 //	normalize       gofeed items -> storage.Item (text, links, dates,
 //	                image), the item cleaning pass, caps on items and bytes
 //	sanitize        bluemonday's policy, last on every body; pixel and

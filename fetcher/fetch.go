@@ -12,7 +12,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mmcdole/gofeed"
+
 	"github.com/feedmill/feedmill/fetcher/httpclient"
+	"github.com/feedmill/feedmill/fetcher/knowncut"
 	"github.com/feedmill/feedmill/fetcher/normalize"
 	"github.com/feedmill/feedmill/fetcher/parse"
 	"github.com/feedmill/feedmill/fetcher/schedule"
@@ -122,6 +125,11 @@ func (f *Fetcher) takeFeed(ctx context.Context, src storage.Source, ro *httpclie
 	st *storage.FetchState, fetch *storage.Fetch, fail func(int, string), succeed func(int)) {
 	ct := resp.Header.Get("Content-Type")
 	body := httpclient.ToUTF8(resp.Body, ct)
+	doc, scanned := f.scanKnown(src, body)
+	if scanned && f.takeCut(src, resp, body, doc, now, st, fetch) {
+		succeed(resp.Status)
+		return
+	}
 	feed, hints, err := f.parseBody(src, body, resp.FinalURL)
 	if err != nil && f.scraper(src) != nil {
 		fail(resp.Status, shorten(err.Error()))
@@ -165,20 +173,34 @@ func (f *Fetcher) takeFeed(ctx context.Context, src storage.Source, ro *httpclie
 		fetch.NewURL = resp.FinalURL.String()
 	}
 
-	if feedResp == resp {
+	known := func(items []storage.Item) []bool { return f.store.KnownRaw(src.ID, items) }
+	meta, items := normalize.FeedSkipping(feed, feedResp.FinalURL, now, f.limits(), known)
+	f.useFeed(src, feedResp == resp, feedResp, body, feed, hints, meta, items, now, st, fetch)
+	if scanned && feedResp == resp {
+		f.rememberKnown(src, doc, feed, feedResp.FinalURL, now, items, knowncut.Dates(feed))
+	}
+	succeed(feedResp.Status)
+}
+
+// useFeed records a parsed and normalized feed in st and fetch; sched is
+// the feed whose items' dates the schedule reads. direct tells that the
+// feed is the response to the source's own URL (not a discovered link).
+func (f *Fetcher) useFeed(src storage.Source, direct bool, feedResp *httpclient.Response, body []byte, sched *gofeed.Feed, hints parse.Hints,
+	meta normalize.Meta, items []storage.Item, now time.Time, st *storage.FetchState, fetch *storage.Fetch) {
+	if direct {
 		f.announceHub(src, feedResp, body)
 	}
 	setValidators(st, httpclient.ValidatorsOf(feedResp.Header))
-	// Items stored before with the same raw fields are not cleaned again.
-	known := func(items []storage.Item) []bool { return f.store.KnownRaw(src.ID, items) }
-	meta, items := normalize.FeedSkipping(feed, feedResp.FinalURL, now,
-		normalize.Limits{MaxItems: f.opts.MaxItems, MaxItemBytes: f.opts.MaxItemBytes}, known)
 	st.FeedTitle, st.SiteURL, st.Language = meta.Title, meta.SiteURL, meta.Language
 	st.TTL, st.SkipHours, st.SkipDays = hints.TTL, hints.SkipHours, hints.SkipDays
-	st.UpdatePeriod = schedule.SyndicationPeriod(feed)
-	st.PublishGap, st.NewestItem = schedule.PublishGap(feed, now)
+	st.UpdatePeriod = schedule.SyndicationPeriod(sched)
+	st.PublishGap, st.NewestItem = schedule.PublishGap(sched, now)
 	fetch.Items = items
-	succeed(feedResp.Status)
+}
+
+// limits are the caps normalize applies to one document.
+func (f *Fetcher) limits() normalize.Limits {
+	return normalize.Limits{MaxItems: f.opts.MaxItems, MaxItemBytes: f.opts.MaxItemBytes}
 }
 
 // scheduleInput gathers the input of schedule.Next for src after a fetch at

@@ -3,8 +3,10 @@ package fetcher
 import (
 	"log/slog"
 	"sync"
+	"sync/atomic"
 
 	"github.com/feedmill/feedmill/fetcher/httpclient"
+	"github.com/feedmill/feedmill/fetcher/knowncut"
 	"github.com/feedmill/feedmill/fetcher/robots"
 	"github.com/feedmill/feedmill/fetcher/websub"
 	"github.com/feedmill/feedmill/internal/logonce"
@@ -39,6 +41,9 @@ type Fetcher struct {
 	pages      *pageQueue // full text: article pages to fetch (pages.go)
 	robotsOnce sync.Once
 	robots     *robots.Cache // robots.txt for page fetches (page.go)
+
+	known     *knowncut.Cache // known items left out of the parse; nil = off (knowncut.go)
+	knownCuts atomic.Uint64   // documents parsed with known items left out
 }
 
 // New returns a Fetcher writing into store.
@@ -76,6 +81,9 @@ func New(store storage.Store, opts Options) *Fetcher {
 		UserAgent: opts.UserAgent,
 	})
 	f.pages = f.newPageQueue()
+	if !opts.NoKnownCut {
+		f.known = knowncut.New(0)
+	}
 	if opts.Sources != nil {
 		f.SetSourceOptions(opts.Sources)
 	}

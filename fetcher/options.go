@@ -39,6 +39,10 @@ type Options struct {
 	// websub.DefaultLease).
 	WebSubCallback string
 	WebSubLease    time.Duration
+	// NoKnownCut parses every item of every document, instead of leaving
+	// out the items the store is expected to hold unchanged (package
+	// knowncut; any doubt parses the whole document anyway).
+	NoKnownCut bool
 	// FullText: when items' article pages are fetched (fulltext.go).
 	FullText FullTextOptions
 	Logger   *slog.Logger

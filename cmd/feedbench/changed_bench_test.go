@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -25,18 +26,27 @@ import (
 // new), the changed pass generation 1 (20 new items per feed, 30 the feed
 // carried before, unchanged). Known items only cost the lookup of their
 // raw hash, so the changed pass should cost about the share of new items
-// (target: ≤ 50 % of the fill). One op is one fill and one changed pass on
-// a fresh store; the CPU is the whole process's (user+system), the
+// (target: ≤ 50 % of the fill); a third pass fetches the same documents
+// again (every item known, as from a server without conditional GET).
+// Sub-benchmarks "cut" and "whole" run with and without fetcher/knowncut.
+// One op is one fill, one changed pass and one known pass on a fresh
+// store; the CPU is the whole process's (user+system), the
 // in-process HTTP servers included.
 //
 //	go test -run '^$' -bench ChangedPass -benchtime 3x ./cmd/feedbench/
 func BenchmarkChangedPass(b *testing.B) {
 	for _, size := range []int{2000, 18000} {
-		b.Run(strconv.Itoa(size/1000)+"KB", func(b *testing.B) { benchChangedPass(b, size) })
+		for _, cut := range []bool{true, false} {
+			name := strconv.Itoa(size/1000) + "KB/cut"
+			if !cut {
+				name = strconv.Itoa(size/1000) + "KB/whole"
+			}
+			b.Run(name, func(b *testing.B) { benchChangedPass(b, size, !cut) })
+		}
 	}
 }
 
-func benchChangedPass(b *testing.B, itemBytes int) {
+func benchChangedPass(b *testing.B, itemBytes int, noKnownCut bool) {
 	const sources, hosts, items, newPerGen = 64, 16, 50, 20
 	c, err := loadCorpus(guardianCapture)
 	if err != nil {
@@ -62,7 +72,7 @@ func benchChangedPass(b *testing.B, itemBytes int) {
 	})
 	urls := serveOnHosts(b, h, 31, hosts, sources)
 
-	var fillCPU, changedCPU time.Duration
+	var fillCPU, changedCPU, knownCPU time.Duration
 	b.ResetTimer()
 	for n := 0; n < b.N; n++ {
 		b.StopTimer()
@@ -75,25 +85,34 @@ func benchChangedPass(b *testing.B, itemBytes int) {
 				b.Fatal(err)
 			}
 		}
-		f := fetcher.New(st, fetcher.Options{AllowPrivate: true, Timeout: time.Minute, HostInterval: -1, PerHost: 4})
+		f := fetcher.New(st, fetcher.Options{AllowPrivate: true, Timeout: time.Minute, HostInterval: -1, PerHost: 4, NoKnownCut: noKnownCut})
 		b.StartTimer()
-		for g, want := range []int{items, newPerGen} {
+		for pass, want := range []int{items, newPerGen, 0} {
+			g := min(pass, 1)
 			gen.Store(int64(g))
 			c0 := processCPU()
-			rep, err := f.Pass(context.Background(), fetcher.PassOptions{All: true})
+			// Labelled, so that a CPU profile splits by pass
+			// (go tool pprof -tagfocus pass=changed).
+			var rep fetcher.Report
+			pprof.Do(context.Background(), pprof.Labels("pass", []string{"fill", "changed", "known"}[pass]), func(ctx context.Context) {
+				rep, err = f.Pass(ctx, fetcher.PassOptions{All: true})
+			})
 			cpu := processCPU() - c0
 			if err != nil || rep.Failed > 0 {
-				b.Fatalf("pass %d: %v, %d failed", g, err, rep.Failed)
+				b.Fatalf("pass %d: %v, %d failed", pass, err, rep.Failed)
 			}
 			for _, r := range rep.Results {
 				if r.Added != want {
-					b.Fatalf("pass %d, %s: added %d, want %d", g, r.URL, r.Added, want)
+					b.Fatalf("pass %d, %s: added %d, want %d", pass, r.URL, r.Added, want)
 				}
 			}
-			if g == 0 {
+			switch pass {
+			case 0:
 				fillCPU += cpu
-			} else {
+			case 1:
 				changedCPU += cpu
+			default:
+				knownCPU += cpu
 			}
 		}
 		b.StopTimer()
@@ -105,6 +124,8 @@ func benchChangedPass(b *testing.B, itemBytes int) {
 	b.ReportMetric(fillCPU.Seconds()*1000/nops, "fill-cpu-ms")
 	b.ReportMetric(changedCPU.Seconds()*1000/nops, "changed-cpu-ms")
 	b.ReportMetric(changedCPU.Seconds()/fillCPU.Seconds(), "changed/fill")
+	b.ReportMetric(knownCPU.Seconds()*1000/nops, "known-cpu-ms")
+	b.ReportMetric(knownCPU.Seconds()/fillCPU.Seconds(), "known/fill")
 }
 
 // serveOnHosts serves h on hosts loopback addresses 127.prefix.x.y (see

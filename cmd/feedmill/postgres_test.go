@@ -3,12 +3,18 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/feedmill/feedmill/storage"
 	"github.com/feedmill/feedmill/storage/postgres/pgtest"
 )
 
@@ -181,4 +187,145 @@ func TestFetchAsksReplicas(t *testing.T) {
 	if up.userAgents["the-cli"] || !up.userAgents["the-replica"] {
 		t.Errorf("User-Agents at the upstream: %v, want the replica's only", up.userAgents)
 	}
+}
+
+// pgProxy forwards a PostgreSQL unix socket, and can cut every
+// connection and refuse new ones (the database "lost") and take them
+// again.
+type pgProxy struct {
+	dir, target string
+	mu          sync.Mutex
+	ln          net.Listener
+	conns       []net.Conn
+}
+
+// startPGProxy listens in a new folder for the cluster of dsn and returns
+// the proxy and a DSN through it.
+func startPGProxy(t *testing.T, dsn string) (*pgProxy, string) {
+	t.Helper()
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	dir, err := os.MkdirTemp("", "fm-pgproxy-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	p := &pgProxy{dir: dir, target: filepath.Join(q.Get("host"), ".s.PGSQL.5432")}
+	p.up(t)
+	t.Cleanup(p.down)
+	q.Set("host", dir)
+	u.RawQuery = q.Encode()
+	return p, u.String()
+}
+
+// up listens again.
+func (p *pgProxy) up(t *testing.T) {
+	t.Helper()
+	ln, err := net.Listen("unix", filepath.Join(p.dir, ".s.PGSQL.5432"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.mu.Lock()
+	p.ln = ln
+	p.mu.Unlock()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s, err := net.Dial("unix", p.target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, c, s)
+			p.mu.Unlock()
+			go func() { io.Copy(s, c); s.Close() }()
+			go func() { io.Copy(c, s); c.Close() }()
+		}
+	}()
+}
+
+// down closes the listener and every connection.
+func (p *pgProxy) down() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ln != nil {
+		p.ln.Close()
+		p.ln = nil
+	}
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
+}
+
+// TestDatabaseLoss: while the database is unreachable a replica keeps
+// serving the channels it rendered, answers 503 on /healthz, and takes up
+// fetching and writing again when the database is back, with nothing
+// lost.
+func TestDatabaseLoss(t *testing.T) {
+	up := startUpstream(t)
+	boltCfg := writeE2EConfig(t, up)
+	proxy, dsn := startPGProxy(t, pgtest.NewDB(t))
+	cfgPath := withDB(t, boltCfg, "pg.yaml", dsn, "")
+	d := startTestDaemon(t, cfgPath)
+	base := "http://" + d.Addr.String()
+	waitFor(t, 30*time.Second, "the first pass", func() bool {
+		requests, _, _ := up.counts()
+		return requests >= len(testFeeds) && storeItems(d.store) > 0
+	})
+	items := storeItems(d.store)
+	waitFor(t, 10*time.Second, "the channel", func() bool { return getStatus(base+"/channels/world.rss") == http.StatusOK })
+	before := body(t, get(t, base+"/channels/world.rss", nil))
+
+	proxy.down()
+	waitFor(t, 20*time.Second, "/healthz to answer 503", func() bool {
+		code, _ := healthz(t, base)
+		return code == http.StatusServiceUnavailable
+	})
+	resp := get(t, base+"/channels/world.rss", nil)
+	if got := body(t, resp); resp.StatusCode != http.StatusOK || got != before {
+		t.Errorf("channel while the database is lost: %s, %d bytes (was %d)", resp.Status, len(got), len(before))
+	}
+	code, out, errOut := runCLI(t, "sources", "-c", withDB(t, boltCfg, "cli.yaml", dsn, "control_socket: "+filepath.Join(proxy.dir, "none.sock")+"\n"), "list")
+	if code == exitOK || !strings.Contains(errOut, "postgres database t") {
+		t.Errorf("sources list without the database: exit %d\n%s%s", code, out, errOut)
+	}
+
+	proxy.up(t)
+	waitFor(t, 30*time.Second, "/healthz to answer 200 again", func() bool {
+		code, _ := healthz(t, base)
+		return code == http.StatusOK
+	})
+	if code, out, errOut := runCLI(t, "fetch", "-c", cfgPath, "--all"); code != exitOK {
+		t.Errorf("a pass after the database came back: exit %d\n%s%s", code, out, errOut)
+	}
+	if n := storeItems(d.store); n < items {
+		t.Errorf("%d items after the loss, %d before", n, items)
+	}
+}
+
+// storeItems counts the store's items (0 on an error).
+func storeItems(st storage.Store) int {
+	n := 0
+	if err := st.Items(storage.Query{}, func(storage.Item) bool { n++; return true }); err != nil {
+		return 0
+	}
+	return n
+}
+
+// getStatus is the status of a GET of url (0 when it fails).
+func getStatus(url string) int {
+	resp, err := http.Get(url)
+	if err != nil {
+		return 0
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }

@@ -142,9 +142,9 @@ func TestReplicas(t *testing.T) {
 			waitFor(t, replicaEvery, "replica 2 to have 5 requests in flight", func() bool {
 				return up.inFlight(agent(2)) >= 5
 			})
+			killedAt = time.Now()
 			_ = reps[1].cmd.Process.Kill()
 			_ = reps[1].cmd.Wait()
-			killedAt = time.Now()
 			t.Logf("replica 2 killed at +%s", killedAt.Sub(begin).Round(time.Millisecond))
 			time.Sleep(15 * time.Second)
 			reps[1].start(t, ctx)
@@ -236,7 +236,10 @@ func checkHostLimits(t *testing.T, log []upstreamRequest) {
 	for _, r := range log {
 		byHost[r.Host] = append(byHost[r.Host], r)
 	}
-	const slack = 20 * time.Millisecond
+	// The upstream sees a request some milliseconds after the fetcher's
+	// token bucket let it go (a new connection, a busy machine), so the
+	// interval is checked with a quarter of it to spare.
+	slack := replicaInterval / 4
 	violations, handovers := 0, 0
 	for host, rs := range byHost {
 		sort.Slice(rs, func(i, j int) bool { return rs[i].Start.Before(rs[j].Start) })

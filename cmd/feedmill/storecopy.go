@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
 
 	"github.com/feedmill/feedmill/storage"
 	"github.com/feedmill/feedmill/storage/postgres"
@@ -32,7 +33,7 @@ func cmdStore(ctx context.Context, env *cmdEnv, args []string) error {
 		return usagef("store copy wants FROM and TO: a bbolt file or a postgres:// URL each")
 	}
 	from, to := pos[1], pos[2]
-	if from == to {
+	if sameStore(from, to) {
 		return usagef("FROM and TO are the same store")
 	}
 	log := slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -158,6 +159,17 @@ func streamCopy(ctx context.Context, ex storage.Exporter, im storage.Importer) (
 		err = exportErr
 	}
 	return n, err
+}
+
+// sameStore tells whether a and b name one store: the same URL, or paths
+// to the same file.
+func sameStore(a, b string) bool {
+	if isPostgresDSN(a) || isPostgresDSN(b) {
+		return a == b
+	}
+	absA, errA := filepath.Abs(a)
+	absB, errB := filepath.Abs(b)
+	return a == b || errA == nil && errB == nil && absA == absB
 }
 
 // lockHint adds what to do to an error of a store another process holds.

@@ -65,7 +65,7 @@ func TestStoreCopy(t *testing.T) {
 			t.Errorf("the failed copy created %s", p)
 		}
 	}
-	for _, args := range [][]string{{"store"}, {"store", "move", from, to}, {"store", "copy", from}, {"store", "copy", from, from}} {
+	for _, args := range [][]string{{"store"}, {"store", "move", from, to}, {"store", "copy", from}, {"store", "copy", from, from}, {"store", "copy", from, dir + "/./store.db"}} {
 		if code, _, errOut := runCLI(t, args...); code != exitUsage {
 			t.Errorf("%q: exit %d, want %d: %s", args, code, exitUsage, errOut)
 		}

@@ -12,7 +12,10 @@
 // channel carries"): the item's value, else the feed's, else none. Items
 // are prepared first (every field but the bodies); FeedSkipping asks the
 // store which of them it holds with the same raw hash (known.go) and
-// cleans only the others. ParseDate (dates.go) reads the dates gofeed
+// cleans only the others; FeedKept (kept.go) does the same for a feed
+// parsed with some known items left out (package knowncut), putting them
+// back in their places, and Context and Reusable say when that is sound.
+// ParseDate (dates.go) reads the dates gofeed
 // does not.
 //
 // CleanStory (story.go) gives the story of an item's article page the

@@ -20,19 +20,8 @@ const rawVersion = "feedmill-raw-1"
 // The same raw hash under the same identity means cleaning would store
 // the same item again (FeedSkipping).
 func rawHash(it *storage.Item, raw *gofeed.Item, base *url.URL) uint64 {
-	h := uint64(fnvOffset)
-	field := func(s string) {
-		// Length-prefixed, so that no two items concatenate alike.
-		for n := uint64(len(s)); ; n >>= 8 {
-			h = (h ^ n&0xff) * fnvPrime
-			if n < 0x100 {
-				break
-			}
-		}
-		for i := 0; i < len(s); i++ {
-			h = (h ^ uint64(s[i])) * fnvPrime
-		}
-	}
+	h := newFieldHash()
+	field := h.field
 	field(rawVersion)
 	field(base.String())
 	field(it.GUID)
@@ -61,7 +50,27 @@ func rawHash(it *storage.Item, raw *gofeed.Item, base *url.URL) uint64 {
 	field(strconv.FormatBool(c) + strconv.FormatBool(d))
 	field(raw.Description)
 	field(raw.Content)
-	return h
+	return uint64(h)
+}
+
+// fieldHash is FNV-1a 64 over length-prefixed fields, so that no two
+// lists of fields concatenate alike.
+type fieldHash uint64
+
+func newFieldHash() fieldHash { return fnvOffset }
+
+func (h *fieldHash) field(s string) {
+	x := uint64(*h)
+	for n := uint64(len(s)); ; n >>= 8 {
+		x = (x ^ n&0xff) * fnvPrime
+		if n < 0x100 {
+			break
+		}
+	}
+	for i := 0; i < len(s); i++ {
+		x = (x ^ uint64(s[i])) * fnvPrime
+	}
+	*h = fieldHash(x)
 }
 
 // FNV-1a 64.

@@ -45,31 +45,8 @@ type Known func(items []storage.Item) []bool
 // counts it unchanged without writing it. known may be nil (every item is
 // cleaned).
 func FeedSkipping(feed *gofeed.Feed, feedURL *url.URL, now time.Time, lim Limits, known Known) (Meta, []storage.Item) {
-	capParsed(feed, lim.MaxItems, lim.MaxItemBytes)
-	meta, p := prepareFeed(feed, feedURL, now)
-	var skip []bool
-	if known != nil && len(p.items) > 0 {
-		keys := storage.ItemKeys(p.items)
-		for i := range p.items {
-			p.items[i].RawHash = rawHash(&p.items[i], p.raw[i], p.bases[i])
-			if keys[i][0] != 'h' { // "h:" keys hash the cleaned body
-				p.items[i].Key = keys[i]
-			}
-		}
-		skip = known(p.items)
-		for i := range p.items {
-			p.items[i].Key = ""
-		}
-	}
-	for i := range p.items {
-		if i < len(skip) && skip[i] {
-			// Storage reads nothing of a known item's bodies.
-			p.items[i].Known, p.items[i].Summary, p.items[i].Content = true, "", ""
-			continue
-		}
-		finishItem(&p.items[i], p.raw[i], p.bases[i])
-	}
-	return meta, applyLimits(p.items, lim.MaxItems, lim.MaxItemBytes)
+	meta, items, _ := FeedKept(feed, feedURL, now, lim, known, nil)
+	return meta, items
 }
 
 // normalizeFeed is Feed without the caps.
@@ -93,22 +70,7 @@ type prepared struct {
 // the bodies: everything cheap, up to what an item's identity and raw
 // hash need.
 func prepareFeed(feed *gofeed.Feed, feedURL *url.URL, now time.Time) (Meta, prepared) {
-	meta := Meta{
-		Title:    plainText(feed.Title),
-		Language: Text(strings.TrimSpace(feed.Language)),
-	}
-	base := feedURL
-	siteRefused := false
-	if feed.Link != "" {
-		if site, err := webLink(feed.Link, feedURL); err == nil {
-			meta.SiteURL = site
-			if u, err := url.Parse(site); err == nil {
-				base = u
-			}
-		} else {
-			siteRefused = true
-		}
-	}
+	meta, base, siteRefused := feedContext(feed, feedURL)
 	defaults := feedDefaultsOf(feed, base)
 	p := prepared{items: make([]storage.Item, 0, len(feed.Items))}
 	for _, it := range feed.Items {
@@ -124,6 +86,28 @@ func prepareFeed(feed *gofeed.Feed, feedURL *url.URL, now time.Time) (Meta, prep
 		p.bases = append(p.bases, base)
 	}
 	return meta, p
+}
+
+// feedContext is what the feed lends its items besides the defaults: its
+// metadata, the base URL (the feed's link, else its URL) and whether the
+// URL policy refused the feed's link.
+func feedContext(feed *gofeed.Feed, feedURL *url.URL) (meta Meta, base *url.URL, siteRefused bool) {
+	meta = Meta{
+		Title:    plainText(feed.Title),
+		Language: Text(strings.TrimSpace(feed.Language)),
+	}
+	base = feedURL
+	if feed.Link != "" {
+		if site, err := webLink(feed.Link, feedURL); err == nil {
+			meta.SiteURL = site
+			if u, err := url.Parse(site); err == nil {
+				base = u
+			}
+		} else {
+			siteRefused = true
+		}
+	}
+	return meta, base, siteRefused
 }
 
 // normalizeItem converts one gofeed item: relative links are resolved

@@ -52,10 +52,7 @@ func PublishGap(feed *gofeed.Feed, now time.Time) (time.Duration, time.Time) {
 		if it == nil {
 			continue
 		}
-		t := it.PublishedParsed
-		if t == nil || t.IsZero() {
-			t = it.UpdatedParsed
-		}
+		t := ItemDate(it)
 		if t == nil || t.IsZero() || t.After(now.Add(futureSlack)) {
 			continue
 		}
@@ -79,6 +76,15 @@ func PublishGap(feed *gofeed.Feed, now time.Time) (time.Duration, time.Time) {
 		m = (gaps[len(gaps)/2-1] + m) / 2
 	}
 	return m, dates[0]
+}
+
+// ItemDate is the date PublishGap reads of an item: gofeed's published
+// date, else its updated date; nil when neither is set.
+func ItemDate(it *gofeed.Item) *time.Time {
+	if t := it.PublishedParsed; t != nil && !t.IsZero() {
+		return t
+	}
+	return it.UpdatedParsed
 }
 
 func firstOrZero(ts []time.Time) time.Time {

@@ -31,12 +31,15 @@ func (s *Store) RecordFetch(ctx context.Context, f storage.Fetch) (storage.Inges
 	keys := storage.ItemKeys(f.Items)
 	incoming := make([]storage.Item, len(f.Items))
 	texts := make([]itemText, len(f.Items))
-	known := s.knownKeys(f.SourceID, keys)
+	known := s.knownKeys(f.SourceID, keys, f.Items)
 	for i, it := range f.Items {
 		it.Key = keys[i]
 		it.SourceID = f.SourceID
-		it.Hash = it.BodyHash()
 		incoming[i] = it
+		if it.Known {
+			continue // counted unchanged, never written
+		}
+		incoming[i].Hash = it.BodyHash()
 		if !known[i] {
 			texts[i] = newItemText(&incoming[i])
 		}
@@ -63,16 +66,22 @@ func (s *Store) RecordFetch(ctx context.Context, f storage.Fetch) (storage.Inges
 }
 
 // knownKeys reports which of a source's item keys the store holds, as an
-// item or a tombstone, read outside the writer: RecordFetch encodes ahead
+// item or a tombstone (items marked Known are, without a lookup), read
+// outside the writer: RecordFetch encodes ahead
 // only the texts of the items it expects to add (most of a feed answering
 // 200 is items stored before, found unchanged by their hash, whose text
 // would be encoded for nothing). It is a guess the transaction does not
 // rely on: an item added meanwhile wastes its text, one removed meanwhile
 // is encoded by the writer.
-func (s *Store) knownKeys(sourceID uint64, keys []string) []bool {
+func (s *Store) knownKeys(sourceID uint64, keys []string, items []storage.Item) []bool {
 	known := make([]bool, len(keys))
-	if len(keys) == 0 {
-		return known // a 304 or an empty feed: no read transaction
+	ask := false
+	for i := range items {
+		known[i] = items[i].Known
+		ask = ask || !known[i]
+	}
+	if !ask {
+		return known // a 304, an empty feed or all known: no read transaction
 	}
 	_ = s.db.View(func(tx *bbolt.Tx) error {
 		b := tx.Bucket([]byte(bucketItemKeys))
@@ -80,7 +89,9 @@ func (s *Store) knownKeys(sourceID uint64, keys []string) []bool {
 			return nil
 		}
 		for i, k := range keys {
-			known[i] = b.Get(itemKeyKey(sourceID, k)) != nil
+			if !known[i] {
+				known[i] = b.Get(itemKeyKey(sourceID, k)) != nil
+			}
 		}
 		return nil
 	})
@@ -198,8 +209,6 @@ func (s *Store) ingestItems(tx *bbolt.Tx, ix indexes, sourceID uint64, incoming 
 			res.Skipped++
 			continue
 		}
-		kk := itemKeyKey(sourceID, it.Key)
-		v := ix.keys.Get(kk)
 		if it.Known {
 			// Not cleaned: never stored. Found as KnownRaw found it, it
 			// is unchanged; changed or removed meanwhile, the next fetch
@@ -207,6 +216,8 @@ func (s *Store) ingestItems(tx *bbolt.Tx, ix indexes, sourceID uint64, incoming 
 			res.Unchanged++
 			continue
 		}
+		kk := itemKeyKey(sourceID, it.Key)
+		v := ix.keys.Get(kk)
 		if v == nil {
 			id, err := ix.add(tx, it, texts[i], now)
 			if err != nil {

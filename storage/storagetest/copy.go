@@ -34,6 +34,20 @@ func testExportImport(t *testing.T, open Opener) {
 	for _, s := range []storage.Store{from, to} {
 		check(t, s)
 	}
+	sameContents(t, from, to, records)
+	clk.Add(time.Minute)
+	sameNextFetch(t, from, to, records, feeds, clk.Now())
+
+	// Only into an empty store.
+	err := importer(t, to).Import(context.Background(), replay(records))
+	if err == nil || !strings.Contains(err.Error(), "not empty") {
+		t.Errorf("Import into a store with sources: %v", err)
+	}
+}
+
+// sameContents expects the copy to to read as its original from.
+func sameContents(t *testing.T, from, to storage.Store, records []storage.Record) {
+	t.Helper()
 	srcFrom, err := from.Sources()
 	if err != nil {
 		t.Fatal(err)
@@ -58,48 +72,56 @@ func testExportImport(t *testing.T, open Opener) {
 			t.Errorf("subscription of source %d = %+v, want %+v", id, subsTo[id], sub)
 		}
 	}
-	maxID := uint64(0)
+	compareSimilarity(t, from, to, records)
+}
+
+// sameNextFetch expects the copy to to take the feeds fetched last as
+// its original from does (known items unchanged, tombstoned ones
+// skipped), a new copy of a story into the same story, and new items
+// and sources under IDs past every one it copied.
+func sameNextFetch(t *testing.T, from, to storage.Store, records []storage.Record, feeds [][]storage.Item, now time.Time) {
+	t.Helper()
+	var maxItem, maxSource uint64
 	for _, r := range records {
-		if r.Item != nil {
-			maxID = max(maxID, r.Item.ID)
+		switch {
+		case r.Item != nil:
+			maxItem = max(maxItem, r.Item.ID)
+		case r.Source != nil:
+			maxSource = max(maxSource, r.Source.ID)
 		}
 	}
-	compareSimilarity(t, from, to, records)
-
-	// The next fetch: known items unchanged, tombstoned ones skipped,
-	// a new item past every ID the copy took, in the same story.
-	clk.Add(time.Minute)
+	var srcs []uint64 // by ID, as fillForCopy added them
+	all, err := from.Sources()
+	if err != nil || len(all) != len(feeds) {
+		t.Fatalf("Sources = %d, %v; want %d", len(all), err, len(feeds))
+	}
+	for _, src := range all {
+		srcs = append(srcs, src.ID)
+	}
 	for i, feed := range feeds {
-		src := srcFrom[i]
-		a, b := RecordItems(t, from, src.ID, feed...), RecordItems(t, to, src.ID, feed...)
-		if !reflect.DeepEqual(a, b) || a.Added != 0 || a.Updated != 0 {
-			t.Errorf("source %d again: the copy %+v, the original %+v, want nothing added or updated", src.ID, b, a)
+		a, b := RecordItems(t, from, srcs[i], feed...), RecordItems(t, to, srcs[i], feed...)
+		if !reflect.DeepEqual(a, b) || a.Added != 0 || a.Updated != 0 || a.Skipped != 2 {
+			t.Errorf("source %d again: the copy %+v, the original %+v, want 2 skipped, nothing added or updated", srcs[i], b, a)
 		}
 		keys := storage.ItemKeys(feed)
 		q := make([]storage.Item, len(feed))
 		for j := range feed {
 			q[j] = storage.Item{Key: keys[j], RawHash: feed[j].RawHash}
 		}
-		if a, b := from.KnownRaw(src.ID, q), to.KnownRaw(src.ID, q); !slices.Equal(a, b) {
-			t.Errorf("KnownRaw of source %d: the copy %v, the original %v", src.ID, b, a)
+		if a, b := from.KnownRaw(srcs[i], q), to.KnownRaw(srcs[i], q); !slices.Equal(a, b) {
+			t.Errorf("KnownRaw of source %d: the copy %v, the original %v", srcs[i], b, a)
 		}
 	}
-	copyA := dupItem("copy", storytest.A, 0, clk.Now())
+	copyA := dupItem("copy", storytest.A, 0, now)
 	for _, s := range []storage.Store{from, to} {
-		RecordItems(t, s, srcFrom[2].ID, copyA)
+		RecordItems(t, s, srcs[2], copyA)
 	}
-	a, b := itemByGUID(t, from, srcFrom[2].ID, "copy"), itemByGUID(t, to, srcFrom[2].ID, "copy")
-	if b.ID <= maxID || a.Story == 0 || b.Story != a.Story {
-		t.Errorf("a new item in the copy: ID %d (copied up to %d), story %d; in the original story %d", b.ID, maxID, b.Story, a.Story)
+	a, b := itemByGUID(t, from, srcs[2], "copy"), itemByGUID(t, to, srcs[2], "copy")
+	if b.ID <= maxItem || a.Story == 0 || b.Story != a.Story {
+		t.Errorf("a new item in the copy: ID %d (copied up to %d), story %d; in the original story %d", b.ID, maxItem, b.Story, a.Story)
 	}
-	if src := AddSource(t, to, "https://new.example/feed"); src.ID <= srcFrom[len(srcFrom)-1].ID {
-		t.Errorf("a new source in the copy got ID %d", src.ID)
-	}
-
-	// Only into an empty store.
-	err = importer(t, to).Import(context.Background(), replay(records))
-	if err == nil || !strings.Contains(err.Error(), "not empty") {
-		t.Errorf("Import into a store with sources: %v", err)
+	if src := AddSource(t, to, "https://new.example/feed"); src.ID <= maxSource {
+		t.Errorf("a new source in the copy got ID %d (copied up to %d)", src.ID, maxSource)
 	}
 }
 

@@ -8,6 +8,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/mmcdole/gofeed/rss"
+
+	"github.com/feedmill/feedmill/fetcher/internal/xmlscan"
 )
 
 // How it works. Most of gofeed's time on a news feed goes to the item
@@ -63,7 +65,7 @@ type Lifted struct {
 // markers, and the sections. ok is false when nothing was lifted: the
 // body is to be parsed as it is.
 func Lift(body []byte, minBytes int) (small []byte, lifted Lifted, ok bool) {
-	if len(body) < minBytes || bytes.Contains(body, []byte(liftMarkOpen)) || hasControl(body) {
+	if len(body) < minBytes || bytes.Contains(body, []byte(liftMarkOpen)) || xmlscan.HasControl(body) {
 		return nil, Lifted{}, false
 	}
 	spans, ok := findLiftable(body, minBytes)
@@ -167,12 +169,12 @@ func findLiftable(b []byte, minBytes int) (spans []liftSpan, ok bool) {
 	for {
 		j := bytes.IndexByte(b[i:], '<')
 		if j < 0 {
-			if !rootSeen && !isXMLSpace(b[i:]) {
+			if !rootSeen && !xmlscan.IsSpace(b[i:]) {
 				return nil, false
 			}
 			return spans, true
 		}
-		if !rootSeen && !isXMLSpace(b[i:i+j]) {
+		if !rootSeen && !xmlscan.IsSpace(b[i:i+j]) {
 			return nil, false // text before the root
 		}
 		at := i + j
@@ -186,14 +188,14 @@ func findLiftable(b []byte, minBytes int) (spans []liftSpan, ok bool) {
 			}
 			end := start + k
 			i = end + len("]]>")
-			if liftable && end-start >= minBytes && isXMLSpace(b[contentAt:at]) &&
+			if liftable && end-start >= minBytes && xmlscan.IsSpace(b[contentAt:at]) &&
 				closesAfterSpace(b[i:]) && xmlChars(b[start:end]) {
 				spans = append(spans, liftSpan{start, end})
 			}
 			liftable = false
 			continue
 		case bytes.HasPrefix(rest, []byte("<!")) || bytes.HasPrefix(rest, []byte("<?")) || bytes.HasPrefix(rest, []byte("</")):
-			next, ok := skipMarkup(b, at)
+			next, ok := xmlscan.SkipMarkup(b, at)
 			if !ok {
 				return nil, false
 			}
@@ -202,11 +204,11 @@ func findLiftable(b []byte, minBytes int) (spans []liftSpan, ok bool) {
 			}
 			i = next
 		default:
-			end, ok := tagEnd(b, at+1)
+			end, ok := xmlscan.TagEnd(b, at+1)
 			if !ok {
 				return nil, false
 			}
-			name := tagName(b[at+1 : end])
+			name := xmlscan.TagName(b[at+1 : end])
 			prefix, local := []byte(nil), name
 			if c := bytes.LastIndexByte(name, ':'); c >= 0 {
 				prefix, local = name[:c], name[c+1:]
@@ -237,138 +239,11 @@ func findLiftable(b []byte, minBytes int) (spans []liftSpan, ok bool) {
 	}
 }
 
-// skipMarkup returns the index just past the comment, directive,
-// processing instruction or end tag that starts at b[at] ("<!", "<?" or
-// "</"); ok is false where the lexer gives up.
-func skipMarkup(b []byte, at int) (next int, ok bool) {
-	rest := b[at:]
-	switch {
-	case bytes.HasPrefix(rest, []byte("<!--")):
-		k := bytes.Index(b[at+4:], []byte("--"))
-		if k < 0 || at+4+k+2 >= len(b) || b[at+4+k+2] != '>' {
-			return 0, false
-		}
-		return at + 4 + k + 3, true
-	case bytes.HasPrefix(rest, []byte("<![")):
-		return 0, false
-	case bytes.HasPrefix(rest, []byte("<!")):
-		end, ok := directiveEnd(b, at+3)
-		return end + 1, ok
-	case bytes.HasPrefix(rest, []byte("<?")):
-		k := bytes.Index(b[at+2:], []byte("?>"))
-		if k < 0 || !utf8Decl(b[at+2:at+2+k]) {
-			return 0, false
-		}
-		return at + 2 + k + 2, true
-	}
-	k := bytes.IndexByte(b[at+2:], '>') // an end tag
-	if k < 0 || bytes.IndexByte(b[at+2:at+2+k], '<') >= 0 {
-		return 0, false
-	}
-	return at + 2 + k + 1, true
-}
-
-// tagEnd returns the index of the '>' that closes the start tag whose
-// name begins at i: quoted attribute values may hold '>'; a '<' anywhere
-// in the tag is refused (encoding/xml rejects it too).
-func tagEnd(b []byte, i int) (int, bool) {
-	if i >= len(b) || b[i] < utf8.RuneSelf && !nameByte(b[i]) {
-		return 0, false
-	}
-	for i < len(b) {
-		switch c := b[i]; c {
-		case '>':
-			return i, true
-		case '<':
-			return 0, false
-		case '"', '\'':
-			k := bytes.IndexByte(b[i+1:], c)
-			if k < 0 || bytes.IndexByte(b[i+1:i+1+k], '<') >= 0 {
-				return 0, false
-			}
-			i += 1 + k + 1
-		default:
-			i++
-		}
-	}
-	return 0, false
-}
-
-// tagName is the element name at the start of a start tag's bytes.
-func tagName(tag []byte) []byte {
-	n := 0
-	for n < len(tag) && (tag[n] >= utf8.RuneSelf || nameByte(tag[n])) {
-		n++
-	}
-	return tag[:n]
-}
-
-// directiveEnd returns the index of the '>' that closes a <!...>
-// directive whose scan starts at i (encoding/xml takes the byte after
-// "<!" without looking at it): the first '>' outside quotes. A '<' outside
-// quotes (nesting, an internal DTD subset) is refused.
-func directiveEnd(b []byte, i int) (int, bool) {
-	var quote byte
-	for ; i < len(b); i++ {
-		c := b[i]
-		switch {
-		case quote != 0:
-			if c == quote {
-				quote = 0
-			}
-		case c == '>':
-			return i, true
-		case c == '<':
-			return 0, false
-		case c == '"' || c == '\'':
-			quote = c
-		}
-	}
-	return 0, false
-}
-
-// utf8Decl reports whether a processing instruction (its bytes between
-// "<?" and "?>") leaves the document in UTF-8: encoding/xml switches
-// charset at any <?xml?> whose encoding is not utf-8.
-func utf8Decl(pi []byte) bool {
-	if !bytes.HasPrefix(pi, []byte("xml")) || len(pi) > 3 && (pi[3] >= utf8.RuneSelf || nameByte(pi[3])) {
-		return true // another target
-	}
-	enc := declaredEncoding(string(pi[3:]))
-	return enc == "" || strings.EqualFold(enc, "utf-8")
-}
-
-// declaredEncoding returns the encoding named in the bytes of an XML
-// declaration after "xml", as the decoder reads it: the value after the
-// first "encoding=" that is followed by a quote, up to the same quote
-// again; "" when there is none.
-func declaredEncoding(decl string) string {
-	const key = "encoding="
-	rest := decl
-	for {
-		k := strings.Index(rest, key)
-		if k < 0 || k+len(key) >= len(rest) {
-			return ""
-		}
-		rest = rest[k+len(key):]
-		q := rest[0]
-		rest = rest[1:]
-		if q != '"' && q != '\'' {
-			continue
-		}
-		v, _, ok := strings.Cut(rest, string(q))
-		if !ok {
-			return ""
-		}
-		return v
-	}
-}
-
 // closesAfterSpace reports whether b starts with whitespace and then an
 // end tag: the section was its element's last content.
 func closesAfterSpace(b []byte) bool {
 	k := 0
-	for k < len(b) && isXMLSpaceByte(b[k]) {
+	for k < len(b) && xmlscan.IsSpaceByte(b[k]) {
 		k++
 	}
 	return bytes.HasPrefix(b[k:], []byte("</"))
@@ -391,37 +266,4 @@ func xmlChars(b []byte) bool {
 		}
 		b = b[k+2:]
 	}
-}
-
-func isXMLSpace(b []byte) bool {
-	for _, c := range b {
-		if !isXMLSpaceByte(c) {
-			return false
-		}
-	}
-	return true
-}
-
-func isXMLSpaceByte(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
-
-// nameByte reports whether the ASCII byte c may appear in an XML name
-// as the decoder reads names: letters, digits and _ : . -
-func nameByte(c byte) bool {
-	switch {
-	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-		return true
-	}
-	return c == '_' || c == ':' || c == '.' || c == '-'
-}
-
-// hasControl reports whether b holds a C0 control byte other than tab,
-// newline and carriage return (gofeed drops those before its XML decoder
-// sees them, so the lexer would not follow the decoder there).
-func hasControl(b []byte) bool {
-	for _, c := range b {
-		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
-			return true
-		}
-	}
-	return false
 }
