@@ -16,7 +16,7 @@ type storedItem struct {
 }
 
 // known reads the stored items and tombstones of a source's incoming
-// items (the first of each key), in one query; an item's doc only where
+// items (the first of each key, unless marked Known), in one query; an item's doc only where
 // its hash differs from the incoming one's (an update).
 func known(ctx context.Context, tx pgx.Tx, sourceID int64, incoming []storage.Item) (map[string]storedItem, map[string]bool, error) {
 	items := make(map[string]storedItem)
@@ -25,10 +25,10 @@ func known(ctx context.Context, tx pgx.Tx, sourceID int64, incoming []storage.It
 	var hashes []int64
 	seen := make(map[string]bool, len(incoming))
 	for _, it := range incoming {
-		if !seen[it.Key] {
-			seen[it.Key] = true
+		if !seen[it.Key] && !it.Known {
 			keys, hashes = append(keys, it.Key), append(hashes, int64(it.Hash))
 		}
+		seen[it.Key] = true
 	}
 	if len(keys) == 0 {
 		return items, tombs, nil

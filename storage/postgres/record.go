@@ -22,7 +22,10 @@ func (s *Store) RecordFetch(ctx context.Context, f storage.Fetch) (storage.Inges
 	keys := storage.ItemKeys(f.Items)
 	incoming := make([]storage.Item, len(f.Items))
 	for i, it := range f.Items {
-		it.Key, it.SourceID, it.Hash = keys[i], f.SourceID, it.BodyHash()
+		it.Key, it.SourceID = keys[i], f.SourceID
+		if !it.Known { // a known item is counted unchanged, never written
+			it.Hash = it.BodyHash()
+		}
 		incoming[i] = it
 	}
 	var (
