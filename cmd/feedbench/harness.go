@@ -318,21 +318,34 @@ func (h *harness) serving(ctx context.Context, d *daemon) error {
 		return err
 	}
 	sf := &servingFigures{bodyBytes: len(body)}
-	// Rounds alternate the servers, so that what else the machine does
-	// at a moment falls on both; each figure is the median of its rounds
-	// (report.go), steadier than the best or the mean of a few.
-	for range h.sz.WrkRounds {
-		for _, run := range []struct {
-			dst    *[]wrkResult
-			url    string
-			header string
-		}{
-			{&sf.mill200, url, ""},
-			{&sf.nginx200, ng.url, ""},
-			{&sf.mill304, url, "If-None-Match: " + hdr.Get("ETag")},
-			{&sf.nginx304, ng.url, "If-None-Match: " + nhdr.Get("ETag")},
-		} {
-			r, err := runWrk(ctx, run.url, h.sz.Wrk, run.header)
+	err = h.wrkRounds(ctx, h.sz.WrkRounds, h.sz.Wrk, []wrkRun{
+		{&sf.mill200, url, ""},
+		{&sf.nginx200, ng.url, ""},
+		{&sf.mill304, url, "If-None-Match: " + hdr.Get("ETag")},
+		{&sf.nginx304, ng.url, "If-None-Match: " + nhdr.Get("ETag")},
+	})
+	if err != nil {
+		return err
+	}
+	h.res.serving = sf
+	return nil
+}
+
+// wrkRun is one wrk run of a round: what it asks and where its result
+// goes.
+type wrkRun struct {
+	dst         *[]wrkResult
+	url, header string
+}
+
+// wrkRounds runs the runs in turn, rounds times, each for d. Rounds
+// alternate the servers, so that what else the machine does at a moment
+// falls on all; each figure is then the median of its rounds (report.go),
+// steadier than the best or the mean of a few.
+func (h *harness) wrkRounds(ctx context.Context, rounds int, d time.Duration, runs []wrkRun) error {
+	for range rounds {
+		for _, run := range runs {
+			r, err := runWrk(ctx, run.url, d, run.header)
 			if err != nil {
 				return err
 			}
@@ -340,7 +353,6 @@ func (h *harness) serving(ctx context.Context, d *daemon) error {
 			*run.dst = append(*run.dst, r)
 		}
 	}
-	h.res.serving = sf
 	return nil
 }
 

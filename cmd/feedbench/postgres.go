@@ -222,30 +222,18 @@ func (r *pgRun) serving(ctx context.Context, bolt *daemon) error {
 	if string(body) != string(abody) || hdr.Get("ETag") != ahdr.Get("ETag") {
 		return fmt.Errorf("replica 2 serves %d bytes, ETag %s; replica 1 %d bytes, ETag %s", len(body), hdr.Get("ETag"), len(abody), ahdr.Get("ETag"))
 	}
-	bbody, bhdr, err := getBody(bolt.base + "/channels/all.rss")
+	boltURL := bolt.base + "/channels/all.rss"
+	bbody, bhdr, err := getBody(boltURL)
 	if err != nil {
 		return err
 	}
 	r.f.pgBody, r.f.boltBody = len(body), len(bbody)
-	for range r.h.sz.PgWrkRounds {
-		for _, run := range []struct {
-			dst         *[]wrkResult
-			url, header string
-		}{
-			{&r.f.bolt200, bolt.base + "/channels/all.rss", ""},
-			{&r.f.pg200, b, ""},
-			{&r.f.bolt304, bolt.base + "/channels/all.rss", "If-None-Match: " + bhdr.Get("ETag")},
-			{&r.f.pg304, b, "If-None-Match: " + hdr.Get("ETag")},
-		} {
-			w, err := runWrk(ctx, run.url, r.h.sz.PgWrk, run.header)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(r.h.log, "wrk %s %q: %.0f req/s\n", run.url, run.header, w.ReqPerSec)
-			*run.dst = append(*run.dst, w)
-		}
-	}
-	return nil
+	return r.h.wrkRounds(ctx, r.h.sz.PgWrkRounds, r.h.sz.PgWrk, []wrkRun{
+		{&r.f.bolt200, boltURL, ""},
+		{&r.f.pg200, b, ""},
+		{&r.f.bolt304, boltURL, "If-None-Match: " + bhdr.Get("ETag")},
+		{&r.f.pg304, b, "If-None-Match: " + hdr.Get("ETag")},
+	})
 }
 
 // unchanged fills a bbolt store of the unchanged corpus, runs the
