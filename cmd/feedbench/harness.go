@@ -27,13 +27,13 @@ type sizes struct {
 	NearDupCount                     int // rounds of BenchmarkNearDupLookup
 	PassBenchtime                    string
 	OtherBenchtime                   string
-	PgRounds                         int           // coordination rounds of the postgres step, at most
+	PgRounds                         int           // coordination rounds of the postgres step
 	PgWrk                            time.Duration // each wrk run of the postgres step
 	PgWrkRounds                      int
 }
 
 var (
-	fullSizes  = sizes{10000, 2500, 1000, 250, 1_000_000, 10 * time.Second, 5, "6x", 3, 3, "2x", "", 3, 5 * time.Second, 3}
+	fullSizes  = sizes{10000, 2500, 1000, 250, 1_000_000, 10 * time.Second, 5, "6x", 3, 3, "2x", "", 2, 5 * time.Second, 3}
 	quickSizes = sizes{1000, 250, 200, 50, 100_000, 3 * time.Second, 1, "1x", 1, 1, "1x", "1x", 1, 2 * time.Second, 1}
 )
 
