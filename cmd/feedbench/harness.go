@@ -319,10 +319,10 @@ func (h *harness) serving(ctx context.Context, d *daemon) error {
 	}
 	sf := &servingFigures{bodyBytes: len(body)}
 	err = h.wrkRounds(ctx, h.sz.WrkRounds, h.sz.Wrk, []wrkRun{
-		{&sf.mill200, url, ""},
-		{&sf.nginx200, ng.url, ""},
-		{&sf.mill304, url, "If-None-Match: " + hdr.Get("ETag")},
-		{&sf.nginx304, ng.url, "If-None-Match: " + nhdr.Get("ETag")},
+		{dst: &sf.mill200, url: url},
+		{dst: &sf.nginx200, url: ng.url},
+		{dst: &sf.mill304, url: url, header: "If-None-Match: " + hdr.Get("ETag")},
+		{dst: &sf.nginx304, url: ng.url, header: "If-None-Match: " + nhdr.Get("ETag")},
 	})
 	if err != nil {
 		return err
@@ -336,6 +336,10 @@ func (h *harness) serving(ctx context.Context, d *daemon) error {
 type wrkRun struct {
 	dst         *[]wrkResult
 	url, header string
+	// daemons and pm (a PostgreSQL server, 0 = none), when set, have
+	// their CPU time during the run logged.
+	daemons []*daemon
+	pm      int
 }
 
 // wrkRounds runs the runs in turn, rounds times, each for d. Rounds
@@ -345,11 +349,16 @@ type wrkRun struct {
 func (h *harness) wrkRounds(ctx context.Context, rounds int, d time.Duration, runs []wrkRun) error {
 	for range rounds {
 		for _, run := range runs {
+			mill0, pg0, _ := cpuOf(run.daemons, run.pm)
 			r, err := runWrk(ctx, run.url, d, run.header)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(h.log, "wrk %s %q: %.0f req/s\n", run.url, run.header, r.ReqPerSec)
+			fmt.Fprintf(h.log, "wrk %s %q: %.0f req/s", run.url, run.header, r.ReqPerSec)
+			if mill1, pg1, err := cpuOf(run.daemons, run.pm); err == nil && len(run.daemons) > 0 {
+				fmt.Fprintf(h.log, " (feedmill CPU %v, postgres CPU %v)", mill1-mill0, pg1-pg0)
+			}
+			fmt.Fprintln(h.log)
 			*run.dst = append(*run.dst, r)
 		}
 	}

@@ -224,11 +224,12 @@ func (r *pgRun) serving(ctx context.Context, bolt *daemon) error {
 		return err
 	}
 	r.f.pgBody, r.f.boltBody = len(body), len(bbody)
+	bd, rd := []*daemon{bolt}, r.live[1:2]
 	return r.h.wrkRounds(ctx, r.h.sz.PgWrkRounds, r.h.sz.PgWrk, []wrkRun{
-		{&r.f.bolt200, boltURL, ""},
-		{&r.f.pg200, b, ""},
-		{&r.f.bolt304, boltURL, "If-None-Match: " + bhdr.Get("ETag")},
-		{&r.f.pg304, b, "If-None-Match: " + hdr.Get("ETag")},
+		{dst: &r.f.bolt200, url: boltURL, daemons: bd, pm: r.pm},
+		{dst: &r.f.pg200, url: b, daemons: rd, pm: r.pm},
+		{dst: &r.f.bolt304, url: boltURL, header: "If-None-Match: " + bhdr.Get("ETag"), daemons: bd, pm: r.pm},
+		{dst: &r.f.pg304, url: b, header: "If-None-Match: " + hdr.Get("ETag"), daemons: rd, pm: r.pm},
 	})
 }
 
