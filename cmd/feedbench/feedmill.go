@@ -21,24 +21,59 @@ type millConfig struct {
 	Dir     string   // holds feedmill.yaml and the store
 	Listen  string   // 127.0.0.1:PORT
 	Sources []string // config sources ("" = none: the store's own)
+	// DB is a postgres:// URL; "" = the bbolt file feedmill.db in Dir.
+	DB string
+	// Socket is control_socket ("" = feedmill's default): replicas of
+	// one database on one machine need one each.
+	Socket string
+	// Timeout is fetch.timeout (0 = 60s); HostLease is
+	// cluster.host_lease (0 = feedmill's default).
+	Timeout, HostLease time.Duration
+	BaseURL            string // "" = http://Listen
 }
 
 func (m millConfig) path() string { return filepath.Join(m.Dir, "feedmill.yaml") }
+
+// store is the store's location: the URL or the bbolt file's path.
+func (m millConfig) store() string {
+	if m.DB != "" {
+		return m.DB
+	}
+	return filepath.Join(m.Dir, "feedmill.db")
+}
 
 // write writes the config: every source tagged "bench", one channel "all"
 // over every source, fetch settings as shipped but for allow_private, and
 // intervals long enough that the daemon's scheduler stays out of the way.
 func (m millConfig) write() error {
 	var b strings.Builder
-	fmt.Fprintf(&b, `db: feedmill.db
-listen: %s
-base_url: http://%s
+	db := "feedmill.db"
+	if m.DB != "" {
+		db = strconv.Quote(m.DB)
+	}
+	timeout := 60 * time.Second
+	if m.Timeout > 0 {
+		timeout = m.Timeout
+	}
+	base := m.BaseURL
+	if base == "" {
+		base = "http://" + m.Listen
+	}
+	fmt.Fprintf(&b, "db: %s\n", db)
+	if m.Socket != "" {
+		fmt.Fprintf(&b, "control_socket: %s\n", strconv.Quote(m.Socket))
+	}
+	if m.HostLease > 0 {
+		fmt.Fprintf(&b, "cluster:\n  host_lease: %ds\n", int(m.HostLease.Seconds()))
+	}
+	fmt.Fprintf(&b, `listen: %s
+base_url: %s
 log_level: warn
 fetch:
   every: 24h
   min_interval: 24h
   max_interval: 48h
-  timeout: 60s
+  timeout: %ds
   workers: 16
   per_host: 2
   allow_private: true
@@ -49,7 +84,7 @@ channels:
   - name: all
     title: Everything
     limit: 50
-`, m.Listen, m.Listen)
+`, m.Listen, base, int(timeout.Seconds()))
 	if len(m.Sources) > 0 {
 		b.WriteString("sources:\n")
 		for _, u := range m.Sources {
@@ -192,21 +227,39 @@ func (d *daemon) stop() { d.child.stop(30 * time.Second) }
 // cpu is the CPU time (user+system) the process used so far.
 func (d *daemon) cpu() (time.Duration, error) { return procCPU(d.cmd.Process.Pid) }
 
-// procCPU reads utime+stime of pid from /proc (in USER_HZ = 100 ticks/s).
+// procCPU reads utime+stime of pid from /proc.
 func procCPU(pid int) (time.Duration, error) {
+	st, err := readProcStat(pid)
+	return st.cpu, err
+}
+
+// procStat is what feedbench reads of /proc/PID/stat.
+type procStat struct {
+	pid, ppid int
+	comm      string
+	cpu       time.Duration // utime+stime
+	childCPU  time.Duration // cutime+cstime: of its children it reaped
+}
+
+// readProcStat reads /proc/PID/stat (times in USER_HZ = 100 ticks/s).
+func readProcStat(pid int) (procStat, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return 0, err
+		return procStat{}, err
 	}
-	// Fields after the command name (which is in parentheses).
-	i := bytes.LastIndexByte(b, ')')
-	f := strings.Fields(string(b[i+1:]))
-	if len(f) < 13 {
-		return 0, fmt.Errorf("/proc/%d/stat: short", pid)
+	// The command name is in parentheses; the fields follow it.
+	i, j := bytes.IndexByte(b, '('), bytes.LastIndexByte(b, ')')
+	if i < 0 || j < i {
+		return procStat{}, fmt.Errorf("/proc/%d/stat: no command name", pid)
 	}
-	ut, _ := strconv.ParseInt(f[11], 10, 64)
-	st, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(ut+st) * 10 * time.Millisecond, nil
+	f := strings.Fields(string(b[j+1:]))
+	if len(f) < 15 {
+		return procStat{}, fmt.Errorf("/proc/%d/stat: short", pid)
+	}
+	n := func(k int) int64 { v, _ := strconv.ParseInt(f[k], 10, 64); return v }
+	tick := 10 * time.Millisecond
+	return procStat{pid: pid, ppid: int(n(1)), comm: string(b[i+1 : j]),
+		cpu: time.Duration(n(11)+n(12)) * tick, childCPU: time.Duration(n(13)+n(14)) * tick}, nil
 }
 
 // memStatus is a process's memory from /proc/PID/status, in bytes: RSS

@@ -27,11 +27,14 @@ type sizes struct {
 	NearDupCount                     int // rounds of BenchmarkNearDupLookup
 	PassBenchtime                    string
 	OtherBenchtime                   string
+	PgRounds                         int           // coordination rounds of the postgres step
+	PgWrk                            time.Duration // each wrk run of the postgres step
+	PgWrkRounds                      int
 }
 
 var (
-	fullSizes  = sizes{10000, 2500, 1000, 250, 1_000_000, 10 * time.Second, 5, "6x", 3, 3, "2x", ""}
-	quickSizes = sizes{1000, 250, 200, 50, 100_000, 3 * time.Second, 1, "1x", 1, 1, "1x", "1x"}
+	fullSizes  = sizes{10000, 2500, 1000, 250, 1_000_000, 10 * time.Second, 5, "6x", 3, 3, "2x", "", 2, 5 * time.Second, 3}
+	quickSizes = sizes{1000, 250, 200, 50, 100_000, 3 * time.Second, 1, "1x", 1, 1, "1x", "1x", 1, 2 * time.Second, 1}
 )
 
 // harness is one run of feedbench: what it measures and what it found.
@@ -53,7 +56,7 @@ func runHarness(args []string) error {
 	bin := fs.String("feedmill", "bin/feedmill", "the feedmill binary to measure")
 	out := fs.String("out", "", "markdown file to write the table into (default docs/BENCHMARKS.md; none for a quick or an -only run, so that a smoke or partial run never replaces a full run's figures)")
 	corpus := fs.String("corpus", "../shared/testdata/feeds/realworld/guardian.rss", "real RSS capture the generated feeds are made of")
-	only := fs.String("only", "", "comma-separated subset: gotest,changed,unchanged,store")
+	only := fs.String("only", "", "comma-separated subset: gotest,changed,unchanged,store,postgres")
 	keep := fs.Bool("keep", false, "keep the scratch folder (stores, configs) for profiling")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -128,6 +131,7 @@ func (h *harness) runSteps(ctx context.Context, only string) {
 		{"changed", h.changedAndServing},
 		{"unchanged", h.unchangedPass},
 		{"store", h.store},
+		{"postgres", h.postgres},
 	}
 	for _, s := range steps {
 		if !want(s.name) || ctx.Err() != nil {
@@ -197,32 +201,55 @@ func (h *harness) scenarioDir(name string) (millConfig, error) {
 	return millConfig{Dir: dir, Listen: fmt.Sprintf("127.0.0.1:%d", port)}, nil
 }
 
-// filledDaemon starts an upstream with u, writes a config listing its
-// sources in a fresh scenario folder, fills the store with one
-// `feedmill fetch --all`, and starts `feedmill serve` on it. stop ends the
-// daemon and the upstream.
-func (h *harness) filledDaemon(ctx context.Context, name string, u upstreamConfig) (up *upstream, m millConfig, d *daemon, stop func(), err error) {
-	if up, err = startUpstream(ctx, h.self, u); err != nil {
-		return nil, m, nil, nil, err
+// changedUpstream is the changed pass's upstream: ChangedSources
+// 50-item feeds of ~2 KB items, 20 new a generation, on 127.prefix.x.y.
+func (h *harness) changedUpstream(prefix int) upstreamConfig {
+	return upstreamConfig{Prefix: prefix, Hosts: h.sz.ChangedHosts, Sources: h.sz.ChangedSources,
+		Items: 50, NewPerGen: 20, ItemBytes: 2000, Base: time.Now().Add(-48 * time.Hour).Unix(), Corpus: h.corpus}
+}
+
+// unchangedUpstream is the unchanged pass's upstream: UnchangedSources
+// 10-item feeds of ~0.4 KB items on 127.prefix.x.y.
+func (h *harness) unchangedUpstream(prefix int) upstreamConfig {
+	return upstreamConfig{Prefix: prefix, Hosts: h.sz.UnchangedHosts, Sources: h.sz.UnchangedSources,
+		Items: 10, NewPerGen: 10, ItemBytes: 400, Base: time.Now().Add(-48 * time.Hour).Unix(), Corpus: h.corpus}
+}
+
+// filledStore starts an upstream with u, writes a config listing its
+// sources in a fresh scenario folder (bbolt), and fills the store with
+// one `feedmill fetch --all`. On error the upstream is stopped.
+func (h *harness) filledStore(ctx context.Context, name string, u upstreamConfig) (*upstream, millConfig, error) {
+	up, err := startUpstream(ctx, h.self, u)
+	if err != nil {
+		return nil, millConfig{}, err
 	}
-	fail := func(e error) (*upstream, millConfig, *daemon, func(), error) {
+	m, err := h.scenarioDir(name)
+	if err == nil {
+		m.Sources = up.urls()
+		err = m.write()
+	}
+	if err != nil {
 		up.stop()
-		return nil, m, nil, nil, e
-	}
-	if m, err = h.scenarioDir(name); err != nil {
-		return fail(err)
-	}
-	m.Sources = up.urls()
-	if err := m.write(); err != nil {
-		return fail(err)
+		return nil, m, err
 	}
 	fill, err := fetchAll(ctx, h.bin, m)
 	if err != nil {
-		return fail(fmt.Errorf("fill pass: %w", err))
+		up.stop()
+		return nil, m, fmt.Errorf("fill pass: %w", err)
 	}
 	fmt.Fprintf(h.log, "%s: fill pass: %+v\n", name, fill)
+	return up, m, nil
+}
+
+// filledDaemon is filledStore, then `feedmill serve` on the store. stop
+// ends the daemon and the upstream.
+func (h *harness) filledDaemon(ctx context.Context, name string, u upstreamConfig) (up *upstream, m millConfig, d *daemon, stop func(), err error) {
+	if up, m, err = h.filledStore(ctx, name, u); err != nil {
+		return nil, m, nil, nil, err
+	}
 	if d, err = startServe(ctx, h.bin, m); err != nil {
-		return fail(err)
+		up.stop()
+		return nil, m, nil, nil, err
 	}
 	return up, m, d, func() { d.stop(); up.stop() }, nil
 }
@@ -254,8 +281,7 @@ func (h *harness) daemonPass(ctx context.Context, name string, m millConfig, d *
 // each brings 20 new items (through the daemon), then wrk against the
 // daemon's cached channel and against nginx serving the same bytes.
 func (h *harness) changedAndServing(ctx context.Context) error {
-	up, m, d, stop, err := h.filledDaemon(ctx, "changed", upstreamConfig{Prefix: 21, Hosts: h.sz.ChangedHosts, Sources: h.sz.ChangedSources,
-		Items: 50, NewPerGen: 20, ItemBytes: 2000, Base: time.Now().Add(-48 * time.Hour).Unix(), Corpus: h.corpus})
+	up, m, d, stop, err := h.filledDaemon(ctx, "changed", h.changedUpstream(21))
 	if err != nil {
 		return err
 	}
@@ -292,29 +318,50 @@ func (h *harness) serving(ctx context.Context, d *daemon) error {
 		return err
 	}
 	sf := &servingFigures{bodyBytes: len(body)}
-	// Rounds alternate the servers, so that what else the machine does
-	// at a moment falls on both; each figure is the median of its rounds
-	// (report.go), steadier than the best or the mean of a few.
-	for range h.sz.WrkRounds {
-		for _, run := range []struct {
-			dst    *[]wrkResult
-			url    string
-			header string
-		}{
-			{&sf.mill200, url, ""},
-			{&sf.nginx200, ng.url, ""},
-			{&sf.mill304, url, "If-None-Match: " + hdr.Get("ETag")},
-			{&sf.nginx304, ng.url, "If-None-Match: " + nhdr.Get("ETag")},
-		} {
-			r, err := runWrk(ctx, run.url, h.sz.Wrk, run.header)
+	err = h.wrkRounds(ctx, h.sz.WrkRounds, h.sz.Wrk, []wrkRun{
+		{dst: &sf.mill200, url: url},
+		{dst: &sf.nginx200, url: ng.url},
+		{dst: &sf.mill304, url: url, header: "If-None-Match: " + hdr.Get("ETag")},
+		{dst: &sf.nginx304, url: ng.url, header: "If-None-Match: " + nhdr.Get("ETag")},
+	})
+	if err != nil {
+		return err
+	}
+	h.res.serving = sf
+	return nil
+}
+
+// wrkRun is one wrk run of a round: what it asks and where its result
+// goes.
+type wrkRun struct {
+	dst         *[]wrkResult
+	url, header string
+	// daemons and pm (a PostgreSQL server, 0 = none), when set, have
+	// their CPU time during the run logged.
+	daemons []*daemon
+	pm      int
+}
+
+// wrkRounds runs the runs in turn, rounds times, each for d. Rounds
+// alternate the servers, so that what else the machine does at a moment
+// falls on all; each figure is then the median of its rounds (report.go),
+// steadier than the best or the mean of a few.
+func (h *harness) wrkRounds(ctx context.Context, rounds int, d time.Duration, runs []wrkRun) error {
+	for range rounds {
+		for _, run := range runs {
+			mill0, pg0, _ := cpuOf(run.daemons, run.pm)
+			r, err := runWrk(ctx, run.url, d, run.header)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(h.log, "wrk %s %q: %.0f req/s\n", run.url, run.header, r.ReqPerSec)
+			fmt.Fprintf(h.log, "wrk %s %q: %.0f req/s", run.url, run.header, r.ReqPerSec)
+			if mill1, pg1, err := cpuOf(run.daemons, run.pm); err == nil && len(run.daemons) > 0 {
+				fmt.Fprintf(h.log, " (feedmill CPU %v, postgres CPU %v)", mill1-mill0, pg1-pg0)
+			}
+			fmt.Fprintln(h.log)
 			*run.dst = append(*run.dst, r)
 		}
 	}
-	h.res.serving = sf
 	return nil
 }
 
@@ -324,8 +371,7 @@ func (h *harness) serving(ctx context.Context, d *daemon) error {
 // pass; then a pass through the daemon where every source answers 304,
 // timed by feedmill's summary and charged the daemon's CPU time.
 func (h *harness) unchangedPass(ctx context.Context) error {
-	_, m, d, stop, err := h.filledDaemon(ctx, "unchanged", upstreamConfig{Prefix: 22, Hosts: h.sz.UnchangedHosts, Sources: h.sz.UnchangedSources,
-		Items: 10, NewPerGen: 10, ItemBytes: 400, Base: time.Now().Add(-48 * time.Hour).Unix(), Corpus: h.corpus})
+	_, m, d, stop, err := h.filledDaemon(ctx, "unchanged", h.unchangedUpstream(22))
 	if err != nil {
 		return err
 	}

@@ -86,13 +86,19 @@ var ingestSides = []string{ingestPipeline, ingestGofeed, ingestNoImageScan}
 
 // servingMeasured is the measured column of a serving row.
 func servingMeasured(mill, nginx []wrkResult, extra string) (string, float64) {
-	m, n := medianRate(mill), medianRate(nginx)
+	return servingVs("feedmill", mill, "nginx", nginx, extra)
+}
+
+// servingVs compares the medians of server a's rounds and server b's,
+// named as given: the text and a's median over b's.
+func servingVs(aName string, a []wrkResult, bName string, b []wrkResult, extra string) (string, float64) {
+	m, n := medianRate(a), medianRate(b)
 	r := 0.0
 	if n > 0 {
 		r = m / n
 	}
-	return fmt.Sprintf("feedmill %.0f req/s vs nginx %.0f req/s: %.2f×%s; rounds (k req/s) feedmill %s — nginx %s",
-		m, n, r, extra, roundsText(mill), roundsText(nginx)), r
+	return fmt.Sprintf("%s %.0f req/s vs %s %.0f req/s: %.2f×%s; rounds (k req/s) %s %s — %s %s",
+		aName, m, bName, n, r, extra, aName, roundsText(a), bName, roundsText(b)), r
 }
 
 // results gathers the whole-process figures; nil = not measured.
@@ -100,6 +106,7 @@ type results struct {
 	changed, unchanged *passFigures
 	serving            *servingFigures
 	store              *storeFigures
+	postgres           *pgFigures
 	errors             []string
 }
 
@@ -149,6 +156,7 @@ func (h *harness) rows() []row {
 	rows = append(rows, h.servingRows()...)
 	rows = append(rows, h.storeRows()...)
 	rows = append(rows, h.nearDupRows()...)
+	rows = append(rows, h.postgresRows()...)
 	return rows
 }
 
