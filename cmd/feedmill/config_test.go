@@ -187,4 +187,15 @@ func TestExampleConfigIsValid(t *testing.T) {
 	if _, err := loadConfig("../../examples/feedmill.yaml"); err != nil {
 		t.Fatal(err)
 	}
+	// The replicas' config takes its database and address from the
+	// environment, as deploy/feedmill@.service sets it.
+	t.Setenv("FEEDMILL_DB", "postgres://feedmill@db.example:5432/feedmill?sslmode=require")
+	t.Setenv("FEEDMILL_LISTEN", "127.0.0.1:8082")
+	cfg, err := loadConfig("../../examples/replicas.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !isPostgresDSN(cfg.DB) || cfg.Listen != "127.0.0.1:8082" {
+		t.Errorf("replicas.yaml: db %q, listen %q", cfg.DB, cfg.Listen)
+	}
 }
