@@ -48,7 +48,7 @@ func (f *Fetcher) clusterPass(ctx context.Context, c storage.Claimer, pick []sto
 			now, err := f.store.Source(id)
 			if err != nil || !now.State.LastFetch.Before(start) {
 				delete(waiting, id)
-				emit(clusterResult(before, now, err))
+				emit(f.clusterResult(before, now, err, start))
 				landed = time.Now()
 			}
 		}
@@ -63,12 +63,36 @@ func (f *Fetcher) clusterPass(ctx context.Context, c storage.Claimer, pick []sto
 }
 
 // clusterResult is the Result of a source another process fetched: its
-// stored state after the fetch (now), counted against before.
-func clusterResult(before, now storage.Source, err error) Result {
+// stored state after the fetch (now); Added counts its items first seen
+// since start (addedSince).
+func (f *Fetcher) clusterResult(before, now storage.Source, err error, start time.Time) Result {
 	if err != nil {
 		return Result{URL: before.URL, Err: "store: source removed while it was fetched"}
 	}
 	st := now.State
-	return Result{URL: now.URL, Status: st.LastStatus, NotModified: st.LastStatus == 304,
-		Added: max(now.Stats.Items-before.Stats.Items, 0), Err: st.LastError, NextDue: st.NextDue}
+	r := Result{URL: now.URL, Status: st.LastStatus, NotModified: st.LastStatus == 304, Err: st.LastError, NextDue: st.NextDue}
+	if st.LastStatus == 200 {
+		r.Added = f.addedSince(now.ID, start)
+	}
+	return r
 }
+
+// addedSince counts the source's items first seen at or after start,
+// reading its items newest first until addedScanStop in a row are older
+// (new items are the newest a feed carries, bar a few out of order).
+func (f *Fetcher) addedSince(id uint64, start time.Time) int {
+	n, older := 0, 0
+	_ = f.store.Items(storage.Query{SourceIDs: []uint64{id}}, func(it storage.Item) bool {
+		if it.FirstSeen.Before(start) {
+			older++
+		} else {
+			n, older = n+1, 0
+		}
+		return older < addedScanStop
+	})
+	return n
+}
+
+// addedScanStop is how many items in a row first seen before a cluster
+// pass end addedSince's count.
+const addedScanStop = 20
