@@ -52,6 +52,7 @@ type pgFigures struct {
 	boltChanged, pgChanged     *pgPass
 	boltUnchanged, pgUnchanged *pgPass
 	coord                      [maxReplicas][]pgPass // rounds, by replica count - 1
+	server                     string                // the server's version
 	boltBody, pgBody           int
 	bolt200, pg200             []wrkResult
 	bolt304, pg304             []wrkResult
@@ -87,6 +88,9 @@ func (h *harness) postgres(ctx context.Context) error {
 		return err
 	}
 	if r.pm, err = postmaster(); err != nil {
+		return err
+	}
+	if r.f.server, err = serverVersion(ctx, r.dsn); err != nil {
 		return err
 	}
 	if err := r.ingestAndServing(ctx); err != nil {
@@ -375,6 +379,18 @@ func (r *pgRun) stopReplicas() {
 	}
 }
 
+// serverVersion asks the server at dsn its version.
+func serverVersion(ctx context.Context, dsn string) (string, error) {
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close(ctx)
+	var v string
+	err = conn.QueryRow(ctx, "SHOW server_version").Scan(&v)
+	return v, err
+}
+
 // postmaster is the pid of the PostgreSQL server pgtest started: a child
 // of this process named postgres.
 func postmaster() (int, error) {
@@ -449,12 +465,14 @@ func (h *harness) postgresRows() []row {
 	return []row{f.ingestRow(h.sz), f.coordRow(h.sz), f.unchangedRow(h.sz), f.servingRow(false, h.sz), f.servingRow(true, h.sz)}
 }
 
-// pgNote says how the server ran, for the how column.
-const pgNote = "PostgreSQL 15 from pgtest (Debian's binaries, unix socket, fsync=off, synchronous_commit=off, shared_buffers=64MB: not durable, unlike bbolt's fsync per commit); "
+// note says how the server ran, for the how column.
+func (f *pgFigures) note() string {
+	return "PostgreSQL " + f.server + " from pgtest (Debian's binaries, unix socket, fsync=off, synchronous_commit=off, shared_buffers=64MB: not durable, unlike bbolt's fsync per commit); "
+}
 
 func (f *pgFigures) ingestRow(sz sizes) row {
 	fig := "PostgreSQL: changed pass vs bbolt"
-	how := pgNote + fmt.Sprintf("%d sources × 20 new items (the changed corpus), one store filled by a pass on bbolt and copied into PostgreSQL (`feedmill store copy`, then VACUUM ANALYZE), then one pass each through its daemon's control socket; CPU = the daemon's utime+stime, plus on PostgreSQL the server's (postmaster and every backend, from /proc)", sz.ChangedSources)
+	how := f.note() + fmt.Sprintf("%d sources × 20 new items (the changed corpus), one store filled by a pass on bbolt and copied into PostgreSQL (`feedmill store copy`, then VACUUM ANALYZE), then one pass each through its daemon's control socket; CPU = the daemon's utime+stime, plus on PostgreSQL the server's (postmaster and every backend, from /proc)", sz.ChangedSources)
 	b, p := f.boltChanged, f.pgChanged
 	if b == nil || p == nil {
 		return missingRow(fig, how, "report", "not measured")
@@ -467,7 +485,7 @@ func (f *pgFigures) ingestRow(sz sizes) row {
 
 func (f *pgFigures) coordRow(sz sizes) row {
 	fig := "PostgreSQL: coordination, 1–3 replicas"
-	how := pgNote + fmt.Sprintf("%d sources × 20 new items a round (a new feed generation), handed to the replicas by `feedmill fetch --all` with no daemon on its socket; 1, 2, 3 replicas (fetch.timeout 10s, cluster.host_lease 30s, started before and balanced over the host shards), order reversed every other round (1, 2, 3, 3, 2, 1: each pass finds a bigger store, and an even number of rounds gives each count the same mean position); CPU = every replica's plus the server's (the command's polling queries included); median of each count's rounds", sz.ChangedSources)
+	how := f.note() + fmt.Sprintf("%d sources × 20 new items a round (a new feed generation), handed to the replicas by `feedmill fetch --all` with no daemon on its socket; 1, 2, 3 replicas (fetch.timeout 10s, cluster.host_lease 30s, started before and balanced over the host shards), order reversed every other round (1, 2, 3, 3, 2, 1: each pass finds a bigger store, and an even number of rounds gives each count the same mean position); CPU = every replica's plus the server's (the command's polling queries included); median of each count's rounds", sz.ChangedSources)
 	target := "CPU per item at 3 replicas ≤ 1.15 × at 1"
 	if len(f.coord[0]) == 0 || len(f.coord[maxReplicas-1]) == 0 {
 		return missingRow(fig, how, target, "not measured")
@@ -490,7 +508,7 @@ func (f *pgFigures) coordRow(sz sizes) row {
 
 func (f *pgFigures) unchangedRow(sz sizes) row {
 	fig := "PostgreSQL: unchanged pass vs bbolt"
-	how := pgNote + fmt.Sprintf("%d sources on %d hosts all answering 304, one store filled on bbolt and copied into PostgreSQL; `feedmill fetch --all` through each one's daemon, wall time from feedmill's summary, CPU = the daemon's plus (PostgreSQL) the server's", sz.UnchangedSources, sz.UnchangedHosts)
+	how := f.note() + fmt.Sprintf("%d sources on %d hosts all answering 304, one store filled on bbolt and copied into PostgreSQL; `feedmill fetch --all` through each one's daemon, wall time from feedmill's summary, CPU = the daemon's plus (PostgreSQL) the server's", sz.UnchangedSources, sz.UnchangedHosts)
 	target := "≤ 2 × the bbolt time"
 	b, p := f.boltUnchanged, f.pgUnchanged
 	if b == nil || p == nil {
