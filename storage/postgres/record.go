@@ -28,6 +28,17 @@ func (s *Store) RecordFetch(ctx context.Context, f storage.Fetch) (storage.Inges
 		}
 		incoming[i] = it
 	}
+	if len(f.Items) == 0 && f.NewURL == "" {
+		if vis, done, err := s.recordState(ctx, f); done || err != nil {
+			if err != nil {
+				return storage.Ingested{}, fmt.Errorf("record fetch of source %d: %w", f.SourceID, err)
+			}
+			if vis != 0 {
+				s.changed(f.SourceID, vis)
+			}
+			return storage.Ingested{}, nil
+		}
+	}
 	var (
 		res storage.Ingested
 		vis int64
@@ -158,4 +169,42 @@ func moveSource(ctx context.Context, tx pgx.Tx, src lockedSource, newURL string)
 	}
 	_, err = tx.Exec(ctx, `INSERT INTO source_urls (url, source_id) VALUES ($1, $2) ON CONFLICT (url) DO NOTHING`, newURL, src.id)
 	return err
+}
+
+// recordState is RecordFetch of a fetch that brings only a new state (a
+// 304, an error): one statement, no transaction around it. done is false
+// when it wrote nothing because the source is gone or its lease moved on
+// (RecordFetch's transaction then says which). It returns the source's
+// new vis when its title, site or language changed, else 0.
+func (s *Store) recordState(ctx context.Context, f storage.Fetch) (vis int64, done bool, err error) {
+	if s.closed.Load() {
+		return 0, false, storage.ErrClosed
+	}
+	if s.opts.ReadOnly {
+		return 0, false, storage.ErrReadOnly
+	}
+	state, err := json.Marshal(f.State)
+	if err != nil {
+		return 0, false, err
+	}
+	var changed bool
+	err = s.pool.QueryRow(ctx, `WITH old AS (SELECT id, lease_token, convert_from(state, 'UTF8')::jsonb AS st
+			FROM sources WHERE id = $1 FOR UPDATE),
+		v AS (SELECT old.id, (COALESCE(st->>'feed_title', ''), COALESCE(st->>'site_url', ''), COALESCE(st->>'language', ''))
+				IS DISTINCT FROM ($5::text, $6::text, $7::text) AS changed
+			FROM old WHERE $4 = 0 OR old.lease_token = $4)
+		UPDATE sources s SET state = $2, due_at = $3::timestamptz,
+			next_due = CASE WHEN s.paused THEN NULL ELSE $3::timestamptz END,
+			vis = CASE WHEN v.changed THEN s.vis + 1 ELSE s.vis END,
+			txid = CASE WHEN v.changed THEN pg_current_xact_id() ELSE s.txid END
+		FROM v WHERE s.id = v.id RETURNING v.changed, s.vis`,
+		int64(f.SourceID), state, dueAt(f.State), int64(f.Lease), f.State.FeedTitle, f.State.SiteURL, f.State.Language).Scan(&changed, &vis)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, false, nil
+	}
+	s.health.record(err)
+	if err != nil || !changed {
+		return 0, err == nil, err
+	}
+	return vis, true, nil
 }

@@ -286,3 +286,36 @@ func TestPartitions(t *testing.T) {
 		t.Errorf("partitions five days later: %v, want %v", got, want)
 	}
 }
+
+// A fetch that brings only state moves Version when the title, site or
+// language changed, and not otherwise; a stale lease is still refused.
+func TestStateOnlyFetch(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t, postgres.Options{})
+	src, _ := s.UpsertSource(ctx, storage.Source{URL: "http://a.example/"})
+	st := storage.FetchState{FeedTitle: "A", LastStatus: 200, NextDue: t0}
+	v := s.Version([]uint64{src.ID})
+	if _, err := s.RecordFetch(ctx, storage.Fetch{SourceID: src.ID, State: st}); err != nil {
+		t.Fatal(err)
+	}
+	if s.Version([]uint64{src.ID}) == v {
+		t.Error("a new title did not move Version")
+	}
+	v = s.Version([]uint64{src.ID})
+	st.LastStatus = 304
+	if _, err := s.RecordFetch(ctx, storage.Fetch{SourceID: src.ID, State: st}); err != nil {
+		t.Fatal(err)
+	}
+	if s.Version([]uint64{src.ID}) != v {
+		t.Error("a 304 moved Version")
+	}
+	if got, _ := s.Source(src.ID); got.State.LastStatus != 304 || got.State.FeedTitle != "A" {
+		t.Errorf("state after the 304: %+v", got.State)
+	}
+	if _, err := s.RecordFetch(ctx, storage.Fetch{SourceID: src.ID, Lease: 12345, State: st}); !errors.Is(err, storage.ErrLeaseLost) {
+		t.Errorf("stale lease on a 304: %v", err)
+	}
+	if _, err := s.RecordFetch(ctx, storage.Fetch{SourceID: 999, State: st}); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("304 of an unknown source: %v", err)
+	}
+}

@@ -28,7 +28,8 @@ type Options struct {
 	// ShardMargin is how long before its lease would run out (counted
 	// from the renewal's sending) this process stops claiming sources of
 	// a shard, so that its fetches end before another takes the shard
-	// over: it should exceed the fetch timeout (0 = ShardTTL/2).
+	// over: it should exceed the fetch timeout (0, or not under
+	// ShardTTL, = ShardTTL/2; the latter is logged as a warning).
 	ShardMargin time.Duration
 	// ClaimLease is how long a claimed source stays leased to its
 	// claimer: ClaimDue pushes its due time that far, so a source whose
@@ -121,7 +122,12 @@ func newStore(pool *pgxpool.Pool, name string, opts Options) *Store {
 	if opts.ShardTTL <= 0 {
 		opts.ShardTTL = 30 * time.Second
 	}
-	if opts.ShardMargin <= 0 || opts.ShardMargin >= opts.ShardTTL {
+	if opts.ShardMargin >= opts.ShardTTL {
+		opts.Logger.Warn("shard margin not under the shard lease: claiming stops half a lease before it runs out, and a fetch may outlast it",
+			"shard_ttl", opts.ShardTTL, "margin", opts.ShardMargin)
+		opts.ShardMargin = 0
+	}
+	if opts.ShardMargin <= 0 {
 		opts.ShardMargin = opts.ShardTTL / 2
 	}
 	if opts.ClaimLease <= 0 {
