@@ -19,8 +19,9 @@ import (
 // Rows are partitioned by week of published time (upkeep.go), so that a
 // lookup's window touches one or two partitions.
 
-// slots is how many rows neardup_slots has: a key's slot is k mod slots.
-const slots = 4096
+// slots is how many rows neardup_slots has (sql/0002): a key's slot is k
+// mod slots. Copies of a story share a key, so they share its slot.
+const slots = 1 << 18
 
 // textOf is what the rules look at of an item.
 func textOf(it *storage.Item) similar.Text {
