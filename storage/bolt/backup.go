@@ -4,8 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"github.com/feedmill/feedmill/storage"
 	"io"
+
+	"github.com/feedmill/feedmill/storage"
 
 	"github.com/feedmill/feedmill/storage/bolt/internal/neardup"
 	"go.etcd.io/bbolt"

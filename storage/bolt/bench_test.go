@@ -3,13 +3,14 @@ package bolt
 import (
 	"context"
 	"fmt"
-	"github.com/feedmill/feedmill/storage"
 	"math/rand/v2"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/feedmill/feedmill/storage"
 )
 
 var benchWords = strings.Fields(`the minister said on tuesday that talks would

@@ -6,10 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/feedmill/feedmill/storage"
 	"math"
 	"sync"
 	"time"
+
+	"github.com/feedmill/feedmill/storage"
 )
 
 // Values are stored as one version byte followed by their encoding: the
@@ -159,23 +160,9 @@ func u64(b []byte) (n uint64, ok bool) {
 
 var errBadKey = errors.New("malformed key")
 
-// pubNanos maps a time to the 8-byte ordering value of the time indexes:
-// unix nanoseconds, with times before 1970 clamped to 0 and times after
-// 2262 (where UnixNano overflows) clamped to the largest value.
-func pubNanos(t time.Time) uint64 {
-	switch {
-	case t.IsZero() || t.Before(unixEpoch):
-		return 0
-	case t.After(maxNanoTime):
-		return math.MaxInt64
-	}
-	return uint64(t.UnixNano())
-}
-
-var (
-	unixEpoch   = time.Unix(0, 0)
-	maxNanoTime = time.Unix(0, math.MaxInt64)
-)
+// pubNanos is a time as the time indexes order it (storage.Nanos), as the
+// unsigned value of their 8-byte keys.
+func pubNanos(t time.Time) uint64 { return uint64(storage.Nanos(t)) }
 
 // bySourceKey is sourceID(8) + published(8) + itemID(8).
 func bySourceKey(sourceID uint64, published time.Time, itemID uint64) []byte {

@@ -1,10 +1,11 @@
 package bolt
 
 import (
-	"github.com/feedmill/feedmill/storage"
 	"math"
 	"testing"
 	"time"
+
+	"github.com/feedmill/feedmill/storage"
 )
 
 // storedHash reads what the decoder reads, for the values encodeValue

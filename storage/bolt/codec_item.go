@@ -4,10 +4,11 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
-	"github.com/feedmill/feedmill/storage"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/feedmill/feedmill/storage"
 
 	"github.com/fxamacker/cbor/v2"
 )

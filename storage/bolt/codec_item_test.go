@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"github.com/feedmill/feedmill/storage"
 	"io/fs"
 	"math"
 	"os"
@@ -14,6 +13,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/feedmill/feedmill/storage"
 
 	"github.com/mmcdole/gofeed"
 	"go.etcd.io/bbolt"

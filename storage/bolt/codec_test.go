@@ -1,13 +1,14 @@
 package bolt
 
 import (
-	"github.com/feedmill/feedmill/storage"
 	"math"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/feedmill/feedmill/storage"
 
 	"go.etcd.io/bbolt"
 )

@@ -153,7 +153,7 @@ func (s *Store) Import(ctx context.Context, next func() (storage.Record, bool, e
 				touched = append(touched, id)
 			}
 			return nil
-		}, func() { s.ver.bump(touched...) })
+		}, func() { s.ver.Bump(touched...) })
 		if err != nil {
 			return fmt.Errorf("import into %s: %w", s.path, err)
 		}

@@ -2,6 +2,7 @@ package bolt
 
 import (
 	"fmt"
+
 	"github.com/feedmill/feedmill/storage"
 
 	"github.com/feedmill/feedmill/storage/bolt/internal/neardup"

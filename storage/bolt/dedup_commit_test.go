@@ -3,10 +3,11 @@ package bolt
 import (
 	"bytes"
 	"fmt"
-	"github.com/feedmill/feedmill/storage"
 	"math/rand/v2"
 	"testing"
 	"time"
+
+	"github.com/feedmill/feedmill/storage"
 
 	"go.etcd.io/bbolt"
 

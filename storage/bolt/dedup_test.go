@@ -3,10 +3,11 @@ package bolt
 import (
 	"context"
 	"fmt"
-	"github.com/feedmill/feedmill/storage"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/feedmill/feedmill/storage"
 
 	"go.etcd.io/bbolt"
 

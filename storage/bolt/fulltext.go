@@ -3,8 +3,8 @@ package bolt
 import (
 	"context"
 	"fmt"
+
 	"github.com/feedmill/feedmill/storage"
-	"time"
 
 	"go.etcd.io/bbolt"
 )
@@ -40,7 +40,7 @@ func (s *Store) RecordFullText(ctx context.Context, r storage.FullTextResult) (b
 		ft := r.FullText
 		it.FullText = &ft
 		if ft.Fetched {
-			upgradeBody(&it, r, now)
+			r.Apply(&it, now)
 			if err := ix.refileStory(&it); err != nil {
 				return err
 			}
@@ -49,33 +49,11 @@ func (s *Store) RecordFullText(ctx context.Context, r storage.FullTextResult) (b
 		return ix.putItem(it, itemText{})
 	}, func() {
 		if applied && r.FullText.Fetched {
-			s.ver.bump(sourceID)
+			s.ver.Bump(sourceID)
 		}
 	})
 	if err != nil {
 		return false, fmt.Errorf("record full text of item %d: %w", r.ItemID, err)
 	}
 	return applied, nil
-}
-
-// upgradeBody puts r's story into it; Updated moves past anything the
-// item showed before.
-func upgradeBody(it *storage.Item, r storage.FullTextResult, now time.Time) {
-	it.Content = r.Content
-	it.Fingerprint, it.Lead = r.Fingerprint, r.Lead
-	it.Cleaned = r.Cleaned
-	if it.Image == "" {
-		it.Image = r.Image
-	}
-	if it.Author == "" {
-		it.Author = r.Author
-	}
-	prev := it.Updated
-	if it.Published.After(prev) {
-		prev = it.Published
-	}
-	if !now.After(prev) {
-		now = prev.Add(time.Second)
-	}
-	it.Updated = now
 }

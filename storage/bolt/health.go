@@ -3,13 +3,14 @@ package bolt
 import (
 	"errors"
 	"fmt"
-	"github.com/feedmill/feedmill/storage"
 	"io/fs"
 	"log/slog"
 	"os"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/feedmill/feedmill/storage"
 
 	"github.com/feedmill/feedmill/internal/logonce"
 )

@@ -4,13 +4,14 @@ package bolt
 
 import (
 	"errors"
-	"github.com/feedmill/feedmill/storage"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/feedmill/feedmill/storage"
 
 	"github.com/feedmill/feedmill/internal/testfs"
 )

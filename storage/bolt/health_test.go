@@ -5,13 +5,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/feedmill/feedmill/storage"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/feedmill/feedmill/storage"
 )
 
 // A deleted store file makes the store unhealthy for good (restart

@@ -2,10 +2,11 @@ package bolt
 
 import (
 	"fmt"
-	"github.com/feedmill/feedmill/storage"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/feedmill/feedmill/storage"
 
 	"github.com/feedmill/feedmill/internal/testclock"
 	"github.com/feedmill/feedmill/storage/storagetest"

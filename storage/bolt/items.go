@@ -6,8 +6,9 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"github.com/feedmill/feedmill/storage"
 	"time"
+
+	"github.com/feedmill/feedmill/storage"
 
 	"github.com/feedmill/feedmill/storage/bolt/internal/neardup"
 	"go.etcd.io/bbolt"
@@ -56,7 +57,7 @@ func (s *Store) RecordFetch(ctx context.Context, f storage.Fetch) (storage.Inges
 		// A 304 or an error changes only fetch state: readers' caches of
 		// the source's items stay valid.
 		if visible {
-			s.ver.bump(f.SourceID)
+			s.ver.Bump(f.SourceID)
 		}
 	})
 	if err != nil {
@@ -313,24 +314,7 @@ func (ix indexes) update(id uint64, in storage.Item, text itemText, now time.Tim
 	if old.Hash == in.Hash {
 		return false, nil
 	}
-	it := in
-	it.ID = old.ID
-	it.FirstSeen = old.FirstSeen
-	it.Story = old.Story
-	if it.Published.IsZero() {
-		it.Published = old.Published
-	}
-	// The output's updated must move: take the feed's own date only when
-	// it is later than anything the item showed before.
-	prev := old.Updated
-	if old.Published.After(prev) {
-		prev = old.Published
-	}
-	if in.Updated.After(prev) {
-		it.Updated = in.Updated
-	} else {
-		it.Updated = now
-	}
+	it := storage.Revise(old, in, now)
 	if ix.dedup != nil {
 		if err := neardup.Delete(ix.dedup, it.ID); err != nil {
 			return false, err

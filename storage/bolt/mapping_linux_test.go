@@ -3,7 +3,6 @@
 package bolt
 
 import (
-	"github.com/feedmill/feedmill/storage"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/feedmill/feedmill/storage"
 )
 
 // A store past 16 MiB opens under an address-space limit smaller than

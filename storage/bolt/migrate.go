@@ -2,8 +2,9 @@ package bolt
 
 import (
 	"fmt"
-	"github.com/feedmill/feedmill/storage"
 	"log/slog"
+
+	"github.com/feedmill/feedmill/storage"
 
 	"github.com/feedmill/feedmill/storage/bolt/internal/neardup"
 	"go.etcd.io/bbolt"

@@ -3,12 +3,13 @@ package bolt
 import (
 	"context"
 	"errors"
-	"github.com/feedmill/feedmill/storage"
 	"io/fs"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/feedmill/feedmill/storage"
 
 	"go.etcd.io/bbolt"
 )

@@ -43,7 +43,7 @@ func (s *Store) ApplyRetention(ctx context.Context) (int, error) {
 			return err
 		}, func() {
 			if len(touched) > 0 {
-				s.ver.bump(touched...)
+				s.ver.Bump(touched...)
 			}
 		})
 		if err != nil {

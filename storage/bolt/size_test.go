@@ -2,11 +2,12 @@ package bolt
 
 import (
 	"fmt"
-	"github.com/feedmill/feedmill/storage"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/feedmill/feedmill/storage"
 )
 
 func TestSizeIsTheFileSize(t *testing.T) {

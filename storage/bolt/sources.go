@@ -5,8 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/feedmill/feedmill/storage"
 	"slices"
+
+	"github.com/feedmill/feedmill/storage"
 
 	"go.etcd.io/bbolt"
 )
@@ -72,7 +73,7 @@ func (s *Store) UpsertSource(ctx context.Context, src storage.Source) (storage.S
 		return sources.Put(u64key(stored.ID), after)
 	}, func() {
 		if changed {
-			s.ver.bump(stored.ID)
+			s.ver.Bump(stored.ID)
 		}
 	})
 	if err != nil {
@@ -113,7 +114,7 @@ func (s *Store) RemoveSource(ctx context.Context, url string) error {
 			}
 		}
 		return nil
-	}, func() { s.ver.bump(id) })
+	}, func() { s.ver.Bump(id) })
 	if err != nil {
 		return fmt.Errorf("remove source %s: %w", url, err)
 	}

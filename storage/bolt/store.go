@@ -3,14 +3,15 @@ package bolt
 import (
 	"errors"
 	"fmt"
-	"github.com/feedmill/feedmill/storage"
 	"io/fs"
 	"log/slog"
 	"os"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/feedmill/feedmill/storage"
+	"github.com/feedmill/feedmill/storage/internal/versions"
 
 	"go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
@@ -50,7 +51,7 @@ type Store struct {
 	now  func() time.Time
 
 	w       *writer
-	ver     versions
+	ver     versions.Counter
 	commits *commitHealth
 	grace   time.Duration
 
@@ -114,7 +115,7 @@ func Open(path string, opts storage.Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	s.ver.init()
+	s.ver.Init()
 	if opts.ReadOnly {
 		s.w = readOnlyWriter()
 	} else {
@@ -185,44 +186,5 @@ func (s *Store) Ping() error {
 // a reader that reads Version before the data never files old data under a
 // new number.
 func (s *Store) Version(sourceIDs []uint64) uint64 {
-	return s.ver.get(sourceIDs)
-}
-
-// versions is the in-memory change counter behind Version.
-type versions struct {
-	global atomic.Uint64
-	base   uint64 // the global value at Open: sources unchanged since
-	mu     sync.RWMutex
-	per    map[uint64]uint64 // source ID -> global value at its last change
-}
-
-func (v *versions) init() {
-	v.global.Store(1)
-	v.base = 1
-	v.per = make(map[uint64]uint64)
-}
-
-// bump records a change of the given sources (none = a global change only).
-func (v *versions) bump(ids ...uint64) {
-	v.mu.Lock()
-	g := v.global.Add(1)
-	for _, id := range ids {
-		v.per[id] = g
-	}
-	v.mu.Unlock()
-}
-
-func (v *versions) get(ids []uint64) uint64 {
-	if ids == nil {
-		return v.global.Load()
-	}
-	v.mu.RLock()
-	defer v.mu.RUnlock()
-	max := v.base
-	for _, id := range ids {
-		if n, ok := v.per[id]; ok && n > max {
-			max = n
-		}
-	}
-	return max
+	return s.ver.Get(sourceIDs)
 }

@@ -2,11 +2,12 @@ package bolt
 
 import (
 	"context"
-	"github.com/feedmill/feedmill/storage"
 	"math"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/feedmill/feedmill/storage"
 
 	"go.etcd.io/bbolt"
 )

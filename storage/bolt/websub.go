@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+
 	"github.com/feedmill/feedmill/storage"
 
 	"go.etcd.io/bbolt"

@@ -2,11 +2,12 @@ package bolt
 
 import (
 	"fmt"
-	"github.com/feedmill/feedmill/storage"
 	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/feedmill/feedmill/storage"
 
 	"go.etcd.io/bbolt"
 )

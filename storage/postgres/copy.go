@@ -125,7 +125,7 @@ func (s *Store) Import(ctx context.Context, next func() (storage.Record, bool, e
 	if err != nil {
 		return fmt.Errorf("import into %s: %w", s.name, err)
 	}
-	s.ver.bump()
+	s.ver.Bump()
 	return nil
 }
 

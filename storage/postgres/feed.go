@@ -99,7 +99,7 @@ func (f *changeFeed) apply(wm, wake int64, changes [][2]int64, removed []int64) 
 	f.wm, f.wake = wm, wake
 	f.mu.Unlock()
 	if len(bump) > 0 {
-		f.s.ver.bump(bump...)
+		f.s.ver.Bump(bump...)
 	}
 	if woke {
 		f.s.claim.signal()

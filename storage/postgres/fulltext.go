@@ -33,7 +33,7 @@ func (s *Store) RecordFullText(ctx context.Context, r storage.FullTextResult) (b
 		ft := r.FullText
 		it.FullText = &ft
 		if ft.Fetched {
-			upgradeBody(&it, r, now)
+			r.Apply(&it, now)
 			if err := refileStory(ctx, tx, &it); err != nil {
 				return err
 			}
@@ -90,28 +90,6 @@ func saveItem(ctx context.Context, tx pgx.Tx, it *storage.Item, visible bool) (i
 	err = tx.QueryRow(ctx, `UPDATE sources SET vis = vis + 1, txid = pg_current_xact_id() WHERE id = $1 RETURNING vis`,
 		int64(it.SourceID)).Scan(&vis)
 	return vis, err
-}
-
-// upgradeBody puts r's story into it; Updated moves past anything the
-// item showed before.
-func upgradeBody(it *storage.Item, r storage.FullTextResult, now time.Time) {
-	it.Content = r.Content
-	it.Fingerprint, it.Lead = r.Fingerprint, r.Lead
-	it.Cleaned = r.Cleaned
-	if it.Image == "" {
-		it.Image = r.Image
-	}
-	if it.Author == "" {
-		it.Author = r.Author
-	}
-	prev := it.Updated
-	if it.Published.After(prev) {
-		prev = it.Published
-	}
-	if !now.After(prev) {
-		now = prev.Add(time.Second)
-	}
-	it.Updated = now
 }
 
 // refileStory indexes again an item whose text changed in place. A lone

@@ -121,22 +121,8 @@ func queueUpdate(batch *pgx.Batch, old storedItem, in *storage.Item, now time.Ti
 	if err != nil {
 		return false, err
 	}
-	it := *in
-	it.ID, it.FirstSeen, it.Story = uint64(old.id), prevItem.FirstSeen, uint64(old.story)
-	if it.Published.IsZero() {
-		it.Published = prevItem.Published
-	}
-	// The output's updated must move: take the feed's own date only when
-	// it is later than anything the item showed before.
-	prev := prevItem.Updated
-	if prevItem.Published.After(prev) {
-		prev = prevItem.Published
-	}
-	if in.Updated.After(prev) {
-		it.Updated = in.Updated
-	} else {
-		it.Updated = now
-	}
+	prevItem.ID, prevItem.Story = uint64(old.id), uint64(old.story)
+	it := storage.Revise(prevItem, *in, now)
 	raw := old.rawHash
 	if it.RawHash != 0 {
 		raw = int64(it.RawHash)

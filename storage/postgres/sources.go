@@ -206,7 +206,7 @@ func (s *Store) RemoveSource(ctx context.Context, u string) error {
 	if err != nil {
 		return fmt.Errorf("remove source %s: %w", u, err)
 	}
-	s.ver.bump(uint64(id))
+	s.ver.Bump(uint64(id))
 	return nil
 }
 
@@ -273,7 +273,7 @@ func prefixed(t, cols string) string {
 // changed records a committed change of source id, whose vis is now vis.
 func (s *Store) changed(id uint64, vis int64) {
 	s.feed.saw(id, vis)
-	s.ver.bump(id)
+	s.ver.Bump(id)
 }
 
 // signalWake tells claimers that sources may be due sooner.

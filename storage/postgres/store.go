@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/feedmill/feedmill/storage"
+	"github.com/feedmill/feedmill/storage/internal/versions"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -50,7 +51,7 @@ type Store struct {
 	log  *slog.Logger
 	now  func() time.Time
 
-	ver    versions
+	ver    versions.Counter
 	feed   *changeFeed
 	claim  *claimer
 	health writeHealth
@@ -141,7 +142,7 @@ func newStore(pool *pgxpool.Pool, name string, opts Options) *Store {
 		opts.Replica = host + "-" + strconv.Itoa(os.Getpid()) + "-" + strconv.FormatInt(time.Now().UnixNano()%1e6, 10)
 	}
 	s := &Store{pool: pool, name: name, opts: opts, ret: opts.Retention, log: opts.Logger, now: opts.Now}
-	s.ver.init()
+	s.ver.Init()
 	s.bgCtx, s.stop = context.WithCancel(context.Background())
 	s.claim = newClaimer(s)
 	s.health.grace = opts.HealthGrace
@@ -268,7 +269,7 @@ func (s *Store) Size() (int64, error) {
 // item of one of them, changes (nil = any source), in this process or in
 // another sharing the database (seen by the change feed within about a
 // FeedPeriod).
-func (s *Store) Version(sourceIDs []uint64) uint64 { return s.ver.get(sourceIDs) }
+func (s *Store) Version(sourceIDs []uint64) uint64 { return s.ver.Get(sourceIDs) }
 
 // writeHealth records whether writes succeed.
 type writeHealth struct {

@@ -2,13 +2,11 @@ package postgres
 
 import (
 	"errors"
-	"math"
 	"net/url"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
+	"github.com/feedmill/feedmill/storage"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -57,22 +55,8 @@ func isConstraint(err error) bool {
 	return errors.As(err, &re) || errors.As(err, &pe) && strings.HasPrefix(pe.Code, "23")
 }
 
-// pubNanos is t as stored and compared: nanoseconds since the epoch, 0
-// for earlier times, MaxInt64 past 2262.
-func pubNanos(t time.Time) int64 {
-	switch {
-	case t.IsZero() || t.Before(unixEpoch):
-		return 0
-	case t.After(maxNanoTime):
-		return math.MaxInt64
-	}
-	return t.UnixNano()
-}
-
-var (
-	unixEpoch   = time.Unix(0, 0)
-	maxNanoTime = time.Unix(0, math.MaxInt64)
-)
+// pubNanos is t as stored and compared (storage.Nanos).
+func pubNanos(t time.Time) int64 { return storage.Nanos(t) }
 
 // fromNanos is the time of a stored nanosecond count; 0 is the zero time.
 func fromNanos(ns int64) time.Time {
@@ -89,43 +73,4 @@ func ids(in []uint64) []int64 {
 		out[i] = int64(v)
 	}
 	return out
-}
-
-// versions is the in-memory change counter behind Version.
-type versions struct {
-	global atomic.Uint64
-	base   uint64 // the global value at Open: sources unchanged since
-	mu     sync.RWMutex
-	per    map[uint64]uint64 // source ID -> global value at its last change
-}
-
-func (v *versions) init() {
-	v.global.Store(1)
-	v.base = 1
-	v.per = make(map[uint64]uint64)
-}
-
-// bump records a change of the given sources (none = a global change only).
-func (v *versions) bump(ids ...uint64) {
-	v.mu.Lock()
-	g := v.global.Add(1)
-	for _, id := range ids {
-		v.per[id] = g
-	}
-	v.mu.Unlock()
-}
-
-func (v *versions) get(ids []uint64) uint64 {
-	if ids == nil {
-		return v.global.Load()
-	}
-	v.mu.RLock()
-	defer v.mu.RUnlock()
-	n := v.base
-	for _, id := range ids {
-		if m, ok := v.per[id]; ok && m > n {
-			n = m
-		}
-	}
-	return n
 }
