@@ -3,7 +3,6 @@ package bolt
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"time"
@@ -69,30 +68,12 @@ func exportItems(tx *bbolt.Tx, emit func(storage.Record) error) error {
 		}
 		it.RawHash = itemKeyRaw(keys.Get(itemKeyKey(it.SourceID, it.Key)))
 		if dedup != nil {
-			if it.Lead, err = indexedLead(dedup, it.ID); err != nil {
+			if it.Lead, err = neardup.Lead(dedup, it.ID); err != nil {
 				return err
 			}
 		}
 		return emit(storage.Record{Item: &it})
 	})
-}
-
-// indexedLead is the Lead the near-duplicate index keeps of item id (nil
-// when it holds none): its record 'R' id(8) holds source, published,
-// story and fingerprint (8 bytes each), then the lead (4 bytes each).
-func indexedLead(b *bbolt.Bucket, id uint64) ([]uint32, error) {
-	v := b.Get(binary.BigEndian.AppendUint64([]byte{'R'}, id))
-	if v == nil {
-		return nil, nil
-	}
-	if len(v) < 32 || (len(v)-32)%4 != 0 {
-		return nil, fmt.Errorf("%s record of item %d: malformed value %x", neardup.Bucket, id, v)
-	}
-	var lead []uint32
-	for i := 32; i < len(v); i += 4 {
-		lead = append(lead, binary.BigEndian.Uint32(v[i:]))
-	}
-	return lead, nil
 }
 
 // exportTombstones emits the identities retention removed.

@@ -1,6 +1,10 @@
 package neardup
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+
+	bolt "go.etcd.io/bbolt"
+)
 
 // Bucket is the name of the bbolt bucket the index lives in. The store
 // creates it (MigrateV4) and hands it to every call.
@@ -21,4 +25,14 @@ func u64(b []byte) (n uint64, ok bool) {
 		return 0, false
 	}
 	return binary.BigEndian.Uint64(b), true
+}
+
+// Lead is the lead the index keeps of item id (nil when it holds none).
+func Lead(b *bolt.Bucket, id uint64) ([]uint32, error) {
+	v := b.Get(recordKey(id))
+	if v == nil {
+		return nil, nil
+	}
+	r, err := decodeRecord(id, v)
+	return r.lead, err
 }
