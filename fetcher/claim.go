@@ -2,7 +2,6 @@ package fetcher
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"github.com/feedmill/feedmill/storage"
@@ -24,23 +23,8 @@ const claimPoll = 5 * time.Second
 // With Options.Cron set, it claims only from one tick of the expression
 // until nothing is due, then waits for the next tick.
 func (f *Fetcher) runClaimed(ctx context.Context, c storage.Claimer, ticks <-chan struct{}) error {
-	jobs := make(chan storage.Source)
-	done := make(chan struct{}, f.opts.Workers)
-	var wg sync.WaitGroup
-	for range f.opts.Workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for s := range jobs {
-				f.fetchOne(ctx, s)
-				done <- struct{}{}
-			}
-		}()
-	}
-	defer func() {
-		close(jobs)
-		wg.Wait()
-	}()
+	jobs, done, stop := startWorkers(f.opts.Workers, func(s storage.Source) { f.fetchOne(ctx, s) })
+	defer stop()
 
 	inflight := 0
 	open := ticks == nil // claiming allowed now

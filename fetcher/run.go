@@ -86,19 +86,7 @@ func (f *Fetcher) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("run: %w", err)
 	}
-	jobs := make(chan uint64)
-	done := make(chan uint64, f.opts.Workers)
-	var wg sync.WaitGroup
-	for range f.opts.Workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for id := range jobs {
-				f.runOne(ctx, id)
-				done <- id
-			}
-		}()
-	}
+	jobs, done, stop := startWorkers(f.opts.Workers, func(id uint64) { f.runOne(ctx, id) })
 	var queue []uint64                // due, waiting for a worker
 	inflight := make(map[uint64]bool) // queued or being fetched
 	timer := time.NewTimer(0)
@@ -110,7 +98,7 @@ func (f *Fetcher) Run(ctx context.Context) error {
 			wait = max(h[0].due.Sub(f.opts.Now()), 0)
 		}
 		timer.Reset(wait)
-		var send chan uint64
+		var send chan<- uint64
 		var next uint64
 		if len(queue) > 0 {
 			send, next = jobs, queue[0]
@@ -118,10 +106,7 @@ func (f *Fetcher) Run(ctx context.Context) error {
 
 		select {
 		case <-ctx.Done():
-			close(jobs)
-			go func() { wg.Wait(); close(done) }()
-			for range done {
-			}
+			stop()
 			return nil
 
 		case send <- next:
@@ -200,36 +185,53 @@ func (f *Fetcher) runOne(ctx context.Context, id uint64) {
 	f.fetchOne(ctx, s)
 }
 
-// runCron runs a Pass over the due sources at each tick of Options.Cron.
+// runCron runs a Pass over the due sources at each tick of Options.Cron;
+// a tick that comes while a pass runs is skipped.
 func (f *Fetcher) runCron(ctx context.Context) error {
 	expr := strings.TrimSpace(f.opts.Cron)
 	if _, err := nextCronTick(expr, f.opts.Now()); err != nil {
 		return fmt.Errorf("run: fetch.cron %q: %w", expr, err)
 	}
-	timer := time.NewTimer(0)
-	defer timer.Stop()
+	ticks := f.cronTicks(ctx, expr)
 	for {
-		now := f.opts.Now()
-		tick, err := nextCronTick(expr, now)
-		if err != nil {
-			return fmt.Errorf("run: fetch.cron %q: %w", expr, err)
-		}
-		timer.Reset(tick.Sub(now))
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-f.resched:
-			// Sources changed: the next tick picks them up. (Since Go
-			// 1.23, Reset after Stop never sees a stale tick.)
-			timer.Stop()
-			continue
-		case <-timer.C:
+		case <-ticks:
 		}
 		rep, err := f.Pass(ctx, PassOptions{})
 		if err != nil {
 			return nil // ctx ended; what was fetched is recorded
 		}
 		f.log.Info("cron pass", "sources", len(rep.Results), "failed", rep.Failed, "duration", rep.Duration)
+		select {
+		case <-ticks:
+		default:
+		}
+	}
+}
+
+// startWorkers starts n workers that call do with each job sent on jobs
+// and then send it on done (buffered n). stop closes jobs, lets the
+// workers finish the jobs they hold, and discards what they report.
+func startWorkers[T any](n int, do func(T)) (jobs chan<- T, done <-chan T, stop func()) {
+	in, out := make(chan T), make(chan T, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range in {
+				do(j)
+				out <- j
+			}
+		}()
+	}
+	return in, out, func() {
+		close(in)
+		go func() { wg.Wait(); close(out) }()
+		for range out {
+		}
 	}
 }
 
