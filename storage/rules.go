@@ -69,3 +69,20 @@ func (it Item) lastShown() time.Time {
 	}
 	return it.Updated
 }
+
+// Incoming is a fetch's items as a store files them: each with its
+// identity key (ItemKeys), the fetch's source and its BodyHash; an item
+// marked Known, which is counted unchanged and never written, gets no
+// hash.
+func Incoming(f Fetch) []Item {
+	keys := ItemKeys(f.Items)
+	out := make([]Item, len(f.Items))
+	for i, it := range f.Items {
+		it.Key, it.SourceID = keys[i], f.SourceID
+		if !it.Known {
+			it.Hash = it.BodyHash()
+		}
+		out[i] = it
+	}
+	return out
+}

@@ -55,3 +55,17 @@ func TestFullTextApply(t *testing.T) {
 		t.Errorf("updated %v does not move past published %v", it.Updated, it.Published)
 	}
 }
+
+func TestIncoming(t *testing.T) {
+	f := Fetch{SourceID: 4, Items: []Item{{GUID: "a", Title: "x"}, {GUID: "b", Known: true}}}
+	in := Incoming(f)
+	keys := ItemKeys(f.Items)
+	for i, it := range in {
+		if it.Key != keys[i] || it.SourceID != 4 {
+			t.Errorf("item %d: key %q source %d", i, it.Key, it.SourceID)
+		}
+	}
+	if in[0].Hash != f.Items[0].BodyHash() || in[1].Hash != 0 {
+		t.Errorf("hashes %d %d: want the body's, and none for a known item", in[0].Hash, in[1].Hash)
+	}
+}

@@ -29,19 +29,10 @@ import (
 // fetch pushed past Retention.MaxItemsPerSource (Removed, oldest first).
 func (s *Store) RecordFetch(ctx context.Context, f storage.Fetch) (storage.Ingested, error) {
 	now := s.now()
-	keys := storage.ItemKeys(f.Items)
-	incoming := make([]storage.Item, len(f.Items))
-	texts := make([]itemText, len(f.Items))
-	known := s.knownKeys(f.SourceID, keys, f.Items)
-	for i, it := range f.Items {
-		it.Key = keys[i]
-		it.SourceID = f.SourceID
-		incoming[i] = it
-		if it.Known {
-			continue // counted unchanged, never written
-		}
-		incoming[i].Hash = it.BodyHash()
-		if !known[i] {
+	incoming := storage.Incoming(f)
+	texts := make([]itemText, len(incoming))
+	for i, known := range s.knownKeys(f.SourceID, incoming) {
+		if !known {
 			texts[i] = newItemText(&incoming[i])
 		}
 	}
@@ -66,16 +57,16 @@ func (s *Store) RecordFetch(ctx context.Context, f storage.Fetch) (storage.Inges
 	return res, nil
 }
 
-// knownKeys reports which of a source's item keys the store holds, as an
-// item or a tombstone (items marked Known are, without a lookup), read
-// outside the writer: RecordFetch encodes ahead
-// only the texts of the items it expects to add (most of a feed answering
-// 200 is items stored before, found unchanged by their hash, whose text
-// would be encoded for nothing). It is a guess the transaction does not
+// knownKeys reports which of a source's items (keys set) the store holds,
+// as an item or a tombstone (items marked Known are, without a lookup),
+// read outside the writer: RecordFetch encodes ahead only the texts of the
+// items it expects to add (most of a feed answering 200 is items stored
+// before, found unchanged by their hash, whose text would be encoded for
+// nothing). It is a guess the transaction does not
 // rely on: an item added meanwhile wastes its text, one removed meanwhile
 // is encoded by the writer.
-func (s *Store) knownKeys(sourceID uint64, keys []string, items []storage.Item) []bool {
-	known := make([]bool, len(keys))
+func (s *Store) knownKeys(sourceID uint64, items []storage.Item) []bool {
+	known := make([]bool, len(items))
 	ask := false
 	for i := range items {
 		known[i] = items[i].Known
@@ -89,9 +80,9 @@ func (s *Store) knownKeys(sourceID uint64, keys []string, items []storage.Item) 
 		if b == nil {
 			return nil
 		}
-		for i, k := range keys {
+		for i := range items {
 			if !known[i] {
-				known[i] = b.Get(itemKeyKey(sourceID, k)) != nil
+				known[i] = b.Get(itemKeyKey(sourceID, items[i].Key)) != nil
 			}
 		}
 		return nil

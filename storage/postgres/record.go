@@ -19,15 +19,7 @@ import (
 // is refused with ErrLeaseLost and writes nothing.
 func (s *Store) RecordFetch(ctx context.Context, f storage.Fetch) (storage.Ingested, error) {
 	now := s.now()
-	keys := storage.ItemKeys(f.Items)
-	incoming := make([]storage.Item, len(f.Items))
-	for i, it := range f.Items {
-		it.Key, it.SourceID = keys[i], f.SourceID
-		if !it.Known { // a known item is counted unchanged, never written
-			it.Hash = it.BodyHash()
-		}
-		incoming[i] = it
-	}
+	incoming := storage.Incoming(f)
 	if len(f.Items) == 0 && f.NewURL == "" {
 		if vis, done, err := s.recordState(ctx, f); done || err != nil {
 			if err != nil {
